@@ -1,0 +1,559 @@
+/* wsk.h - the one public header of wsk, a WebSocket kit in C (RFC 6455, RFC 7692).
+ *
+ * Layers, from the inside out (each knows only the one below it):
+ *   1. proto  - sans-I/O protocol core: HTTP/1.1 head parsing, the opening handshake, frames,
+ *               masking, UTF-8, close codes, messages. No syscalls, no globals; bytes in, events out.
+ *   2. net    - the event loop (epoll), sockets, timers, write queues, TLS.
+ *   3. server / client - connection life cycle: HTTP request -> upgrade -> WebSocket -> close.
+ *   4. this header's event API (wsk_loop, wsk_server, wsk_conn, wsk_connect).
+ *
+ * Conventions: every function that can fail returns an int that is 0 (or a count) on success and a
+ * negative WSK_E* code on failure; wsk_strerror() names the code. Pointers handed to callbacks are
+ * borrowed: valid only until the callback returns, unless the comment says otherwise.
+ * Nothing here is thread-safe except wsk_loop_wakeup(); use one loop per thread.
+ */
+#ifndef WSK_H
+#define WSK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define WSK_API __attribute__((visibility("default")))
+#else
+#define WSK_API
+#endif
+
+#define WSK_VERSION "0.1.0"
+
+/* ------------------------------------------------------------------------------------------------
+ * Errors
+ * ---------------------------------------------------------------------------------------------- */
+enum wsk_error {
+  WSK_OK = 0,
+  WSK_EAGAIN = -1,         /* need more input bytes (parsers), or the call would block */
+  WSK_EPROTO = -2,         /* WebSocket protocol violation (close 1002) */
+  WSK_EUTF8 = -3,          /* invalid UTF-8 in a text message or close reason (close 1007) */
+  WSK_ETOOBIG = -4,        /* message or frame over the configured limit (close 1009) */
+  WSK_EHTTP = -5,          /* malformed HTTP (status 400) */
+  WSK_EHEADERS = -6,       /* HTTP head over the byte or header-count limit (status 431) */
+  WSK_ENOMEM = -7,         /* allocation failed */
+  WSK_EINVAL = -8,         /* bad argument from the caller */
+  WSK_ENOSPC = -9,         /* caller's output buffer too small */
+  WSK_ECLOSED = -10,       /* connection is closing or closed; nothing was sent */
+  WSK_ETIMEDOUT = -11,     /* a timeout expired */
+  WSK_EHANDSHAKE = -12,    /* the opening handshake failed (see the message for which rule) */
+  WSK_ESYS = -13,          /* a system call failed; errno-derived message in the error text */
+  WSK_ETLS = -14,          /* TLS failure; OpenSSL's reason in the error text */
+  WSK_EDNS = -15,          /* name resolution failed */
+  WSK_EBACKPRESSURE = -16, /* send refused: the connection's queue is over its hard limit */
+  WSK_EPOLICY = -17,       /* policy violation (close 1008) */
+  WSK_EUNSUPPORTED = -18,  /* feature not built in (e.g. wss:// without TLS) */
+};
+
+/* Short English name of an error code ("protocol error", ...). Never NULL. */
+WSK_API const char *wsk_strerror(int err);
+
+/* ------------------------------------------------------------------------------------------------
+ * Layer 1: proto - HTTP/1.1 heads (sans-I/O)
+ * ---------------------------------------------------------------------------------------------- */
+#define WSK_DEFAULT_MAX_HEADER_BYTES 8192
+#define WSK_DEFAULT_MAX_HEADERS 100
+
+/* One header line. Both strings point into the caller's input buffer; not NUL-terminated. */
+struct wsk_header {
+  const char *name;
+  size_t name_len;
+  const char *value; /* leading and trailing whitespace removed */
+  size_t value_len;
+};
+
+/* A parsed request head. Every pointer points into the buffer given to wsk_http_parse_request. */
+struct wsk_http_request {
+  const char *method;
+  size_t method_len;
+  const char *target; /* request-target as sent: path and optional ?query */
+  size_t target_len;
+  int version_minor;  /* 1 for HTTP/1.1, 0 for HTTP/1.0 */
+  struct wsk_header *headers; /* the caller's array */
+  size_t num_headers;
+  size_t head_len;    /* bytes of the head, including the final CRLF CRLF */
+};
+
+/* A parsed response head (client side of the handshake). Pointers into the caller's buffer. */
+struct wsk_http_response {
+  int status;
+  const char *reason;
+  size_t reason_len;
+  int version_minor;
+  struct wsk_header *headers;
+  size_t num_headers;
+  size_t head_len;
+};
+
+/* Parse an HTTP/1.x request head from buf[0..len). Works for any split of the input: call again
+ * with the longer buffer when more bytes arrive. headers[0..max_headers) is caller storage.
+ * Returns the head length (> 0) when complete, WSK_EAGAIN when more bytes are needed,
+ * WSK_EHEADERS when the head exceeds max_bytes or max_headers (answer 431), WSK_EHTTP when
+ * malformed (answer 400: bare CR, NUL, obs-fold, bad token, bad version, ...). */
+WSK_API int wsk_http_parse_request(const char *buf, size_t len, struct wsk_http_request *req,
+                                   struct wsk_header *headers, size_t max_headers, size_t max_bytes);
+
+/* Same for a response head. Returns the head length, WSK_EAGAIN, WSK_EHEADERS or WSK_EHTTP. */
+WSK_API int wsk_http_parse_response(const char *buf, size_t len, struct wsk_http_response *res,
+                                    struct wsk_header *headers, size_t max_headers, size_t max_bytes);
+
+/* First header named `name` (ASCII case-insensitive) or NULL. */
+WSK_API const struct wsk_header *wsk_http_find_header(const struct wsk_header *headers, size_t n,
+                                                      const char *name);
+
+/* Number of header lines named `name`. */
+WSK_API size_t wsk_http_count_headers(const struct wsk_header *headers, size_t n, const char *name);
+
+/* 1 if any header named `name` holds `token` (case-insensitive) as an element of its
+ * comma-separated list (across all lines with that name), else 0. */
+WSK_API int wsk_http_has_token(const struct wsk_header *headers, size_t n, const char *name,
+                               const char *token);
+
+/* Iterate the elements of a comma-separated header value. Start with *pos = 0; each call stores
+ * the next trimmed element (quoted strings kept whole) in *elem/*elem_len and returns 1, or
+ * returns 0 when none are left. Empty elements are skipped. */
+WSK_API int wsk_http_list_next(const char *value, size_t len, size_t *pos, const char **elem,
+                               size_t *elem_len);
+
+/* Reason phrase for an HTTP status ("Not Found"), "Unknown" for unknown codes. */
+WSK_API const char *wsk_http_status_text(int status);
+
+/* Write a complete, self-contained HTTP/1.1 response into out[0..cap): status line, Content-Type
+ * (if non-NULL), Content-Length, `extra` (already formatted "Name: value\r\n" lines, or NULL),
+ * a blank line and the body. `close` adds "Connection: close". Returns the length written,
+ * or WSK_ENOSPC if it does not fit. */
+WSK_API int wsk_http_write_response(char *out, size_t cap, int status, const char *content_type,
+                                    const char *extra, const void *body, size_t body_len, int close);
+
+/* ------------------------------------------------------------------------------------------------
+ * Layer 1: proto - the opening handshake (RFC 6455 section 4)
+ * ---------------------------------------------------------------------------------------------- */
+#define WSK_KEY_LEN 24    /* base64 of 16 bytes */
+#define WSK_ACCEPT_LEN 28 /* base64 of a SHA-1 digest */
+
+/* The WebSocket parts of a valid upgrade request. Pointers into the request buffer. */
+struct wsk_upgrade_request {
+  const char *key;             /* Sec-WebSocket-Key, WSK_KEY_LEN bytes */
+  const struct wsk_header *headers; /* all request headers, to walk protocols/extensions */
+  size_t num_headers;
+  const char *origin;          /* Origin or NULL */
+  size_t origin_len;
+  const char *host;
+  size_t host_len;
+};
+
+/* 1 if the request asks for a WebSocket upgrade at all (an Upgrade header naming "websocket");
+ * such a request is then validated by wsk_handshake_check_request, anything else is plain HTTP. */
+WSK_API int wsk_handshake_is_upgrade(const struct wsk_http_request *req);
+
+/* Validate an upgrade request per RFC 6455 4.2.1. Returns 0 and fills *out when valid; otherwise
+ * returns the HTTP status to answer (400, 405, 426) and sets *why to a static sentence naming the
+ * broken rule. For 426 the response must carry "Sec-WebSocket-Version: 13". */
+WSK_API int wsk_handshake_check_request(const struct wsk_http_request *req,
+                                        struct wsk_upgrade_request *out, const char **why);
+
+/* Compute Sec-WebSocket-Accept for a key: out receives WSK_ACCEPT_LEN chars and a NUL. */
+WSK_API void wsk_handshake_accept(const char *key, size_t key_len, char out[WSK_ACCEPT_LEN + 1]);
+
+/* Iterate offered subprotocols (all Sec-WebSocket-Protocol lines). Start with *line = *pos = 0.
+ * Returns 1 and the next token, or 0 at the end. */
+WSK_API int wsk_handshake_next_protocol(const struct wsk_header *headers, size_t n, size_t *line,
+                                        size_t *pos, const char **proto, size_t *proto_len);
+
+/* One offered extension with its raw parameter text ("permessage-deflate; client_max_window_bits").
+ * Iterate all Sec-WebSocket-Extensions lines like wsk_handshake_next_protocol. */
+WSK_API int wsk_handshake_next_extension(const struct wsk_header *headers, size_t n, size_t *line,
+                                         size_t *pos, const char **ext, size_t *ext_len);
+
+/* Write the 101 Switching Protocols response. protocol and extensions may be NULL; extra is
+ * preformatted "Name: value\r\n" lines or NULL. Returns the length or WSK_ENOSPC. */
+WSK_API int wsk_handshake_write_response(char *out, size_t cap, const char *key, size_t key_len,
+                                         const char *protocol, const char *extensions,
+                                         const char *extra);
+
+/* Write an error response for a failed upgrade: status, a text/plain body `why`, Connection:
+ * close, and Sec-WebSocket-Version: 13 when status is 426. Returns the length or WSK_ENOSPC. */
+WSK_API int wsk_handshake_write_error(char *out, size_t cap, int status, const char *why);
+
+/* Client side: base64-encode 16 random bytes (the caller supplies them from a CSPRNG) into a key:
+ * out receives WSK_KEY_LEN chars and a NUL. */
+WSK_API void wsk_handshake_make_key(const uint8_t nonce[16], char out[WSK_KEY_LEN + 1]);
+
+/* Client side: write the GET upgrade request. host_port is the Host header value; path includes
+ * the query ("/" if empty); protocols is a comma-separated offer or NULL; origin and extensions
+ * may be NULL; extra is preformatted "Name: value\r\n" lines or NULL.
+ * Returns the length or WSK_ENOSPC. */
+WSK_API int wsk_handshake_write_request(char *out, size_t cap, const char *host_port,
+                                        const char *path, const char *key, const char *protocols,
+                                        const char *origin, const char *extensions,
+                                        const char *extra);
+
+/* Client side: validate a parsed response against the request we sent. offered_protocols is the
+ * comma-separated list we offered (or NULL); any extension in the response is refused unless
+ * allow_extensions. Returns 0 if valid, else WSK_EHANDSHAKE with *why naming the rule
+ * (status not 101, missing Upgrade/Connection, wrong Accept, unsolicited subprotocol/extension). */
+WSK_API int wsk_handshake_check_response(const struct wsk_http_response *res, const char *key,
+                                         const char *offered_protocols, int allow_extensions,
+                                         const char **why);
+
+/* ------------------------------------------------------------------------------------------------
+ * Layer 1: proto - frames, masking, UTF-8, close codes (RFC 6455 section 5, 7)
+ * ---------------------------------------------------------------------------------------------- */
+enum wsk_opcode {
+  WSK_OP_CONT = 0x0,
+  WSK_OP_TEXT = 0x1,
+  WSK_OP_BINARY = 0x2,
+  WSK_OP_CLOSE = 0x8,
+  WSK_OP_PING = 0x9,
+  WSK_OP_PONG = 0xA,
+};
+
+enum wsk_close_code {
+  WSK_CLOSE_NORMAL = 1000,
+  WSK_CLOSE_GOING_AWAY = 1001,
+  WSK_CLOSE_PROTOCOL = 1002,
+  WSK_CLOSE_UNSUPPORTED = 1003,
+  WSK_CLOSE_NO_STATUS = 1005, /* never on the wire: "close frame had no code" */
+  WSK_CLOSE_ABNORMAL = 1006,  /* never on the wire: "TCP closed without a close frame" */
+  WSK_CLOSE_INVALID_DATA = 1007,
+  WSK_CLOSE_POLICY = 1008,
+  WSK_CLOSE_TOO_BIG = 1009,
+  WSK_CLOSE_EXTENSION = 1010,
+  WSK_CLOSE_INTERNAL = 1011,
+  WSK_CLOSE_RESTART = 1012,
+  WSK_CLOSE_TRY_LATER = 1013,
+  WSK_CLOSE_BAD_GATEWAY = 1014,
+};
+
+#define WSK_MAX_FRAME_HEADER 14 /* 2 + 8 (64-bit length) + 4 (mask key) */
+#define WSK_MAX_CONTROL_PAYLOAD 125
+
+struct wsk_frame_header {
+  uint8_t fin;      /* 1 if final fragment */
+  uint8_t rsv;      /* RSV1..3 as bits 0x4, 0x2, 0x1 */
+  uint8_t opcode;
+  uint8_t masked;
+  uint8_t mask[4];
+  uint64_t payload_len;
+  uint8_t header_len; /* 2..14 */
+};
+
+/* Parse one frame header from buf[0..len). Returns the header length (2..14), WSK_EAGAIN if the
+ * header is not complete yet, or WSK_EPROTO for a 64-bit length with the top bit set or a
+ * non-minimal length encoding. Checks nothing else (see wsk_parser for the rules). */
+WSK_API int wsk_frame_parse_header(const uint8_t *buf, size_t len, struct wsk_frame_header *h);
+
+/* Write a frame header into out (at least WSK_MAX_FRAME_HEADER bytes) using the shortest length
+ * encoding. rsv is RSV bits as in wsk_frame_header. mask is NULL (server) or the 4-byte key
+ * (client; the caller then masks the payload with wsk_mask). Returns the header length. */
+WSK_API size_t wsk_frame_write_header(uint8_t *out, int fin, int rsv, int opcode,
+                                      uint64_t payload_len, const uint8_t *mask);
+
+/* XOR data[0..len) in place with the key, starting at key byte (offset & 3); returns the offset
+ * to pass to the next call so masking continues across calls. */
+WSK_API size_t wsk_mask(uint8_t *data, size_t len, const uint8_t key[4], size_t offset);
+
+/* Incremental UTF-8 validation. State 0 is "at a character boundary". */
+typedef uint32_t wsk_utf8_state;
+#define WSK_UTF8_ACCEPT 0u
+#define WSK_UTF8_REJECT 1u
+/* Feed bytes; returns the new state: WSK_UTF8_ACCEPT at a boundary, WSK_UTF8_REJECT as soon as the
+ * bytes seen cannot be the start of valid UTF-8 (sticky), any other value = inside a sequence. */
+WSK_API wsk_utf8_state wsk_utf8_feed(wsk_utf8_state state, const uint8_t *data, size_t len);
+/* 1 if data[0..len) is complete, valid UTF-8. */
+WSK_API int wsk_utf8_valid(const uint8_t *data, size_t len);
+
+/* 1 if code may appear in a close frame on the wire (1000-1003, 1007-1014, 3000-4999). */
+WSK_API int wsk_close_code_valid(unsigned code);
+
+/* Parse a close frame payload. Empty payload: *code = 1005, no reason, returns 0. Returns
+ * WSK_EPROTO for a 1-byte payload or an invalid code, WSK_EUTF8 for a reason that is not UTF-8. */
+WSK_API int wsk_close_parse(const uint8_t *payload, size_t len, unsigned *code, const char **reason,
+                            size_t *reason_len);
+
+/* Build a close payload (code in network order + reason, reason cut at 123 bytes on a character
+ * boundary) into out[0..125]. code 0 means an empty payload. Returns the payload length. */
+WSK_API size_t wsk_close_build(uint8_t out[WSK_MAX_CONTROL_PAYLOAD], unsigned code,
+                               const char *reason, size_t reason_len);
+
+/* The close code a peer must send for a protocol-layer error (WSK_EPROTO -> 1002, WSK_EUTF8 -> 1007,
+ * WSK_ETOOBIG -> 1009, WSK_EPOLICY -> 1008, anything else -> 1011). */
+WSK_API unsigned wsk_close_code_for_error(int err);
+
+/* The message layer: a small state machine (no allocation, ~48 bytes) that turns a byte stream
+ * into events. Data payload is unmasked in place and delivered as chunks; the caller reassembles
+ * messages (or streams them). Control frames are delivered whole: the parser consumes a control
+ * frame only when all of it is in the buffer, so the caller keeps unconsumed bytes for the
+ * next call (at most WSK_MAX_FRAME_HEADER + 125 bytes of them). */
+enum wsk_role { WSK_ROLE_SERVER = 0, WSK_ROLE_CLIENT = 1 };
+
+enum wsk_event_type {
+  WSK_EV_NONE = 0,  /* nothing complete yet; keep the unconsumed bytes and call again with more */
+  WSK_EV_DATA,      /* a chunk of a text/binary message (possibly empty) */
+  WSK_EV_PING,
+  WSK_EV_PONG,
+  WSK_EV_CLOSE,     /* code/reason parsed and validated */
+};
+
+struct wsk_event {
+  enum wsk_event_type type;
+  uint8_t opcode;     /* DATA: WSK_OP_TEXT or WSK_OP_BINARY of the message */
+  uint8_t first;      /* DATA: first chunk of the message */
+  uint8_t fin;        /* DATA: last chunk of the message */
+  uint8_t compressed; /* DATA: message had RSV1 set (permessage-deflate); UTF-8 not checked */
+  uint8_t *data;      /* payload chunk, unmasked, points into the caller's buffer */
+  size_t len;
+  unsigned close_code;      /* CLOSE: 1005 when the frame had no code */
+  const char *close_reason; /* CLOSE: points into the buffer */
+  size_t close_reason_len;
+};
+
+struct wsk_parser {
+  uint64_t remaining;     /* payload bytes left in the current data frame */
+  uint64_t message_len;   /* bytes of the current message so far */
+  uint64_t max_message;   /* 0 = unlimited */
+  wsk_utf8_state utf8;
+  uint8_t mask[4];
+  uint8_t mask_offset;
+  uint8_t role;           /* enum wsk_role */
+  uint8_t allow_rsv1;     /* permessage-deflate negotiated */
+  uint8_t msg_opcode;     /* opcode of the open fragmented message, 0 if none */
+  uint8_t msg_compressed;
+  uint8_t frame_fin;
+  uint8_t in_frame;       /* inside a data frame's payload */
+  uint8_t first_pending;  /* next DATA chunk is the first of its message */
+  uint8_t closed;         /* a close frame was parsed; further input is ignored */
+};
+
+/* Initialise a parser. max_message 0 means unlimited. */
+WSK_API void wsk_parser_init(struct wsk_parser *p, enum wsk_role role, uint64_t max_message,
+                             int allow_rsv1);
+
+/* Consume bytes from buf[0..len) and produce at most one event in *ev. Returns the number of bytes
+ * consumed (possibly 0 with ev->type == WSK_EV_NONE: keep them and call again with more) or a
+ * negative error (WSK_EPROTO, WSK_EUTF8, WSK_ETOOBIG); wsk_close_code_for_error() gives the close
+ * code to send. Modifies buf (unmasking in place). After an error the parser must not be fed. */
+WSK_API int wsk_parser_feed(struct wsk_parser *p, uint8_t *buf, size_t len, struct wsk_event *ev);
+
+/* ------------------------------------------------------------------------------------------------
+ * Layer 2-4: the event loop and the event API
+ * ---------------------------------------------------------------------------------------------- */
+typedef struct wsk_loop wsk_loop;
+typedef struct wsk_timer wsk_timer;
+typedef struct wsk_server wsk_server;
+typedef struct wsk_conn wsk_conn;
+typedef struct wsk_upgrade wsk_upgrade;
+typedef struct wsk_http_reply wsk_http_reply;
+typedef struct wsk_prepared wsk_prepared;
+
+/* Create an event loop (epoll). Returns NULL with errno set on failure. The caller owns it. */
+WSK_API wsk_loop *wsk_loop_new(void);
+/* Run until wsk_loop_stop() is called or nothing is left to wait for. Returns 0 or WSK_ESYS. */
+WSK_API int wsk_loop_run(wsk_loop *loop);
+/* Make wsk_loop_run return after the current iteration. */
+WSK_API void wsk_loop_stop(wsk_loop *loop);
+/* Wake the loop from another thread and call cb(arg) on the loop's thread. Thread-safe.
+ * Returns 0 or WSK_ENOMEM. */
+WSK_API int wsk_loop_wakeup(wsk_loop *loop, void (*cb)(void *arg), void *arg);
+/* Free the loop. Servers and connections on it must be freed first. */
+WSK_API void wsk_loop_free(wsk_loop *loop);
+/* Current loop time in milliseconds (monotonic, updated once per iteration). */
+WSK_API uint64_t wsk_loop_now(const wsk_loop *loop);
+/* On SIGINT or SIGTERM, call cb(arg) on the loop (via signalfd); SIGPIPE is ignored process-wide.
+ * Returns 0 or WSK_ESYS. */
+WSK_API int wsk_loop_on_signal(wsk_loop *loop, void (*cb)(wsk_loop *loop, int signo, void *arg),
+                               void *arg);
+
+/* A timer that calls cb(arg) after `ms`, and then every `repeat_ms` if that is non-zero.
+ * Returns NULL on allocation failure. The loop owns the timer until wsk_timer_stop(). */
+WSK_API wsk_timer *wsk_timer_start(wsk_loop *loop, uint64_t ms, uint64_t repeat_ms,
+                                   void (*cb)(void *arg), void *arg);
+/* Cancel and free a timer (safe from inside its own callback). */
+WSK_API void wsk_timer_stop(wsk_timer *t);
+
+/* The request as seen by on_http and on_upgrade. All pointers are borrowed: valid until the
+ * callback returns. path is percent-decoded; query is raw (without '?'), empty if none. */
+struct wsk_request {
+  const char *method;
+  const char *path;
+  const char *query;
+  const struct wsk_header *headers;
+  size_t num_headers;
+  const void *body;     /* on_http only: the Content-Length body, or NULL */
+  size_t body_len;
+  const char *remote;   /* peer address, "1.2.3.4:5678" or "[::1]:5678" */
+};
+
+/* Header value by name (case-insensitive), NUL-terminated copy in the request's storage, or NULL. */
+WSK_API const char *wsk_request_header(const struct wsk_request *req, const char *name);
+
+/* Reply to a plain HTTP request from on_http. extra is preformatted "Name: value\r\n" lines or
+ * NULL. The body is copied. Returns 0, WSK_EINVAL if already replied, or WSK_ENOMEM. */
+WSK_API int wsk_http_reply_send(wsk_http_reply *reply, int status, const char *content_type,
+                                const char *extra, const void *body, size_t body_len);
+
+/* Return values of on_upgrade (or an HTTP status >= 400 to reject with that status). */
+#define WSK_UPGRADE_ACCEPT 0
+#define WSK_UPGRADE_DEFER 1
+
+/* Within on_upgrade (or later, for a deferred upgrade): read the offer and shape the answer. */
+/* Next offered subprotocol: *i starts at 0; returns NULL at the end. The string is borrowed. */
+WSK_API const char *wsk_upgrade_offered_protocol(wsk_upgrade *up, size_t *i);
+/* Choose the subprotocol to answer with (must be one of the offered). Returns 0 or WSK_EINVAL. */
+WSK_API int wsk_upgrade_select_protocol(wsk_upgrade *up, const char *protocol);
+/* Add a response header to the 101 (the seed's `headers` event). Copied. Returns 0 or an error. */
+WSK_API int wsk_upgrade_add_header(wsk_upgrade *up, const char *name, const char *value);
+/* Attach user data that the new connection will carry (wsk_conn_user_data). */
+WSK_API void wsk_upgrade_set_user_data(wsk_upgrade *up, void *user_data);
+/* Complete a deferred upgrade: accept, or reject with status >= 400 and a text body (may be NULL).
+ * Must be called exactly once, on the loop's thread. If the client went away meanwhile, it only
+ * frees the upgrade. Returns 0 or WSK_ECLOSED. */
+WSK_API int wsk_upgrade_accept(wsk_upgrade *up);
+WSK_API int wsk_upgrade_reject(wsk_upgrade *up, int status, const char *body);
+
+/* Callbacks for WebSocket connections (server and client side alike). All optional. */
+struct wsk_callbacks {
+  void (*on_open)(wsk_conn *c);
+  /* A whole, reassembled message; data valid until the callback returns. Text is valid UTF-8. */
+  void (*on_message)(wsk_conn *c, int opcode, const void *data, size_t len);
+  void (*on_ping)(wsk_conn *c, const void *data, size_t len); /* the pong is sent for you */
+  void (*on_pong)(wsk_conn *c, const void *data, size_t len);
+  /* Called once per opened connection. code is the peer's code (1005 if none, 1006 if the TCP
+   * connection ended without a close handshake); clean is 1 after a complete close handshake. */
+  void (*on_close)(wsk_conn *c, unsigned code, const char *reason, size_t reason_len, int clean);
+  /* Something went wrong (protocol violation, I/O error, timeout); on_close follows. */
+  void (*on_error)(wsk_conn *c, int err, const char *message);
+  /* The send queue dropped below the low-water mark after a send returned WSK_SEND_QUEUED_HIGH. */
+  void (*on_drain)(wsk_conn *c);
+};
+
+struct wsk_server_options {
+  const char *host;             /* listen address; NULL or "" = "0.0.0.0"; "::" for IPv6 */
+  int port;                     /* 0 = let the kernel pick (see wsk_server_port) */
+  const char *root;             /* serve static files from this directory, or NULL */
+  size_t max_message;           /* default 16 MiB */
+  size_t max_header_bytes;      /* default 8 KiB */
+  size_t max_connections;       /* default 100000; over it: 503 */
+  size_t max_http_body;         /* default 1 MiB */
+  unsigned handshake_timeout_ms;/* default 10000 */
+  unsigned idle_timeout_ms;     /* default 0 = none */
+  unsigned close_timeout_ms;    /* default 5000 */
+  unsigned ping_interval_ms;    /* default 0 = none; a pong must come within the interval */
+  size_t send_high_water;       /* default 1 MiB: above it sends return WSK_SEND_QUEUED_HIGH */
+  size_t send_hard_limit;       /* default 64 MiB: above it the send fails (see drop_on_limit) */
+  int drop_on_limit;            /* 1: over the hard limit, close the connection with 1008 */
+  const char *const *origins;   /* NULL-terminated Origin allow-list, or NULL = any */
+  struct wsk_callbacks cb;
+  /* Plain HTTP request (not an upgrade). Call wsk_http_reply_send before returning, or return
+   * nonzero to fall through to the static root / the default 404. */
+  int (*on_http)(wsk_server *s, const struct wsk_request *req, wsk_http_reply *reply);
+  /* A valid upgrade request. Return WSK_UPGRADE_ACCEPT, WSK_UPGRADE_DEFER (then complete with
+   * wsk_upgrade_accept/reject later) or an HTTP status >= 400 to reject. NULL = accept all. */
+  int (*on_upgrade)(wsk_server *s, const struct wsk_request *req, wsk_upgrade *up);
+  void *user_data;              /* wsk_server_user_data() */
+};
+
+/* Fill options with the documented defaults (zero callbacks). */
+WSK_API void wsk_server_options_init(struct wsk_server_options *opt);
+/* Create a server listening on opt->host:opt->port on this loop. On failure returns a negative
+ * code and, if errbuf is non-NULL, a sentence such as "bind 0.0.0.0:8000: Address in use". */
+WSK_API int wsk_server_new(wsk_loop *loop, const struct wsk_server_options *opt, wsk_server **out,
+                           char *errbuf, size_t errlen);
+/* The bound port (useful with port 0). */
+WSK_API int wsk_server_port(const wsk_server *s);
+WSK_API void *wsk_server_user_data(const wsk_server *s);
+/* Number of open WebSocket connections. */
+WSK_API size_t wsk_server_count(const wsk_server *s);
+/* Call fn for every open WebSocket connection (the `wss.clients.forEach` of ws). fn may send or
+ * close; connections opened during the walk are not visited. */
+WSK_API void wsk_server_foreach(wsk_server *s, void (*fn)(wsk_conn *c, void *arg), void *arg);
+/* Send one message to every open connection except `except` (may be NULL); framed once.
+ * Returns the number of connections it was queued on, or a negative error. */
+WSK_API int wsk_server_broadcast(wsk_server *s, int opcode, const void *data, size_t len,
+                                 wsk_conn *except);
+/* Graceful shutdown: stop accepting, close every connection with 1001, and after all are closed
+ * or timeout_ms passed (the rest are dropped), call done(s, arg) if non-NULL. */
+WSK_API void wsk_server_shutdown(wsk_server *s, unsigned timeout_ms,
+                                 void (*done)(wsk_server *s, void *arg), void *arg);
+/* Close the listener and drop every connection at once (on_close reports 1006). Frees s. */
+WSK_API void wsk_server_free(wsk_server *s);
+
+/* Results of the send calls (>= 0 means the message was accepted). */
+#define WSK_SEND_OK 0          /* written or queued below the high-water mark */
+#define WSK_SEND_QUEUED_HIGH 1 /* queued, but the queue is above the high-water mark: wait for
+                                  on_drain before sending more */
+
+/* Send a text (must be valid UTF-8, else WSK_EUTF8), binary or any data opcode message.
+ * The data is copied or written at once; the caller keeps ownership. Returns WSK_SEND_OK,
+ * WSK_SEND_QUEUED_HIGH, or a negative error (WSK_ECLOSED, WSK_EBACKPRESSURE, WSK_ENOMEM) in which
+ * case nothing was sent. */
+WSK_API int wsk_send(wsk_conn *c, int opcode, const void *data, size_t len);
+WSK_API int wsk_send_text(wsk_conn *c, const char *text, size_t len);
+WSK_API int wsk_send_binary(wsk_conn *c, const void *data, size_t len);
+/* Send a ping/pong with up to 125 bytes of payload. Same returns; WSK_EINVAL if len > 125. */
+WSK_API int wsk_ping(wsk_conn *c, const void *data, size_t len);
+WSK_API int wsk_pong(wsk_conn *c, const void *data, size_t len);
+/* Start the closing handshake with code (0 = no code) and reason (may be NULL). The connection
+ * closes TCP after the peer answers or close_timeout_ms; on_close follows. Returns 0 or
+ * WSK_ECLOSED if already closing. */
+WSK_API int wsk_close(wsk_conn *c, unsigned code, const char *reason);
+/* Drop the TCP connection now, without a close handshake (on_close reports 1006). */
+WSK_API void wsk_terminate(wsk_conn *c);
+/* Bytes queued and not yet written to the socket. */
+WSK_API size_t wsk_buffered_amount(const wsk_conn *c);
+WSK_API void *wsk_conn_user_data(const wsk_conn *c);
+WSK_API void wsk_conn_set_user_data(wsk_conn *c, void *user_data);
+/* The negotiated subprotocol, "" if none. */
+WSK_API const char *wsk_conn_protocol(const wsk_conn *c);
+/* The server this connection belongs to, or NULL for a client connection. */
+WSK_API wsk_server *wsk_conn_server(const wsk_conn *c);
+/* Peer address as text ("127.0.0.1:5555"). */
+WSK_API const char *wsk_conn_remote(const wsk_conn *c);
+
+/* A message framed once and sent to many connections without a copy per receiver. Reference
+ * counted: wsk_prepared_new returns one reference; each queued send holds its own. */
+WSK_API wsk_prepared *wsk_prepared_new(int opcode, const void *data, size_t len);
+/* Queue a prepared message on c. Same returns as wsk_send. */
+WSK_API int wsk_send_prepared(wsk_conn *c, wsk_prepared *p);
+/* Drop the caller's reference. */
+WSK_API void wsk_prepared_release(wsk_prepared *p);
+
+/* ------------------------------------------------------------------------------------------------
+ * Client
+ * ---------------------------------------------------------------------------------------------- */
+struct wsk_client_options {
+  const char *const *headers;   /* NULL-terminated "Name: value" strings, or NULL */
+  const char *const *protocols; /* NULL-terminated subprotocol offer, or NULL */
+  const char *origin;           /* Origin header or NULL */
+  unsigned connect_timeout_ms;  /* default 10000 */
+  unsigned handshake_timeout_ms;/* default 10000 */
+  unsigned close_timeout_ms;    /* default 5000 */
+  size_t max_message;           /* default 16 MiB */
+  size_t send_high_water;       /* default 1 MiB */
+  size_t send_hard_limit;       /* default 64 MiB */
+  struct wsk_callbacks cb;
+  void *user_data;              /* initial wsk_conn_user_data */
+};
+
+/* Fill options with the documented defaults. */
+WSK_API void wsk_client_options_init(struct wsk_client_options *opt);
+/* Start connecting to a ws:// (or wss://) URL on this loop. Returns 0 and the connection in *out
+ * (on_open or on_error + on_close follow from the loop), or a negative error for a URL that cannot
+ * be used, with a sentence in errbuf. The connection is freed by the library after on_close. */
+WSK_API int wsk_connect(wsk_loop *loop, const char *url, const struct wsk_client_options *opt,
+                        wsk_conn **out, char *errbuf, size_t errlen);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* WSK_H */
