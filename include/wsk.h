@@ -120,7 +120,7 @@ WSK_API int wsk_http_has_token(const struct wsk_header *headers, size_t n, const
                                const char *token);
 
 /* Iterate the elements of a comma-separated header value. Start with *pos = 0; each call stores
- * the next trimmed element (quoted strings kept whole) in *elem/*elem_len and returns 1, or
+ * the next trimmed element (quoted strings kept whole) in *elem and *elem_len and returns 1, or
  * returns 0 when none are left. Empty elements are skipped. */
 WSK_API int wsk_http_list_next(const char *value, size_t len, size_t *pos, const char **elem,
                                size_t *elem_len);
