@@ -319,7 +319,7 @@ struct wsk_event {
 };
 
 struct wsk_parser {
-  uint64_t remaining;     /* payload bytes left in the current data frame */
+  uint64_t remaining;     /* payload bytes left in the current data frame (0: between frames) */
   uint64_t message_len;   /* bytes of the current message so far */
   uint64_t max_message;   /* 0 = unlimited */
   wsk_utf8_state utf8;
@@ -327,10 +327,9 @@ struct wsk_parser {
   uint8_t mask_offset;
   uint8_t role;           /* enum wsk_role */
   uint8_t allow_rsv1;     /* permessage-deflate negotiated */
-  uint8_t msg_opcode;     /* opcode of the open fragmented message, 0 if none */
+  uint8_t msg_opcode;     /* WSK_OP_TEXT/BINARY of the open message, 0 between messages */
   uint8_t msg_compressed;
-  uint8_t frame_fin;
-  uint8_t in_frame;       /* inside a data frame's payload */
+  uint8_t frame_fin;      /* the current data frame has FIN set */
   uint8_t first_pending;  /* next DATA chunk is the first of its message */
   uint8_t closed;         /* a close frame was parsed; further input is ignored */
 };
