@@ -172,6 +172,26 @@ t.test('1000 messages are echoed and printed in order', async () => {
   await c.close(1000);
 });
 
+t.test('echo works for every permessage-deflate offer (taken or declined)', async () => {
+  const offers = [false, true, { serverNoContextTakeover: true, clientNoContextTakeover: true },
+                  { serverMaxWindowBits: 9 }, { clientMaxWindowBits: 10 }, { threshold: 0 }];
+  const text = 'compressible '.repeat(5000);
+  const bin = crypto.randomBytes(70000);
+  for (const perMessageDeflate of offers) {
+    const c = await connect(echo.url, { perMessageDeflate });
+    const label = `offer ${JSON.stringify(perMessageDeflate)} -> '${c.ws.extensions}'`;
+    for (const m of [text, bin, 'again', 'again', 'again', '']) await c.send(m);
+    for (const m of [text, bin, 'again', 'again', 'again', '']) {
+      const got = await c.next();
+      assert.strictEqual(got.isBinary, Buffer.isBuffer(m), `${label}: opcode`);
+      assert.ok(got.data.equals(Buffer.from(m)), `${label}: payload`);
+    }
+    if (perMessageDeflate === false) assert.strictEqual(c.ws.extensions, '', 'nothing negotiated unasked');
+    console.log(`# ${label}`);
+    await c.close(1000);
+  }
+});
+
 t.test('close with code 4000 and a reason is echoed back cleanly', async () => {
   const c = await connect(echo.url);
   const r = await c.close(4000, 'bye \u2713');
