@@ -1,0 +1,11 @@
+/* handshake_internal.h - pieces of the opening handshake shared by the server and client sides. */
+#ifndef WSK_HANDSHAKE_INTERNAL_H
+#define WSK_HANDSHAKE_INTERNAL_H
+
+#include <stddef.h>
+
+/* 1 if key[0..len) is a Sec-WebSocket-Key: exactly 24 characters of the base64 alphabet that end
+ * in "==", i.e. the encoding of 16 bytes. */
+int wsk_handshake_key_valid(const char *key, size_t len);
+
+#endif

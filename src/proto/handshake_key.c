@@ -1,0 +1,45 @@
+/* handshake_key.c - Sec-WebSocket-Key and Sec-WebSocket-Accept (RFC 6455 4.1, 4.2.2), with
+ * OpenSSL's libcrypto for SHA-1 and base64. */
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+
+#include "proto/handshake_internal.h"
+#include "wsk.h"
+
+static const char accept_guid[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+
+/* Longest key hashed as given. A valid key has WSK_KEY_LEN bytes; a longer string is not a key,
+ * and hashing only its first KEY_MAX bytes yields an accept value that no client expects. */
+#define KEY_MAX 64
+
+static int is_base64_char(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+         c == '/';
+}
+
+int wsk_handshake_key_valid(const char *key, size_t len) {
+  if (len != WSK_KEY_LEN || key[22] != '=' || key[23] != '=')
+    return 0;
+  for (size_t i = 0; i < 22; i++)
+    if (!is_base64_char(key[i]))
+      return 0;
+  return 1;
+}
+
+void wsk_handshake_accept(const char *key, size_t key_len, char out[WSK_ACCEPT_LEN + 1]) {
+  unsigned char text[KEY_MAX + sizeof accept_guid - 1];
+  unsigned char digest[SHA_DIGEST_LENGTH] = {0}; /* stays zero (a wrong accept) if SHA1 fails */
+  if (key_len > KEY_MAX)
+    key_len = KEY_MAX;
+  if (key_len)
+    memcpy(text, key, key_len);
+  memcpy(text + key_len, accept_guid, sizeof accept_guid - 1);
+  SHA1(text, key_len + sizeof accept_guid - 1, digest);
+  EVP_EncodeBlock((unsigned char *)out, digest, SHA_DIGEST_LENGTH);
+}
+
+void wsk_handshake_make_key(const uint8_t nonce[16], char out[WSK_KEY_LEN + 1]) {
+  EVP_EncodeBlock((unsigned char *)out, nonce, 16);
+}
