@@ -1,0 +1,75 @@
+/* listener.c - accepting connections (see listener.h). */
+#include "net/listener.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "net/socket.h"
+
+/* Accepts per wakeup: bounded so a flood of connections cannot starve established ones; the
+ * level-triggered listener fires again on the next iteration if more are pending. */
+#define ACCEPT_BUDGET 128
+
+static void resume(void *arg) {
+  struct wsk_listener *l = arg;
+  wsk_timer_stop(l->pause);
+  l->pause = NULL;
+  wsk_io_set(l->loop, &l->io, WSK_IO_IN);
+}
+
+static void on_listener_io(wsk_loop *loop, struct wsk_io *io, unsigned events) {
+  struct wsk_listener *l = (struct wsk_listener *)io;
+  for (int i = 0; i < ACCEPT_BUDGET && l->io.fd >= 0 && !l->pause; i++) {
+    int fd = accept4(l->io.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO) continue;
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        if (!l->warned) {
+          fprintf(stderr, "wsk: accept on port %d: %s; pausing new connections for %d ms "
+                          "(raise the limit with ulimit -n)\n",
+                  l->port, strerror(errno), WSK_ACCEPT_PAUSE_MS);
+          l->warned = 1;
+        }
+        l->pause = wsk_timer_start(loop, WSK_ACCEPT_PAUSE_MS, 0, resume, l);
+        if (l->pause) wsk_io_set(loop, &l->io, 0);
+      }
+      return; /* EAGAIN: nothing pending */
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    l->on_accept(l, fd);
+  }
+}
+
+int wsk_listener_open(struct wsk_listener *l, wsk_loop *loop, const char *host, int port,
+                      char *errbuf, size_t errlen) {
+  int fd = wsk_sock_listen(host, port, 0, errbuf, errlen);
+  if (fd < 0) return fd;
+  l->io.fd = fd;
+  l->io.kind = WSK_IO_LISTENER;
+  l->loop = loop;
+  l->pause = NULL;
+  l->warned = 0;
+  l->port = wsk_sock_local_port(fd);
+  wsk_loop_set_handler(loop, WSK_IO_LISTENER, on_listener_io);
+  if (wsk_io_start(loop, &l->io, WSK_IO_IN) != 0) {
+    if (errbuf) snprintf(errbuf, errlen, "epoll_ctl: %s", strerror(errno));
+    close(fd);
+    l->io.fd = -1;
+    return WSK_ESYS;
+  }
+  return 0;
+}
+
+void wsk_listener_close(struct wsk_listener *l) {
+  if (l->pause) {
+    wsk_timer_stop(l->pause);
+    l->pause = NULL;
+  }
+  wsk_io_close(l->loop, &l->io);
+}

@@ -1,0 +1,28 @@
+/* listener.h - a listening socket on the loop: accepts in a loop until the kernel has no more
+ * pending connections, and survives descriptor exhaustion (EMFILE/ENFILE) without spinning: it
+ * stops watching the socket for a pause, logs once, and resumes. */
+#ifndef WSK_NET_LISTENER_H
+#define WSK_NET_LISTENER_H
+
+#include "net/loop_internal.h"
+
+#define WSK_ACCEPT_PAUSE_MS 100
+
+struct wsk_listener {
+  struct wsk_io io;  /* must stay first: the loop hands this pointer back */
+  wsk_loop *loop;
+  wsk_timer *pause;
+  int port;
+  uint8_t warned;
+  void *owner;
+  /* A new non-blocking, close-on-exec connection with TCP_NODELAY set; the callee owns fd. */
+  void (*on_accept)(struct wsk_listener *l, int fd);
+};
+
+/* Open and start watching. Returns 0 or a negative code with a sentence in errbuf. */
+int wsk_listener_open(struct wsk_listener *l, wsk_loop *loop, const char *host, int port,
+                      char *errbuf, size_t errlen);
+/* Stop accepting and close the socket (idempotent). */
+void wsk_listener_close(struct wsk_listener *l);
+
+#endif

@@ -1,0 +1,217 @@
+/* loop.c - the epoll event loop: descriptors, the iteration, hooks and deferred frees. */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "net/loop_struct.h"
+
+#define MAX_EVENTS 256
+
+static uint64_t clock_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static int is_internal(const struct wsk_io *io) {
+  return io->kind == WSK_IO_WAKEUP || io->kind == WSK_IO_SIGNAL;
+}
+
+wsk_loop *wsk_loop_new(void) {
+  wsk_loop *loop = calloc(1, sizeof *loop);
+  if (!loop) return NULL;
+  loop->rbuf = malloc(WSK_RBUF_SIZE);
+  loop->epfd = epoll_create1(EPOLL_CLOEXEC);
+  if (!loop->rbuf || loop->epfd < 0) goto fail;
+  loop->now = loop->epoch = clock_ms();
+  loop->rnd_pos = sizeof loop->rnd; /* empty pool */
+  loop->sig_io.fd = -1;
+  if (wsk_wakeup_init(loop) != 0) goto fail;
+  /* A peer that resets a connection must not kill the process: sends also use MSG_NOSIGNAL, this
+   * covers whatever else the application writes to sockets. */
+  signal(SIGPIPE, SIG_IGN);
+  return loop;
+fail: {
+  int saved = errno;
+  if (loop->epfd >= 0) close(loop->epfd);
+  free(loop->rbuf);
+  free(loop);
+  errno = saved ? saved : ENOMEM;
+  return NULL;
+}
+}
+
+void wsk_loop_set_handler(wsk_loop *loop, enum wsk_io_kind kind, wsk_io_fn fn) {
+  loop->handlers[kind] = fn;
+}
+
+static uint32_t to_epoll(unsigned events) {
+  return ((events & WSK_IO_IN) ? EPOLLIN : 0u) | ((events & WSK_IO_OUT) ? EPOLLOUT : 0u);
+}
+
+int wsk_io_start(wsk_loop *loop, struct wsk_io *io, unsigned events) {
+  struct epoll_event ev = {.events = to_epoll(events), .data.ptr = io};
+  if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, io->fd, &ev) != 0) return WSK_ESYS;
+  io->events = (uint8_t)events;
+  if (!is_internal(io)) loop->active++;
+  return 0;
+}
+
+int wsk_io_set(wsk_loop *loop, struct wsk_io *io, unsigned events) {
+  if (io->events == events || io->fd < 0) return 0;
+  struct epoll_event ev = {.events = to_epoll(events), .data.ptr = io};
+  if (epoll_ctl(loop->epfd, EPOLL_CTL_MOD, io->fd, &ev) != 0) return WSK_ESYS;
+  io->events = (uint8_t)events;
+  return 0;
+}
+
+void wsk_io_close(wsk_loop *loop, struct wsk_io *io) {
+  if (io->fd < 0) return;
+  /* close() alone removes the descriptor from epoll unless it was dup'ed; DEL makes sure. */
+  epoll_ctl(loop->epfd, EPOLL_CTL_DEL, io->fd, NULL);
+  close(io->fd);
+  io->fd = -1;
+  if (!is_internal(io)) loop->active--;
+}
+
+uint64_t wsk_loop_now(const wsk_loop *loop) { return loop->now; }
+
+uint32_t wsk_loop_now32(const wsk_loop *loop) {
+  uint32_t t = (uint32_t)(loop->now - loop->epoch);
+  return t ? t : 1;
+}
+
+void wsk_loop_queue_hook(wsk_loop *loop, struct wsk_hook *h) {
+  if (h->queued) return;
+  h->queued = 1;
+  h->next = loop->hooks;
+  loop->hooks = h;
+}
+
+void wsk_loop_cancel_hook(wsk_loop *loop, struct wsk_hook *h) {
+  if (!h->queued) return;
+  for (struct wsk_hook **pp = &loop->hooks; *pp; pp = &(*pp)->next) {
+    if (*pp == h) {
+      *pp = h->next;
+      break;
+    }
+  }
+  h->queued = 0;
+}
+
+static int push_ptr(void ***arr, size_t *n, size_t *cap, void *p) {
+  if (*n == *cap) {
+    size_t ncap = *cap ? *cap * 2 : 64;
+    void **a = realloc(*arr, ncap * sizeof *a);
+    if (!a) return -1;
+    *arr = a;
+    *cap = ncap;
+  }
+  (*arr)[(*n)++] = p;
+  return 0;
+}
+
+void wsk_loop_free_later(wsk_loop *loop, void *p) {
+  push_ptr(&loop->garbage, &loop->ngarbage, &loop->capgarbage, p);
+}
+
+void *wsk_loop_conn_alloc(wsk_loop *loop, size_t size) {
+  if (loop->conn_slab.size == 0) wsk_slab_init(&loop->conn_slab, size);
+  return wsk_slab_alloc(&loop->conn_slab);
+}
+
+void wsk_loop_conn_release(wsk_loop *loop, void *obj) {
+  push_ptr(&loop->dead_conns, &loop->ndead, &loop->capdead, obj);
+}
+
+uint8_t *wsk_loop_rbuf(wsk_loop *loop) { return loop->rbuf; }
+
+struct wsk_cork *wsk_loop_cork(wsk_loop *loop) { return &loop->cork; }
+
+int wsk_loop_random(wsk_loop *loop, void *out, size_t n) {
+  uint8_t *o = out;
+  while (n > 0) {
+    if (loop->rnd_pos == sizeof loop->rnd) {
+      ssize_t got = getrandom(loop->rnd, sizeof loop->rnd, 0);
+      if (got != (ssize_t)sizeof loop->rnd) return WSK_ESYS;
+      loop->rnd_pos = 0;
+    }
+    size_t take = sizeof loop->rnd - loop->rnd_pos;
+    if (take > n) take = n;
+    memcpy(o, loop->rnd + loop->rnd_pos, take);
+    /* Bytes handed out are erased from the pool so they cannot be handed out twice. */
+    memset(loop->rnd + loop->rnd_pos, 0, take);
+    loop->rnd_pos += take;
+    o += take;
+    n -= take;
+  }
+  return 0;
+}
+
+/* End of an iteration: hooks (which may queue more hooks or frees), then deferred frees. */
+static void end_iteration(wsk_loop *loop) {
+  while (loop->hooks) {
+    struct wsk_hook *h = loop->hooks;
+    loop->hooks = h->next;
+    h->queued = 0;
+    h->fn(h);
+  }
+  for (size_t i = 0; i < loop->ndead; i++) wsk_slab_free(&loop->conn_slab, loop->dead_conns[i]);
+  loop->ndead = 0;
+  for (size_t i = 0; i < loop->ngarbage; i++) free(loop->garbage[i]);
+  loop->ngarbage = 0;
+}
+
+static int alive(const wsk_loop *loop) {
+  return loop->active > 0 || loop->nheap > 0 || loop->hooks != NULL;
+}
+
+int wsk_loop_run(wsk_loop *loop) {
+  struct epoll_event events[MAX_EVENTS];
+  loop->stop = 0;
+  loop->running = 1;
+  int rc = 0;
+  while (!loop->stop && alive(loop)) {
+    int timeout = loop->hooks ? 0 : wsk_timers_timeout(loop);
+    int n = epoll_wait(loop->epfd, events, MAX_EVENTS, timeout);
+    loop->now = clock_ms();
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      rc = WSK_ESYS;
+      break;
+    }
+    for (int i = 0; i < n; i++) {
+      struct wsk_io *io = events[i].data.ptr;
+      if (io->fd < 0) continue; /* closed by an earlier handler of this batch */
+      uint32_t e = events[i].events;
+      unsigned flags = ((e & EPOLLIN) ? WSK_IO_IN : 0u) | ((e & EPOLLOUT) ? WSK_IO_OUT : 0u) |
+                       ((e & (EPOLLHUP | EPOLLERR)) ? WSK_IO_HUP : 0u);
+      loop->handlers[io->kind](loop, io, flags);
+    }
+    wsk_timers_run(loop);
+    end_iteration(loop);
+  }
+  loop->running = 0;
+  return rc;
+}
+
+void wsk_loop_stop(wsk_loop *loop) { loop->stop = 1; }
+
+void wsk_loop_free(wsk_loop *loop) {
+  if (!loop) return;
+  end_iteration(loop);
+  wsk_signal_destroy(loop);
+  wsk_wakeup_destroy(loop);
+  wsk_timers_free_all(loop);
+  wsk_slab_destroy(&loop->conn_slab);
+  free(loop->dead_conns);
+  free(loop->garbage);
+  close(loop->epfd);
+  free(loop->rbuf);
+  free(loop);
+}

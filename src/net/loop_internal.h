@@ -1,0 +1,100 @@
+/* loop_internal.h - what the net layer's event loop offers the layers above it (conn, server,
+ * client): file descriptors watched by epoll, end-of-iteration hooks, deferred frees, the shared
+ * receive buffer, the cork buffer, a CSPRNG pool and the connection slab.
+ *
+ * epoll is used level-triggered. EPOLLIN stays armed for the life of a socket and EPOLLOUT is
+ * armed only while a write queue is not empty, so an idle connection costs no epoll_ctl calls and
+ * a handler may leave bytes in the kernel (one read per wakeup) without losing a notification. */
+#ifndef WSK_NET_LOOP_INTERNAL_H
+#define WSK_NET_LOOP_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wsk.h"
+#include "net/slab.h"
+
+/* Kinds of watched descriptors; the loop calls the handler registered for the kind. */
+enum wsk_io_kind {
+  WSK_IO_WAKEUP = 0, /* internal: eventfd of wsk_loop_wakeup */
+  WSK_IO_SIGNAL,     /* internal: signalfd of wsk_loop_on_signal */
+  WSK_IO_LISTENER,   /* a listening socket (net/listener.c) */
+  WSK_IO_CONN,       /* a connection (conn layer) */
+  WSK_IO_KINDS
+};
+
+/* Header of every object registered with the loop; epoll's data.ptr points to it. The two owner
+ * bytes are free for the embedding object (they fill what would be padding). */
+struct wsk_io {
+  int fd;           /* -1 once closed: events already fetched for it are dropped */
+  uint8_t kind;     /* enum wsk_io_kind */
+  uint8_t events;   /* WSK_IO_IN / WSK_IO_OUT currently armed */
+  uint8_t owner_a;
+  uint8_t owner_b;
+};
+
+#define WSK_IO_IN 1u
+#define WSK_IO_OUT 2u
+/* Flags passed to handlers besides WSK_IO_IN / WSK_IO_OUT. */
+#define WSK_IO_HUP 4u /* hang-up or error on the descriptor: read it to learn which */
+
+typedef void (*wsk_io_fn)(wsk_loop *loop, struct wsk_io *io, unsigned events);
+
+/* Set the handler for a kind (the conn layer installs WSK_IO_CONN on first use). */
+void wsk_loop_set_handler(wsk_loop *loop, enum wsk_io_kind kind, wsk_io_fn fn);
+/* Watch io->fd for `events` (WSK_IO_IN/OUT). Counts as activity that keeps wsk_loop_run going,
+ * except for the internal kinds. Returns 0 or WSK_ESYS. */
+int wsk_io_start(wsk_loop *loop, struct wsk_io *io, unsigned events);
+/* Change the armed events (no syscall when unchanged). Returns 0 or WSK_ESYS. */
+int wsk_io_set(wsk_loop *loop, struct wsk_io *io, unsigned events);
+/* Stop watching and close io->fd; io->fd becomes -1. */
+void wsk_io_close(wsk_loop *loop, struct wsk_io *io);
+
+/* Current time in ms as a 32-bit offset from the loop's creation (never 0): cheap deadlines for
+ * per-connection timeouts. Compare with wsk_time32_due(). */
+uint32_t wsk_loop_now32(const wsk_loop *loop);
+static inline int wsk_time32_due(uint32_t now, uint32_t deadline) {
+  return (int32_t)(now - deadline) >= 0;
+}
+
+/* A callback to run once at the end of the current loop iteration (after all events and timers).
+ * Queueing a hook that is already queued does nothing. */
+struct wsk_hook {
+  struct wsk_hook *next;
+  void (*fn)(struct wsk_hook *h);
+  uint8_t queued;
+};
+void wsk_loop_queue_hook(wsk_loop *loop, struct wsk_hook *h);
+/* Remove a queued hook (before freeing its owner). */
+void wsk_loop_cancel_hook(wsk_loop *loop, struct wsk_hook *h);
+
+/* Free `p` (malloc'd) at the end of the iteration, so events already fetched for it and callers up
+ * the stack may still look at it. Should the list itself fail to grow, p is leaked, never freed
+ * early. */
+void wsk_loop_free_later(wsk_loop *loop, void *p);
+
+/* The connection slab: fixed-size objects for the conn layer (size set by the first call). */
+void *wsk_loop_conn_alloc(wsk_loop *loop, size_t size);
+/* Return a connection object to the slab at the end of the iteration. */
+void wsk_loop_conn_release(wsk_loop *loop, void *obj);
+
+/* The receive buffer shared by every connection of the loop. Contents are only valid until the
+ * handler that filled it returns. */
+#define WSK_RBUF_SIZE (256 * 1024)
+uint8_t *wsk_loop_rbuf(wsk_loop *loop);
+
+/* The cork buffer: small writes to one connection during one handler are collected here and sent
+ * with a single syscall when the handler ends. owner is the corked connection or NULL. */
+#define WSK_CORK_SIZE (16 * 1024)
+struct wsk_cork {
+  void *owner;
+  size_t len;
+  uint8_t buf[WSK_CORK_SIZE];
+};
+struct wsk_cork *wsk_loop_cork(wsk_loop *loop);
+
+/* Fill out[0..n) with bytes from the kernel CSPRNG, through a per-loop pool refilled in batches.
+ * Returns 0 or WSK_ESYS (getrandom failed: never hand out predictable bytes). */
+int wsk_loop_random(wsk_loop *loop, void *out, size_t n);
+
+#endif

@@ -1,0 +1,63 @@
+/* loop_struct.h - the loop's fields, shared by the net layer's own files only (loop.c, timer.c,
+ * signal.c, wakeup.c). Layers above use loop_internal.h. */
+#ifndef WSK_NET_LOOP_STRUCT_H
+#define WSK_NET_LOOP_STRUCT_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "net/loop_internal.h"
+
+struct wsk_wakeup_item;
+
+struct wsk_loop {
+  int epfd;
+  uint8_t stop;
+  uint8_t running;
+  uint64_t now;   /* ms, CLOCK_MONOTONIC, updated once per iteration */
+  uint64_t epoch; /* `now` at creation, origin of wsk_loop_now32 */
+  size_t active;  /* watched descriptors that keep wsk_loop_run going */
+  wsk_io_fn handlers[WSK_IO_KINDS];
+
+  /* Timers: a 4-ary min-heap ordered by (when, seq); every timer also sits on a list so that
+   * wsk_loop_free can release the ones the user never stopped. */
+  struct wsk_timer **heap;
+  size_t nheap, capheap;
+  struct wsk_timer *timers;
+  uint64_t timer_seq;
+
+  /* wsk_loop_wakeup: an eventfd plus a mutex-protected FIFO of callbacks. */
+  struct wsk_io wake_io;
+  pthread_mutex_t wake_mu;
+  struct wsk_wakeup_item *wake_head, *wake_tail;
+
+  /* wsk_loop_on_signal */
+  struct wsk_io sig_io;
+  void (*sig_cb)(wsk_loop *loop, int signo, void *arg);
+  void *sig_arg;
+
+  struct wsk_hook *hooks;
+  void **garbage;
+  size_t ngarbage, capgarbage;
+  void **dead_conns; /* slab objects to release at the end of the iteration */
+  size_t ndead, capdead;
+  struct wsk_slab conn_slab;
+
+  uint8_t rnd[512];
+  size_t rnd_pos; /* bytes of rnd already handed out */
+
+  uint8_t *rbuf;
+  struct wsk_cork cork;
+};
+
+/* timer.c */
+int wsk_timers_timeout(wsk_loop *loop); /* ms until the next timer, -1 if none */
+void wsk_timers_run(wsk_loop *loop);
+void wsk_timers_free_all(wsk_loop *loop);
+/* wakeup.c */
+int wsk_wakeup_init(wsk_loop *loop);
+void wsk_wakeup_destroy(wsk_loop *loop);
+/* signal.c */
+void wsk_signal_destroy(wsk_loop *loop);
+
+#endif

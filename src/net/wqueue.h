@@ -1,0 +1,52 @@
+/* wqueue.h - a socket's queue of bytes not yet written: a FIFO of chunks flushed with one
+ * sendmsg (writev) per call. A chunk either owns its bytes (stored right after it) or points into
+ * a reference-counted object shared by many queues (a prepared message framed once). */
+#ifndef WSK_NET_WQUEUE_H
+#define WSK_NET_WQUEUE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+/* Header of a shared, reference-counted block allocated with malloc: freed when refs reaches 0. */
+struct wsk_ref {
+  size_t refs;
+};
+static inline void wsk_ref_get(struct wsk_ref *r) { r->refs++; }
+void wsk_ref_put(struct wsk_ref *r);
+
+struct wsk_chunk {
+  struct wsk_chunk *next;
+  const uint8_t *data;   /* next unwritten byte */
+  size_t len;            /* unwritten bytes */
+  struct wsk_ref *ref;   /* shared owner of data, or NULL when data follows this header */
+};
+
+struct wsk_wqueue {
+  struct wsk_chunk *head, *tail;
+  size_t bytes;
+};
+
+/* A chunk owning `cap` bytes of storage at wsk_chunk_buf(c), with len 0; NULL if out of memory.
+ * Fill the storage, set len, then wsk_wq_push. */
+struct wsk_chunk *wsk_chunk_new(size_t cap);
+static inline uint8_t *wsk_chunk_buf(struct wsk_chunk *c) { return (uint8_t *)(c + 1); }
+void wsk_chunk_free(struct wsk_chunk *c);
+
+void wsk_wq_push(struct wsk_wqueue *q, struct wsk_chunk *c);
+/* Append a copy of the bytes of iov[0..n) as one chunk. Returns 0 or -1 (out of memory). */
+int wsk_wq_push_copy(struct wsk_wqueue *q, const struct iovec *iov, int n);
+/* Append data[0..len) of a shared object, taking a reference. Returns 0 or -1. */
+int wsk_wq_push_ref(struct wsk_wqueue *q, struct wsk_ref *ref, const uint8_t *data, size_t len);
+/* Write as much as the socket takes. Returns the bytes written (possibly 0 when the socket is
+ * full) or -errno on a hard error (EPIPE, ECONNRESET, ...). */
+ssize_t wsk_wq_flush(struct wsk_wqueue *q, int fd);
+/* Drop everything queued. */
+void wsk_wq_clear(struct wsk_wqueue *q);
+
+/* sendmsg(MSG_NOSIGNAL) of iov[0..n), retried on EINTR. Returns bytes written, 0 when the socket
+ * would block, or -errno. */
+ssize_t wsk_sendv(int fd, const struct iovec *iov, int n);
+
+#endif
