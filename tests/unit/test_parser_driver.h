@@ -1,6 +1,8 @@
 /* test_parser_driver.h - feeds a byte stream to a wsk_parser the way a connection does (append
  * what arrives to a receive buffer, call wsk_parser_feed until it wants more, keep the unconsumed
- * bytes) and logs the events in a form that does not depend on how the stream was split.
+ * bytes), reassembles messages and logs the events in a form that does not depend on how the
+ * stream was split: a message is logged when its last chunk arrives, so control frames sent
+ * between its fragments come before it, and a message cut short by an error is not logged.
  * Shared by tests/unit/test_parser.c and fuzz/fuzz_parser.c. */
 #ifndef WSK_TEST_PARSER_DRIVER_H
 #define WSK_TEST_PARSER_DRIVER_H
@@ -13,7 +15,7 @@
 /* Returned by pd_run when the parser broke one of its own promises (a bug, never valid input). */
 #define PD_EBROKEN (-1000)
 
-/* The event log: messages as 'M' opcode compressed <payload...> 'E', control frames as
+/* The event log: whole messages as 'M' opcode compressed <payload> 'E', control frames as
  * 'P'/'Q' len <payload> (ping/pong) or 'C' code_hi code_lo len <reason>, and finally 'R' result. */
 struct pd_log {
   uint8_t *buf;
@@ -43,21 +45,34 @@ static void pd_free(struct pd_log *l) {
   memset(l, 0, sizeof *l);
 }
 
-/* Log one event; returns 0, or PD_EBROKEN if it contradicts the ones before (*msg_open tracks
- * the message in progress: its opcode, or 0). */
-static int pd_log_event(struct pd_log *l, const struct wsk_event *ev, int *msg_open) {
+/* A message being reassembled: its opcode (0 when none is open) and the payload so far. */
+struct pd_msg {
+  int opcode;
+  int compressed;
+  struct pd_log data;
+};
+
+/* Log one event; returns 0, or PD_EBROKEN if it contradicts the ones before. */
+static int pd_log_event(struct pd_log *l, const struct wsk_event *ev, struct pd_msg *m) {
   switch (ev->type) {
   case WSK_EV_DATA:
-    if (ev->first != !*msg_open || (*msg_open && *msg_open != ev->opcode)) return PD_EBROKEN;
+    if (ev->first != !m->opcode || (m->opcode && m->opcode != ev->opcode)) return PD_EBROKEN;
     if (ev->opcode != WSK_OP_TEXT && ev->opcode != WSK_OP_BINARY) return PD_EBROKEN;
     if (ev->first) {
+      m->opcode = ev->opcode;
+      m->compressed = ev->compressed;
+      m->data.len = 0;
+    }
+    if (ev->compressed != m->compressed) return PD_EBROKEN;
+    pd_put(&m->data, ev->data, ev->len);
+    if (ev->fin) {
       pd_byte(l, 'M');
       pd_byte(l, ev->opcode);
       pd_byte(l, ev->compressed);
+      pd_put(l, m->data.buf, m->data.len);
+      pd_byte(l, 'E');
+      m->opcode = 0;
     }
-    pd_put(l, ev->data, ev->len);
-    *msg_open = ev->fin ? 0 : ev->opcode;
-    if (ev->fin) pd_byte(l, 'E');
     return 0;
   case WSK_EV_PING:
   case WSK_EV_PONG:
@@ -87,7 +102,8 @@ static int pd_run(struct wsk_parser *p, const uint8_t *in, size_t n, const size_
   uint8_t *rb = malloc(n ? n : 1);
   if (!rb) abort();
   size_t have = 0, pos = 0;
-  int result = 0, msg_open = 0;
+  int result = 0;
+  struct pd_msg msg = {0};
   for (size_t c = 0; c <= ncuts && result == 0; c++) {
     size_t end = c < ncuts ? cuts[c] : n;
     if (end < pos || end > n) {
@@ -112,7 +128,7 @@ static int pd_run(struct wsk_parser *p, const uint8_t *in, size_t n, const size_
         break;
       }
       off += (size_t)r;
-      result = pd_log_event(log, &ev, &msg_open);
+      result = pd_log_event(log, &ev, &msg);
       if (result || (r == 0 && ev.type == WSK_EV_NONE)) break;
     }
     /* What the parser leaves unconsumed is at most an incomplete control frame. */
@@ -122,6 +138,7 @@ static int pd_run(struct wsk_parser *p, const uint8_t *in, size_t n, const size_
     have -= off;
   }
   free(rb);
+  pd_free(&msg.data);
   pd_byte(log, 'R');
   pd_byte(log, (unsigned)(result & 0xFF));
   return result;
