@@ -1,0 +1,233 @@
+/* bench.c - `wsk bench [echo|connect|idle] URL [options]`: parse the options, run the mode, print
+ * the report as text or as one JSON object. */
+#include "bench.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char usage[] =
+    "usage: wsk bench [echo|connect|idle] ws://HOST:PORT[/PATH] [options]\n"
+    "  echo     connections keep messages in flight to an echo server; every echo is checked\n"
+    "  connect  dialers repeat connect, upgrade and close handshake\n"
+    "  idle     open connections and hold them\n"
+    "options:\n"
+    "  -c, --connections N  connections (echo 100, idle 1000) or concurrent dialers (connect 50)\n"
+    "  -s, --size BYTES     echo payload size, k/m suffixes allowed (20)\n"
+    "  -b, --binary         echo binary messages (default: text)\n"
+    "  -d, --depth N        echo messages in flight per connection (1)\n"
+    "  -w, --warmup S       seconds of load before measuring (1)\n"
+    "  -t, --duration S     seconds measured, or held for idle (5)\n"
+    "  -p, --pid PID        server process: report its CPU per message and idle RSS growth\n"
+    "  -j, --json           print one JSON object instead of text\n";
+
+void bench_result_note_error(struct bench_result *r, const char *why) {
+  if (!r->first_error[0]) snprintf(r->first_error, sizeof r->first_error, "%s", why);
+}
+
+/* Parse a non-negative number with an optional k/m (binary) suffix. */
+static int parse_size(const char *s, size_t *out) {
+  char *end;
+  unsigned long long v = strtoull(s, &end, 10);
+  if (end == s || s[0] == '-') return -1;
+  if (*end == 'k' || *end == 'K') v <<= 10, end++;
+  else if (*end == 'm' || *end == 'M') v <<= 20, end++;
+  if (*end) return -1;
+  *out = (size_t)v;
+  return 0;
+}
+
+static int parse_seconds(const char *s, double *out) {
+  char *end;
+  *out = strtod(s, &end);
+  return end == s || *end || *out < 0 || *out > 86400 ? -1 : 0;
+}
+
+static int parse_opts(int argc, char **argv, struct bench_opts *o) {
+  static const struct option longopts[] = {
+      {"connections", required_argument, NULL, 'c'}, {"size", required_argument, NULL, 's'},
+      {"binary", no_argument, NULL, 'b'},             {"depth", required_argument, NULL, 'd'},
+      {"warmup", required_argument, NULL, 'w'},       {"duration", required_argument, NULL, 't'},
+      {"pid", required_argument, NULL, 'p'},          {"json", no_argument, NULL, 'j'},
+      {"help", no_argument, NULL, 'h'},               {NULL, 0, NULL, 0}};
+  *o = (struct bench_opts){.mode = BENCH_ECHO, .size = 20, .depth = 1, .warmup_s = 1,
+                           .duration_s = 5};
+  size_t v;
+  int opt;
+  optind = 0; /* the dispatcher may have used getopt already */
+  while ((opt = getopt_long(argc, argv, "c:s:bd:w:t:p:jh", longopts, NULL)) != -1) {
+    switch (opt) {
+    case 'c':
+      if (parse_size(optarg, &v) < 0 || v == 0 || v > 1000000) goto bad;
+      o->connections = (unsigned)v;
+      break;
+    case 's':
+      if (parse_size(optarg, &v) < 0 || v > ((size_t)1 << 30)) goto bad;
+      o->size = v;
+      break;
+    case 'b': o->binary = 1; break;
+    case 'd':
+      if (parse_size(optarg, &v) < 0 || v == 0 || v > 65536) goto bad;
+      o->depth = (unsigned)v;
+      break;
+    case 'w':
+      if (parse_seconds(optarg, &o->warmup_s) < 0) goto bad;
+      break;
+    case 't':
+      if (parse_seconds(optarg, &o->duration_s) < 0) goto bad;
+      break;
+    case 'p':
+      if (parse_size(optarg, &v) < 0 || v == 0 || v > 0x7fffffff) goto bad;
+      o->pid = (int)v;
+      break;
+    case 'j': o->json = 1; break;
+    case 'h': fputs(usage, stdout); return 1;
+    default: fputs(usage, stderr); return -1;
+    }
+  }
+  int rest = argc - optind;
+  if (rest == 2) {
+    const char *m = argv[optind++];
+    if (strcmp(m, "echo") == 0) o->mode = BENCH_ECHO;
+    else if (strcmp(m, "connect") == 0) o->mode = BENCH_CONNECT;
+    else if (strcmp(m, "idle") == 0) o->mode = BENCH_IDLE;
+    else {
+      fprintf(stderr, "wsk bench: unknown mode '%s' (echo, connect or idle)\n", m);
+      return -1;
+    }
+  } else if (rest != 1) {
+    fputs(usage, stderr);
+    return -1;
+  }
+  o->url = argv[optind];
+  if (!o->connections) o->connections = o->mode == BENCH_ECHO ? 100 : o->mode == BENCH_IDLE ? 1000 : 50;
+  return 0;
+bad:
+  fprintf(stderr, "wsk bench: bad value '%s' for -%c\n%s", optarg, opt, usage);
+  return -1;
+}
+
+static const char *const mode_names[] = {"echo", "connect", "idle"};
+
+/* JSON string body: escape quotes, backslashes and control bytes. */
+static void json_str(const char *s) {
+  putchar('"');
+  for (; *s; s++) {
+    unsigned char ch = (unsigned char)*s;
+    if (ch == '"' || ch == '\\') printf("\\%c", ch);
+    else if (ch < 0x20) printf("\\u%04x", ch);
+    else putchar(ch);
+  }
+  putchar('"');
+}
+
+static double rate(double n, double s) { return s > 0 ? n / s : 0; }
+
+static void print_json(const struct bench_opts *o, const struct bench_result *r, const char *err) {
+  printf("{\"mode\":\"%s\",\"url\":", mode_names[o->mode]);
+  json_str(o->url);
+  printf(",\"ok\":%s", err ? "false" : "true");
+  if (err) {
+    printf(",\"error\":");
+    json_str(err);
+  }
+  printf(",\"connections\":%u,\"duration_s\":%.3f,\"count\":%llu,\"rate_per_s\":%.1f", o->connections,
+         r->elapsed_s, (unsigned long long)r->count, rate((double)r->count, r->elapsed_s));
+  if (o->mode == BENCH_ECHO)
+    printf(",\"size\":%zu,\"binary\":%s,\"depth\":%u,\"bytes\":%llu,\"mb_per_s\":%.3f,"
+           "\"mismatches\":%llu,\"per_conn_min\":%llu,\"per_conn_max\":%llu",
+           o->size, o->binary ? "true" : "false", o->depth, (unsigned long long)r->bytes,
+           rate((double)r->bytes, r->elapsed_s) / 1e6, (unsigned long long)r->mismatches,
+           (unsigned long long)r->per_conn_min, (unsigned long long)r->per_conn_max);
+  if (o->mode != BENCH_IDLE)
+    printf(",\"latency_us\":{\"p50\":%.1f,\"p99\":%.1f,\"p999\":%.1f,\"max\":%.1f}",
+           bench_hist_quantile(&r->hist, 0.5) / 1e3, bench_hist_quantile(&r->hist, 0.99) / 1e3,
+           bench_hist_quantile(&r->hist, 0.999) / 1e3, r->hist.max / 1e3);
+  printf(",\"errors\":%llu,\"client_cpu_s\":%.3f", (unsigned long long)r->errors, r->client_cpu_s);
+  if (o->pid) {
+    printf(",\"server_pid\":%d,\"server_cpu_s\":%.3f", o->pid, r->server_cpu_s);
+    if (o->mode == BENCH_IDLE)
+      printf(",\"server_rss_delta\":%lld,\"server_rss_per_conn\":%.1f", r->server_rss_delta,
+             r->count ? (double)r->server_rss_delta / (double)r->count : 0);
+  }
+  if (r->first_error[0]) {
+    printf(",\"first_error\":");
+    json_str(r->first_error);
+  }
+  printf("}\n");
+}
+
+static void print_latency(const char *what, const struct bench_hist *h) {
+  printf("  %-10s p50 %.1f us  p99 %.1f us  p99.9 %.1f us  max %.1f us\n", what,
+         bench_hist_quantile(h, 0.5) / 1e3, bench_hist_quantile(h, 0.99) / 1e3,
+         bench_hist_quantile(h, 0.999) / 1e3, h->max / 1e3);
+}
+
+static void print_text(const struct bench_opts *o, const struct bench_result *r) {
+  double per_s = rate((double)r->count, r->elapsed_s);
+  switch (o->mode) {
+  case BENCH_ECHO:
+    printf("echo %s: %u connections x %u in flight, %zu-byte %s messages, %.1f s measured after "
+           "%.1f s warm-up\n",
+           o->url, o->connections, o->depth, o->size, o->binary ? "binary" : "text", r->elapsed_s,
+           o->warmup_s);
+    printf("  %-10s %llu echoed, %.0f msgs/s, %.2f MB/s of payload\n", "messages",
+           (unsigned long long)r->count, per_s, rate((double)r->bytes, r->elapsed_s) / 1e6);
+    print_latency("round trip", &r->hist);
+    printf("  %-10s per connection min %llu max %llu messages\n", "fairness",
+           (unsigned long long)r->per_conn_min, (unsigned long long)r->per_conn_max);
+    printf("  %-10s %llu payload mismatches, %llu connection errors\n", "checks",
+           (unsigned long long)r->mismatches, (unsigned long long)r->errors);
+    break;
+  case BENCH_CONNECT:
+    printf("connect %s: %u dialers, %.1f s measured after %.1f s warm-up\n", o->url,
+           o->connections, r->elapsed_s, o->warmup_s);
+    printf("  %-10s %llu connect+upgrade+close cycles, %.0f per second\n", "handshakes",
+           (unsigned long long)r->count, per_s);
+    print_latency("to 101", &r->hist);
+    printf("  %-10s %llu failed\n", "checks", (unsigned long long)r->errors);
+    break;
+  case BENCH_IDLE:
+    printf("idle %s: %llu of %u connections held for %.1f s, %llu lost\n", o->url,
+           (unsigned long long)r->count, o->connections, r->elapsed_s,
+           (unsigned long long)r->errors);
+    if (o->pid && r->count)
+      printf("  %-10s server grew by %lld bytes = %.0f bytes per connection\n", "memory",
+             r->server_rss_delta, (double)r->server_rss_delta / (double)r->count);
+    break;
+  }
+  printf("  %-10s bench %.2f s", "cpu", r->client_cpu_s);
+  if (o->pid && r->server_cpu_s >= 0) {
+    printf(", server %.2f s", r->server_cpu_s);
+    if (o->mode != BENCH_IDLE && r->count)
+      printf(" = %.3f us per %s", r->server_cpu_s * 1e6 / (double)r->count,
+             o->mode == BENCH_ECHO ? "message" : "handshake");
+  }
+  printf("\n");
+  if (r->first_error[0]) printf("  first error: %s\n", r->first_error);
+}
+
+int wsk_cli_bench(int argc, char **argv) {
+  struct bench_opts o;
+  int p = parse_opts(argc, argv, &o);
+  if (p) return p > 0 ? 0 : 2;
+  struct bench_result *r = calloc(1, sizeof *r);
+  if (!r) {
+    fprintf(stderr, "wsk bench: out of memory\n");
+    return 1;
+  }
+  r->server_cpu_s = -1;
+  char err[256] = "";
+  int rc = o.mode == BENCH_ECHO      ? bench_echo_run(&o, r, err, sizeof err)
+           : o.mode == BENCH_CONNECT ? bench_connect_run(&o, r, err, sizeof err)
+                                     : bench_idle_run(&o, r, err, sizeof err);
+  if (o.json) print_json(&o, r, rc < 0 ? err : NULL);
+  else if (rc == 0) print_text(&o, r);
+  if (rc < 0) fprintf(stderr, "wsk bench: %s\n", err);
+  int status = rc < 0 || r->mismatches || r->count == 0 ? 1 : 0;
+  free(r);
+  return status;
+}

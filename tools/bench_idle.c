@@ -1,0 +1,90 @@
+/* bench_idle.c - `wsk bench idle`: open N connections, hold them for the duration without
+ * sending anything (pings from the server are answered), and report how much the server's
+ * resident memory grew per connection. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "bench.h"
+#include "bench_net.h"
+#include "bench_proc.h"
+#include "bench_run.h"
+
+struct idle_conn {
+  struct bench_conn base; /* first member: callbacks get &base */
+  uint8_t alive;
+};
+
+struct idle {
+  struct bench_result *r;
+  struct bench_fleet fleet;
+  unsigned alive;
+};
+
+static void on_open(struct bench_net *n, struct bench_conn *c) {
+  struct idle *d = n->mode;
+  ((struct idle_conn *)c)->alive = 1;
+  d->fleet.opened++;
+  d->alive++;
+}
+
+static void on_data(struct bench_net *n, struct bench_conn *c, const struct wsk_event *ev) {
+  (void)n, (void)c, (void)ev; /* a greeting from the server: not ours to check */
+}
+
+static void lost(struct idle *d, struct bench_conn *c, const char *why) {
+  struct idle_conn *ic = (struct idle_conn *)c;
+  d->r->errors++;
+  bench_result_note_error(d->r, why);
+  if (ic->alive) d->alive--;
+  ic->alive = 0;
+}
+
+static void on_close(struct bench_net *n, struct bench_conn *c, unsigned code) {
+  char why[64];
+  snprintf(why, sizeof why, "the server closed an idle connection with code %u", code);
+  lost(n->mode, c, why);
+}
+
+static void on_fail(struct bench_net *n, struct bench_conn *c, const char *why) {
+  lost(n->mode, c, why);
+}
+
+static const struct bench_ops idle_ops = {on_open, on_data, on_close, on_fail};
+
+static int none_alive(void *arg) { return ((struct idle *)arg)->alive == 0; }
+
+int bench_idle_run(const struct bench_opts *o, struct bench_result *r, char *err, size_t errlen) {
+  struct bench_target target;
+  if (bench_target_parse(o->url, &target, err, errlen) < 0) return -1;
+  struct idle d = {.r = r};
+  struct bench_net n;
+  if (bench_net_init(&n, &target, &idle_ops, &d, err, errlen) < 0) return -1;
+  int rc = -1;
+  struct idle_conn *conns = calloc(o->connections, sizeof *conns);
+  if (!conns) {
+    snprintf(err, errlen, "out of memory");
+    goto out;
+  }
+  for (unsigned i = 0; i < o->connections; i++) conns[i].base.id = i;
+  d.fleet = (struct bench_fleet){.conns = conns, .stride = sizeof *conns, .total = o->connections};
+  long long rss0 = o->pid > 0 ? bench_proc_rss(o->pid) : -1;
+  if (bench_fleet_open(&n, &d.fleet, r, err, errlen) < 0) goto out;
+  struct bench_window w;
+  bench_window_begin(&w, o->pid);
+  if (bench_run_until(&n, w.start_ns + bench_seconds_ns(o->duration_s), none_alive, &d, err,
+                      errlen) < 0)
+    goto out;
+  bench_window_end(&w, r);
+  long long rss1 = o->pid > 0 ? bench_proc_rss(o->pid) : -1;
+  r->server_rss_delta = rss0 >= 0 && rss1 >= 0 ? rss1 - rss0 : 0;
+  r->count = d.alive;
+  rc = 0;
+out:
+  for (unsigned i = 0; conns && i < o->connections; i++) {
+    bench_conn_shutdown(&n, &conns[i].base);
+    bench_conn_release(&conns[i].base);
+  }
+  free(conns);
+  bench_net_free(&n);
+  return rc;
+}

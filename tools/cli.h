@@ -1,0 +1,10 @@
+/* cli.h - entry points of the `wsk` subcommands; tools/wsk.c dispatches to them.
+ * Each takes the subcommand's own argv (argv[0] is the subcommand name) and returns the process
+ * exit status. */
+#ifndef WSK_TOOLS_CLI_H
+#define WSK_TOOLS_CLI_H
+
+/* `wsk bench [echo|connect|idle] URL [options]`: load generator and measurement (tools/bench.c). */
+int wsk_cli_bench(int argc, char **argv);
+
+#endif
