@@ -1,0 +1,131 @@
+'use strict';
+// Base framing (RFC 6455 5.2, 5.3, 5.6): every payload length encoding, masking, TCP splits.
+
+const { OP } = require('../lib/frames');
+const { asciiText, binaryData, human } = require('../lib/data');
+
+const SIZES = [0, 1, 125, 126, 127, 65535, 65536, 1 << 20];
+
+function framing(add) {
+  for (const [kind, op, make] of [['text', OP.TEXT, asciiText], ['binary', OP.BINARY, binaryData]]) {
+    for (const n of SIZES) {
+      add(`${kind} message of ${human(n)} in one frame`, async (t) => {
+        const p = await t.open();
+        await p.echo(op, make(n), 8000);
+        await p.closeHandshake();
+      }, { timeout: 10000 });
+    }
+  }
+
+  add('three empty messages in a row (text, binary, text)', async (t) => {
+    const p = await t.open();
+    p.write(p.text(''), p.binary(''), p.text(''));
+    await p.expectText('');
+    await p.expectBinary('');
+    await p.expectText('');
+    await p.closeHandshake();
+  });
+
+  add('text message written one byte per TCP write', async (t) => {
+    const p = await t.open();
+    const data = asciiText(40);
+    await p.writeChunked(p.text(data), 1, 2);
+    await p.expectText(data);
+    await p.closeHandshake();
+  });
+
+  add('binary message with 16-bit length written one byte per TCP write', async (t) => {
+    const p = await t.open();
+    const data = binaryData(300);
+    await p.writeChunked(p.binary(data), 1, 1);
+    await p.expectBinary(data);
+    await p.closeHandshake();
+  }, { timeout: 8000 });
+
+  add('64-bit length header one byte per write, then the payload', async (t) => {
+    const p = await t.open();
+    const data = binaryData(70000);
+    const frame = p.binary(data);
+    await p.writeChunked(frame.subarray(0, 14), 1, 5);
+    await p.writeChunked(frame.subarray(14), 7000, 5);
+    await p.expectBinary(data);
+    await p.closeHandshake();
+  });
+
+  add('header and payload in separate writes 50 ms apart', async (t) => {
+    const p = await t.open();
+    const data = asciiText(200);
+    const frame = p.text(data);
+    await p.writeParts([frame.subarray(0, 8), frame.subarray(8)], 50);
+    await p.expectText(data);
+    await p.closeHandshake();
+  });
+
+  add('100 messages in one TCP write are echoed in order', async (t) => {
+    const p = await t.open();
+    const msgs = [];
+    for (let i = 0; i < 100; i++) {
+      const op = i % 3 === 2 ? OP.BINARY : OP.TEXT;
+      const data = op === OP.TEXT ? asciiText(i * 7 % 300) : binaryData(i * 13, i);
+      msgs.push([op, data]);
+    }
+    p.write(msgs.map(([op, data]) => p.frame({ op, payload: data })));
+    for (const [op, data] of msgs) await p.expectMessage(op, data);
+    await p.closeHandshake();
+  });
+
+  add('100 messages and a ping in the middle in one TCP write', async (t) => {
+    const p = await t.open();
+    const frames = [];
+    for (let i = 0; i < 100; i++) {
+      frames.push(p.text(`message ${i}`));
+      if (i === 49) frames.push(p.ping('halfway'));
+    }
+    p.write(frames);
+    for (let i = 0; i < 100; i++) {
+      await p.expectText(`message ${i}`);
+      if (i === 49) await p.expectPong('halfway');
+    }
+    await p.closeHandshake();
+  });
+
+  add('mask key of all zero bytes is still a masked frame', async (t) => {
+    const p = await t.open();
+    p.write(p.text('zero key', { mask: Buffer.alloc(4) }));
+    await p.expectText('zero key');
+    await p.closeHandshake();
+  });
+
+  add('unmasked text frame from a client -> close 1002', async (t) => {
+    const p = await t.open();
+    await p.echo(OP.TEXT, 'masked first');
+    p.write(p.text('not masked', { mask: false }));
+    await p.expectFail(1002);
+  });
+
+  add('unmasked ping from a client -> close 1002', async (t) => {
+    const p = await t.open();
+    p.write(p.ping('not masked', { mask: false }));
+    await p.expectFail(1002);
+  });
+
+  add('non-minimal 16-bit length for 5 bytes -> close 1002', async (t) => {
+    const p = await t.open();
+    p.write(p.text('hello', { lengthForm: 16 }));
+    await p.expectFail(1002);
+  });
+
+  add('non-minimal 64-bit length for 200 bytes -> close 1002', async (t) => {
+    const p = await t.open();
+    p.write(p.binary(binaryData(200), { lengthForm: 64 }));
+    await p.expectFail(1002);
+  });
+
+  add('64-bit length with the top bit set -> close 1002 without waiting for payload', async (t) => {
+    const p = await t.open();
+    p.write(p.binary('', { length: 1n << 63n, lengthForm: 64 }));
+    await p.expectFail(1002, 1000);
+  });
+}
+
+module.exports = { framing };

@@ -1,0 +1,159 @@
+'use strict';
+// The opening handshake done by hand (RFC 6455 section 4): building upgrade requests with any
+// deviation a case needs, reading raw HTTP responses, and opening a checked WebSocket connection
+// that is handed over to a Peer together with any bytes that followed the 101 head.
+
+const crypto = require('crypto');
+const net = require('net');
+const { Peer, fail } = require('./peer');
+
+const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+const HOST = '127.0.0.1';
+
+function acceptFor(key) {
+  return crypto.createHash('sha1').update(key + GUID).digest('base64');
+}
+
+function newKey() {
+  return crypto.randomBytes(16).toString('base64');
+}
+
+/* An upgrade request as text. opts: method, target, version ('1.1'), key, headers: { Name: value }
+ * merged over the standard ones (value null drops the header; names are matched
+ * case-insensitively and the case's spelling is used), extra: raw header lines appended. */
+function upgradeRequest(port, opts = {}) {
+  const std = [['Host', `${HOST}:${port}`], ['Upgrade', 'websocket'], ['Connection', 'Upgrade'],
+               ['Sec-WebSocket-Key', opts.key || newKey()], ['Sec-WebSocket-Version', '13']];
+  const overrides = opts.headers || {};
+  const lower = Object.keys(overrides).map((k) => k.toLowerCase());
+  const lines = [];
+  for (const [name, value] of std) {
+    const i = lower.indexOf(name.toLowerCase());
+    if (i < 0) lines.push(`${name}: ${value}`);
+  }
+  for (const [name, value] of Object.entries(overrides)) {
+    if (value !== null) lines.push(`${name}: ${value}`);
+  }
+  lines.push(...(opts.extra || []));
+  const start = `${opts.method || 'GET'} ${opts.target || '/'} HTTP/${opts.version || '1.1'}`;
+  return `${start}\r\n${lines.map((l) => `${l}\r\n`).join('')}\r\n`;
+}
+
+function parseHead(text) {
+  const lines = text.split('\r\n');
+  const m = /^HTTP\/1\.(\d) (\d{3})(?: (.*))?$/.exec(lines[0]);
+  if (!m) return null;
+  const headers = {};
+  for (const line of lines.slice(1)) {
+    const i = line.indexOf(':');
+    if (i <= 0) continue;
+    const name = line.slice(0, i).trim().toLowerCase();
+    (headers[name] = headers[name] || []).push(line.slice(i + 1).trim());
+  }
+  return { status: Number(m[2]), reason: m[3] || '', headers };
+}
+
+function connect(port) {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect({ host: HOST, port, allowHalfOpen: true });
+    sock.once('connect', () => {
+      sock.removeListener('error', reject);
+      resolve(sock);
+    });
+    sock.once('error', reject);
+  });
+}
+
+/* Read one response head from sock. Resolves { head, rest, closed } where head is the parsed head
+ * or null if the connection ended (or ms passed) first. */
+function readHead(sock, ms) {
+  return new Promise((resolve) => {
+    let buf = Buffer.alloc(0);
+    const done = (closed) => {
+      clearTimeout(timer);
+      sock.removeListener('data', onData);
+      sock.removeListener('end', onEnd);
+      sock.removeListener('error', onEnd);
+      const end = buf.indexOf('\r\n\r\n');
+      const head = end < 0 ? null : parseHead(buf.subarray(0, end).toString('latin1'));
+      resolve({ head, raw: buf, rest: end < 0 ? buf : buf.subarray(end + 4), closed });
+    };
+    const onData = (d) => {
+      buf = Buffer.concat([buf, d]);
+      if (buf.indexOf('\r\n\r\n') >= 0) done(false);
+    };
+    const onEnd = () => done(true);
+    const timer = setTimeout(() => done(false), ms);
+    sock.on('data', onData);
+    sock.once('end', onEnd);
+    sock.once('error', onEnd);
+  });
+}
+
+/* Send raw request bytes and read the response head. Resolves { status, headers, reason } or
+ * fails the case if no HTTP response head arrives. */
+async function httpExchange(port, request, ms = 3000) {
+  const sock = await connect(port);
+  try {
+    sock.write(request);
+    const r = await readHead(sock, ms);
+    if (!r.head) {
+      fail(`expected an HTTP response, got ${r.closed ? 'the connection closed' : 'nothing'}` +
+           (r.raw.length ? ` after ${JSON.stringify(r.raw.toString('latin1').slice(0, 60))}` : ''));
+    }
+    return r.head;
+  } finally {
+    sock.destroy();
+  }
+}
+
+function headerHasToken(headers, name, token) {
+  return (headers[name] || []).some((v) => v.split(',').some((t) => t.trim().toLowerCase() === token));
+}
+
+/* Check a 101 answer against RFC 6455 4.2.2 for the request we sent. */
+function check101(head, key, offeredProtocols) {
+  if (head.status !== 101) fail(`expected status 101, got ${head.status} ${head.reason}`);
+  const up = head.headers.upgrade || [];
+  if (up.length !== 1 || up[0].toLowerCase() !== 'websocket') {
+    fail(`101 must carry "Upgrade: websocket", got ${JSON.stringify(up)}`);
+  }
+  if (!headerHasToken(head.headers, 'connection', 'upgrade')) {
+    fail(`101 must carry "Connection: Upgrade", got ${JSON.stringify(head.headers.connection)}`);
+  }
+  const accept = head.headers['sec-websocket-accept'] || [];
+  if (accept.length !== 1 || accept[0] !== acceptFor(key)) {
+    fail(`Sec-WebSocket-Accept must be ${acceptFor(key)}, got ${JSON.stringify(accept)}`);
+  }
+  if (head.headers['sec-websocket-extensions']) {
+    fail(`101 names extensions we did not offer: ${head.headers['sec-websocket-extensions']}`);
+  }
+  const proto = head.headers['sec-websocket-protocol'];
+  if (proto && !(proto.length === 1 && (offeredProtocols || []).includes(proto[0]))) {
+    fail(`101 selects a subprotocol we did not offer: ${JSON.stringify(proto)}`);
+  }
+}
+
+/* Open a WebSocket connection as a client: request (with opts as for upgradeRequest), optional
+ * `pipelined` bytes written in the same TCP write as the request head, checked 101. */
+async function openClient(port, opts = {}) {
+  const key = opts.key || newKey();
+  const sock = await connect(port);
+  const request = Buffer.from(upgradeRequest(port, { ...opts, key }), 'latin1');
+  sock.write(opts.pipelined ? Buffer.concat([request, opts.pipelined]) : request);
+  const r = await readHead(sock, 3000);
+  if (!r.head) {
+    sock.destroy();
+    fail(`opening handshake: no response head (${r.closed ? 'connection closed' : 'timeout'})`);
+  }
+  try {
+    check101(r.head, key, opts.protocols);
+  } catch (e) {
+    sock.destroy();
+    throw e;
+  }
+  return { peer: new Peer(sock, { role: 'client', leftover: r.rest }), head: r.head };
+}
+
+module.exports = { acceptFor, newKey, upgradeRequest, httpExchange, openClient, check101, connect,
+                   HOST };
