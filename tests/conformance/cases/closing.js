@@ -6,7 +6,7 @@
 // the answer "typically echos the status code it received", and there is none to echo.
 
 const { OP, closePayload } = require('../lib/frames');
-const { asciiText } = require('../lib/data');
+const { asciiText, binaryData } = require('../lib/data');
 
 const VALID_CODES = [1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014,
                      3000, 3999, 4000, 4999];
@@ -34,6 +34,15 @@ function closing(add) {
     const p = await t.open();
     p.write(p.text('last words'), p.close(1000));
     await p.expectText('last words');
+    await p.expectClose([1000]);
+    await p.expectTcpClose();
+  });
+
+  add('256 KiB message, close and ping in one write -> echo, close, no pong', async (t) => {
+    const p = await t.open();
+    const data = binaryData(256 * 1024);
+    p.write(p.binary(data), p.close(1000), p.ping('too late'));
+    await p.expectBinary(data);
     await p.expectClose([1000]);
     await p.expectTcpClose();
   });

@@ -87,6 +87,13 @@ function control(add) {
     await p.closeHandshake();
   });
 
+  add('10 pings in one-byte TCP writes -> 10 pongs in order', async (t) => {
+    const p = await t.open();
+    await p.writeChunked(Array.from({ length: 10 }, (_, i) => p.ping(`chopped ${i}`)), 1, 0);
+    for (let i = 0; i < 10; i++) await p.expectPong(`chopped ${i}`);
+    await p.closeHandshake();
+  });
+
   add('10 pings 10 ms apart -> 10 pongs in order', async (t) => {
     const p = await t.open();
     await p.writeParts(Array.from({ length: 10 }, (_, i) => p.ping(binaryData(i * 12, i))), 10);

@@ -34,6 +34,16 @@ function framing(add) {
     await p.closeHandshake();
   });
 
+  for (const n of [0, 1, 125, 126, 127, 128, 65535, 65536]) {
+    add(`text message of ${human(n)} in back-to-back one-byte TCP writes`, async (t) => {
+      const p = await t.open();
+      const data = asciiText(n);
+      await p.writeChunked(p.text(data), 1, 0);
+      await p.expectText(data);
+      await p.closeHandshake();
+    });
+  }
+
   add('binary message with 16-bit length written one byte per TCP write', async (t) => {
     const p = await t.open();
     const data = binaryData(300);

@@ -47,6 +47,9 @@ function handshake(add) {
 
   add('upgrade request without Host -> 400', (t) => expectStatus(t, { headers: { Host: null } }, 400));
 
+  add('upgrade request with two Host headers -> 400', async (t) =>
+    expectStatus(t, { extra: [`Host: 127.0.0.1:${await t.port()}`] }, 400));
+
   add('request without an Upgrade header is plain HTTP (same status as a plain GET)', async (t) => {
     const want = await plainStatus(t);
     if (want === 101) fail('a plain GET got 101');

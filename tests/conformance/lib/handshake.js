@@ -50,7 +50,7 @@ function parseHead(text) {
     const name = line.slice(0, i).trim().toLowerCase();
     (headers[name] = headers[name] || []).push(line.slice(i + 1).trim());
   }
-  return { status: Number(m[2]), reason: m[3] || '', headers };
+  return { minor: Number(m[1]), status: Number(m[2]), reason: m[3] || '', headers };
 }
 
 function connect(port) {
@@ -114,6 +114,7 @@ function headerHasToken(headers, name, token) {
 /* Check a 101 answer against RFC 6455 4.2.2 for the request we sent. */
 function check101(head, key, offeredProtocols) {
   if (head.status !== 101) fail(`expected status 101, got ${head.status} ${head.reason}`);
+  if (head.minor !== 1) fail(`101 must be an HTTP/1.1 response, got HTTP/1.${head.minor}`);
   const up = head.headers.upgrade || [];
   if (up.length !== 1 || up[0].toLowerCase() !== 'websocket') {
     fail(`101 must carry "Upgrade: websocket", got ${JSON.stringify(up)}`);

@@ -203,11 +203,12 @@ class Peer {
     if (!this.socket.destroyed) this.socket.write(Buffer.concat(bufs.flat()));
   }
 
-  /* Write each buffer on its own, pausing `delay` ms between them. */
+  /* Write each buffer on its own, pausing `delay` ms between them (0: back to back, still one
+   * write call, and with Nagle off one TCP segment, per buffer). */
   async writeParts(parts, delay = 5) {
     for (let i = 0; i < parts.length; i++) {
-      if (i) await sleep(delay);
-      this.write(parts[i]);
+      if (i && delay) await sleep(delay);
+      if (!this.socket.destroyed) this.socket.write(parts[i]);
     }
   }
 
