@@ -1,0 +1,63 @@
+// report.js - the table `make bench` prints: medians per scenario and server of the JSON lines
+// bench/run.sh collected, the ratio wsk/ws and the project's targets (issue "Performance").
+// Usage: node bench/report.js RESULTS.jsonl
+'use strict';
+const fs = require('fs');
+
+const runs = fs.readFileSync(process.argv[2], 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+
+// Work per server CPU-second, and server CPU microseconds per unit of work.
+const perCpu = (n, r) => (r.server_cpu_s > 0 ? n / r.server_cpu_s : NaN);
+const usPer = (n, r) => (r.server_cpu_s >= 0 && n > 0 ? (1e6 * r.server_cpu_s) / n : NaN);
+// Each row: scenario, label, value of one run, target (better: 'low' or 'high'), display digits.
+const rows = [
+  ['echo100', 'echo 100 conns x 16, 20 B text: msgs/s', (r) => r.rate_per_s, null, 'high', 0],
+  ['echo100', '  server CPU per message (us)', (r) => usPer(r.count, r), 0.44, 'low', 3],
+  ['echo100', '  latency p99 (ms)', (r) => r.latency_us.p99 / 1e3, null, 'low', 1],
+  ['echo100', '  load generator CPU (% of window)', (r) => (100 * r.client_cpu_s) / r.duration_s, null, null, 0],
+  ['echo1000', 'echo 1000 conns x 16, 20 B text: msgs/s', (r) => r.rate_per_s, null, 'high', 0],
+  ['echo1000', '  server CPU per message (us)', (r) => usPer(r.count, r), 0.6, 'low', 3],
+  ['echo1000', '  latency p99 (ms)', (r) => r.latency_us.p99 / 1e3, null, 'low', 1],
+  ['echo1000', '  load generator CPU (% of window)', (r) => (100 * r.client_cpu_s) / r.duration_s, null, null, 0],
+  ['echo16k', 'echo 100 conns x 4, 16 KiB binary: MB/s', (r) => r.mb_per_s, null, 'high', 0],
+  ['echo16k', '  GB/s of payload per server CPU-second', (r) => perCpu(r.bytes, r) / 1e9, 1.5, 'high', 2],
+  ['echo16k', '  load generator CPU (% of window)', (r) => (100 * r.client_cpu_s) / r.duration_s, null, null, 0],
+  ['connect', 'connect+upgrade+close, 50 dialers: per s', (r) => r.rate_per_s, null, 'high', 0],
+  ['connect', '  handshakes per server CPU-second', (r) => perCpu(r.count, r), 25000, 'high', 0],
+  ['idle', 'idle connections held', (r) => r.count, null, null, 0],
+  ['idle', '  server RSS per idle connection (bytes)', (r) => r.server_rss_per_conn, 128, 'low', 0],
+];
+
+function median(xs) {
+  const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (!v.length) return NaN;
+  const m = v.length >> 1;
+  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+}
+
+const fmt = (x, digits) => (Number.isFinite(x) ? x.toFixed(digits) : 'n/a');
+const good = (runsOf) => runsOf.filter((r) => r.ok && !r.mismatches);
+
+const scenarios = new Set(runs.map((r) => r.scenario));
+console.log('| scenario / metric (median) | wsk | ws | wsk/ws | target | wsk meets |');
+console.log('|---|--:|--:|--:|--:|:-:|');
+for (const [scenario, label, value, target, better, digits] of rows) {
+  if (!scenarios.has(scenario)) continue;
+  const of = (server) => median(good(runs.filter((r) => r.scenario === scenario && r.server === server)).map(value));
+  const wsk = of('wsk');
+  const ws = of('ws');
+  const ratio = wsk / ws;
+  let meets = '';
+  if (target !== null && Number.isFinite(wsk)) meets = (better === 'low' ? wsk <= target : wsk >= target) ? 'yes' : 'no';
+  const tgt = target === null ? '' : `${better === 'low' ? '<=' : '>='} ${target}`;
+  console.log(`| ${label} | ${fmt(wsk, digits)} | ${fmt(ws, digits)} | ${fmt(ratio, 2)} | ${tgt} | ${meets} |`);
+}
+
+// Anything that makes a figure suspect: failed runs, corrupted echoes, lost connections.
+for (const r of runs) {
+  const problems = [];
+  if (!r.ok) problems.push(`failed: ${r.error}`);
+  if (r.mismatches) problems.push(`${r.mismatches} payload mismatches`);
+  if (r.errors) problems.push(`${r.errors} connection errors (${r.first_error})`);
+  if (problems.length) console.log(`\nwarning: ${r.scenario} ${r.server} run ${r.run}: ${problems.join('; ')}`);
+}

@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# bench/run.sh BUILD_DIR - `make bench`: the same `wsk bench` scenarios against `wsk serve --echo`
+# and against Node's ws echo server (bench/ws_echo_server.js), each server pinned to CPU 0 and the
+# load generator to CPU 1, every run on a freshly started server, repeated; then a markdown table
+# of medians with the ratio wsk/ws and the project's targets (bench/report.js).
+#
+# Environment (defaults keep the whole run near 3 minutes):
+#   BENCH_DURATION=3   measured seconds per run      BENCH_WARMUP=1   warm-up seconds per run
+#   BENCH_REPEATS=3    runs per scenario and server  BENCH_IDLE=10000 idle connections
+#   BENCH_SERVERS="wsk ws"                            which servers to run
+#   BENCH_SCENARIOS="echo100 echo1000 echo16k connect idle"
+#   BENCH_OUT=BUILD_DIR/bench-results.jsonl          one JSON object per run
+set -euo pipefail
+
+BUILD=$(cd "${1:-build}" && pwd)
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+WSK=$BUILD/wsk
+DURATION=${BENCH_DURATION:-3}
+WARMUP=${BENCH_WARMUP:-1}
+REPEATS=${BENCH_REPEATS:-3}
+IDLE=${BENCH_IDLE:-10000}
+SERVERS=${BENCH_SERVERS:-wsk ws}
+SCENARIOS=${BENCH_SCENARIOS:-echo100 echo1000 echo16k connect idle}
+OUT=${BENCH_OUT:-$BUILD/bench-results.jsonl}
+export NODE_PATH=$SRC/node_modules
+
+[ -x "$WSK" ] || { echo "bench: $WSK not built (run make first)" >&2; exit 1; }
+command -v node >/dev/null || { echo "bench: node is needed for the ws server and the report" >&2; exit 1; }
+
+# Both ends of 10 000 idle connections need a descriptor each, plus slack.
+want_fds=$((IDLE + 1024))
+if [ "$(ulimit -n)" -lt "$want_fds" ]; then
+  ulimit -n "$want_fds" 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+  if [ "$(ulimit -n)" -lt "$want_fds" ]; then
+    echo "bench: open-file limit $(ulimit -n) is below $want_fds; lower BENCH_IDLE or raise the hard limit" >&2
+    exit 1
+  fi
+fi
+
+# Server on CPU 0, load generator on CPU 1, when there are two CPUs to pin to.
+if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
+  PIN_SERVER=(taskset -c 0)
+  PIN_LOAD=(taskset -c 1)
+else
+  echo "bench: fewer than 2 CPUs or no taskset: running unpinned, figures will be noisy" >&2
+  PIN_SERVER=()
+  PIN_LOAD=()
+fi
+
+TMP=$(mktemp -d)
+SERVER_PID=
+cleanup() {
+  if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+free_port() {
+  node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"
+}
+
+# Start server $1 in the background; sets SERVER_PID and PORT.
+start_server() {
+  local log=$TMP/server.log i
+  : >"$log"
+  case $1 in
+    wsk)
+      PORT=$(free_port)
+      "${PIN_SERVER[@]}" "$WSK" serve --echo --quiet --host 127.0.0.1 --port "$PORT" >"$log" 2>&1 &
+      SERVER_PID=$!
+      for ((i = 0; i < 100; i++)); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && return 0
+        kill -0 "$SERVER_PID" 2>/dev/null || break
+        sleep 0.05
+      done ;;
+    ws)
+      "${PIN_SERVER[@]}" node "$SRC/bench/ws_echo_server.js" 0 >"$log" 2>&1 &
+      SERVER_PID=$!
+      for ((i = 0; i < 100; i++)); do
+        PORT=$(awk '/^listening /{print $2; exit}' "$log")
+        [ -n "$PORT" ] && return 0
+        kill -0 "$SERVER_PID" 2>/dev/null || break
+        sleep 0.05
+      done ;;
+  esac
+  echo "bench: the $1 server did not start:" >&2
+  cat "$log" >&2
+  exit 1
+}
+
+stop_server() {
+  kill "$SERVER_PID" 2>/dev/null || true
+  wait "$SERVER_PID" 2>/dev/null || true
+  SERVER_PID=
+}
+
+scenario_args() {
+  case $1 in
+    echo100) echo "echo -c 100 -d 16 -s 20" ;;
+    echo1000) echo "echo -c 1000 -d 16 -s 20" ;;
+    echo16k) echo "echo -c 100 -d 4 -s 16384 --binary" ;;
+    connect) echo "connect -c 50" ;;
+    idle) echo "idle -c $IDLE" ;;
+    *) echo "bench: unknown scenario $1" >&2; exit 1 ;;
+  esac
+}
+
+: >"$OUT"
+echo "bench: servers [$SERVERS], scenarios [$SCENARIOS], $REPEATS x ${DURATION}s after ${WARMUP}s warm-up" >&2
+for scenario in $SCENARIOS; do
+  read -r -a args <<<"$(scenario_args "$scenario")"
+  for ((run = 1; run <= REPEATS; run++)); do
+    for server in $SERVERS; do
+      start_server "$server"
+      line=$("${PIN_LOAD[@]}" "$WSK" bench "${args[@]}" -w "$WARMUP" -t "$DURATION" -p "$SERVER_PID" \
+               --json "ws://127.0.0.1:$PORT/" 2>>"$TMP/bench.err") || true
+      stop_server
+      [ -n "$line" ] || line='{"ok":false,"error":"wsk bench printed nothing"}'
+      echo "{\"server\":\"$server\",\"scenario\":\"$scenario\",\"run\":$run,${line#\{}" >>"$OUT"
+      printf 'bench: %-8s %-4s run %d done\n' "$scenario" "$server" "$run" >&2
+    done
+  done
+done
+node "$SRC/bench/report.js" "$OUT"

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# bench_smoke.sh - `wsk bench` keeps working: brief runs of every mode against Node's ws echo
+# server must echo messages with no payload mismatch and print parseable JSON; against a server
+# that corrupts some echoes, the bench must count mismatches and fail. No timing is asserted.
+set -euo pipefail
+: "${WSK_BUILD:?}" "${WSK_SRC:?}"
+WSK=$WSK_BUILD/wsk
+export NODE_PATH=${NODE_PATH:-$WSK_SRC/node_modules}
+TMP=$(mktemp -d)
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# Start a node server script ($1, then its args) that prints "listening PORT"; sets PORT.
+start_node() {
+  local log=$TMP/server$((${#PIDS[@]})).log i
+  node "$@" >"$log" 2>&1 &
+  PIDS+=($!)
+  PORT=
+  for ((i = 0; i < 100; i++)); do
+    PORT=$(awk '/^listening /{print $2; exit}' "$log")
+    [ -n "$PORT" ] && return 0
+    sleep 0.05
+  done
+  cat "$log" >&2
+  fail "node server $1 did not start"
+}
+
+start_node "$WSK_SRC/bench/ws_echo_server.js" 0
+URL=ws://127.0.0.1:$PORT/
+WS_PID=${PIDS[0]}
+
+# Text report: messages flowed and every echo matched.
+out=$("$WSK" bench echo "$URL" -c 10 -d 4 -t 1 -w 0.2 -p "$WS_PID") || fail "echo run failed: $out"
+echo "$out"
+rate=$(sed -n 's/.* echoed, \([0-9]*\) msgs\/s.*/\1/p' <<<"$out")
+[ -n "$rate" ] && [ "$rate" -gt 0 ] || fail "no msgs/s > 0 in the report"
+grep -q ' 0 payload mismatches, 0 connection errors' <<<"$out" || fail "mismatches or errors reported"
+
+# JSON reports of every mode parse and say the run was sound.
+check_json() { # $1 = what, $2 = JSON line, $3 = JS condition on r
+  node -e '
+    const r = JSON.parse(process.argv[1]);
+    if (!eval(process.argv[2])) { console.error("unexpected:", process.argv[1]); process.exit(1); }' \
+    "$2" "$3" || fail "$1: JSON report not as expected"
+  echo "ok: $1"
+}
+j=$("$WSK" bench echo "$URL" -c 10 -t 0.5 -w 0.1 --json) || fail "json echo failed: $j"
+check_json "echo text json" "$j" 'r.ok && r.mode === "echo" && r.count > 0 && r.rate_per_s > 0 && r.mismatches === 0 && r.errors === 0 && r.latency_us.p50 > 0'
+j=$("$WSK" bench echo "$URL" -c 4 -d 4 -s 70k --binary -t 0.5 -w 0.1 --json -p "$WS_PID") || fail "binary echo failed: $j"
+check_json "echo binary json" "$j" 'r.ok && r.binary && r.size === 71680 && r.count > 0 && r.mismatches === 0 && r.server_cpu_s >= 0'
+j=$("$WSK" bench connect "$URL" -c 5 -t 0.5 -w 0.1 --json) || fail "connect failed: $j"
+check_json "connect json" "$j" 'r.ok && r.mode === "connect" && r.count > 0 && r.errors === 0'
+j=$("$WSK" bench idle "$URL" -c 50 -t 0.3 -p "$WS_PID" --json) || fail "idle failed: $j"
+check_json "idle json" "$j" 'r.ok && r.mode === "idle" && r.count === 50 && typeof r.server_rss_per_conn === "number"'
+
+# A server that flips one byte of every 7th echo: the bench must notice and fail.
+cat >"$TMP/corrupt.js" <<'EOF'
+const { WebSocketServer } = require('ws');
+const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+let n = 0;
+wss.on('connection', (ws) => ws.on('message', (d, bin) => {
+  if (++n % 7 === 0) d[d.length - 1] ^= 1;
+  ws.send(d, { binary: bin });
+}));
+wss.on('listening', () => console.log(`listening ${wss.address().port}`));
+EOF
+start_node "$TMP/corrupt.js"
+if j=$("$WSK" bench echo "ws://127.0.0.1:$PORT/" -c 2 -t 0.3 -w 0 --binary -s 100 --json); then
+  fail "bench exited 0 although echoes were corrupted: $j"
+fi
+check_json "corruption detected" "$j" 'r.mismatches > 0'
+echo "bench smoke: all good"
