@@ -125,6 +125,33 @@ function closing(add) {
     await p.expectTcpClose();
   });
 
+  add('fragment, close, final fragment -> close echoed, message dropped', async (t) => {
+    const p = await t.open();
+    p.write(p.text('first half ', { fin: false }), p.close(1000), p.cont('second half'));
+    await p.expectClose([1000]);
+    await p.expectTcpClose();
+  });
+
+  add('client vanishes mid-frame: the server goes on serving others', async (t) => {
+    const gone = await t.open();
+    gone.write(gone.text(asciiText(100)).subarray(0, 40));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    gone.destroy();
+    const p = await t.open();
+    await p.echo(OP.TEXT, 'still here');
+    await p.closeHandshake();
+  });
+
+  add('client resets TCP mid-message: the server goes on serving others', async (t) => {
+    const gone = await t.open();
+    gone.write(gone.binary(binaryData(10), { fin: false }));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    gone.socket.resetAndDestroy();
+    const p = await t.open();
+    await p.echo(OP.BINARY, binaryData(10));
+    await p.closeHandshake();
+  });
+
   add('close while a fragmented message is open -> close echoed, message dropped', async (t) => {
     const p = await t.open();
     p.write(p.text('never ', { fin: false }), p.cont('finished', { fin: false }), p.close(1000));

@@ -114,6 +114,17 @@ function handshake(add) {
     await p.closeHandshake();
   });
 
+  add('request head written one byte per TCP write -> 101', async (t) => {
+    const p = await t.open({ chunk: 1 });
+    await p.echo(OP.TEXT, 'slow handshake');
+    await p.closeHandshake();
+  });
+
+  add('garbage instead of an HTTP request -> 400', async (t) => {
+    const head = await t.http('\x16\x03\x01 this is not HTTP at all\r\n\r\n');
+    if (head.status !== 400) fail(`expected status 400, got ${head.status} ${head.reason}`);
+  });
+
   add('unknown extension offered -> 101 without Sec-WebSocket-Extensions', async (t) => {
     const p = await t.open({ headers: { 'Sec-WebSocket-Extensions': 'x-unknown-extension; foo=1' } });
     await p.closeHandshake();

@@ -92,6 +92,20 @@ function limits(add) {
     await p.closeHandshake();
   }, { timeout: 30000 });
 
+  add('default limit: 16 MiB text message is echoed intact', async (t) => {
+    const p = await t.open();
+    await p.echo(OP.TEXT, asciiText(DEFAULT_LIMIT), 25000);
+    await p.closeHandshake();
+  }, { timeout: 30000 });
+
+  add('default limit: 8 MiB binary in 128 fragments of 64 KiB', async (t) => {
+    const p = await t.open();
+    const data = binaryData(8 << 20, 5);
+    p.write(p.fragments(OP.BINARY, data, new Array(128).fill(65536)));
+    await p.expectBinary(data, 20000);
+    await p.closeHandshake();
+  }, { timeout: 30000 });
+
   add('default limit: header announcing 16 MiB + 1, no payload sent -> close 1009 within 1 s',
       async (t) => {
         const p = await t.open();

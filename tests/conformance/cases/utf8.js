@@ -187,6 +187,13 @@ function utf8(add) {
         await p.expectFail(1007, 1000);
       });
 
+  add('fail fast: fragment ending in F4, next fragment starting with 90 (FIN=0) -> 1007 within 1 s',
+      async (t) => {
+        const p = await t.open();
+        p.write(p.text(b(0x61, 0xf4), { fin: false }), p.cont(b(0x90, 0x80), { fin: false }));
+        await p.expectFail(1007, 1000);
+      });
+
   add('fail fast: 4-byte lead then ASCII in a 100-byte frame, rest withheld -> 1007 within 1 s',
       async (t) => {
         const p = await t.open();

@@ -136,13 +136,23 @@ function check101(head, key, offeredProtocols) {
 }
 
 /* Open a WebSocket connection as a client: request (with opts as for upgradeRequest), optional
- * `pipelined` bytes written in the same TCP write as the request head, checked 101. */
+ * `pipelined` bytes written in the same TCP write as the request head (or everything in writes
+ * of `chunk` bytes, 1 ms apart), checked 101. */
 async function openClient(port, opts = {}) {
   const key = opts.key || newKey();
   const sock = await connect(port);
   const request = Buffer.from(upgradeRequest(port, { ...opts, key }), 'latin1');
-  sock.write(opts.pipelined ? Buffer.concat([request, opts.pipelined]) : request);
-  const r = await readHead(sock, 3000);
+  const bytes = opts.pipelined ? Buffer.concat([request, opts.pipelined]) : request;
+  const reading = readHead(sock, 3000);
+  if (opts.chunk) {
+    for (let off = 0; off < bytes.length; off += opts.chunk) {
+      if (off) await new Promise((resolve) => setTimeout(resolve, 1));
+      sock.write(bytes.subarray(off, off + opts.chunk));
+    }
+  } else {
+    sock.write(bytes);
+  }
+  const r = await reading;
   if (!r.head) {
     sock.destroy();
     fail(`opening handshake: no response head (${r.closed ? 'connection closed' : 'timeout'})`);
