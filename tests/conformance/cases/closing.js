@@ -7,6 +7,7 @@
 
 const { OP, closePayload } = require('../lib/frames');
 const { asciiText, binaryData } = require('../lib/data');
+const { sleep } = require('../lib/peer');
 
 const VALID_CODES = [1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014,
                      3000, 3999, 4000, 4999];
@@ -135,7 +136,7 @@ function closing(add) {
   add('client vanishes mid-frame: the server goes on serving others', async (t) => {
     const gone = await t.open();
     gone.write(gone.text(asciiText(100)).subarray(0, 40));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(50);
     gone.destroy();
     const p = await t.open();
     await p.echo(OP.TEXT, 'still here');
@@ -145,7 +146,7 @@ function closing(add) {
   add('client resets TCP mid-message: the server goes on serving others', async (t) => {
     const gone = await t.open();
     gone.write(gone.binary(binaryData(10), { fin: false }));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(50);
     gone.socket.resetAndDestroy();
     const p = await t.open();
     await p.echo(OP.BINARY, binaryData(10));

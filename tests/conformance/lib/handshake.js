@@ -166,5 +166,4 @@ async function openClient(port, opts = {}) {
   return { peer: new Peer(sock, { role: 'client', leftover: r.rest }), head: r.head };
 }
 
-module.exports = { acceptFor, newKey, upgradeRequest, httpExchange, openClient, check101, connect,
-                   HOST };
+module.exports = { acceptFor, newKey, upgradeRequest, httpExchange, openClient };

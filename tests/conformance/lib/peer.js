@@ -274,12 +274,6 @@ class Peer {
     await this.expectTcpClose({ ms: Math.max(2000, ms - (Date.now() - started)), allowReset: true });
   }
 
-  /* Nothing arrives for ms. */
-  async expectSilence(ms) {
-    const ev = await this.next(ms);
-    if (ev.t !== 'timeout') fail(`expected nothing for ${ms} ms, got ${describe(ev)}`);
-  }
-
   /* A clean closing handshake started by us: send close, the same code comes back (for a close
    * without code: no code or 1000), and then the server closes TCP first (RFC 6455 7.1.1).
    * As the server side we close TCP ourselves once the echo arrived. */
@@ -296,4 +290,4 @@ class Peer {
   }
 }
 
-module.exports = { Peer, CaseFailure, fail, sleep, describe, preview };
+module.exports = { Peer, CaseFailure, fail, sleep };
