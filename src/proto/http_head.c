@@ -26,10 +26,11 @@ struct scan {
 /* Next line without its CRLF. Returns 0, WSK_EAGAIN (line not complete yet), WSK_EHEADERS (line
  * not complete within max_bytes) or WSK_EHTTP (bare LF). */
 static int next_line(struct scan *s, const char **line, size_t *line_len) {
-  const char *start = s->buf + s->pos;
-  const char *lf = s->pos < s->end ? memchr(start, '\n', s->end - s->pos) : NULL;
+  /* (no pointer arithmetic before the test: buf may be NULL when len is 0) */
+  const char *lf = s->pos < s->end ? memchr(s->buf + s->pos, '\n', s->end - s->pos) : NULL;
   if (!lf)
     return s->truncated ? WSK_EHEADERS : WSK_EAGAIN;
+  const char *start = s->buf + s->pos;
   size_t n = (size_t)(lf - start);
   if (n == 0 || start[n - 1] != '\r')
     return WSK_EHTTP;

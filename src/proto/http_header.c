@@ -1,4 +1,5 @@
 /* http_header.c - looking up parsed headers: names, tokens and comma-separated lists. */
+#include <stdint.h>
 #include <string.h>
 
 #include "proto/http_internal.h"
@@ -12,11 +13,12 @@ int wsk_http_ieq(const char *a, size_t alen, const char *b, size_t blen) {
   return 1;
 }
 
+/* tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" / "`" / "|" / "~"
+ *       / DIGIT / ALPHA, as a bitmap of the 256 byte values. */
+static const uint32_t tchar_bits[8] = {0x00000000, 0x03ff6cfa, 0xc7fffffe, 0x57ffffff, 0, 0, 0, 0};
+
 int wsk_http_is_tchar(unsigned char c) {
-  unsigned char l = wsk_http_lower(c);
-  if ((l >= 'a' && l <= 'z') || (c >= '0' && c <= '9'))
-    return 1;
-  return c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+  return (tchar_bits[c >> 5] >> (c & 31)) & 1;
 }
 
 static int name_is(const struct wsk_header *h, const char *name) {

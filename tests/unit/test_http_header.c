@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "proto/http_internal.h"
 #include "wsk.h"
 
 #define H(n, v) {n, sizeof(n) - 1, v, sizeof(v) - 1}
@@ -83,6 +84,17 @@ static void test_list_next(void) {
   CHECK(wsk_http_list_next("ab,cd", 1, &pos, &e, &n));
   CHECK_EQ(n, 1);
   CHECK(!wsk_http_list_next("ab,cd", 1, &pos, &e, &n));
+}
+
+/* The tchar bitmap against RFC 7230's definition, for every byte value. */
+static void test_tchar(void) {
+  for (int c = 0; c < 256; c++) {
+    int want = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               (c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+    if (wsk_http_is_tchar((unsigned char)c) != want)
+      fprintf(stderr, "tchar 0x%02x\n", c);
+    CHECK_EQ(wsk_http_is_tchar((unsigned char)c), want);
+  }
 }
 
 static void test_status_text(void) {
@@ -168,6 +180,7 @@ int main(void) {
   test_find_count();
   test_has_token();
   test_list_next();
+  test_tchar();
   test_status_text();
   test_write_response();
   test_write_nospc();
