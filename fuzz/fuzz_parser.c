@@ -83,7 +83,7 @@ static void put_frame(struct pd_log *s, int fin, int rsv, int op, const uint8_t 
 
 static void round_trip(const uint8_t *d, size_t n, unsigned flags, uint64_t *rng) {
   static const char pattern[] = "a\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80z"; /* whole characters */
-  static uint8_t payload[255 * 300];
+  static uint8_t payload[255 * 260];
   static size_t cuts[MAX_CUTS];
   enum wsk_role role = (flags & 1) ? WSK_ROLE_CLIENT : WSK_ROLE_SERVER;
   int rsv1 = (flags & 2) != 0;
@@ -92,10 +92,10 @@ static void round_trip(const uint8_t *d, size_t n, unsigned flags, uint64_t *rng
   const uint8_t *mask = role == WSK_ROLE_SERVER ? key : NULL; /* what the peer sends */
   struct pd_log stream = {0}, want = {0}, got = {0};
 
-  for (size_t pos = 0; pos + 2 <= n && stream.len < MAX_INPUT * 4;) {
+  for (size_t pos = 0; pos + 2 <= n && stream.len < (1u << 17);) {
     unsigned op = d[pos], size = d[pos + 1];
     pos += 2;
-    size_t len = (op & 0x80) ? (size_t)size * 300 : size; /* reach the 16- and 64-bit forms */
+    size_t len = (op & 0x80) ? (size_t)size * 260 : size; /* reach the 16- and 64-bit forms */
     if ((op & 3) >= 2) { /* ping or pong with up to 125 bytes */
       len = size % (WSK_MAX_CONTROL_PAYLOAD + 1);
       for (size_t i = 0; i < len; i++) payload[i] = d[(pos + i) % n];
