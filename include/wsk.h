@@ -341,7 +341,9 @@ WSK_API void wsk_parser_init(struct wsk_parser *p, enum wsk_role role, uint64_t 
 /* Consume bytes from buf[0..len) and produce at most one event in *ev. Returns the number of bytes
  * consumed (possibly 0 with ev->type == WSK_EV_NONE: keep them and call again with more) or a
  * negative error (WSK_EPROTO, WSK_EUTF8, WSK_ETOOBIG); wsk_close_code_for_error() gives the close
- * code to send. Modifies buf (unmasking in place). After an error the parser must not be fed. */
+ * code to send. A call may also consume bytes without an event (a data frame's header whose payload
+ * has not arrived yet, or anything after a close frame), so loop while it returns > 0 or an event.
+ * Modifies buf (unmasking in place). After an error the parser must not be fed. */
 WSK_API int wsk_parser_feed(struct wsk_parser *p, uint8_t *buf, size_t len, struct wsk_event *ev);
 
 /* ------------------------------------------------------------------------------------------------
