@@ -4,6 +4,9 @@
 #ifndef WSK_TOOLS_CLI_H
 #define WSK_TOOLS_CLI_H
 
+/* `wsk serve [--host H] [--port P] [--root DIR] [--echo | --broadcast] ...` (tools/serve.c). */
+int wsk_cli_serve(int argc, char **argv);
+
 /* `wsk bench [echo|connect|idle] URL [options]`: load generator and measurement (tools/bench.c). */
 int wsk_cli_bench(int argc, char **argv);
 

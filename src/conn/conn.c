@@ -1,0 +1,384 @@
+/* conn.c - connection life cycle and the read path.
+ *
+ * Reading: every connection reads into the loop's shared receive buffer and is parsed there in
+ * place (unmasked in place, messages delivered by pointer). Only what cannot be consumed yet (a
+ * partial frame header or control frame, an incomplete HTTP head) is copied into the connection's
+ * own `ext->in`, and it is copied back in front of the next read. Big leftovers (an HTTP body on
+ * its way) are read into ext->in directly instead. While a connection's input is processed its
+ * output is corked: everything it sends in response goes out in one syscall at the end. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "conn/conn_internal.h"
+#include "net/socket.h"
+
+/* Leftovers up to this size are copied in front of the shared buffer; larger ones are read into
+ * directly (they only occur in the HTTP phase, bounded by the head and body limits). */
+#define SMALL_LEFTOVER 4096
+/* Free room to have in ext->in when reading into it. */
+#define IN_READ_ROOM (64 * 1024)
+/* Reads per wakeup while each one fills the buffer (fairness between connections). */
+#define READS_PER_WAKEUP 4
+/* Input held during a deferred upgrade before we stop reading. */
+#define HELD_INPUT_MAX (256 * 1024)
+
+static void on_conn_io(wsk_loop *loop, struct wsk_io *io, unsigned events);
+
+wsk_conn *wsk_conn_new(struct wsk_group *g, int fd, enum wsk_conn_state state) {
+  if (g->n == g->cap) {
+    uint32_t cap = g->cap ? g->cap * 2 : 64;
+    wsk_conn **a = realloc(g->conns, cap * sizeof *a);
+    if (!a) goto fail;
+    g->conns = a;
+    g->cap = cap;
+  }
+  wsk_conn *c = wsk_loop_conn_alloc(g->loop, sizeof *c);
+  if (!c) goto fail;
+  memset(c, 0, sizeof *c);
+  c->io.fd = fd;
+  c->io.kind = WSK_IO_CONN;
+  c->group = g;
+  wsk_conn_set_state(c, state);
+  wsk_loop_set_handler(g->loop, WSK_IO_CONN, on_conn_io);
+  if (wsk_io_start(g->loop, &c->io, state == WSK_CS_CONNECTING ? WSK_IO_OUT : WSK_IO_IN) != 0) {
+    wsk_conn_set_state(c, WSK_CS_DEAD);
+    wsk_loop_conn_release(g->loop, c);
+    goto fail;
+  }
+  c->idx = g->n;
+  g->conns[g->n++] = c;
+  return c;
+fail:
+  close(fd);
+  return NULL;
+}
+
+static void drop_in(struct wsk_conn_ext *x) {
+  free(x->in);
+  x->in = NULL;
+  x->in_len = x->in_cap = 0;
+}
+
+struct wsk_conn_ext *wsk_conn_ext(wsk_conn *c) {
+  if (!c->ext) c->ext = calloc(1, sizeof *c->ext);
+  return c->ext;
+}
+
+void wsk_conn_ext_trim(wsk_conn *c) {
+  struct wsk_conn_ext *x = c->ext;
+  if (!x || x->wq.head || x->in_len || x->msg || x->protocol || x->remote || x->pending) return;
+  drop_in(x);
+  free(x);
+  c->ext = NULL;
+}
+
+/* The buffers may be under a caller up the stack (input being parsed when a callback destroyed
+ * the connection): they are freed at the end of the iteration. */
+static void free_ext(wsk_conn *c) {
+  struct wsk_conn_ext *x = c->ext;
+  if (!x) return;
+  wsk_loop *loop = c->group->loop;
+  wsk_wq_clear(&x->wq);
+  if (x->in) wsk_loop_free_later(loop, x->in);
+  if (x->msg) wsk_loop_free_later(loop, x->msg);
+  free(x->protocol);
+  free(x->remote);
+  wsk_loop_free_later(loop, x);
+  c->ext = NULL;
+}
+
+
+void wsk_conn_set_timeout(wsk_conn *c, unsigned ms) {
+  struct wsk_group *g = c->group;
+  uint32_t d = 0;
+  if (ms) {
+    d = wsk_loop_now32(g->loop) + ms;
+    if (d == 0) d = 1;
+  }
+  if (!c->deadline && d) {
+    g->n_timed++;
+    if (!g->sweep) g->sweep = wsk_timer_start(g->loop, g->sweep_ms, g->sweep_ms,
+                                              wsk_group_sweep, g);
+  } else if (c->deadline && !d) {
+    g->n_timed--;
+  }
+  c->deadline = d;
+}
+
+void wsk_conn_hold_input(wsk_conn *c, int hold) {
+  if (hold)
+    wsk_conn_flag(c, WSK_CF_HOLD_IN);
+  else
+    wsk_conn_unflag(c, WSK_CF_HOLD_IN);
+  unsigned ev = c->io.events & WSK_IO_OUT;
+  if (!hold) ev |= WSK_IO_IN;
+  wsk_io_set(c->group->loop, &c->io, ev);
+}
+
+void wsk_conn_report_close(wsk_conn *c, unsigned code, const char *reason, size_t reason_len,
+                           int clean) {
+  if (!wsk_conn_has(c, WSK_CF_REPORT)) return;
+  wsk_conn_unflag(c, WSK_CF_REPORT);
+  struct wsk_group *g = c->group;
+  if (wsk_conn_has(c, WSK_CF_OPENED)) {
+    wsk_conn_unflag(c, WSK_CF_OPENED);
+    g->n_open--;
+  }
+  if (g->cb.on_close) g->cb.on_close(c, code, reason, reason_len, clean);
+}
+
+int wsk_conn_open(wsk_conn *c, const char *protocol) {
+  struct wsk_group *g = c->group;
+  if (protocol && *protocol) {
+    struct wsk_conn_ext *x = wsk_conn_ext(c);
+    if (!x || !(x->protocol = strdup(protocol))) return WSK_ENOMEM;
+  }
+  wsk_parser_init(&c->parser, g->client ? WSK_ROLE_CLIENT : WSK_ROLE_SERVER, g->max_message, 0);
+  wsk_conn_set_state(c, WSK_CS_OPEN);
+  wsk_conn_flag(c, WSK_CF_REPORT | WSK_CF_OPENED);
+  g->n_open++;
+  wsk_conn_set_timeout(c, g->idle_timeout_ms);
+  if (g->cb.on_open) g->cb.on_open(c);
+  return 0;
+}
+
+/* Peer-initiated end of the input. */
+static void on_eof(wsk_conn *c) {
+  unsigned st = wsk_conn_state(c);
+  if ((st == WSK_CS_HTTP || st == WSK_CS_LINGER) && wsk_conn_pending(c) > 0) {
+    /* A half-closed HTTP client still gets its answers; then we close. */
+    wsk_conn_flag(c, WSK_CF_PEER_EOF);
+    wsk_conn_hold_input(c, 1);
+    if (st == WSK_CS_HTTP) wsk_conn_linger(c);
+    return;
+  }
+  wsk_conn_destroy(c, 0, NULL);
+}
+
+void wsk_conn_linger(wsk_conn *c) {
+  if (wsk_conn_dead(c)) return;
+  wsk_conn_set_state(c, WSK_CS_LINGER);
+  wsk_conn_set_timeout(c, c->group->close_timeout_ms);
+  if (c->ext) { /* drop what was read but not processed, and any message in progress */
+    c->ext->in_len = 0;
+    free(c->ext->msg);
+    c->ext->msg = NULL;
+    c->ext->msg_len = c->ext->msg_cap = 0;
+  }
+  wsk_conn_flush(c);
+}
+
+/* Run input through the handler of the current state until it stops making progress. */
+static size_t process(wsk_conn *c, uint8_t *buf, size_t len) {
+  size_t off = 0;
+  while (off < len) {
+    unsigned st = wsk_conn_state(c);
+    size_t n;
+    if (st == WSK_CS_HTTP && c->group->ops->http_input)
+      n = c->group->ops->http_input(c, buf + off, len - off);
+    else if (st == WSK_CS_OPEN || st == WSK_CS_CLOSING)
+      n = wsk_conn_ws_input(c, buf + off, len - off);
+    else if (st == WSK_CS_LINGER)
+      n = len - off; /* the exchange is over: ignore */
+    else
+      break;         /* UPGRADING (held), DEAD */
+    off += n;
+    if (n == 0 && wsk_conn_state(c) == st) break;
+  }
+  return off;
+}
+
+/* Keep buf[consumed..total) for the next read. `in_ext` says buf is ext->in itself. */
+static int keep_leftover(wsk_conn *c, uint8_t *buf, size_t consumed, size_t total, int in_ext) {
+  size_t left = total - consumed;
+  if (in_ext) {
+    struct wsk_conn_ext *x = c->ext;
+    if (consumed && left) memmove(x->in, x->in + consumed, left);
+    x->in_len = left;
+    if (!left) {
+      drop_in(x);
+      wsk_conn_ext_trim(c);
+    }
+    return 0;
+  }
+  if (!left) {
+    if (c->ext) {
+      drop_in(c->ext);
+      wsk_conn_ext_trim(c);
+    }
+    return 0;
+  }
+  struct wsk_conn_ext *x = wsk_conn_ext(c);
+  if (!x) return WSK_ENOMEM;
+  if (x->in_cap < left) {
+    size_t cap = left < 256 ? 256 : left;
+    uint8_t *p = realloc(x->in, cap);
+    if (!p) return WSK_ENOMEM;
+    x->in = p;
+    x->in_cap = cap;
+  }
+  memmove(x->in, buf + consumed, left);
+  x->in_len = left;
+  return 0;
+}
+
+void wsk_conn_feed_held(wsk_conn *c) {
+  struct wsk_conn_ext *x = c->ext;
+  if (!x || !x->in_len || wsk_conn_dead(c)) return;
+  wsk_conn_cork(c);
+  size_t total = x->in_len;
+  size_t used = process(c, x->in, total);
+  if (wsk_conn_dead(c)) return;
+  keep_leftover(c, x->in, used, total, 1);
+  wsk_conn_uncork(c);
+}
+
+static int grow_in(struct wsk_conn_ext *x, size_t need) {
+  if (x->in_cap >= need) return 0;
+  uint8_t *p = realloc(x->in, need);
+  if (!p) return WSK_ENOMEM;
+  x->in = p;
+  x->in_cap = need;
+  return 0;
+}
+
+static void read_input(wsk_conn *c) {
+  wsk_loop *loop = c->group->loop;
+  uint8_t *rbuf = wsk_loop_rbuf(loop);
+  for (int round = 0; round < READS_PER_WAKEUP; round++) {
+    struct wsk_conn_ext *x = c->ext;
+    size_t have = x ? x->in_len : 0;
+    uint8_t *buf = rbuf;
+    size_t cap = WSK_RBUF_SIZE;
+    int in_ext = 0;
+    if (have > SMALL_LEFTOVER || wsk_conn_state(c) == WSK_CS_UPGRADING) {
+      if (wsk_conn_state(c) == WSK_CS_UPGRADING && have >= HELD_INPUT_MAX) {
+        wsk_conn_hold_input(c, 1);
+        return;
+      }
+      if (!x && !(x = wsk_conn_ext(c))) {
+        wsk_conn_destroy(c, WSK_ENOMEM, "out of memory for input");
+        return;
+      }
+      if (grow_in(x, have + IN_READ_ROOM) != 0) {
+        wsk_conn_destroy(c, WSK_ENOMEM, "out of memory for input");
+        return;
+      }
+      buf = x->in;
+      cap = x->in_cap;
+      in_ext = 1;
+    } else if (have) {
+      memcpy(rbuf, x->in, have);
+    }
+    ssize_t r = recv(c->io.fd, buf + have, cap - have, 0);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+      char msg[128];
+      snprintf(msg, sizeof msg, "recv: %s", strerror(errno));
+      wsk_conn_destroy(c, WSK_ESYS, msg);
+      return;
+    }
+    if (r == 0) {
+      on_eof(c);
+      return;
+    }
+    size_t total = have + (size_t)r;
+    unsigned st = wsk_conn_state(c);
+    if (st == WSK_CS_OPEN) {
+      wsk_conn_unflag(c, WSK_CF_PING_OUT);
+      if (c->group->idle_timeout_ms) wsk_conn_set_timeout(c, c->group->idle_timeout_ms);
+    }
+    if (in_ext) {
+      x->in_len = total;
+      if (st == WSK_CS_UPGRADING) return; /* held until the application decides */
+    } else if (x) {
+      x->in_len = 0; /* the leftover now lives in rbuf */
+    }
+    wsk_conn_cork(c);
+    size_t used = process(c, buf, total);
+    if (wsk_conn_dead(c)) return;
+    if (keep_leftover(c, buf, used, total, in_ext) != 0) {
+      wsk_conn_destroy(c, WSK_ENOMEM, "out of memory for input");
+      return;
+    }
+    wsk_conn_uncork(c);
+    if (wsk_conn_dead(c) || wsk_conn_has(c, WSK_CF_HOLD_IN)) return;
+    if ((size_t)r < cap - have) return; /* short read: the socket is most likely drained */
+  }
+}
+
+static void on_conn_io(wsk_loop *loop, struct wsk_io *io, unsigned events) {
+  wsk_conn *c = (wsk_conn *)io;
+  if (wsk_conn_state(c) == WSK_CS_CONNECTING) {
+    if (c->group->ops->on_connected) c->group->ops->on_connected(c);
+    return;
+  }
+  if ((events & WSK_IO_OUT) || ((events & WSK_IO_HUP) && c->ext && c->ext->wq.head))
+    wsk_conn_flush(c);
+  if (wsk_conn_dead(c)) return;
+  if ((events & WSK_IO_IN) || ((events & WSK_IO_HUP) && !wsk_conn_has(c, WSK_CF_HOLD_IN)))
+    read_input(c);
+  else if ((events & WSK_IO_HUP) && !wsk_conn_dead(c))
+    wsk_conn_destroy(c, 0, NULL); /* not reading, and the socket is gone */
+}
+
+void wsk_conn_destroy(wsk_conn *c, int err, const char *message) {
+  if (wsk_conn_dead(c)) return;
+  struct wsk_group *g = c->group;
+  unsigned st = wsk_conn_state(c);
+  if (wsk_conn_has(c, WSK_CF_REPORT)) {
+    /* Mark as closing first: callbacks that send now get WSK_ECLOSED. */
+    if (st != WSK_CS_LINGER) wsk_conn_set_state(c, WSK_CS_LINGER);
+    if (err && g->cb.on_error) g->cb.on_error(c, err, message);
+    wsk_conn_report_close(c, WSK_CLOSE_ABNORMAL, NULL, 0, 0);
+    if (wsk_conn_dead(c)) return; /* on_close destroyed it already */
+  }
+  wsk_conn_set_state(c, WSK_CS_DEAD);
+  struct wsk_cork *cork = wsk_loop_cork(g->loop);
+  if (cork->owner == c) {
+    cork->owner = NULL;
+    cork->len = 0;
+  }
+  if (c->deadline) {
+    c->deadline = 0;
+    g->n_timed--;
+  }
+  if (g->ops->on_destroy) g->ops->on_destroy(c);
+  wsk_io_close(g->loop, &c->io);
+  free_ext(c);
+  if (g->walking) {
+    g->conns[c->idx] = NULL;
+    g->holes = 1;
+  } else {
+    wsk_conn *last = g->conns[--g->n];
+    g->conns[c->idx] = last;
+    last->idx = c->idx;
+  }
+  wsk_loop_conn_release(g->loop, c);
+  if (g->ops->on_leave) g->ops->on_leave(g);
+}
+
+void wsk_terminate(wsk_conn *c) { wsk_conn_destroy(c, 0, NULL); }
+
+void *wsk_conn_user_data(const wsk_conn *c) { return c->user_data; }
+void wsk_conn_set_user_data(wsk_conn *c, void *user_data) { c->user_data = user_data; }
+wsk_server *wsk_conn_server(const wsk_conn *c) { return c->group->server; }
+
+const char *wsk_conn_protocol(const wsk_conn *c) {
+  return c->ext && c->ext->protocol ? c->ext->protocol : "";
+}
+
+const char *wsk_conn_remote(const wsk_conn *c) {
+  wsk_conn *m = (wsk_conn *)c; /* the text is cached on first use */
+  if (m->ext && m->ext->remote) return m->ext->remote;
+  char text[WSK_ADDR_TEXT];
+  wsk_sock_peer_text(c->io.fd, text);
+  struct wsk_conn_ext *x = wsk_conn_ext(m);
+  if (!x || !(x->remote = strdup(text))) return "?";
+  return x->remote;
+}

@@ -1,0 +1,198 @@
+/* conn_internal.h - the WebSocket connection engine shared by the server and the client.
+ *
+ * A connection is one small slab object (88 bytes on x86-64) that lives through every
+ * phase of a socket: connecting (client), HTTP (the server reads requests, the client reads the
+ * 101), an upgrade deferred by the application (server), the open WebSocket, the closing
+ * handshake, and a final linger that flushes, sends FIN and waits for the peer's FIN. Everything a
+ * connection needs only now and then (unsent bytes, a partial frame, a fragmented message, the
+ * subprotocol, the peer address text) lives in a separately allocated `ext` that is freed as soon
+ * as it is empty again, so an idle WebSocket owns nothing but its slab slot and its group slot.
+ *
+ * Connections belong to a group: the server is one group; each client connection is a group of
+ * one. The group holds the callbacks, the limits and timeouts, the list of connections and the
+ * timers that check per-connection deadlines and send keepalive pings.
+ */
+#ifndef WSK_CONN_INTERNAL_H
+#define WSK_CONN_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "net/loop_internal.h"
+#include "net/wqueue.h"
+#include "wsk.h"
+
+enum wsk_conn_state {
+  WSK_CS_CONNECTING = 0, /* client: TCP connect in progress (ops->on_connected when writable) */
+  WSK_CS_HTTP,           /* an HTTP head is being read; input goes to ops->http_input */
+  WSK_CS_UPGRADING,      /* server: the application deferred the upgrade; input is held */
+  WSK_CS_OPEN,           /* WebSocket open */
+  WSK_CS_CLOSING,        /* we sent a close frame and wait for the peer's */
+  WSK_CS_LINGER,         /* exchange over: flush what is queued, then FIN, then wait for EOF */
+  WSK_CS_DEAD,           /* socket closed; the memory goes back to the slab after this iteration */
+};
+
+/* Flags (conn->io.owner_b). */
+#define WSK_CF_OPENED 0x01     /* counted in group->n_open (the WebSocket opened) */
+#define WSK_CF_REPORT 0x02     /* on_close is owed (cleared when it is called) */
+#define WSK_CF_CLOSE_SENT 0x04 /* our close frame is queued or sent */
+#define WSK_CF_NEED_DRAIN 0x08 /* a send returned WSK_SEND_QUEUED_HIGH: call on_drain */
+#define WSK_CF_PING_OUT 0x10   /* keepalive ping sent, nothing received since */
+#define WSK_CF_HOLD_IN 0x20    /* not reading (deferred upgrade buffer full, or peer sent EOF) */
+#define WSK_CF_SHUT_WR 0x40    /* FIN sent */
+#define WSK_CF_PEER_EOF 0x80   /* the peer sent FIN: close once our output is flushed */
+
+struct wsk_conn_ext {
+  struct wsk_wqueue wq;   /* bytes the socket did not take yet */
+  uint8_t *in;            /* unconsumed input: a partial frame header, a partial control frame, */
+  size_t in_len, in_cap;  /* an HTTP head (and body) being read, input held during an upgrade */
+  uint8_t *msg;           /* a message being reassembled from several chunks */
+  size_t msg_len, msg_cap;
+  uint8_t msg_opcode;
+  char *protocol;         /* negotiated subprotocol, or NULL */
+  char *remote;           /* cached wsk_conn_remote text */
+  void *pending;          /* owner-defined: the server's deferred upgrade, the client's state */
+};
+
+struct wsk_conn {
+  struct wsk_io io;       /* fd, kind, armed events; owner_a = state, owner_b = flags */
+  uint32_t idx;           /* slot in group->conns */
+  uint32_t deadline;      /* wsk_loop_now32 time of the next timeout, 0 = none */
+  struct wsk_group *group;
+  void *user_data;
+  struct wsk_conn_ext *ext;
+  struct wsk_parser parser;
+};
+
+static inline unsigned wsk_conn_state(const wsk_conn *c) { return c->io.owner_a; }
+static inline void wsk_conn_set_state(wsk_conn *c, unsigned s) { c->io.owner_a = (uint8_t)s; }
+static inline int wsk_conn_has(const wsk_conn *c, unsigned f) { return (c->io.owner_b & f) != 0; }
+static inline void wsk_conn_flag(wsk_conn *c, unsigned f) { c->io.owner_b |= (uint8_t)f; }
+static inline void wsk_conn_unflag(wsk_conn *c, unsigned f) { c->io.owner_b &= (uint8_t)~f; }
+static inline int wsk_conn_dead(const wsk_conn *c) { return wsk_conn_state(c) == WSK_CS_DEAD; }
+
+/* What the owner of a group (server or client) plugs into the engine. All optional. */
+struct wsk_group_ops {
+  /* Input while the connection is in WSK_CS_HTTP. Returns the bytes consumed; the rest is kept
+   * and offered again, with more, after the next read. May change the state (upgrade). */
+  size_t (*http_input)(wsk_conn *c, uint8_t *buf, size_t len);
+  /* A connection in WSK_CS_CONNECTING became writable or failed (check SO_ERROR). */
+  void (*on_connected)(wsk_conn *c);
+  /* The deadline passed before the WebSocket opened (CONNECTING, HTTP, UPGRADING). */
+  void (*on_timeout)(wsk_conn *c);
+  /* The connection is being destroyed; ext->pending is still there. */
+  void (*on_destroy)(wsk_conn *c);
+  /* A connection left the group (after its memory release was scheduled). */
+  void (*on_leave)(struct wsk_group *g);
+};
+
+struct wsk_group {
+  wsk_loop *loop;
+  const struct wsk_group_ops *ops;
+  void *owner;                    /* wsk_server or the client's object */
+  wsk_server *server;             /* what wsk_conn_server returns */
+  struct wsk_callbacks cb;
+  uint64_t max_message;
+  size_t high_water, hard_limit;
+  unsigned handshake_timeout_ms, idle_timeout_ms, close_timeout_ms, ping_interval_ms;
+  uint8_t drop_on_limit;
+  uint8_t client;                 /* connections of this group have the client role */
+
+  wsk_conn **conns;               /* every connection, any state */
+  uint32_t n, cap;
+  uint32_t walking;               /* > 0 while wsk_group_foreach runs: removals leave holes */
+  uint8_t holes;
+  size_t n_open;                  /* connections in OPEN or CLOSING state that were opened */
+  size_t n_timed;                 /* connections with a deadline */
+  wsk_timer *sweep;               /* checks deadlines while n_timed > 0 */
+  wsk_timer *ping;                /* keepalive, when ping_interval_ms */
+  unsigned sweep_ms;
+};
+
+/* ---- group (group.c) ---------------------------------------------------------------------- */
+void wsk_group_init(struct wsk_group *g, wsk_loop *loop, const struct wsk_group_ops *ops,
+                    void *owner);
+/* Start timers after the limits are set (ping). Returns 0 or WSK_ENOMEM. */
+int wsk_group_start(struct wsk_group *g);
+/* Destroy every connection (on_close 1006 for open ones) and stop the timers. */
+void wsk_group_destroy(struct wsk_group *g);
+/* Call fn for each connection in OPEN state (holes-tolerant: fn may close any connection). */
+void wsk_group_foreach(struct wsk_group *g, void (*fn)(wsk_conn *c, void *arg), void *arg);
+/* Call fn for each connection in any live state (same walking rules). */
+void wsk_group_each(struct wsk_group *g, void (*fn)(wsk_conn *c, void *arg), void *arg);
+/* The sweep timer's callback: deadlines of the group's connections (started on demand). */
+void wsk_group_sweep(void *group);
+
+/* ---- connection life cycle (conn.c) ---------------------------------------------------------- */
+/* Wrap a connected (or connecting) non-blocking socket; registers it with the loop, reading.
+ * Returns NULL (fd closed) when out of memory. */
+wsk_conn *wsk_conn_new(struct wsk_group *g, int fd, enum wsk_conn_state state);
+/* HTTP/UPGRADING -> OPEN: set up the parser, remember the subprotocol, call on_open. The caller
+ * then hands any input that followed the handshake to wsk_conn_feed. Returns 0 or WSK_ENOMEM. */
+int wsk_conn_open(wsk_conn *c, const char *protocol);
+/* Process bytes as if they had just been read (input held across a deferred upgrade). */
+void wsk_conn_feed_held(wsk_conn *c);
+/* Timeout in ms from now, 0 = none. */
+void wsk_conn_set_timeout(wsk_conn *c, unsigned ms);
+/* End the exchange: stop reading input, flush, send FIN (server), wait for EOF or close_timeout. */
+void wsk_conn_linger(wsk_conn *c);
+/* Close the socket now. err != 0 reports on_error(err, message) first when on_close is owed;
+ * on_close(1006) follows when owed. Safe to call from any callback; idempotent. */
+void wsk_conn_destroy(wsk_conn *c, int err, const char *message);
+/* The ext, allocated on first use (NULL when out of memory). */
+struct wsk_conn_ext *wsk_conn_ext(wsk_conn *c);
+/* Free the ext if nothing is left in it. */
+void wsk_conn_ext_trim(wsk_conn *c);
+/* Report on_close once (clean close, timeout or failure), leaving the socket to the caller. */
+void wsk_conn_report_close(wsk_conn *c, unsigned code, const char *reason, size_t reason_len,
+                           int clean);
+/* Pause or resume reading (WSK_CF_HOLD_IN). */
+void wsk_conn_hold_input(wsk_conn *c, int hold);
+
+/* ---- output (write.c) ------------------------------------------------------------------------ */
+/* Write iov[0..n) after whatever is pending: into the cork when c is corked, straight to the
+ * socket when nothing is queued, the rest into the queue. The bytes of iov[ref_i] belong to `ref`
+ * and are queued by reference, not copied (ref NULL / ref_i -1: copy everything).
+ * Returns 0, WSK_ENOMEM, or WSK_ECLOSED when the socket already failed. */
+int wsk_conn_writev(wsk_conn *c, const struct iovec *iov, int n, struct wsk_ref *ref, int ref_i);
+/* Write a chunk, taking ownership (no copy of what the socket does not take). */
+int wsk_conn_write_chunk(wsk_conn *c, struct wsk_chunk *chunk);
+/* Bytes not yet handed to the kernel (queue + cork). */
+size_t wsk_conn_pending(const wsk_conn *c);
+/* Collect small writes to c until wsk_conn_uncork (one connection at a time per loop). */
+void wsk_conn_cork(wsk_conn *c);
+void wsk_conn_uncork(wsk_conn *c);
+/* EPOLLOUT: write the queue; handles drain, linger and errors. */
+void wsk_conn_flush(wsk_conn *c);
+
+/* ---- frames out (send.c) --------------------------------------------------------------------- */
+/* Frame and write one message or control frame (masked in the client role). Checks nothing:
+ * neither state nor limits. Returns 0 or a negative code. */
+int wsk_conn_send_frame(wsk_conn *c, int opcode, const void *data, size_t len, struct wsk_ref *ref);
+/* A data message with the state and backpressure checks of wsk_send (no UTF-8 check). */
+int wsk_conn_send_data(wsk_conn *c, int opcode, const void *data, size_t len,
+                       struct wsk_ref *ref);
+/* The same for a frame built already (server role), queued by reference to `ref`. */
+int wsk_conn_send_framed(wsk_conn *c, const uint8_t *frame, size_t len, struct wsk_ref *ref);
+/* Start the closing handshake (state OPEN only): close frame, CLOSING, close_timeout_ms. */
+int wsk_conn_close_with(wsk_conn *c, unsigned code, const char *reason, size_t reason_len);
+/* Queue a close frame (once) and note it; code 0 = empty payload. */
+int wsk_conn_send_close(wsk_conn *c, unsigned code, const char *reason, size_t reason_len);
+/* Protocol failure: on_error, close frame with the matching code, on_close(1006), linger. */
+void wsk_conn_fail(wsk_conn *c, int err, const char *message);
+
+/* ---- frames in (recv.c) ---------------------------------------------------------------------- */
+/* Feed WebSocket bytes (state OPEN or CLOSING); returns the bytes consumed. */
+size_t wsk_conn_ws_input(wsk_conn *c, uint8_t *buf, size_t len);
+
+/* ---- prepared messages (prepared.c) ---------------------------------------------------------- */
+struct wsk_prepared {
+  struct wsk_ref ref;  /* first: the block is freed by the last wsk_ref_put */
+  size_t frame_len;    /* header + payload, ready for a server-role connection */
+  uint8_t header_len;
+  uint8_t opcode;
+  uint8_t frame[];
+};
+
+#endif

@@ -1,0 +1,149 @@
+/* group.c - a set of connections sharing callbacks, limits and timers (a server, or one client
+ * connection): walking them safely, per-connection deadlines, keepalive pings.
+ *
+ * Deadlines are 32-bit millisecond stamps in each connection, checked by one sweep timer per
+ * group that runs only while some connection has a deadline. This costs 4 bytes per connection
+ * instead of a timer object, and nothing at all per message (an idle timeout is pushed forward
+ * with a store). The sweep period is an eighth of the shortest timeout (20 ms to 1 s), so a
+ * timeout fires at most that much late. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conn/conn_internal.h"
+
+static unsigned min_nonzero(unsigned a, unsigned b) {
+  if (!a) return b;
+  if (!b) return a;
+  return a < b ? a : b;
+}
+
+void wsk_group_init(struct wsk_group *g, wsk_loop *loop, const struct wsk_group_ops *ops,
+                    void *owner) {
+  memset(g, 0, sizeof *g);
+  g->loop = loop;
+  g->ops = ops;
+  g->owner = owner;
+}
+
+static void ping_tick(void *arg);
+
+int wsk_group_start(struct wsk_group *g) {
+  unsigned shortest = min_nonzero(min_nonzero(g->handshake_timeout_ms, g->idle_timeout_ms),
+                                  g->close_timeout_ms);
+  g->sweep_ms = shortest ? shortest / 8 : 1000;
+  if (g->sweep_ms < 20) g->sweep_ms = 20;
+  if (g->sweep_ms > 1000) g->sweep_ms = 1000;
+  if (g->ping_interval_ms) {
+    g->ping = wsk_timer_start(g->loop, g->ping_interval_ms, g->ping_interval_ms, ping_tick, g);
+    if (!g->ping) return WSK_ENOMEM;
+  }
+  return 0;
+}
+
+static void compact(struct wsk_group *g) {
+  uint32_t j = 0;
+  for (uint32_t i = 0; i < g->n; i++) {
+    wsk_conn *c = g->conns[i];
+    if (!c) continue;
+    c->idx = j;
+    g->conns[j++] = c;
+  }
+  g->n = j;
+  g->holes = 0;
+}
+
+/* Visit the connections present when the walk starts; fn may destroy any of them (their slots
+ * become holes, filled in when the outermost walk ends) or add new ones (not visited). */
+static void walk(struct wsk_group *g, int open_only, void (*fn)(wsk_conn *c, void *arg),
+                 void *arg) {
+  uint32_t n = g->n;
+  g->walking++;
+  for (uint32_t i = 0; i < n; i++) {
+    wsk_conn *c = g->conns[i];
+    if (!c || wsk_conn_dead(c)) continue;
+    if (open_only && wsk_conn_state(c) != WSK_CS_OPEN) continue;
+    fn(c, arg);
+  }
+  if (--g->walking == 0 && g->holes) compact(g);
+}
+
+void wsk_group_foreach(struct wsk_group *g, void (*fn)(wsk_conn *c, void *arg), void *arg) {
+  walk(g, 1, fn, arg);
+}
+
+void wsk_group_each(struct wsk_group *g, void (*fn)(wsk_conn *c, void *arg), void *arg) {
+  walk(g, 0, fn, arg);
+}
+
+static void check_deadline(wsk_conn *c, void *arg) {
+  uint32_t now = *(const uint32_t *)arg;
+  if (!c->deadline || !wsk_time32_due(now, c->deadline)) return;
+  struct wsk_group *g = c->group;
+  char msg[128];
+  wsk_conn_set_timeout(c, 0);
+  switch (wsk_conn_state(c)) {
+  case WSK_CS_OPEN:
+    snprintf(msg, sizeof msg, "no data from the peer for %u ms (idle_timeout_ms)",
+             g->idle_timeout_ms);
+    if (g->cb.on_error) g->cb.on_error(c, WSK_ETIMEDOUT, msg);
+    if (!wsk_conn_dead(c)) wsk_close(c, WSK_CLOSE_GOING_AWAY, "idle timeout");
+    break;
+  case WSK_CS_CLOSING:
+    snprintf(msg, sizeof msg, "the peer did not answer our close frame within %u ms",
+             g->close_timeout_ms);
+    wsk_conn_destroy(c, WSK_ETIMEDOUT, msg);
+    break;
+  case WSK_CS_LINGER:
+    wsk_conn_destroy(c, 0, NULL);
+    break;
+  default: /* CONNECTING, HTTP, UPGRADING: the owner decides */
+    if (g->ops->on_timeout)
+      g->ops->on_timeout(c);
+    else
+      wsk_conn_destroy(c, WSK_ETIMEDOUT, "timed out");
+  }
+}
+
+void wsk_group_sweep(void *arg) {
+  struct wsk_group *g = arg;
+  if (g->n_timed == 0) {
+    wsk_timer_stop(g->sweep);
+    g->sweep = NULL;
+    return;
+  }
+  uint32_t now = wsk_loop_now32(g->loop);
+  wsk_group_each(g, check_deadline, &now);
+}
+
+/* Keepalive: a connection that has received nothing since the previous ping is dead. */
+static void ping_one(wsk_conn *c, void *arg) {
+  if (wsk_conn_has(c, WSK_CF_PING_OUT)) {
+    char msg[96];
+    snprintf(msg, sizeof msg, "no pong (or any data) within %u ms of a keepalive ping",
+             c->group->ping_interval_ms);
+    wsk_conn_destroy(c, WSK_ETIMEDOUT, msg);
+    return;
+  }
+  wsk_conn_flag(c, WSK_CF_PING_OUT);
+  wsk_conn_send_frame(c, WSK_OP_PING, NULL, 0, NULL);
+}
+
+static void ping_tick(void *arg) { wsk_group_foreach(arg, ping_one, NULL); }
+
+void wsk_group_destroy(struct wsk_group *g) {
+  while (g->n > 0) {
+    wsk_conn *c = g->conns[g->n - 1];
+    if (c) {
+      wsk_conn_destroy(c, 0, NULL);
+    } else {
+      g->n--;
+    }
+  }
+  if (g->sweep) wsk_timer_stop(g->sweep);
+  if (g->ping) wsk_timer_stop(g->ping);
+  g->sweep = g->ping = NULL;
+  free(g->conns);
+  g->conns = NULL;
+  g->cap = 0;
+}

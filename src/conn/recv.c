@@ -1,0 +1,117 @@
+/* recv.c - incoming WebSocket frames: drives wsk_parser, reassembles messages only when they
+ * arrive in pieces, answers pings, and completes the closing handshake.
+ *
+ * A message that arrives whole in one read (the common case) is delivered straight from the
+ * receive buffer where it was unmasked: no copy. Otherwise its chunks are appended to ext->msg,
+ * sized from the frame length up front, and the buffer is freed once the message is delivered. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conn/conn_internal.h"
+
+static const char *error_text(int err) {
+  switch (err) {
+  case WSK_EUTF8: return "the peer sent text or a close reason that is not valid UTF-8";
+  case WSK_ETOOBIG: return "the peer sent a message over max_message";
+  default: return "the peer broke the WebSocket protocol (bad frame header, opcode, "
+                  "fragmentation, masking or control frame)";
+  }
+}
+
+static int append(struct wsk_conn_ext *x, const uint8_t *data, size_t len, uint64_t more) {
+  size_t need = x->msg_len + len;
+  if (need > x->msg_cap) {
+    /* Room for the rest of this frame at once; doubling for messages of many frames. */
+    size_t cap = x->msg_cap * 2;
+    if (cap < need + more) cap = need + (size_t)more;
+    uint8_t *p = realloc(x->msg, cap ? cap : 1);
+    if (!p) return WSK_ENOMEM;
+    x->msg = p;
+    x->msg_cap = cap;
+  }
+  if (len) memcpy(x->msg + x->msg_len, data, len);
+  x->msg_len = need;
+  return 0;
+}
+
+static void deliver(wsk_conn *c, int opcode, const void *data, size_t len) {
+  if (c->group->cb.on_message && wsk_conn_state(c) == WSK_CS_OPEN)
+    c->group->cb.on_message(c, opcode, data, len);
+}
+
+static void on_data(wsk_conn *c, const struct wsk_event *ev) {
+  struct wsk_conn_ext *x = c->ext;
+  if (ev->first && ev->fin) {
+    deliver(c, ev->opcode, ev->data, ev->len);
+    return;
+  }
+  if (ev->first) {
+    if (!(x = wsk_conn_ext(c))) goto nomem;
+    x->msg_opcode = ev->opcode;
+  }
+  /* c->parser.remaining: payload of this frame still to come. */
+  if (append(x, ev->data, ev->len, ev->fin ? 0 : c->parser.remaining) != 0) goto nomem;
+  if (!ev->fin) return;
+  uint8_t *msg = x->msg;
+  size_t len = x->msg_len;
+  x->msg = NULL;
+  x->msg_len = x->msg_cap = 0;
+  deliver(c, x->msg_opcode, msg ? msg : (uint8_t *)"", len);
+  free(msg);
+  if (!wsk_conn_dead(c)) wsk_conn_ext_trim(c);
+  return;
+nomem:
+  wsk_conn_fail(c, WSK_ENOMEM, "out of memory while reassembling a message");
+}
+
+static void on_close_frame(wsk_conn *c, const struct wsk_event *ev) {
+  /* Answer with the same code (an empty close for a close without one), unless we started. */
+  if (!wsk_conn_has(c, WSK_CF_CLOSE_SENT)) {
+    unsigned code = ev->close_code == WSK_CLOSE_NO_STATUS ? 0 : ev->close_code;
+    wsk_conn_send_close(c, code, NULL, 0);
+    if (wsk_conn_dead(c)) return;
+  }
+  wsk_conn_set_state(c, WSK_CS_LINGER);
+  wsk_conn_report_close(c, ev->close_code, ev->close_reason, ev->close_reason_len, 1);
+  wsk_conn_linger(c);
+}
+
+size_t wsk_conn_ws_input(wsk_conn *c, uint8_t *buf, size_t len) {
+  size_t off = 0;
+  struct wsk_group *g = c->group;
+  while (off < len) {
+    struct wsk_event ev;
+    int r = wsk_parser_feed(&c->parser, buf + off, len - off, &ev);
+    if (r < 0) {
+      wsk_conn_fail(c, r, error_text(r));
+      return len;
+    }
+    off += (size_t)r;
+    switch (ev.type) {
+    case WSK_EV_NONE:
+      if (r == 0) return off; /* an incomplete header or control frame: keep it */
+      break;
+    case WSK_EV_DATA:
+      on_data(c, &ev);
+      break;
+    case WSK_EV_PING:
+      /* Auto-pong, unless the queue is over its hard limit (only the latest ping needs one). */
+      if (!g->hard_limit || wsk_conn_pending(c) <= g->hard_limit) {
+        if (wsk_conn_state(c) == WSK_CS_OPEN) wsk_conn_send_frame(c, WSK_OP_PONG, ev.data, ev.len, NULL);
+      }
+      if (!wsk_conn_dead(c) && g->cb.on_ping && wsk_conn_state(c) == WSK_CS_OPEN)
+        g->cb.on_ping(c, ev.data, ev.len);
+      break;
+    case WSK_EV_PONG:
+      if (g->cb.on_pong && wsk_conn_state(c) == WSK_CS_OPEN) g->cb.on_pong(c, ev.data, ev.len);
+      break;
+    case WSK_EV_CLOSE:
+      on_close_frame(c, &ev);
+      return len;
+    }
+    unsigned st = wsk_conn_state(c);
+    if (st != WSK_CS_OPEN && st != WSK_CS_CLOSING) return len;
+  }
+  return off;
+}

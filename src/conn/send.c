@@ -1,0 +1,139 @@
+/* send.c - framing outgoing messages, the public send calls with their backpressure rules, and
+ * starting or failing the closing handshake. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "conn/conn_internal.h"
+
+/* Client frames up to this size are framed and masked on the stack. */
+#define STACK_FRAME 4096
+
+int wsk_conn_send_frame(wsk_conn *c, int opcode, const void *data, size_t len,
+                        struct wsk_ref *ref) {
+  uint8_t hdr[WSK_MAX_FRAME_HEADER];
+  if (!c->group->client) {
+    size_t hl = wsk_frame_write_header(hdr, 1, 0, opcode, len, NULL);
+    struct iovec iov[2] = {{hdr, hl}, {(void *)data, len}};
+    return wsk_conn_writev(c, iov, 2, ref, ref ? 1 : -1);
+  }
+  /* Client role: a fresh masking key from the CSPRNG for every frame, payload masked in a copy. */
+  uint8_t key[4];
+  if (wsk_loop_random(c->group->loop, key, sizeof key) != 0) return WSK_ESYS;
+  size_t hl = wsk_frame_write_header(hdr, 1, 0, opcode, len, key);
+  if (hl + len <= STACK_FRAME) {
+    uint8_t frame[STACK_FRAME];
+    memcpy(frame, hdr, hl);
+    if (len) memcpy(frame + hl, data, len);
+    wsk_mask(frame + hl, len, key, 0);
+    struct iovec iov = {frame, hl + len};
+    return wsk_conn_writev(c, &iov, 1, NULL, -1);
+  }
+  struct wsk_chunk *chunk = wsk_chunk_new(hl + len);
+  if (!chunk) return WSK_ENOMEM;
+  uint8_t *p = wsk_chunk_buf(chunk);
+  memcpy(p, hdr, hl);
+  memcpy(p + hl, data, len);
+  wsk_mask(p + hl, len, key, 0);
+  chunk->len = hl + len;
+  return wsk_conn_write_chunk(c, chunk);
+}
+
+/* The backpressure rules around a data frame of `frame_len` bytes. */
+static int over_hard_limit(wsk_conn *c, size_t frame_len) {
+  struct wsk_group *g = c->group;
+  if (!g->hard_limit || wsk_conn_pending(c) + frame_len <= g->hard_limit) return 0;
+  if (g->drop_on_limit) {
+    static const char reason[] = "send queue over its limit";
+    if (g->cb.on_error)
+      g->cb.on_error(c, WSK_EBACKPRESSURE, "the peer does not read fast enough: closing with 1008");
+    if (!wsk_conn_dead(c) && wsk_conn_state(c) == WSK_CS_OPEN)
+      wsk_conn_close_with(c, WSK_CLOSE_POLICY, reason, sizeof reason - 1);
+  }
+  return 1;
+}
+
+static int after_send(wsk_conn *c, int r) {
+  if (r < 0) return r;
+  if (c->group->high_water && wsk_conn_pending(c) > c->group->high_water) {
+    wsk_conn_flag(c, WSK_CF_NEED_DRAIN);
+    return WSK_SEND_QUEUED_HIGH;
+  }
+  return WSK_SEND_OK;
+}
+
+int wsk_conn_send_data(wsk_conn *c, int opcode, const void *data, size_t len,
+                       struct wsk_ref *ref) {
+  if (wsk_conn_state(c) != WSK_CS_OPEN) return WSK_ECLOSED;
+  if (over_hard_limit(c, len + WSK_MAX_FRAME_HEADER)) return WSK_EBACKPRESSURE;
+  return after_send(c, wsk_conn_send_frame(c, opcode, data, len, ref));
+}
+
+int wsk_conn_send_framed(wsk_conn *c, const uint8_t *frame, size_t len, struct wsk_ref *ref) {
+  if (wsk_conn_state(c) != WSK_CS_OPEN) return WSK_ECLOSED;
+  if (over_hard_limit(c, len)) return WSK_EBACKPRESSURE;
+  struct iovec iov = {(void *)frame, len};
+  return after_send(c, wsk_conn_writev(c, &iov, 1, ref, 0));
+}
+
+int wsk_send(wsk_conn *c, int opcode, const void *data, size_t len) {
+  if (!c || (opcode != WSK_OP_TEXT && opcode != WSK_OP_BINARY) || (!data && len))
+    return WSK_EINVAL;
+  if (opcode == WSK_OP_TEXT && !wsk_utf8_valid(data, len)) return WSK_EUTF8;
+  return wsk_conn_send_data(c, opcode, data, len, NULL);
+}
+
+int wsk_send_text(wsk_conn *c, const char *text, size_t len) {
+  return wsk_send(c, WSK_OP_TEXT, text, len);
+}
+
+int wsk_send_binary(wsk_conn *c, const void *data, size_t len) {
+  return wsk_send(c, WSK_OP_BINARY, data, len);
+}
+
+static int send_control(wsk_conn *c, int opcode, const void *data, size_t len) {
+  if (!c || len > WSK_MAX_CONTROL_PAYLOAD || (!data && len)) return WSK_EINVAL;
+  if (wsk_conn_state(c) != WSK_CS_OPEN) return WSK_ECLOSED;
+  return after_send(c, wsk_conn_send_frame(c, opcode, data, len, NULL));
+}
+
+int wsk_ping(wsk_conn *c, const void *data, size_t len) {
+  return send_control(c, WSK_OP_PING, data, len);
+}
+
+int wsk_pong(wsk_conn *c, const void *data, size_t len) {
+  return send_control(c, WSK_OP_PONG, data, len);
+}
+
+int wsk_conn_send_close(wsk_conn *c, unsigned code, const char *reason, size_t reason_len) {
+  if (wsk_conn_has(c, WSK_CF_CLOSE_SENT)) return 0;
+  wsk_conn_flag(c, WSK_CF_CLOSE_SENT);
+  uint8_t payload[WSK_MAX_CONTROL_PAYLOAD];
+  size_t n = wsk_close_build(payload, code, reason, reason_len);
+  return wsk_conn_send_frame(c, WSK_OP_CLOSE, payload, n, NULL);
+}
+
+int wsk_conn_close_with(wsk_conn *c, unsigned code, const char *reason, size_t reason_len) {
+  if (wsk_conn_state(c) != WSK_CS_OPEN) return WSK_ECLOSED;
+  wsk_conn_send_close(c, code, reason, reason_len);
+  if (wsk_conn_dead(c)) return 0;
+  wsk_conn_set_state(c, WSK_CS_CLOSING);
+  wsk_conn_set_timeout(c, c->group->close_timeout_ms);
+  return 0;
+}
+
+int wsk_close(wsk_conn *c, unsigned code, const char *reason) {
+  if (!c) return WSK_EINVAL;
+  if (code && !wsk_close_code_valid(code)) return WSK_EINVAL;
+  return wsk_conn_close_with(c, code, reason, reason ? strlen(reason) : 0);
+}
+
+void wsk_conn_fail(wsk_conn *c, int err, const char *message) {
+  struct wsk_group *g = c->group;
+  wsk_conn_set_state(c, WSK_CS_LINGER); /* sends from the callbacks below are refused */
+  if (g->cb.on_error) g->cb.on_error(c, err, message);
+  if (wsk_conn_dead(c)) return;
+  wsk_conn_send_close(c, wsk_close_code_for_error(err), NULL, 0);
+  if (wsk_conn_dead(c)) return;
+  wsk_conn_report_close(c, WSK_CLOSE_ABNORMAL, NULL, 0, 0);
+  wsk_conn_linger(c);
+}

@@ -1,0 +1,183 @@
+/* http.c - the server's HTTP phase: request heads and bodies, keep-alive and pipelining, and the
+ * dispatch of each request to the upgrade, on_http, the static root or the default 404.
+ *
+ * Request framing is strict, to leave no room for request smuggling behind a proxy: a request
+ * with both Content-Length and Transfer-Encoding, or with Content-Length values that differ or are
+ * not plain digits, is refused with 400; a request with Transfer-Encoding alone is refused with
+ * 501 (chunked request bodies are not implemented). Every refused request closes the connection
+ * after the answer. Pipelined requests are answered in order (they are processed in order and
+ * their answers are written in order). */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "net/socket.h"
+#include "server/server_internal.h"
+
+int wsk_server_respond(wsk_conn *c, int status, const char *content_type, const char *extra,
+                       const void *body, size_t body_len, int head_only, int close) {
+  size_t cap = 256 + body_len + (content_type ? strlen(content_type) : 0) +
+               (extra ? strlen(extra) : 0);
+  struct wsk_chunk *chunk = wsk_chunk_new(cap);
+  if (!chunk) return WSK_ENOMEM;
+  int n = wsk_http_write_response((char *)wsk_chunk_buf(chunk), cap, status, content_type, extra,
+                                  body, body_len, close);
+  if (n < 0) {
+    wsk_chunk_free(chunk);
+    return n;
+  }
+  chunk->len = (size_t)n - (head_only ? body_len : 0);
+  int r = wsk_conn_write_chunk(c, chunk);
+  if (close) wsk_conn_linger(c);
+  return r < 0 && r != WSK_ECLOSED ? r : 0;
+}
+
+void wsk_server_error(wsk_conn *c, int status, const char *why) {
+  if (!why) why = wsk_http_status_text(status);
+  char line[512];
+  int n = snprintf(line, sizeof line, "%s\n", why);
+  wsk_server_respond(c, status, "text/plain; charset=utf-8", NULL, line,
+                     n > 0 && (size_t)n < sizeof line ? (size_t)n : 0, 0, 1);
+}
+
+/* Body length from Content-Length: 0 when absent, -1 when the framing is not acceptable (the
+ * answer is already written). */
+static long long body_length(wsk_conn *c, const struct wsk_http_request *req) {
+  const struct wsk_header *h = req->headers;
+  size_t n = req->num_headers;
+  size_t cls = wsk_http_count_headers(h, n, "Content-Length");
+  if (wsk_http_find_header(h, n, "Transfer-Encoding")) {
+    if (cls)
+      wsk_server_error(c, 400, "a request may not have both Content-Length and Transfer-Encoding");
+    else
+      wsk_server_error(c, 501, "Transfer-Encoding in requests (chunked bodies) is not supported; "
+                               "send Content-Length");
+    return -1;
+  }
+  long long len = -1;
+  for (size_t i = 0; i < n; i++) {
+    if (h[i].name_len != 14 || strncasecmp(h[i].name, "Content-Length", 14) != 0) continue;
+    long long v = 0;
+    if (h[i].value_len == 0 || h[i].value_len > 15) v = -1;
+    for (size_t k = 0; v >= 0 && k < h[i].value_len; k++) {
+      char d = h[i].value[k];
+      v = (d >= '0' && d <= '9') ? v * 10 + (d - '0') : -1;
+    }
+    if (v < 0 || (len >= 0 && v != len)) {
+      wsk_server_error(c, 400, "invalid or conflicting Content-Length");
+      return -1;
+    }
+    len = v;
+  }
+  if (len < 0) return 0;
+  if ((unsigned long long)len > wsk_server_of(c)->opt.max_http_body) {
+    wsk_server_error(c, 413, "request body over the server's limit (max_http_body)");
+    return -1;
+  }
+  return len;
+}
+
+/* Build the application's view of the request in place: method, path and query become
+ * NUL-terminated strings in the head buffer (the separators they overwrite have been parsed),
+ * the path is percent-decoded, and every header value is NUL-terminated (the byte after a value
+ * is whitespace or the CR of its line). Returns 0, or -1 when the target is unusable (answered). */
+static int build_request(wsk_conn *c, struct wsk_http_request *hreq, struct wsk_request *req,
+                         char *remote) {
+  char *method = (char *)hreq->method;
+  char *target = (char *)hreq->target;
+  method[hreq->method_len] = '\0';
+  target[hreq->target_len] = '\0';
+  char *q = memchr(target, '?', hreq->target_len);
+  size_t path_len = q ? (size_t)(q - target) : hreq->target_len;
+  if (q) *q = '\0';
+  if (target[0] != '/' && !(path_len == 1 && target[0] == '*')) {
+    wsk_server_error(c, 400, "the request target must be a path starting with /");
+    return -1;
+  }
+  long dl = wsk_percent_decode(target, path_len);
+  if (dl < 0) {
+    wsk_server_error(c, 400, "bad percent-encoding in the request path");
+    return -1;
+  }
+  target[dl] = '\0';
+  for (size_t i = 0; i < hreq->num_headers; i++)
+    ((char *)hreq->headers[i].value)[hreq->headers[i].value_len] = '\0';
+  wsk_sock_peer_text(c->io.fd, remote);
+  memset(req, 0, sizeof *req);
+  req->method = method;
+  req->path = target;
+  req->query = q ? q + 1 : target + hreq->target_len; /* "" when absent */
+  req->headers = hreq->headers;
+  req->num_headers = hreq->num_headers;
+  req->remote = remote;
+  return 0;
+}
+
+static void plain_http(wsk_conn *c, struct wsk_request *req, int close) {
+  wsk_server *s = wsk_server_of(c);
+  struct wsk_http_reply reply = {.c = c, .close = (uint8_t)close};
+  reply.head_only = strcmp(req->method, "HEAD") == 0;
+  if (s->opt.on_http) s->opt.on_http(s, req, &reply);
+  if (reply.replied || wsk_conn_dead(c)) return;
+  if (s->root) {
+    wsk_server_static(s, req, &reply);
+    if (!reply.replied && !wsk_conn_dead(c)) wsk_server_error(c, 500, NULL);
+    return;
+  }
+  static const char not_found[] = "Not Found\n";
+  wsk_http_reply_send(&reply, 404, "text/plain; charset=utf-8", NULL, not_found,
+                      sizeof not_found - 1);
+}
+
+size_t wsk_server_http_input(wsk_conn *c, uint8_t *buf, size_t len) {
+  wsk_server *s = wsk_server_of(c);
+  struct wsk_header headers[WSK_DEFAULT_MAX_HEADERS];
+  struct wsk_http_request hreq;
+  int r = wsk_http_parse_request((const char *)buf, len, &hreq, headers, WSK_DEFAULT_MAX_HEADERS,
+                                 s->opt.max_header_bytes);
+  if (r == WSK_EAGAIN) return 0;
+  if (r == WSK_EHEADERS) {
+    wsk_server_error(c, 431, "request head over the server's limit (max_header_bytes or 100 "
+                             "header lines)");
+    return len;
+  }
+  if (r < 0) {
+    wsk_server_error(c, 400, "malformed HTTP request");
+    return len;
+  }
+  size_t head_len = (size_t)r;
+  long long body = body_length(c, &hreq);
+  if (body < 0) return len;
+  if (len < head_len + (size_t)body) {
+    /* Body on its way. A client that waits for 100 Continue is told to go on, once: when the
+     * head has just arrived without any of the body. */
+    const struct wsk_header *expect =
+        wsk_http_find_header(hreq.headers, hreq.num_headers, "Expect");
+    if (expect && len == head_len && hreq.version_minor >= 1) {
+      static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+      struct iovec v = {(void *)cont, sizeof cont - 1};
+      wsk_conn_writev(c, &v, 1, NULL, -1);
+    }
+    return 0;
+  }
+  int upgrade = wsk_handshake_is_upgrade(&hreq);
+  int close = hreq.version_minor == 0 || s->shutting_down ||
+              wsk_http_has_token(hreq.headers, hreq.num_headers, "Connection", "close");
+  char remote[WSK_ADDR_TEXT];
+  struct wsk_request req;
+  if (build_request(c, &hreq, &req, remote) != 0) return len;
+  if (upgrade) {
+    if (body) {
+      wsk_server_error(c, 400, "an upgrade request may not have a body");
+      return len;
+    }
+    wsk_server_upgrade(c, &hreq, &req);
+    return head_len;
+  }
+  req.body = body ? buf + head_len : NULL;
+  req.body_len = (size_t)body;
+  plain_http(c, &req, close);
+  if (!wsk_conn_dead(c) && wsk_conn_state(c) == WSK_CS_HTTP)
+    wsk_conn_set_timeout(c, s->opt.handshake_timeout_ms); /* keep-alive: wait for the next one */
+  return head_len + (size_t)body;
+}

@@ -1,0 +1,223 @@
+/* server.c - creating, walking, broadcasting to, shutting down and freeing a server. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "server/server_internal.h"
+
+void wsk_server_options_init(struct wsk_server_options *opt) {
+  memset(opt, 0, sizeof *opt);
+  opt->max_message = 16u * 1024 * 1024;
+  opt->max_header_bytes = WSK_DEFAULT_MAX_HEADER_BYTES;
+  opt->max_connections = 100000;
+  opt->max_http_body = 1024 * 1024;
+  opt->handshake_timeout_ms = 10000;
+  opt->close_timeout_ms = 5000;
+  opt->send_high_water = 1024 * 1024;
+  opt->send_hard_limit = 64u * 1024 * 1024;
+}
+
+static void check_done(struct wsk_group *g);
+
+static void on_timeout(wsk_conn *c) { wsk_conn_destroy(c, 0, NULL); }
+
+static const struct wsk_group_ops server_ops = {
+    .http_input = wsk_server_http_input,
+    .on_timeout = on_timeout,
+    .on_destroy = wsk_upgrade_detach,
+    .on_leave = check_done,
+};
+
+static void on_accept(struct wsk_listener *l, int fd) {
+  wsk_server *s = l->owner;
+  wsk_conn *c = wsk_conn_new(&s->group, fd, WSK_CS_HTTP);
+  if (c) wsk_conn_set_timeout(c, s->opt.handshake_timeout_ms);
+}
+
+static char **copy_list(const char *const *list) {
+  size_t n = 0;
+  while (list[n]) n++;
+  char **out = calloc(n + 1, sizeof *out);
+  if (!out) return NULL;
+  for (size_t i = 0; i < n; i++) {
+    if (!(out[i] = strdup(list[i]))) {
+      while (i--) free(out[i]);
+      free(out);
+      return NULL;
+    }
+  }
+  return out;
+}
+
+static void free_list(char **list) {
+  if (!list) return;
+  for (char **p = list; *p; p++) free(*p);
+  free(list);
+}
+
+static void release(wsk_server *s) {
+  free(s->root);
+  free_list(s->origins);
+  free(s);
+}
+
+int wsk_server_new(wsk_loop *loop, const struct wsk_server_options *opt, wsk_server **out,
+                   char *errbuf, size_t errlen) {
+  if (errbuf && errlen) errbuf[0] = '\0';
+  if (!loop || !opt || !out) {
+    if (errbuf) snprintf(errbuf, errlen, "wsk_server_new: loop, options and out are required");
+    return WSK_EINVAL;
+  }
+  *out = NULL;
+  wsk_server *s = calloc(1, sizeof *s);
+  if (!s) goto nomem;
+  s->opt = *opt;
+  s->opt.host = s->opt.root = NULL;
+  s->opt.origins = NULL;
+  if (opt->origins && !(s->origins = copy_list(opt->origins))) goto nomem;
+  if (opt->root) {
+    char resolved[PATH_MAX];
+    if (!realpath(opt->root, resolved)) {
+      if (errbuf) snprintf(errbuf, errlen, "root directory %s: %s", opt->root, strerror(errno));
+      release(s);
+      return WSK_EINVAL;
+    }
+    if (!(s->root = strdup(resolved))) goto nomem;
+    s->root_len = strlen(resolved);
+    if (s->root_len == 1) s->root_len = 0; /* "/": every absolute path is inside */
+  }
+  struct wsk_group *g = &s->group;
+  wsk_group_init(g, loop, &server_ops, s);
+  g->server = s;
+  g->cb = opt->cb;
+  g->max_message = opt->max_message;
+  g->high_water = opt->send_high_water;
+  g->hard_limit = opt->send_hard_limit;
+  g->drop_on_limit = opt->drop_on_limit ? 1 : 0;
+  g->handshake_timeout_ms = opt->handshake_timeout_ms;
+  g->idle_timeout_ms = opt->idle_timeout_ms;
+  g->close_timeout_ms = opt->close_timeout_ms;
+  g->ping_interval_ms = opt->ping_interval_ms;
+  s->listener.owner = s;
+  s->listener.on_accept = on_accept;
+  int r = wsk_listener_open(&s->listener, loop, opt->host, opt->port, errbuf, errlen);
+  if (r < 0) {
+    release(s);
+    return r;
+  }
+  if (wsk_group_start(g) != 0) {
+    wsk_listener_close(&s->listener);
+    goto nomem;
+  }
+  *out = s;
+  return 0;
+nomem:
+  if (s) release(s);
+  if (errbuf) snprintf(errbuf, errlen, "out of memory");
+  return WSK_ENOMEM;
+}
+
+int wsk_server_port(const wsk_server *s) { return s->listener.port; }
+void *wsk_server_user_data(const wsk_server *s) { return s->opt.user_data; }
+size_t wsk_server_count(const wsk_server *s) { return s->group.n_open; }
+
+void wsk_server_foreach(wsk_server *s, void (*fn)(wsk_conn *c, void *arg), void *arg) {
+  wsk_group_foreach(&s->group, fn, arg);
+}
+
+struct broadcast {
+  wsk_prepared *p;
+  wsk_conn *except;
+  int count;
+};
+
+static void broadcast_one(wsk_conn *c, void *arg) {
+  struct broadcast *b = arg;
+  if (c != b->except && wsk_send_prepared(c, b->p) >= 0) b->count++;
+}
+
+int wsk_server_broadcast(wsk_server *s, int opcode, const void *data, size_t len,
+                         wsk_conn *except) {
+  if (!s || (opcode != WSK_OP_TEXT && opcode != WSK_OP_BINARY) || (!data && len))
+    return WSK_EINVAL;
+  if (opcode == WSK_OP_TEXT && !wsk_utf8_valid(data, len)) return WSK_EUTF8;
+  struct broadcast b = {.p = wsk_prepared_new(opcode, data, len), .except = except};
+  if (!b.p) return WSK_ENOMEM;
+  wsk_group_foreach(&s->group, broadcast_one, &b);
+  wsk_prepared_release(b.p);
+  return b.count;
+}
+
+/* ---- graceful shutdown ---------------------------------------------------------------------- */
+
+static void call_done(void *arg) {
+  wsk_server *s = arg;
+  wsk_timer_stop(s->done_timer);
+  s->done_timer = NULL;
+  if (s->shutdown_timer) {
+    wsk_timer_stop(s->shutdown_timer);
+    s->shutdown_timer = NULL;
+  }
+  if (s->done) s->done(s, s->done_arg); /* may free s */
+}
+
+static void check_done(struct wsk_group *g) {
+  wsk_server *s = g->owner;
+  if (!s->shutting_down || s->freeing || s->done_called || g->n > 0) return;
+  s->done_called = 1;
+  s->done_timer = wsk_timer_start(g->loop, 0, 0, call_done, s);
+}
+
+static void drop_one(wsk_conn *c, void *arg) { wsk_conn_destroy(c, 0, NULL); }
+
+static void grace_over(void *arg) {
+  wsk_server *s = arg;
+  wsk_timer_stop(s->shutdown_timer);
+  s->shutdown_timer = NULL;
+  wsk_group_each(&s->group, drop_one, NULL);
+  check_done(&s->group);
+}
+
+static void close_one(wsk_conn *c, void *arg) {
+  switch (wsk_conn_state(c)) {
+  case WSK_CS_OPEN:
+    wsk_close(c, WSK_CLOSE_GOING_AWAY, "server shutting down");
+    break;
+  case WSK_CS_HTTP:
+    if (wsk_conn_pending(c) || (c->ext && c->ext->in_len))
+      wsk_conn_linger(c); /* finish writing the answer, drop a partial request */
+    else
+      wsk_conn_destroy(c, 0, NULL); /* idle keep-alive connection */
+    break;
+  default: /* CLOSING, LINGER, UPGRADING: they end by themselves or at the grace period */
+    break;
+  }
+}
+
+void wsk_server_shutdown(wsk_server *s, unsigned timeout_ms,
+                         void (*done)(wsk_server *s, void *arg), void *arg) {
+  if (s->shutting_down) return;
+  s->shutting_down = 1;
+  s->done = done;
+  s->done_arg = arg;
+  wsk_listener_close(&s->listener);
+  s->shutdown_timer = wsk_timer_start(s->group.loop, timeout_ms, 0, grace_over, s);
+  wsk_group_each(&s->group, close_one, NULL);
+  check_done(&s->group);
+}
+
+void wsk_server_free(wsk_server *s) {
+  if (!s) return;
+  s->freeing = 1;
+  wsk_listener_close(&s->listener);
+  wsk_group_destroy(&s->group);
+  if (s->shutdown_timer) wsk_timer_stop(s->shutdown_timer);
+  if (s->done_timer) wsk_timer_stop(s->done_timer);
+  wsk_loop *loop = s->group.loop;
+  free(s->root);
+  free_list(s->origins);
+  wsk_loop_free_later(loop, s); /* events already fetched may still point at the listener */
+}

@@ -1,0 +1,69 @@
+/* server_internal.h - the server: a listener plus a connection group whose HTTP phase is
+ * implemented here (requests, static files, the upgrade decision). */
+#ifndef WSK_SERVER_INTERNAL_H
+#define WSK_SERVER_INTERNAL_H
+
+#include "conn/conn_internal.h"
+#include "net/listener.h"
+
+struct wsk_server {
+  struct wsk_group group;       /* first: a group pointer is a server pointer */
+  struct wsk_listener listener;
+  struct wsk_server_options opt;
+  char *root;                   /* realpath of opt.root, or NULL */
+  size_t root_len;
+  char **origins;               /* copy of opt.origins */
+  uint8_t shutting_down;
+  uint8_t done_called;
+  uint8_t freeing;
+  wsk_timer *shutdown_timer;    /* drops what is left when the grace period ends */
+  wsk_timer *done_timer;        /* calls `done` from the loop, never from inside a callback */
+  void (*done)(wsk_server *s, void *arg);
+  void *done_arg;
+};
+
+static inline wsk_server *wsk_server_of(const wsk_conn *c) { return (wsk_server *)c->group; }
+
+/* The application's handle on one plain HTTP exchange. */
+struct wsk_http_reply {
+  wsk_conn *c;
+  uint8_t replied;
+  uint8_t head_only; /* HEAD request: the body is left out, its length kept */
+  uint8_t close;     /* Connection: close, then end the connection */
+};
+
+/* The application's handle on an upgrade request, alive until accepted or rejected. */
+struct wsk_upgrade {
+  wsk_conn *c;        /* NULL once the client has gone (a deferred upgrade then only frees) */
+  char key[WSK_KEY_LEN + 1];
+  char *offered;      /* offered subprotocols, each NUL-terminated, then an empty string */
+  const char *selected;
+  char *extra;        /* response header lines */
+  size_t extra_len;
+  void *user_data;
+  uint8_t deferred;
+};
+
+/* http.c: the group's HTTP-phase input handler. */
+size_t wsk_server_http_input(wsk_conn *c, uint8_t *buf, size_t len);
+/* Answer with a complete response built by wsk_http_write_response; close ends the connection
+ * after it (errors and HTTP/1.0). Returns 0 or a negative code. */
+int wsk_server_respond(wsk_conn *c, int status, const char *content_type, const char *extra,
+                       const void *body, size_t body_len, int head_only, int close);
+/* An error answer (text/plain, Connection: close), then the connection ends. */
+void wsk_server_error(wsk_conn *c, int status, const char *why);
+
+/* upgrade.c */
+void wsk_server_upgrade(wsk_conn *c, const struct wsk_http_request *hreq,
+                        const struct wsk_request *req);
+/* The connection of a pending upgrade went away. */
+void wsk_upgrade_detach(wsk_conn *c);
+
+/* static.c: serve req from the root directory (GET, HEAD). */
+void wsk_server_static(wsk_server *s, const struct wsk_request *req, struct wsk_http_reply *reply);
+
+/* request.c: percent-decode s[0..len) in place; returns the new length, or -1 for a bad escape
+ * or an encoded NUL. */
+long wsk_percent_decode(char *s, size_t len);
+
+#endif
