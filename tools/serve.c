@@ -78,10 +78,12 @@ static void on_message(wsk_conn *c, int opcode, const void *data, size_t len) {
     wsk_server_broadcast(sv->server, opcode, data, len, c);
 }
 
+/* Without --root, plain HTTP is told that this port speaks WebSocket (426 Upgrade Required). */
 static int on_http(wsk_server *s, const struct wsk_request *req, wsk_http_reply *reply) {
-  static const char text[] = "This is a wsk WebSocket server: connect with a WebSocket client "
-                             "(for example: wsk connect ws://HOST:PORT/).\n";
-  wsk_http_reply_send(reply, 200, "text/plain; charset=utf-8", NULL, text, sizeof text - 1);
+  static const char text[] = "This is a wsk WebSocket server: connect with a WebSocket client, "
+                             "or start wsk serve with --root DIR to serve files here.\n";
+  wsk_http_reply_send(reply, 426, "text/plain; charset=utf-8", "Upgrade: websocket\r\n", text,
+                      sizeof text - 1);
   return 0;
 }
 
@@ -170,9 +172,9 @@ int wsk_cli_serve(int argc, char **argv) {
   const char *host = opt.host && *opt.host ? opt.host : "0.0.0.0";
   const char *lb = strchr(host, ':') ? "[" : "", *rb = strchr(host, ':') ? "]" : "";
   int port = wsk_server_port(sv.server);
-  fprintf(stderr, "wsk: listening on ws://%s%s%s:%d", lb, host, rb, port);
-  if (opt.root) fprintf(stderr, " (files from %s on http://%s%s%s:%d/)", opt.root, lb, host, rb, port);
-  fprintf(stderr, "\n");
+  fprintf(stderr, "wsk: listening on ws://%s%s%s:%d\n", lb, host, rb, port);
+  if (opt.root)
+    fprintf(stderr, "wsk: serving %s on http://%s%s%s:%d/\n", opt.root, lb, host, rb, port);
   int rc = wsk_loop_run(sv.loop);
   wsk_server_free(sv.server);
   wsk_loop_free(sv.loop);

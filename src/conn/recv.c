@@ -66,10 +66,11 @@ nomem:
 }
 
 static void on_close_frame(wsk_conn *c, const struct wsk_event *ev) {
-  /* Answer with the same code (an empty close for a close without one), unless we started. */
+  /* Answer with the same code and reason (an empty close for a close without a code), unless we
+   * started the closing handshake. */
   if (!wsk_conn_has(c, WSK_CF_CLOSE_SENT)) {
     unsigned code = ev->close_code == WSK_CLOSE_NO_STATUS ? 0 : ev->close_code;
-    wsk_conn_send_close(c, code, NULL, 0);
+    wsk_conn_send_close(c, code, ev->close_reason, ev->close_reason_len);
     if (wsk_conn_dead(c)) return;
   }
   wsk_conn_set_state(c, WSK_CS_LINGER);

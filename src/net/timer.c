@@ -130,7 +130,9 @@ void wsk_timers_run(wsk_loop *loop) {
     if (t->when > loop->now || t->seq >= limit) break;
     heap_remove(loop, t);
     if (t->repeat) {
-      t->when = loop->now + t->repeat;
+      /* Keep the period from the scheduled time; ticks missed during a stall are skipped. */
+      t->when += t->repeat;
+      if (t->when <= loop->now) t->when = loop->now + t->repeat;
       if (heap_push(loop, t) != 0) t->slot = NOT_IN_HEAP; /* out of memory: becomes one-shot */
     }
     t->cb(t->arg);

@@ -24,8 +24,11 @@ static void on_mark(void *arg) {
   }
 }
 
+static uint64_t repeat_at[8];
+
 static void on_repeat(void *arg) {
   struct mark *m = arg;
+  repeat_at[m->count] = wsk_loop_now(m->loop);
   m->count++;
   order[norder++] = m->tag;
   if (m->count == m->limit) wsk_timer_stop(m->self); /* cancel itself from its callback */
@@ -61,15 +64,17 @@ static void test_repeat(void) {
   wsk_loop *loop = wsk_loop_new();
   norder = 0;
   memset(order, 0, sizeof order);
-  struct mark r = {.tag = 'r', .limit = 3};
+  struct mark r = {.loop = loop, .tag = 'r', .limit = 3};
   struct mark o = {.tag = 'o'};
-  r.self = wsk_timer_start(loop, 5, 10, on_repeat, &r);
-  wsk_timer *to = wsk_timer_start(loop, 18, 0, on_mark, &o);
   uint64_t start = wsk_loop_now(loop);
+  r.self = wsk_timer_start(loop, 5, 10, on_repeat, &r);
+  wsk_timer *to = wsk_timer_start(loop, 1, 0, on_mark, &o);
   CHECK_EQ(wsk_loop_run(loop), 0);
-  CHECK_EQ(r.count, 3);
-  CHECK_STR(order, "rror");
-  CHECK(wsk_loop_now(loop) - start >= 25);
+  CHECK_EQ(r.count, 3); /* and no more: it stopped itself */
+  CHECK_STR(order, "orrr");
+  CHECK(repeat_at[0] - start >= 5);
+  CHECK(repeat_at[1] - start >= 15); /* periods count from the scheduled times */
+  CHECK(repeat_at[2] - start >= 25);
   wsk_timer_stop(to);
   wsk_loop_free(loop);
 }
