@@ -13,7 +13,7 @@ function framing(add) {
         const p = await t.open();
         await p.echo(op, make(n), 8000);
         await p.closeHandshake();
-      }, { timeout: 10000 });
+      });
     }
   }
 
@@ -50,7 +50,7 @@ function framing(add) {
     await p.writeChunked(p.binary(data), 1, 1);
     await p.expectBinary(data);
     await p.closeHandshake();
-  }, { timeout: 8000 });
+  });
 
   add('64-bit length header one byte per write, then the payload', async (t) => {
     const p = await t.open();

@@ -20,7 +20,7 @@ function shutdown(add) {
     const exit = await Promise.race([s.exited, new Promise((r) => setTimeout(r, 3000, null))]);
     if (!exit) fail('server still running 3 s after SIGTERM and all clients closed');
     if (exit.code !== 0) fail(`server exited with ${exit.signal || `code ${exit.code}`}, expected 0`);
-  }, { timeout: 10000 });
+  }, { timeout: 20000 });
 }
 
 module.exports = { shutdown };

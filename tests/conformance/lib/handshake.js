@@ -64,13 +64,13 @@ function connect(port) {
   });
 }
 
-/* Read one response head from sock. Resolves { head, rest, closed } where head is the parsed head
- * or null if the connection ended (or ms passed) first. */
-function readHead(sock, ms) {
-  return new Promise((resolve) => {
+/* Start reading one response head from sock. `done` resolves { head, raw, rest, closed } where
+ * head is the parsed head, or null if the connection ended (or stop() was called) first. */
+function readHead(sock) {
+  let stop;
+  const done = new Promise((resolve) => {
     let buf = Buffer.alloc(0);
-    const done = (closed) => {
-      clearTimeout(timer);
+    const finish = (closed) => {
       sock.removeListener('data', onData);
       sock.removeListener('end', onEnd);
       sock.removeListener('error', onEnd);
@@ -80,14 +80,23 @@ function readHead(sock, ms) {
     };
     const onData = (d) => {
       buf = Buffer.concat([buf, d]);
-      if (buf.indexOf('\r\n\r\n') >= 0) done(false);
+      if (buf.indexOf('\r\n\r\n') >= 0) finish(false);
     };
-    const onEnd = () => done(true);
-    const timer = setTimeout(() => done(false), ms);
+    const onEnd = () => finish(true);
+    stop = () => finish(false);
     sock.on('data', onData);
     sock.once('end', onEnd);
     sock.once('error', onEnd);
   });
+  return { done, stop };
+}
+
+/* The response head, or a null head when none completed within ms of the call. */
+async function awaitHead(reading, ms) {
+  const timer = setTimeout(reading.stop, ms);
+  const r = await reading.done;
+  clearTimeout(timer);
+  return r;
 }
 
 /* Send raw request bytes and read the response head. Resolves { status, headers, reason } or
@@ -95,8 +104,9 @@ function readHead(sock, ms) {
 async function httpExchange(port, request, ms = 3000) {
   const sock = await connect(port);
   try {
+    const reading = readHead(sock);
     sock.write(request);
-    const r = await readHead(sock, ms);
+    const r = await awaitHead(reading, ms);
     if (!r.head) {
       fail(`expected an HTTP response, got ${r.closed ? 'the connection closed' : 'nothing'}` +
            (r.raw.length ? ` after ${JSON.stringify(r.raw.toString('latin1').slice(0, 60))}` : ''));
@@ -137,13 +147,13 @@ function check101(head, key, offeredProtocols) {
 
 /* Open a WebSocket connection as a client: request (with opts as for upgradeRequest), optional
  * `pipelined` bytes written in the same TCP write as the request head (or everything in writes
- * of `chunk` bytes, 1 ms apart), checked 101. */
+ * of `chunk` bytes, 1 ms apart), checked 101 within 3 s of the last write. */
 async function openClient(port, opts = {}) {
   const key = opts.key || newKey();
   const sock = await connect(port);
   const request = Buffer.from(upgradeRequest(port, { ...opts, key }), 'latin1');
   const bytes = opts.pipelined ? Buffer.concat([request, opts.pipelined]) : request;
-  const reading = readHead(sock, 3000);
+  const reading = readHead(sock);
   if (opts.chunk) {
     for (let off = 0; off < bytes.length; off += opts.chunk) {
       if (off) await new Promise((resolve) => setTimeout(resolve, 1));
@@ -152,7 +162,7 @@ async function openClient(port, opts = {}) {
   } else {
     sock.write(bytes);
   }
-  const r = await reading;
+  const r = await awaitHead(reading, 3000);
   if (!r.head) {
     sock.destroy();
     fail(`opening handshake: no response head (${r.closed ? 'connection closed' : 'timeout'})`);

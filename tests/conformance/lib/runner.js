@@ -56,7 +56,7 @@ class Suite {
     let n = 0;
     fn((name, run, opts = {}) => {
       this.cases.push({ id: `${id}.${++n}`, name, run, server: opts.server || 'main',
-                        timeout: opts.timeout || 5000 });
+                        timeout: opts.timeout || 15000 });
     });
   }
 

@@ -1,7 +1,7 @@
 'use strict';
-// Start and stop the server under test: `wsk serve --echo` from the build directory, or the
-// Node `ws` stand-in (lib/ws_echo_server.js) with the same command line and the same
-// "listening on" line. Every process started here is killed by PID when this process exits.
+// Start and stop the server under test: `wsk serve --echo` on 127.0.0.1 from the build
+// directory, or the Node `ws` stand-in (lib/ws_echo_server.js) with the same command line and the
+// same "listening on" line. Every process started here is killed by PID when this process exits.
 
 const { spawn } = require('child_process');
 const fs = require('fs');
@@ -33,7 +33,7 @@ function serverCommand(kind, args) {
 
 /* Start a server; resolves { port, child, stderr(), exited } once it printed its port. */
 function startServer(kind, { maxMessage } = {}) {
-  const args = ['serve', '--echo', '--port', '0', '--quiet'];
+  const args = ['serve', '--echo', '--host', '127.0.0.1', '--port', '0', '--quiet'];
   if (maxMessage !== undefined) args.push('--max-message', String(maxMessage));
   const [cmd, argv] = serverCommand(kind, kind === 'ws' ? args.slice(1) : args);
   const child = spawn(cmd, argv, { stdio: ['ignore', 'ignore', 'pipe'] });

@@ -1,9 +1,9 @@
 'use strict';
 // Stand-in for `wsk serve --echo` built on Node's ws package, used to validate the conformance
-// suite itself (WSK_CONF_SERVER=ws). Same options (--port, --max-message; --echo and --quiet are
-// accepted), same "wsk: listening on ws://127.0.0.1:PORT" line on stderr, echoes every message
-// with its own opcode, answers plain HTTP with 404, and on SIGTERM closes every client with 1001
-// and exits 0.
+// suite itself (WSK_CONF_SERVER=ws). Same options (--port, --max-message; --echo, --quiet and
+// --host are accepted, it always listens on 127.0.0.1), same "wsk: listening on
+// ws://127.0.0.1:PORT" line on stderr, echoes every message with its own opcode, answers plain
+// HTTP with 404, and on SIGTERM closes every client with 1001 and exits 0.
 
 const http = require('http');
 const { WebSocketServer } = require('ws');
