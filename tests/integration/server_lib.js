@@ -1,0 +1,251 @@
+'use strict';
+// Shared pieces of the server integration tests (server_*.test.js): start a server process on a
+// kernel-picked port and parse the port from its startup line, raw TCP exchanges, client frames,
+// and a tiny sequential test runner with a global timeout. Every process started here is killed
+// by PID when the test process exits.
+
+const { spawn } = require('child_process');
+const net = require('net');
+const path = require('path');
+const fs = require('fs');
+const crypto = require('crypto');
+
+const BUILD = process.env.WSK_BUILD;
+const SRC = process.env.WSK_SRC || path.join(__dirname, '..', '..');
+if (!BUILD) {
+  console.error('WSK_BUILD is not set (run through CTest, or set it to the build directory)');
+  process.exit(1);
+}
+
+const children = new Set();
+process.on('exit', () => {
+  for (const c of children) {
+    try { process.kill(c.pid, 'SIGKILL'); } catch (e) { /* gone */ }
+  }
+});
+
+// Start `file args...`; resolves once a stderr line matches /:(\d+)/ after "listening on".
+// Returns { child, port, stdout: [lines], stderr: [lines], waitStdout(text), exited, stop() }.
+function start(file, args, { portPattern = /listening on \S*?:(\d+)/ } = {}) {
+  if (!fs.existsSync(file)) throw new Error(`${file} does not exist: build it first`);
+  const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  const p = { child, stdout: [], stderr: [], waiters: [] };
+  p.exited = new Promise((resolve) => child.on('exit', (code, signal) => {
+    children.delete(child);
+    resolve({ code, signal });
+  }));
+  const lines = (stream, into) => {
+    let buf = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (d) => {
+      buf += d;
+      let i;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        into.push(buf.slice(0, i));
+        buf = buf.slice(i + 1);
+        p.waiters = p.waiters.filter((w) => !w());
+      }
+    });
+  };
+  lines(child.stdout, p.stdout);
+  lines(child.stderr, p.stderr);
+  p.waitStdout = (text, ms = 5000) => waitFor(p, () => p.stdout.includes(text), ms,
+    `stdout line ${JSON.stringify(text).slice(0, 80)}; got ${JSON.stringify(p.stdout.slice(-5))}`);
+  p.stop = async (signal = 'SIGTERM') => {
+    try { process.kill(child.pid, signal); } catch (e) { /* gone */ }
+    return p.exited;
+  };
+  return waitFor(p, () => p.stderr.some((l) => portPattern.test(l)), 10000,
+    `the startup line of ${path.basename(file)}`).then(() => {
+    p.port = Number(portPattern.exec(p.stderr.find((l) => portPattern.test(l)))[1]);
+    return p;
+  });
+}
+
+function waitFor(p, cond, ms, what) {
+  if (cond()) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}; ` +
+      `stderr: ${p.stderr.join(' | ')}`)), ms);
+    p.waiters.push(() => {
+      if (!cond()) return false;
+      clearTimeout(timer);
+      resolve();
+      return true;
+    });
+    p.exited.then(() => setTimeout(() => {
+      if (!cond()) {
+        clearTimeout(timer);
+        reject(new Error(`process exited while waiting for ${what}; stderr: ${p.stderr.join(' | ')}`));
+      }
+    }, 50));
+  });
+}
+
+function serve(args) {
+  return start(path.join(BUILD, 'wsk'), ['serve', '--host', '127.0.0.1', '--port', '0', ...args]);
+}
+
+// Send `data` on a fresh connection; resolve with everything received until the server closes,
+// or, when `until(buffer)` is given, as soon as it returns true. Rejects after ms.
+function raw(port, data, { until, ms = 3000, chunks } = {}) {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(port, '127.0.0.1');
+    const got = [];
+    const timer = setTimeout(() => {
+      s.destroy();
+      reject(new Error(`raw exchange timed out after ${ms} ms; got ${JSON.stringify(Buffer.concat(got).toString('latin1').slice(0, 300))}`));
+    }, ms);
+    const done = () => {
+      clearTimeout(timer);
+      s.destroy();
+      resolve(Buffer.concat(got));
+    };
+    s.on('connect', async () => {
+      if (chunks) {
+        for (const c of chunks) {
+          s.write(c);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      } else {
+        s.write(data);
+      }
+    });
+    s.on('data', (d) => {
+      got.push(d);
+      if (until && until(Buffer.concat(got))) done();
+    });
+    s.on('end', done);
+    s.on('close', done);
+    s.on('error', (e) => {
+      if (e.code === 'ECONNRESET') done();
+      else { clearTimeout(timer); reject(e); }
+    });
+  });
+}
+
+// Split a byte stream of HTTP responses (each with Content-Length, or bodiless) into
+// { status, headers, body } objects.
+function responses(buf) {
+  const out = [];
+  let text = buf.toString('latin1');
+  for (;;) {
+    const end = text.indexOf('\r\n\r\n');
+    if (end < 0) break;
+    const head = text.slice(0, end).split('\r\n');
+    const m = /^HTTP\/1\.[01] (\d{3})/.exec(head[0]);
+    if (!m) throw new Error(`not an HTTP response: ${JSON.stringify(text.slice(0, 200))}`);
+    const headers = {};
+    for (const line of head.slice(1)) {
+      const i = line.indexOf(':');
+      headers[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
+    }
+    const len = Number(headers['content-length'] || 0);
+    out.push({ status: Number(m[1]), headers, body: text.slice(end + 4, end + 4 + len) });
+    text = text.slice(end + 4 + len);
+  }
+  return out;
+}
+
+function upgradeRequest({ key = crypto.randomBytes(16).toString('base64'), version = '13',
+  method = 'GET', extra = '', path: p = '/' } = {}) {
+  return `${method} ${p} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+    (key ? `Sec-WebSocket-Key: ${key}\r\n` : '') + `Sec-WebSocket-Version: ${version}\r\n${extra}\r\n`;
+}
+
+// A masked client frame.
+function frame(opcode, payload, { fin = true, mask = true } = {}) {
+  payload = Buffer.isBuffer(payload) ? payload : Buffer.from(payload || '');
+  const len = payload.length;
+  const ext = len < 126 ? 0 : len < 65536 ? 2 : 8;
+  const head = Buffer.alloc(2 + ext + (mask ? 4 : 0));
+  head[0] = (fin ? 0x80 : 0) | opcode;
+  head[1] = (mask ? 0x80 : 0) | (ext === 0 ? len : ext === 2 ? 126 : 127);
+  if (ext === 2) head.writeUInt16BE(len, 2);
+  if (ext === 8) head.writeBigUInt64BE(BigInt(len), 2);
+  if (!mask) return Buffer.concat([head, payload]);
+  const key = crypto.randomBytes(4);
+  key.copy(head, 2 + ext);
+  const body = Buffer.from(payload);
+  for (let i = 0; i < body.length; i++) body[i] ^= key[i & 3];
+  return Buffer.concat([head, body]);
+}
+
+// Parse unmasked server frames from a buffer: [{ opcode, fin, payload }].
+function parseFrames(buf) {
+  const out = [];
+  let o = 0;
+  while (o + 2 <= buf.length) {
+    let len = buf[o + 1] & 0x7f, h = 2;
+    if (len === 126) { if (o + 4 > buf.length) break; len = buf.readUInt16BE(o + 2); h = 4; }
+    else if (len === 127) { if (o + 10 > buf.length) break; len = Number(buf.readBigUInt64BE(o + 2)); h = 10; }
+    if (o + h + len > buf.length) break;
+    out.push({ opcode: buf[o] & 0x0f, fin: !!(buf[o] & 0x80), payload: buf.subarray(o + h + 0, o + h + len) });
+    o += h + len;
+  }
+  return out;
+}
+
+// Bytes after the 101 response head, parsed as frames.
+function framesAfter101(buf) {
+  const end = buf.indexOf('\r\n\r\n');
+  if (end < 0 || !buf.subarray(0, 12).toString().includes('101')) return null;
+  return parseFrames(buf.subarray(end + 4));
+}
+
+// Open a ws client; resolves with { ws, messages: [{data, isBinary}], next(), closed }.
+function client(url, opts) {
+  const WebSocket = require('ws');
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, opts);
+    const c = { ws, messages: [], waiting: [] };
+    c.closed = new Promise((res) => ws.on('close', (code, reason) => res({ code, reason: reason.toString() })));
+    ws.on('message', (data, isBinary) => {
+      c.messages.push({ data, isBinary });
+      const w = c.waiting.shift();
+      if (w) w();
+    });
+    c.next = (ms = 5000) => new Promise((res, rej) => {
+      const take = () => res(c.messages.shift());
+      if (c.messages.length) return take();
+      const timer = setTimeout(() => rej(new Error('no message within ' + ms + ' ms')), ms);
+      c.waiting.push(() => { clearTimeout(timer); take(); });
+    });
+    ws.on('open', () => resolve(c));
+    ws.on('error', reject);
+  });
+}
+
+// Sequential tests with a global timeout; exits 1 on any failure.
+function suite(name, { timeoutMs = 120000 } = {}) {
+  const tests = [];
+  const cleanups = [];
+  const timer = setTimeout(() => {
+    console.error(`${name}: global timeout of ${timeoutMs} ms`);
+    process.exit(1);
+  }, timeoutMs);
+  setImmediate(async () => {
+    let failed = 0;
+    for (const t of tests) {
+      const t0 = Date.now();
+      try {
+        await t.fn();
+        console.log(`ok - ${t.name} (${Date.now() - t0} ms)`);
+      } catch (e) {
+        failed++;
+        console.log(`not ok - ${t.name}\n  ${String(e && e.stack || e).split('\n').join('\n  ')}`);
+      }
+    }
+    for (const c of cleanups) await c();
+    clearTimeout(timer);
+    console.log(`${name}: ${tests.length - failed}/${tests.length} passed`);
+    process.exit(failed ? 1 : 0);
+  });
+  return { test: (n, fn) => tests.push({ name: n, fn }), cleanup: (fn) => cleanups.push(fn) };
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+module.exports = { BUILD, SRC, start, serve, raw, responses, upgradeRequest, frame, parseFrames,
+  framesAfter101, client, suite, sleep };
