@@ -159,17 +159,22 @@ class Proc {
     }));
   }
 
-  // Send a signal and wait for the exit; SIGKILL if it takes longer than ms. Returns the exit info.
+  // Send a signal and wait for the exit; SIGKILL if it takes longer than ms. Returns the exit info;
+  // throws if it had to kill, or if a sanitizer reported on stderr.
   async stop(signal = 'SIGTERM', ms = 5000) {
-    if (this.exitCode !== null) return { code: this.exitCode, signal: this.signal };
-    try { process.kill(this.pid, signal); } catch (_) { /* gone */ }
-    try {
-      return await within(ms, `${this.name} (pid ${this.pid}) to exit on ${signal}`, this.exited);
-    } catch (e) {
-      try { process.kill(this.pid, 'SIGKILL'); } catch (_) { /* gone */ }
-      await this.exited;
-      throw e;
+    if (this.exitCode === null) {
+      try { process.kill(this.pid, signal); } catch (_) { /* gone */ }
+      try {
+        await within(ms, `${this.name} (pid ${this.pid}) to exit on ${signal}`, this.exited);
+      } catch (e) {
+        try { process.kill(this.pid, 'SIGKILL'); } catch (_) { /* gone */ }
+        await this.exited;
+        throw e;
+      }
     }
+    const report = this.stderr.findIndex((l) => /ERROR: \w+Sanitizer|runtime error:/.test(l));
+    if (report >= 0) throw new Error(`${this.name} sanitizer report:\n${this.stderr.slice(report).join('\n')}`);
+    return { code: this.exitCode, signal: this.signal };
   }
 }
 
