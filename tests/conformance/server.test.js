@@ -53,10 +53,7 @@ async function main() {
   await Promise.all(Object.values(servers).map((s) => s.start()));
   console.log(`conformance: ${args.kind === 'ws' ? 'Node ws stand-in' : 'wsk serve --echo'} ` +
               `(ports ${(await servers.main.ready).port}, ${(await servers.limit.ready).port})`);
-  const failed = await suite.run({ kind: args.kind, servers, concurrency: args.jobs,
-                                   filters: args.filters });
-  await Promise.all(Object.values(servers).map((s) => s.stop()));
-  return failed;
+  return suite.run({ kind: args.kind, servers, concurrency: args.jobs, filters: args.filters });
 }
 
 const watchdog = setTimeout(() => {

@@ -7,14 +7,15 @@ const { startServer } = require('./server_process');
 const { CaseFailure } = require('./peer');
 
 /* A server the cases share. If it dies, the cases running at that moment are blamed and it is
- * restarted so that one crash does not hide every later result. */
+ * restarted so that one crash does not hide every later result. At the end it must stop cleanly
+ * on SIGTERM with status 0 (which also makes a sanitizer build report leaks). */
 class SharedServer {
   constructor(kind, name, options) {
     this.kind = kind;
     this.name = name;
     this.options = options;
     this.inFlight = new Set();
-    this.crashes = [];
+    this.problems = [];
     this.stopping = false;
   }
 
@@ -23,9 +24,9 @@ class SharedServer {
       this.proc = s;
       s.exited.then(({ code, signal }) => {
         if (this.stopping || this.proc !== s) return;
-        this.crashes.push(`server "${this.name}" exited (${signal || `code ${code}`}) while running ` +
-                          `${[...this.inFlight].join(', ') || 'no case'}; stderr tail: ` +
-                          s.stderr().slice(-600));
+        this.problems.push(`server "${this.name}" exited (${signal || `code ${code}`}) while running ` +
+                           `${[...this.inFlight].join(', ') || 'no case'}; stderr tail: ` +
+                           s.stderr().slice(-2000));
         this.start();
       });
       return s;
@@ -36,12 +37,14 @@ class SharedServer {
   async stop() {
     this.stopping = true;
     const s = await this.ready;
-    try {
-      process.kill(s.child.pid, 'SIGKILL');
-    } catch (e) {
-      // already gone
+    s.child.kill('SIGTERM');
+    const timer = setTimeout(() => s.child.kill('SIGKILL'), 5000);
+    const { code, signal } = await s.exited;
+    clearTimeout(timer);
+    if (code !== 0) {
+      this.problems.push(`server "${this.name}" ended with ${signal || `code ${code}`} on SIGTERM ` +
+                         `(expected exit 0 within 5 s); stderr tail: ${s.stderr().slice(-2000)}`);
     }
-    await s.exited;
   }
 }
 
@@ -117,7 +120,8 @@ class Suite {
     return { ok: false, why, logs };
   }
 
-  /* Run the selected cases; resolves the number of failures (crashes count as failures). */
+  /* Run the selected cases, then stop the servers; resolves the number of failures (server
+   * crashes and unclean stops count as failures). */
   async run({ kind, servers, concurrency = 16, filters = [] }) {
     const cases = this.select(filters);
     const results = new Array(cases.length);
@@ -140,10 +144,11 @@ class Suite {
       }
     };
     await Promise.all(Array.from({ length: concurrency }, worker));
-    const crashes = Object.values(servers).flatMap((s) => s.crashes);
-    for (const c of crashes) console.log(`FAIL server crash: ${c}`);
+    await Promise.all(Object.values(servers).map((s) => s.stop()));
+    const problems = Object.values(servers).flatMap((s) => s.problems);
+    for (const p of problems) console.log(`FAIL server: ${p}`);
     const caseFailures = results.filter((r) => !r.ok).length;
-    const failed = caseFailures + crashes.length;
+    const failed = caseFailures + problems.length;
     console.log(`${results.length - caseFailures} passed, ${failed} failed`);
     return failed;
   }
