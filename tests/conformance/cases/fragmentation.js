@@ -3,7 +3,7 @@
 // and every way to break the fragment sequence.
 
 const { OP, closePayload } = require('../lib/frames');
-const { asciiText, binaryData } = require('../lib/data');
+const { asciiText, binaryData, prng } = require('../lib/data');
 
 function evenSizes(total, count) {
   return Array.from({ length: count }, () => Math.ceil(total / count));
@@ -79,6 +79,55 @@ function fragmentation(add) {
     await p.expectBinary(binaryData(40));
     await p.closeHandshake();
   });
+
+  add('ping written one byte per write between two fragments', async (t) => {
+    const p = await t.open();
+    const [a, b] = p.fragments(OP.TEXT, asciiText(300), [150, 150]);
+    p.write(a);
+    await p.writeChunked(p.ping(asciiText(125)), 1, 1);
+    p.write(b);
+    await p.expectPong(asciiText(125));
+    await p.expectText(asciiText(300));
+    await p.closeHandshake();
+  });
+
+  for (const seed of [1, 2, 3, 4, 5]) {
+    add(`random mix of fragmented messages and pings in random TCP splits (seed ${seed})`,
+        async (t) => {
+          const p = await t.open();
+          const rnd = prng(seed);
+          const frames = [];
+          const expected = [];
+          for (let m = 0; m < 40; m++) {
+            const op = rnd() % 2 ? OP.TEXT : OP.BINARY;
+            const len = rnd() % 4 === 0 ? rnd() % 70000 : rnd() % 300;
+            const data = op === OP.TEXT ? asciiText(len) : binaryData(len, m);
+            const sizes = Array.from({ length: 1 + (rnd() % 6) }, () => rnd() % (len + 1));
+            p.fragments(op, data, sizes).forEach((f, i) => {
+              frames.push(f);
+              if (i < sizes.length - 1 && rnd() % 2) {
+                const ping = binaryData(rnd() % 126, m + i);
+                frames.push(p.ping(ping));
+                expected.push(['pong', ping]);
+              }
+            });
+            expected.push([op, data]);
+          }
+          const stream = Buffer.concat(frames);
+          const parts = [];
+          for (let off = 0; off < stream.length;) {
+            const n = 1 + (rnd() % (rnd() % 3 === 0 ? 20 : 5000));
+            parts.push(stream.subarray(off, off + n));
+            off += n;
+          }
+          await p.writeParts(parts, 0);
+          for (const [kind, data] of expected) {
+            if (kind === 'pong') await p.expectPong(data);
+            else await p.expectMessage(kind, data);
+          }
+          await p.closeHandshake();
+        });
+  }
 
   add('unsolicited pong between fragments is ignored', async (t) => {
     const p = await t.open();

@@ -99,6 +99,15 @@ function framing(add) {
     await p.closeHandshake();
   });
 
+  add('50 connections at once, each echoing 20 messages', async (t) => {
+    const peers = await Promise.all(Array.from({ length: 50 }, () => t.open()));
+    peers.forEach((p, i) => p.write(Array.from({ length: 20 }, (_, k) => p.text(`c${i} m${k}`))));
+    await Promise.all(peers.map(async (p, i) => {
+      for (let k = 0; k < 20; k++) await p.expectText(`c${i} m${k}`);
+      await p.closeHandshake();
+    }));
+  });
+
   add('mask key of all zero bytes is still a masked frame', async (t) => {
     const p = await t.open();
     p.write(p.text('zero key', { mask: Buffer.alloc(4) }));

@@ -8,7 +8,7 @@
 // 400 for the rest.
 
 const crypto = require('crypto');
-const { OP, buildFrame } = require('../lib/frames');
+const { OP, buildFrame, closePayload } = require('../lib/frames');
 const { fail } = require('../lib/peer');
 const { acceptFor, newKey } = require('../lib/handshake');
 
@@ -112,6 +112,16 @@ function handshake(add) {
     await p.expectText('early');
     await p.expectPong('early ping');
     await p.closeHandshake();
+  });
+
+  add('request, message and close in one TCP write -> 101, echo, close', async (t) => {
+    const pipelined = Buffer.concat([buildFrame({ op: OP.BINARY, payload: 'hi', mask: true }),
+                                     buildFrame({ op: OP.CLOSE, payload: closePayload(1000),
+                                                  mask: true })]);
+    const p = await t.open({ pipelined });
+    await p.expectBinary('hi');
+    await p.expectClose([1000]);
+    await p.expectTcpClose();
   });
 
   add('request head written one byte per TCP write -> 101', async (t) => {

@@ -106,6 +106,14 @@ function limits(add) {
     await p.closeHandshake();
   }, { timeout: 30000 });
 
+  add('default limit: 4 MiB text in 65536 fragments of 64 bytes', async (t) => {
+    const p = await t.open();
+    const data = asciiText(4 << 20);
+    p.write(p.fragments(OP.TEXT, data, new Array(65536).fill(64)));
+    await p.expectText(data, 20000);
+    await p.closeHandshake();
+  }, { timeout: 30000 });
+
   add('default limit: header announcing 16 MiB + 1, no payload sent -> close 1009 within 1 s',
       async (t) => {
         const p = await t.open();

@@ -81,6 +81,16 @@ function utf8(add) {
     await p.closeHandshake();
   });
 
+  add('valid text split inside a character with a ping between the fragments', async (t) => {
+    const p = await t.open();
+    const data = Buffer.from(CLASSES);
+    const [a, c] = p.fragments(OP.TEXT, data, [8, 3]); // 2 of the 4 bytes of the emoji
+    p.write(a, p.ping('mid-character'), c);
+    await p.expectPong('mid-character');
+    await p.expectText(data);
+    await p.closeHandshake();
+  });
+
   add('valid text with every byte in its own fragment', async (t) => {
     const p = await t.open();
     const data = Buffer.from(MIXED);

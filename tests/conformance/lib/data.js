@@ -23,6 +23,18 @@ function utf8Of(cp) {
   return Buffer.from(String.fromCodePoint(cp), 'utf8');
 }
 
+/* A deterministic pseudo-random generator (mulberry32): returns () => integer in [0, 2^32). */
+function prng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (t ^ (t >>> 14)) >>> 0;
+  };
+}
+
 function hex(buf) {
   return [...buf].map((b) => b.toString(16).toUpperCase().padStart(2, '0')).join(' ');
 }
@@ -32,4 +44,4 @@ function human(n) {
   return `${n} bytes`;
 }
 
-module.exports = { asciiText, binaryData, utf8Of, hex, human };
+module.exports = { asciiText, binaryData, utf8Of, prng, hex, human };
