@@ -133,6 +133,21 @@ function closing(add) {
     await p.expectTcpClose();
   });
 
+  add('close followed at once by the client half-closing TCP -> close back, TCP closed', async (t) => {
+    const p = await t.open();
+    p.write(p.close(1000));
+    p.socket.end();
+    await p.expectClose([1000]);
+    await p.expectTcpClose();
+  });
+
+  add('client half-closes TCP without a close frame -> server closes TCP', async (t) => {
+    const p = await t.open();
+    await p.echo(OP.TEXT, 'before FIN');
+    p.socket.end();
+    await p.expectTcpClose();
+  });
+
   add('client vanishes mid-frame: the server goes on serving others', async (t) => {
     const gone = await t.open();
     gone.write(gone.text(asciiText(100)).subarray(0, 40));

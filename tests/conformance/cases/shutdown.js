@@ -5,6 +5,13 @@
 const { OP } = require('../lib/frames');
 const { fail } = require('../lib/peer');
 
+/* The server process exits with status 0 within ms. */
+async function expectExit0(s, ms) {
+  const exit = await Promise.race([s.exited, new Promise((r) => setTimeout(r, ms, null))]);
+  if (!exit) fail(`server still running ${ms} ms after it closed the last connection`);
+  if (exit.code !== 0) fail(`server exited with ${exit.signal || `code ${exit.code}`}, expected 0`);
+}
+
 function shutdown(add) {
   add('SIGTERM: each of 3 clients gets close 1001, server closes TCP, exits 0', async (t) => {
     const s = await t.startServer();
@@ -17,10 +24,19 @@ function shutdown(add) {
       p.write(p.close(1001));
       await p.expectTcpClose();
     }));
-    const exit = await Promise.race([s.exited, new Promise((r) => setTimeout(r, 3000, null))]);
-    if (!exit) fail('server still running 3 s after SIGTERM and all clients closed');
-    if (exit.code !== 0) fail(`server exited with ${exit.signal || `code ${exit.code}`}, expected 0`);
+    await expectExit0(s, 3000);
   }, { timeout: 20000 });
+
+  add('SIGTERM with a client that never answers the close: TCP closed, exit 0 within 10 s',
+      async (t) => {
+        const s = await t.startServer();
+        const p = await t.open({ port: s.port });
+        await p.echo(OP.BINARY, 'silent client');
+        process.kill(s.child.pid, 'SIGTERM');
+        await p.expectClose([1001], 3000);
+        await p.expectTcpClose({ ms: 10000 });
+        await expectExit0(s, 2000);
+      }, { timeout: 20000 });
 }
 
 module.exports = { shutdown };
