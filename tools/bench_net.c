@@ -166,12 +166,16 @@ int bench_conn_flush(struct bench_net *n, struct bench_conn *c) {
   return update_events(n, c);
 }
 
-/* TCP is up: send the upgrade request. */
-static int start_handshake(struct bench_net *n, struct bench_conn *c) {
+/* The connect finished: send the upgrade request. Writable without an error flag means it
+ * succeeded, so SO_ERROR is only read when epoll reported a problem. */
+static int start_handshake(struct bench_net *n, struct bench_conn *c, uint32_t events) {
   int err = 0;
   socklen_t len = sizeof err;
-  if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno;
-  if (err) return fail(n, c, "connect: %s", strerror(err));
+  if ((events & (EPOLLERR | EPOLLHUP)) &&
+      getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+    err = errno;
+  if (events & (EPOLLERR | EPOLLHUP))
+    return fail(n, c, "connect: %s", strerror(err ? err : ECONNREFUSED));
   uint8_t nonce[16];
   uint64_t r[2] = {bench_rng_next(&n->rng), bench_rng_next(&n->rng)};
   memcpy(nonce, r, sizeof nonce);
@@ -287,14 +291,16 @@ static int read_frames(struct bench_net *n, struct bench_conn *c) {
     }
     c->carry_len = 0;
     if (process(n, c, n->rbuf, carry + (size_t)r) < 0) return -1;
-    if ((size_t)r < n->rcap - carry) return 0; /* drained: no need to ask again */
+    /* Drained: no need to ask again, unless the close handshake just completed: the server's
+     * TCP close usually follows its close frame at once, so look for it now. */
+    if ((size_t)r < n->rcap - carry && c->state != BENCH_CLOSING) return 0;
   }
 }
 
 static void handle(struct bench_net *n, struct bench_conn *c, uint32_t events) {
   n->now_ns = bench_now_ns();
   if (c->state == BENCH_CONNECTING) {
-    (void)start_handshake(n, c);
+    (void)start_handshake(n, c, events);
     return;
   }
   if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
