@@ -4,6 +4,7 @@
  * WebSocket with 1001 and exit 0. */
 #include <getopt.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -102,6 +103,15 @@ static void on_signal(wsk_loop *loop, int signo, void *arg) {
   wsk_server_shutdown(sv->server, SHUTDOWN_GRACE_MS, on_done, sv);
 }
 
+/* One descriptor per connection: take all the open-files allowance the system grants. */
+static void raise_nofile(void) {
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
+}
+
 int wsk_cli_serve(int argc, char **argv) {
   static const struct option longopts[] = {
       {"host", required_argument, NULL, 'H'},    {"port", required_argument, NULL, 'p'},
@@ -157,6 +167,7 @@ int wsk_cli_serve(int argc, char **argv) {
   opt.cb.on_message = on_message;
   opt.user_data = &sv;
 
+  raise_nofile();
   sv.loop = wsk_loop_new();
   if (!sv.loop) {
     perror("wsk serve: event loop");

@@ -1,0 +1,223 @@
+'use strict';
+// The server's C API through tests/helpers/server_fixture: keepalive pings and dead-peer
+// detection, idle and handshake timeouts, deferred upgrades (accepted, rejected, client gone),
+// max_connections, subprotocol selection and extra 101 headers, backpressure (high water,
+// on_drain, hard limit), protocol errors reported by on_error then on_close(1006), prepared
+// messages sent with wsk_server_foreach.
+const assert = require('assert');
+const net = require('net');
+const path = require('path');
+const L = require('./server_lib');
+
+const t = L.suite('server_api', { timeoutMs: 120000 });
+const fixture = (args) => L.start(path.join(L.BUILD, 'tests', 'server_fixture'), args);
+
+// A raw client that completes the upgrade; resolves { s, buf() } once the 101 is in.
+async function rawWs(port, extra = Buffer.alloc(0)) {
+  const s = net.connect(port, '127.0.0.1');
+  const chunks = [];
+  s.on('data', (d) => chunks.push(d));
+  s.on('error', () => {});
+  s.ended = new Promise((r) => s.on('close', r));
+  await new Promise((r) => s.on('connect', r));
+  s.write(Buffer.concat([Buffer.from(L.upgradeRequest()), extra]));
+  const buf = () => Buffer.concat(chunks);
+  for (let i = 0; i < 200 && buf().indexOf('\r\n\r\n') < 0; i++) await L.sleep(10);
+  return { s, buf };
+}
+
+async function withFixture(args, fn) {
+  const f = await fixture(args);
+  try {
+    await fn(f);
+  } finally {
+    await f.stop('SIGKILL');
+  }
+}
+
+t.test('keepalive: a live client stays; a silent peer is dropped after one interval (1006)', () =>
+  withFixture(['--ping', '200'], async (f) => {
+    const live = await L.client(`ws://127.0.0.1:${f.port}/`);
+    const dead = await rawWs(f.port);
+    const t0 = Date.now();
+    await dead.s.ended; // the server terminated it: no pong to the first ping
+    const dt = Date.now() - t0;
+    assert.ok(dt >= 300 && dt < 2000, `dropped after ${dt} ms`);
+    const frames = L.framesAfter101(dead.buf());
+    assert.ok(frames.length >= 1 && frames.every((x) => x.opcode === 9), 'it got pings');
+    await f.waitStdout('close 1006 0 ');
+    assert.ok(f.stdout.some((l) => /^error -11 no pong/.test(l)), f.stdout.join('|'));
+    await L.sleep(300);
+    assert.strictEqual(live.ws.readyState, 1, 'the ws client answers pings and stays open');
+    live.ws.close(1000);
+    await live.closed;
+  }));
+
+t.test('idle timeout: no data for idle_timeout_ms -> close 1001 "idle timeout"', () =>
+  withFixture(['--idle', '300'], async (f) => {
+    const c = await rawWs(f.port);
+    await L.sleep(150);
+    c.s.write(L.frame(9, 'keep')); // activity pushes the deadline
+    for (let i = 0; i < 200; i++) {
+      const fr = L.framesAfter101(c.buf());
+      if (fr && fr.some((x) => x.opcode === 8)) break;
+      await L.sleep(10);
+    }
+    const frames = L.framesAfter101(c.buf());
+    const close = frames.find((x) => x.opcode === 8);
+    assert.ok(close, 'a close frame');
+    assert.strictEqual(close.payload.readUInt16BE(0), 1001);
+    assert.strictEqual(close.payload.subarray(2).toString(), 'idle timeout');
+    assert.ok(f.stdout.some((l) => /^error -11 no data/.test(l)));
+    c.s.write(L.frame(8, Buffer.from([0x03, 0xe9])));
+    await f.waitStdout('close 1001 1 ');
+    c.s.destroy();
+  }));
+
+t.test('handshake timeout: a partial request head is dropped', () =>
+  withFixture(['--handshake', '300'], async (f) => {
+    const t0 = Date.now();
+    const buf = await L.raw(f.port, 'GET / HTTP/1.1\r\nHost: x\r\n', { ms: 5000 });
+    const dt = Date.now() - t0;
+    assert.strictEqual(buf.length, 0);
+    assert.ok(dt >= 250 && dt < 2000, `closed after ${dt} ms`);
+  }));
+
+t.test('deferred upgrade: accepted later; frames sent early are processed after the 101', () =>
+  withFixture(['--defer', '200', '--echo'], async (f) => {
+    const t0 = Date.now();
+    const c = await rawWs(f.port, L.frame(1, 'early bird'));
+    for (let i = 0; i < 200; i++) {
+      const fr = L.framesAfter101(c.buf());
+      if (fr && fr.length) break;
+      await L.sleep(10);
+    }
+    assert.ok(Date.now() - t0 >= 180, 'the 101 waited for the application');
+    const frames = L.framesAfter101(c.buf());
+    assert.strictEqual(frames[0].payload.toString(), 'early bird');
+    assert.ok(f.stdout.includes('defer-result 0'));
+    c.s.destroy();
+  }));
+
+t.test('deferred upgrade: the client leaves first -> accept returns WSK_ECLOSED, no crash', () =>
+  withFixture(['--defer', '300'], async (f) => {
+    const s = net.connect(f.port, '127.0.0.1');
+    await new Promise((r) => s.on('connect', r));
+    s.write(L.upgradeRequest());
+    await L.sleep(50);
+    s.destroy();
+    await f.waitStdout('defer-result -10');
+    assert.ok(!f.stdout.some((l) => l.startsWith('open')));
+    const c = await L.client(`ws://127.0.0.1:${f.port}/`); // still serving
+    c.ws.close();
+    await c.closed;
+  }));
+
+t.test('deferred upgrade rejected with 401 and a body', () =>
+  withFixture(['--defer', '50', '--reject', '401'], async (f) => {
+    const [r] = L.responses(await L.raw(f.port, L.upgradeRequest()));
+    assert.strictEqual(r.status, 401);
+    assert.strictEqual(r.body.trim(), 'not you');
+  }));
+
+t.test('max_connections: the third WebSocket gets 503', () =>
+  withFixture(['--max-conn', '2'], async (f) => {
+    const a = await L.client(`ws://127.0.0.1:${f.port}/`);
+    const b = await L.client(`ws://127.0.0.1:${f.port}/`);
+    const [r] = L.responses(await L.raw(f.port, L.upgradeRequest()));
+    assert.strictEqual(r.status, 503);
+    a.ws.close();
+    await a.closed;
+    await f.waitStdout('close 1005 1 ');
+    const c = await L.client(`ws://127.0.0.1:${f.port}/`);
+    for (const x of [b, c]) x.ws.close();
+    await Promise.all([b.closed, c.closed]);
+  }));
+
+t.test('subprotocol chosen from the offer, extra header in the 101', () =>
+  withFixture(['--protocol', 'chat.v2', '--header', 'X-Served-By:wsk fixture'], async (f) => {
+    const WebSocket = require('ws');
+    const ws = new WebSocket(`ws://127.0.0.1:${f.port}/`, ['chat.v1', 'chat.v2']);
+    let headers;
+    ws.on('upgrade', (res) => { headers = res.headers; });
+    await new Promise((resolve, reject) => {
+      ws.on('open', resolve);
+      ws.on('error', reject);
+    });
+    assert.strictEqual(ws.protocol, 'chat.v2');
+    assert.strictEqual(headers['x-served-by'], 'wsk fixture');
+    await f.waitStdout('open chat.v2');
+    ws.close();
+  }));
+
+t.test('backpressure: WSK_SEND_QUEUED_HIGH over the high-water mark, on_drain once read', () =>
+  withFixture(['--flood', '65536', '--high-water', '1000000'], async (f) => {
+    const c = await rawWs(f.port);
+    c.s.pause(); // read nothing: the server's queue fills
+    await f.waitStdout('open -');
+    const high = await new Promise((resolve, reject) => {
+      const timer = setInterval(() => {
+        const l = f.stdout.find((x) => x.startsWith('high ') || x.startsWith('refused'));
+        if (l) { clearInterval(timer); resolve(l); }
+      }, 20);
+      setTimeout(() => { clearInterval(timer); reject(new Error('no high')); }, 5000);
+    });
+    assert.match(high, /^high \d+$/);
+    assert.ok(Number(high.split(' ')[1]) > 1000000);
+    c.s.resume();
+    await f.waitStdout('drain'); // then the fixture starts the closing handshake
+    for (let i = 0; i < 300; i++) {
+      const fr = L.parseFrames(c.buf().subarray(c.buf().indexOf('\r\n\r\n') + 4));
+      if (fr.length && fr[fr.length - 1].opcode === 8) break;
+      await L.sleep(10);
+    }
+    const fr = L.parseFrames(c.buf().subarray(c.buf().indexOf('\r\n\r\n') + 4));
+    assert.strictEqual(fr[fr.length - 1].opcode, 8, 'everything queued arrived, then the close');
+    assert.ok(fr.length > 15, `${fr.length} frames`);
+    c.s.destroy();
+  }));
+
+t.test('hard limit: a send over it is refused with WSK_EBACKPRESSURE; --drop closes with 1008', () =>
+  withFixture(['--flood', '65536', '--high-water', '0', '--hard-limit', '2000000', '--drop'], async (f) => {
+    const c = await rawWs(f.port);
+    c.s.pause();
+    await f.waitStdout('refused -16');
+    assert.ok(f.stdout.some((l) => l.startsWith('error -16 ')));
+    c.s.destroy();
+    await f.waitStdout('close 1006 0 ');
+  }));
+
+t.test('protocol error: on_error with a message, then on_close(1006), close 1002 on the wire', () =>
+  withFixture([], async (f) => {
+    const c = await rawWs(f.port, L.frame(1, 'x', { mask: false }));
+    await c.s.ended;
+    const frames = L.framesAfter101(c.buf());
+    assert.strictEqual(frames[0].payload.readUInt16BE(0), 1002);
+    await f.waitStdout('close 1006 0 ');
+    const i = f.stdout.findIndex((l) => l.startsWith('error -2 '));
+    assert.ok(i >= 0 && i < f.stdout.indexOf('close 1006 0 '), f.stdout.join('|'));
+  }));
+
+t.test('prepared message relayed to every client through wsk_server_foreach', () =>
+  withFixture(['--broadcast-prepared'], async (f) => {
+    const cs = [];
+    for (let i = 0; i < 5; i++) cs.push(await L.client(`ws://127.0.0.1:${f.port}/`));
+    cs[2].ws.send(Buffer.alloc(70000, 5));
+    for (const c of cs) {
+      const m = await c.next();
+      assert.strictEqual(m.data.length, 70000);
+      assert.strictEqual(m.data[69999], 5);
+    }
+    for (const c of cs) c.ws.close();
+    await Promise.all(cs.map((c) => c.closed));
+  }));
+
+t.test('graceful shutdown reports on_close 1001 for every client', () =>
+  withFixture([], async (f) => {
+    const cs = [];
+    for (let i = 0; i < 3; i++) cs.push(await L.client(`ws://127.0.0.1:${f.port}/`));
+    process.kill(f.child.pid, 'SIGTERM');
+    for (const c of cs) assert.strictEqual((await c.closed).code, 1001);
+    assert.strictEqual((await f.exited).code, 0);
+    assert.strictEqual(f.stdout.filter((l) => l.startsWith('close 1001 1 ')).length, 3, f.stdout.join('|'));
+  }));
