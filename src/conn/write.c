@@ -203,6 +203,12 @@ void wsk_conn_flush(wsk_conn *c) {
     if (!x->wq.head) { /* else the socket is full and EPOLLOUT stays armed */
       want_out(c, 0);
       wsk_conn_ext_trim(c);
+      if (wsk_conn_state(c) == WSK_CS_HTTP && wsk_conn_has(c, WSK_CF_HOLD_IN)) {
+        /* Input paused while answers piled up: go on with what was read, then read again. */
+        wsk_conn_hold_input(c, 0);
+        wsk_conn_feed_held(c);
+        if (wsk_conn_dead(c)) return;
+      }
     }
   } else if (c->io.events & WSK_IO_OUT) {
     want_out(c, 0);

@@ -129,8 +129,16 @@ static void plain_http(wsk_conn *c, struct wsk_request *req, int close) {
                       sizeof not_found - 1);
 }
 
+/* Answers waiting for a client that pipelines requests but does not read them: above this, reading
+ * stops until the answers are written. */
+#define HTTP_PENDING_MAX (1024 * 1024)
+
 size_t wsk_server_http_input(wsk_conn *c, uint8_t *buf, size_t len) {
   wsk_server *s = wsk_server_of(c);
+  if (wsk_conn_pending(c) > HTTP_PENDING_MAX) {
+    wsk_conn_hold_input(c, 1); /* resumed by wsk_conn_flush once the queue is written */
+    return 0;
+  }
   struct wsk_header headers[WSK_DEFAULT_MAX_HEADERS];
   struct wsk_http_request hreq;
   int r = wsk_http_parse_request((const char *)buf, len, &hreq, headers, WSK_DEFAULT_MAX_HEADERS,

@@ -7,6 +7,7 @@
  *   --protocol P (select P when offered) --header NAME:VALUE --high-water N --hard-limit N --drop
  *   --flood BYTES (on open, send binary messages of BYTES until a send is not WSK_SEND_OK)
  *   --echo --broadcast-prepared (relay each message to all with wsk_prepared + foreach)
+ *   --http (answer plain HTTP with "method|path|query|X-Test header|body|remote host")
  * Prints "listening on 127.0.0.1:PORT" on stderr. Exits on SIGTERM after a graceful shutdown. */
 #include <stdarg.h>
 #include <stdio.h>
@@ -25,6 +26,15 @@ static struct {
   size_t flood;
   int echo, prepared;
 } F;
+
+static int on_http(wsk_server *s, const struct wsk_request *req, wsk_http_reply *reply) {
+  char body[4096];
+  const char *x = wsk_request_header(req, "x-test");
+  int n = snprintf(body, sizeof body, "%s|%s|%s|%s|%.*s|%.9s", req->method, req->path, req->query,
+                   x ? x : "-", (int)req->body_len, req->body ? (const char *)req->body : "",
+                   req->remote);
+  return wsk_http_reply_send(reply, 200, "text/plain", "X-Fixture: 1\r\n", body, (size_t)n);
+}
 
 static void say(const char *fmt, ...) {
   va_list ap;
@@ -137,6 +147,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--flood")) F.flood = (size_t)atol(v), i++;
     else if (!strcmp(a, "--echo")) F.echo = 1;
     else if (!strcmp(a, "--broadcast-prepared")) F.prepared = 1;
+    else if (!strcmp(a, "--http")) opt.on_http = on_http;
     else {
       fprintf(stderr, "server_fixture: unknown option %s\n", a);
       return 2;

@@ -5,6 +5,7 @@
 // on_drain, hard limit), protocol errors reported by on_error then on_close(1006), prepared
 // messages sent with wsk_server_foreach.
 const assert = require('assert');
+const fs = require('fs');
 const net = require('net');
 const path = require('path');
 const L = require('./server_lib');
@@ -73,6 +74,54 @@ t.test('idle timeout: no data for idle_timeout_ms -> close 1001 "idle timeout"',
     await f.waitStdout('close 1001 1 ');
     c.s.destroy();
   }));
+
+t.test('close timeout: a peer that never answers our close frame is dropped (1006)', () =>
+  withFixture(['--idle', '200', '--close-timeout', '300'], async (f) => {
+    const c = await rawWs(f.port);
+    await c.s.ended; // idle close at ~200 ms, unanswered, dropped ~300 ms later
+    await f.waitStdout('close 1006 0 ');
+    assert.ok(f.stdout.some((l) => /^error -11 the peer did not answer our close frame/.test(l)), f.stdout.join('|'));
+  }));
+
+t.test('on_http: method, percent-decoded path, raw query, headers, body, remote', () =>
+  withFixture(['--http'], async (f) => {
+    const req = 'POST /a%20b/%C3%A9?x=1%202&y HTTP/1.1\r\nHost: h\r\nX-Test:  spaced value \r\n' +
+      'Content-Length: 5\r\n\r\nhello';
+    const [r] = L.responses(await L.raw(f.port, req, { until: (b) => L.responses(b).length === 1 }));
+    assert.strictEqual(r.status, 200);
+    assert.strictEqual(r.headers['x-fixture'], '1');
+    assert.strictEqual(Buffer.from(r.body, 'latin1').toString(), 'POST|/a b/é|x=1%202&y|spaced value|hello|127.0.0.1');
+  }));
+
+t.test('descriptor exhaustion (EMFILE): accepting pauses, is logged once, and resumes', async () => {
+  const bin = path.join(L.BUILD, 'tests', 'server_fixture');
+  const f = await L.start('/bin/bash', ['-c', 'ulimit -n 24 && exec "$0"', bin]);
+  try {
+    const socks = [];
+    for (let i = 0; i < 40; i++) {
+      const s = net.connect(f.port, '127.0.0.1');
+      s.on('error', () => {});
+      socks.push(s);
+    }
+    await L.sleep(500);
+    const cpuTicks = () => {
+      const stat = fs.readFileSync(`/proc/${f.child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      return Number(stat[11]) + Number(stat[12]); // utime + stime
+    };
+    const before = cpuTicks();
+    await L.sleep(500);
+    const ticks = cpuTicks() - before;
+    assert.ok(ticks < 20, `the server spun: ${ticks} ticks in 500 ms`);
+    assert.strictEqual(f.stderr.filter((l) => /Too many open files/.test(l)).length, 1, f.stderr.join('|'));
+    for (const s of socks) s.destroy();
+    await L.sleep(300);
+    const c = await L.client(`ws://127.0.0.1:${f.port}/`); // accepting again
+    c.ws.close();
+    await c.closed;
+  } finally {
+    await f.stop('SIGKILL');
+  }
+});
 
 t.test('handshake timeout: a partial request head is dropped', () =>
   withFixture(['--handshake', '300'], async (f) => {
