@@ -359,7 +359,8 @@ typedef struct wsk_prepared wsk_prepared;
 
 /* Create an event loop (epoll). Returns NULL with errno set on failure. The caller owns it. */
 WSK_API wsk_loop *wsk_loop_new(void);
-/* Run until wsk_loop_stop() is called or nothing is left to wait for. Returns 0 or WSK_ESYS. */
+/* Run until wsk_loop_stop() is called or nothing is left to wait for (no server, connection or
+ * other watched descriptor, no pending timer; the signal handler and wakeups do not count). Returns 0 or WSK_ESYS. */
 WSK_API int wsk_loop_run(wsk_loop *loop);
 /* Make wsk_loop_run return after the current iteration. */
 WSK_API void wsk_loop_stop(wsk_loop *loop);
@@ -375,8 +376,10 @@ WSK_API uint64_t wsk_loop_now(const wsk_loop *loop);
 WSK_API int wsk_loop_on_signal(wsk_loop *loop, void (*cb)(wsk_loop *loop, int signo, void *arg),
                                void *arg);
 
-/* A timer that calls cb(arg) after `ms`, and then every `repeat_ms` if that is non-zero.
- * Returns NULL on allocation failure. The loop owns the timer until wsk_timer_stop(). */
+/* A timer that calls cb(arg) after `ms`, and then every `repeat_ms` if that is non-zero (periods
+ * count from the scheduled times; ticks missed while the loop was busy are skipped, not bunched).
+ * Returns NULL on allocation failure. The loop owns the timer until wsk_timer_stop(): a one-shot
+ * timer stays allocated after it fired until then (or until wsk_loop_free). */
 WSK_API wsk_timer *wsk_timer_start(wsk_loop *loop, uint64_t ms, uint64_t repeat_ms,
                                    void (*cb)(void *arg), void *arg);
 /* Cancel and free a timer (safe from inside its own callback). */
@@ -418,7 +421,8 @@ WSK_API int wsk_upgrade_add_header(wsk_upgrade *up, const char *name, const char
 WSK_API void wsk_upgrade_set_user_data(wsk_upgrade *up, void *user_data);
 /* Complete a deferred upgrade: accept, or reject with status >= 400 and a text body (may be NULL).
  * Must be called exactly once, on the loop's thread. If the client went away meanwhile, it only
- * frees the upgrade. Returns 0 or WSK_ECLOSED. */
+ * frees the upgrade. Frames the client sent before the 101 are delivered right after on_open.
+ * Returns 0, WSK_ECLOSED, or WSK_EINVAL if the upgrade was not deferred. */
 WSK_API int wsk_upgrade_accept(wsk_upgrade *up);
 WSK_API int wsk_upgrade_reject(wsk_upgrade *up, int status, const char *body);
 
@@ -430,7 +434,9 @@ struct wsk_callbacks {
   void (*on_ping)(wsk_conn *c, const void *data, size_t len); /* the pong is sent for you */
   void (*on_pong)(wsk_conn *c, const void *data, size_t len);
   /* Called once per opened connection. code is the peer's code (1005 if none, 1006 if the TCP
-   * connection ended without a close handshake); clean is 1 after a complete close handshake. */
+   * connection ended without a close handshake, or when this side failed the connection after a
+   * protocol error or a timeout: on_error said which); clean is 1 after a complete close
+   * handshake. */
   void (*on_close)(wsk_conn *c, unsigned code, const char *reason, size_t reason_len, int clean);
   /* Something went wrong (protocol violation, I/O error, timeout); on_close follows. */
   void (*on_error)(wsk_conn *c, int err, const char *message);
@@ -447,13 +453,17 @@ struct wsk_server_options {
   size_t max_connections;       /* default 100000; over it: 503 */
   size_t max_http_body;         /* default 1 MiB */
   unsigned handshake_timeout_ms;/* default 10000 */
-  unsigned idle_timeout_ms;     /* default 0 = none */
+  unsigned idle_timeout_ms;     /* default 0 = none; nothing received for that long: on_error
+                                   (WSK_ETIMEDOUT), then the server closes with 1001 */
   unsigned close_timeout_ms;    /* default 5000 */
-  unsigned ping_interval_ms;    /* default 0 = none; a pong must come within the interval */
+  unsigned ping_interval_ms;    /* default 0 = none; a ping every interval, and a connection that
+                                   received nothing (no pong, no data) since the previous ping is
+                                   dropped: on_error(WSK_ETIMEDOUT), on_close 1006 */
   size_t send_high_water;       /* default 1 MiB: above it sends return WSK_SEND_QUEUED_HIGH */
   size_t send_hard_limit;       /* default 64 MiB: above it the send fails (see drop_on_limit) */
   int drop_on_limit;            /* 1: over the hard limit, close the connection with 1008 */
-  const char *const *origins;   /* NULL-terminated Origin allow-list, or NULL = any */
+  const char *const *origins;   /* NULL-terminated Origin allow-list (others get 403), or NULL =
+                                   any; a request without Origin (not a browser) is allowed */
   struct wsk_callbacks cb;
   /* Plain HTTP request (not an upgrade). Call wsk_http_reply_send before returning, or return
    * nonzero to fall through to the static root / the default 404. */
@@ -462,6 +472,7 @@ struct wsk_server_options {
    * wsk_upgrade_accept/reject later) or an HTTP status >= 400 to reject. NULL = accept all. */
   int (*on_upgrade)(wsk_server *s, const struct wsk_request *req, wsk_upgrade *up);
   void *user_data;              /* wsk_server_user_data() */
+  int reuse_port;               /* 1: SO_REUSEPORT, so that several processes share the port */
 };
 
 /* Fill options with the documented defaults (zero callbacks). */
@@ -482,8 +493,9 @@ WSK_API void wsk_server_foreach(wsk_server *s, void (*fn)(wsk_conn *c, void *arg
  * Returns the number of connections it was queued on, or a negative error. */
 WSK_API int wsk_server_broadcast(wsk_server *s, int opcode, const void *data, size_t len,
                                  wsk_conn *except);
-/* Graceful shutdown: stop accepting, close every connection with 1001, and after all are closed
- * or timeout_ms passed (the rest are dropped), call done(s, arg) if non-NULL. */
+/* Graceful shutdown: stop accepting, close every connection with 1001 (plain HTTP connections
+ * finish the answer being written), and after all are closed or timeout_ms passed (the rest are
+ * dropped), call done(s, arg) if non-NULL, from the loop. Calling it again does nothing. */
 WSK_API void wsk_server_shutdown(wsk_server *s, unsigned timeout_ms,
                                  void (*done)(wsk_server *s, void *arg), void *arg);
 /* Close the listener and drop every connection at once (on_close reports 1006). Frees s. */
@@ -518,12 +530,13 @@ WSK_API void wsk_conn_set_user_data(wsk_conn *c, void *user_data);
 WSK_API const char *wsk_conn_protocol(const wsk_conn *c);
 /* The server this connection belongs to, or NULL for a client connection. */
 WSK_API wsk_server *wsk_conn_server(const wsk_conn *c);
-/* Peer address as text ("127.0.0.1:5555"). */
+/* Peer address as text ("127.0.0.1:5555"), kept with the connection until on_close returns. */
 WSK_API const char *wsk_conn_remote(const wsk_conn *c);
 
 /* A message framed once and sent to many connections without a copy per receiver. Reference
  * counted: wsk_prepared_new returns one reference; each queued send holds its own. */
 WSK_API wsk_prepared *wsk_prepared_new(int opcode, const void *data, size_t len);
+/* (NULL for an opcode other than text or binary, text that is not UTF-8, or no memory.) */
 /* Queue a prepared message on c. Same returns as wsk_send. */
 WSK_API int wsk_send_prepared(wsk_conn *c, wsk_prepared *p);
 /* Drop the caller's reference. */

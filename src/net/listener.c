@@ -47,8 +47,8 @@ static void on_listener_io(wsk_loop *loop, struct wsk_io *io, unsigned events) {
 }
 
 int wsk_listener_open(struct wsk_listener *l, wsk_loop *loop, const char *host, int port,
-                      char *errbuf, size_t errlen) {
-  int fd = wsk_sock_listen(host, port, 0, errbuf, errlen);
+                      int reuse_port, char *errbuf, size_t errlen) {
+  int fd = wsk_sock_listen(host, port, reuse_port, errbuf, errlen);
   if (fd < 0) return fd;
   l->io.fd = fd;
   l->io.kind = WSK_IO_LISTENER;

@@ -19,9 +19,10 @@ struct wsk_listener {
   void (*on_accept)(struct wsk_listener *l, int fd);
 };
 
-/* Open and start watching. Returns 0 or a negative code with a sentence in errbuf. */
+/* Open and start watching (SO_REUSEPORT when reuse_port). Returns 0 or a negative code with a
+ * sentence in errbuf. */
 int wsk_listener_open(struct wsk_listener *l, wsk_loop *loop, const char *host, int port,
-                      char *errbuf, size_t errlen);
+                      int reuse_port, char *errbuf, size_t errlen);
 /* Stop accepting and close the socket (idempotent). */
 void wsk_listener_close(struct wsk_listener *l);
 

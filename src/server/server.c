@@ -103,7 +103,8 @@ int wsk_server_new(wsk_loop *loop, const struct wsk_server_options *opt, wsk_ser
   g->ping_interval_ms = opt->ping_interval_ms;
   s->listener.owner = s;
   s->listener.on_accept = on_accept;
-  int r = wsk_listener_open(&s->listener, loop, opt->host, opt->port, errbuf, errlen);
+  int r = wsk_listener_open(&s->listener, loop, opt->host, opt->port, opt->reuse_port,
+                            errbuf, errlen);
   if (r < 0) {
     release(s);
     return r;
