@@ -25,6 +25,8 @@
 #define READS_PER_WAKEUP 4
 /* Input held during a deferred upgrade before we stop reading. */
 #define HELD_INPUT_MAX (256 * 1024)
+/* How long a lingering connection waits for the peer's FIN when close_timeout_ms is 0. */
+#define LINGER_DEFAULT_MS 2000
 
 static void on_conn_io(wsk_loop *loop, struct wsk_io *io, unsigned events);
 
@@ -162,7 +164,8 @@ static void on_eof(wsk_conn *c) {
 void wsk_conn_linger(wsk_conn *c) {
   if (wsk_conn_dead(c)) return;
   wsk_conn_set_state(c, WSK_CS_LINGER);
-  wsk_conn_set_timeout(c, c->group->close_timeout_ms);
+  unsigned ms = c->group->close_timeout_ms;
+  wsk_conn_set_timeout(c, ms ? ms : LINGER_DEFAULT_MS); /* a linger always ends */
   if (c->ext) { /* drop what was read but not processed, and any message in progress */
     c->ext->in_len = 0;
     free(c->ext->msg);
