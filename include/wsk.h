@@ -371,6 +371,10 @@ WSK_API int wsk_loop_wakeup(wsk_loop *loop, void (*cb)(void *arg), void *arg);
 WSK_API void wsk_loop_free(wsk_loop *loop);
 /* Current loop time in milliseconds (monotonic, updated once per iteration). */
 WSK_API uint64_t wsk_loop_now(const wsk_loop *loop);
+/* Refresh wsk_loop_now() from the clock. The loop does it once per iteration; call it before using
+ * the loop again after the thread did something else for a while (timers and timeouts started
+ * from a stale time would expire early). */
+WSK_API void wsk_loop_update_time(wsk_loop *loop);
 /* On SIGINT or SIGTERM, call cb(arg) on the loop (via signalfd); SIGPIPE is ignored process-wide.
  * Returns 0 or WSK_ESYS. */
 WSK_API int wsk_loop_on_signal(wsk_loop *loop, void (*cb)(wsk_loop *loop, int signo, void *arg),
@@ -384,6 +388,23 @@ WSK_API wsk_timer *wsk_timer_start(wsk_loop *loop, uint64_t ms, uint64_t repeat_
                                    void (*cb)(void *arg), void *arg);
 /* Cancel and free a timer (safe from inside its own callback). */
 WSK_API void wsk_timer_stop(wsk_timer *t);
+
+/* Watch any other descriptor (stdin, a pipe, an eventfd) from the loop, level-triggered: cb runs
+ * while fd is readable (WSK_WATCH_IN) or writable (WSK_WATCH_OUT); WSK_WATCH_HUP is added to
+ * `events` on hang-up or error. The descriptor stays the caller's (never closed by wsk). A watch
+ * keeps wsk_loop_run going until stopped. Returns NULL with errno set on failure (EPERM: regular
+ * files and /dev/null cannot be watched; they never block, read them directly). */
+typedef struct wsk_watch wsk_watch;
+#define WSK_WATCH_IN 1u
+#define WSK_WATCH_OUT 2u
+#define WSK_WATCH_HUP 4u
+WSK_API wsk_watch *wsk_loop_watch_fd(wsk_loop *loop, int fd, unsigned events,
+                                     void (*cb)(wsk_watch *w, int fd, unsigned events, void *arg),
+                                     void *arg);
+/* Change the watched events (0 = only hang-ups). Returns 0 or WSK_ESYS. */
+WSK_API int wsk_watch_set(wsk_watch *w, unsigned events);
+/* Stop watching and free the watch (safe from inside its own callback). */
+WSK_API void wsk_watch_stop(wsk_watch *w);
 
 /* The request as seen by on_http and on_upgrade. All pointers are borrowed: valid until the
  * callback returns. path is percent-decoded; query is raw (without '?'), empty if none. */
@@ -544,28 +565,124 @@ WSK_API void wsk_prepared_release(wsk_prepared *p);
 
 /* ------------------------------------------------------------------------------------------------
  * Client
+ *
+ * A wsk_client is the application's handle on one ws:// endpoint. It makes connection attempts:
+ * the host name is resolved without blocking the loop (IP literals skip DNS), every address is
+ * tried in turn (the next one starts when one fails, or after 250 ms without an answer), then the
+ * upgrade request is sent and the 101 answer checked. Each attempt is a wsk_conn, handed to the
+ * callbacks and valid until on_close returns (the library frees it then). An attempt that fails
+ * before the WebSocket opens reports on_error with what failed (DNS, connect, timeout, the HTTP
+ * status and body of a refused upgrade, the handshake rule the server broke) and then on_close
+ * with 1006. Once open, a client connection is driven exactly like a server one: wsk_send,
+ * wsk_ping, wsk_close, wsk_buffered_amount, and the same callbacks; its frames are masked with a
+ * fresh key from the CSPRNG for every frame, and a masked frame from the server fails it (1002).
+ *
+ * With `reconnect`, a connection that ends (or an attempt that fails) is followed by a new attempt
+ * after a backoff delay, until wsk_client_close; the wsk_client stays the same across attempts, the
+ * wsk_conn is new each time. wsk_client_send queues or refuses messages while no connection is
+ * open. The client lives until wsk_client_free, also without `reconnect`.
  * ---------------------------------------------------------------------------------------------- */
+typedef struct wsk_client wsk_client;
+
+/* Reconnection delays: attempt n (1, 2, ... since the last open) waits
+ * min(max_delay_ms, initial_delay_ms * factor^(n-1)), shortened by a random fraction of up to
+ * `jitter`, so that many clients of a restarted server do not come back in lockstep. */
+struct wsk_backoff {
+  unsigned initial_delay_ms; /* default 500 */
+  unsigned max_delay_ms;     /* default 30000 */
+  double factor;             /* default 2.0 (values below 1 count as 1) */
+  double jitter;             /* default 0.5; 0 = exact delays, 1 = anywhere in [0, delay] */
+  unsigned max_attempts;     /* attempts in a row without an open before giving up; 0 = never */
+};
+
 struct wsk_client_options {
-  const char *const *headers;   /* NULL-terminated "Name: value" strings, or NULL */
+  const char *const *headers;   /* NULL-terminated "Name: value" request headers, or NULL */
   const char *const *protocols; /* NULL-terminated subprotocol offer, or NULL */
   const char *origin;           /* Origin header or NULL */
-  unsigned connect_timeout_ms;  /* default 10000 */
-  unsigned handshake_timeout_ms;/* default 10000 */
+  unsigned connect_timeout_ms;  /* DNS + TCP connect, default 10000 (0 also means the default) */
+  unsigned handshake_timeout_ms;/* TCP connected to 101 received, default 10000; 0 = none */
   unsigned close_timeout_ms;    /* default 5000 */
   size_t max_message;           /* default 16 MiB */
   size_t send_high_water;       /* default 1 MiB */
   size_t send_hard_limit;       /* default 64 MiB */
   struct wsk_callbacks cb;
-  void *user_data;              /* initial wsk_conn_user_data */
+  void *user_data;              /* wsk_client_user_data, and each connection's initial user data */
+  int reconnect;                /* 1: reconnect after every end not asked for (default 0) */
+  struct wsk_backoff backoff;
+  /* Messages given to wsk_client_send while no connection is open are queued, up to this many
+   * bytes of payload, and sent in order as soon as the next connection opens (before on_open).
+   * 0 (the default) refuses them with WSK_ECLOSED. */
+  size_t queue_limit;
+  /* A new attempt is scheduled: the attempt number since the last open and its delay. */
+  void (*on_reconnect)(wsk_client *cl, unsigned attempt, unsigned delay_ms);
+  /* Observers for tools and debugging (NULL = off): the header of every frame read (outgoing 0) or
+   * written (outgoing 1), and every line of the handshake request and response (without CRLF). */
+  void (*on_frame)(wsk_conn *c, int outgoing, const struct wsk_frame_header *h);
+  void (*on_handshake_line)(wsk_conn *c, int outgoing, const char *line, size_t len);
 };
 
-/* Fill options with the documented defaults. */
+/* Fill options with the documented defaults (zero callbacks, no reconnection). */
 WSK_API void wsk_client_options_init(struct wsk_client_options *opt);
-/* Start connecting to a ws:// (or wss://) URL on this loop. Returns 0 and the connection in *out
- * (on_open or on_error + on_close follow from the loop), or a negative error for a URL that cannot
- * be used, with a sentence in errbuf. The connection is freed by the library after on_close. */
+/* Start connecting to a ws:// URL (host name, IPv4 or [IPv6] literal, optional port, path and
+ * query) on this loop. Returns 0 and the client in *out (on_open, or on_error + on_close, follow
+ * from the loop), or a negative error with a sentence in errbuf for options or a URL that cannot
+ * be used (WSK_EINVAL; WSK_EUNSUPPORTED for wss://, not supported yet). The options and the
+ * strings they point to are copied. */
 WSK_API int wsk_connect(wsk_loop *loop, const char *url, const struct wsk_client_options *opt,
-                        wsk_conn **out, char *errbuf, size_t errlen);
+                        wsk_client **out, char *errbuf, size_t errlen);
+/* The open connection (state open), or NULL while connecting, closing, between attempts or after
+ * the end. */
+WSK_API wsk_conn *wsk_client_conn(const wsk_client *cl);
+/* The client a connection belongs to, or NULL for a server-side connection. */
+WSK_API wsk_client *wsk_conn_client(const wsk_conn *c);
+WSK_API void *wsk_client_user_data(const wsk_client *cl);
+/* Send on the open connection (the returns of wsk_send) or, while none is open, queue the message
+ * (WSK_SEND_OK; WSK_EBACKPRESSURE when queue_limit would be exceeded) or refuse it (WSK_ECLOSED,
+ * also after wsk_client_close). */
+WSK_API int wsk_client_send(wsk_client *cl, int opcode, const void *data, size_t len);
+/* Stop: no more attempts, queued messages dropped. An open connection starts the closing handshake
+ * with code (0 = none) and reason; an attempt in progress is abandoned (on_close 1006 follows,
+ * without on_error). Returns 0, WSK_EINVAL for a bad code, or WSK_ECLOSED if already stopped. */
+WSK_API int wsk_client_close(wsk_client *cl, unsigned code, const char *reason);
+/* 1 while the client means to make another attempt; in on_close: whether one will follow. */
+WSK_API int wsk_client_reconnecting(const wsk_client *cl);
+/* Drop every connection at once (on_close 1006 for an open one, no reconnection) and free the
+ * client. Safe from any callback. */
+WSK_API void wsk_client_free(wsk_client *cl);
+/* During on_open of a client connection: the value of the 101's header `name` (ASCII
+ * case-insensitive; the first of several), NUL-terminated, or NULL. Always NULL outside on_open and
+ * for server-side connections. */
+WSK_API const char *wsk_conn_response_header(const wsk_conn *c, const char *name);
+
+/* ------------------------------------------------------------------------------------------------
+ * Blocking client, for simple programs and scripts: connect, send, receive with a timeout, close.
+ * A thin layer over wsk_connect that runs a private loop inside each call (pings are answered,
+ * and messages received and queued, only while a call runs). One wsk_sync per thread.
+ * ---------------------------------------------------------------------------------------------- */
+typedef struct wsk_sync wsk_sync;
+
+/* Connect and wait until the WebSocket is open, the attempt failed, or timeout_ms passed (0 = only
+ * the options' own timeouts). opt may be NULL for the defaults; its callbacks, reconnection and
+ * queue settings are not used (the observers are). Returns 0 and *out, or a negative error with
+ * the reason in errbuf. */
+WSK_API int wsk_sync_connect(const char *url, const struct wsk_client_options *opt,
+                             unsigned timeout_ms, wsk_sync **out, char *errbuf, size_t errlen);
+/* Send a message and wait until the kernel has all of it. Returns 0 or a negative error
+ * (WSK_ECLOSED once the connection has ended). */
+WSK_API int wsk_sync_send(wsk_sync *s, int opcode, const void *data, size_t len);
+/* The next message: 0 with *opcode, *data (valid until the next wsk_sync_recv or wsk_sync_close)
+ * and *len; WSK_ETIMEDOUT after timeout_ms (-1 = no limit, 0 = only what has already arrived);
+ * WSK_ECLOSED once the connection has ended and every message received before was returned. */
+WSK_API int wsk_sync_recv(wsk_sync *s, int *opcode, const void **data, size_t *len,
+                          int timeout_ms);
+/* The open connection (wsk_conn_protocol, wsk_ping, ...), or NULL once it has ended. */
+WSK_API wsk_conn *wsk_sync_conn(const wsk_sync *s);
+/* Why the connection ended: a sentence (NULL while open) and, if code is non-NULL, the peer's
+ * close code (1006 when it sent none). */
+WSK_API const char *wsk_sync_error(const wsk_sync *s, unsigned *code);
+/* Close with code (0 = 1000) and reason, wait for the peer's answer (at most close_timeout_ms) and
+ * free everything. Returns 0 after a clean closing handshake, else a negative error. */
+WSK_API int wsk_sync_close(wsk_sync *s, unsigned code, const char *reason);
 
 #ifdef __cplusplus
 }

@@ -10,4 +10,8 @@ int wsk_cli_serve(int argc, char **argv);
 /* `wsk bench [echo|connect|idle] URL [options]`: load generator and measurement (tools/bench.c). */
 int wsk_cli_bench(int argc, char **argv);
 
+/* `wsk connect URL [-H 'N: V']... [-x MSG]... [--echo] [--show-frames] ...`: a WebSocket client
+ * for the terminal and scripts (tools/connect.c). */
+int wsk_cli_connect(int argc, char **argv);
+
 #endif

@@ -12,6 +12,7 @@ static const struct {
   const char *summary;
 } commands[] = {
     {"serve", wsk_cli_serve, "WebSocket (and static file) server: echo, broadcast or print"},
+    {"connect", wsk_cli_connect, "WebSocket client: send stdin lines or -x messages, print replies"},
     {"bench", wsk_cli_bench, "load generator: echo throughput and latency, connects, idle memory"},
 };
 

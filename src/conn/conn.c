@@ -46,7 +46,8 @@ wsk_conn *wsk_conn_new(struct wsk_group *g, int fd, enum wsk_conn_state state) {
   c->group = g;
   wsk_conn_set_state(c, state);
   wsk_loop_set_handler(g->loop, WSK_IO_CONN, on_conn_io);
-  if (wsk_io_start(g->loop, &c->io, state == WSK_CS_CONNECTING ? WSK_IO_OUT : WSK_IO_IN) != 0) {
+  if (fd >= 0 &&
+      wsk_io_start(g->loop, &c->io, state == WSK_CS_CONNECTING ? WSK_IO_OUT : WSK_IO_IN) != 0) {
     wsk_conn_set_state(c, WSK_CS_DEAD);
     wsk_loop_conn_release(g->loop, c);
     goto fail;

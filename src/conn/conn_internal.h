@@ -98,6 +98,8 @@ struct wsk_group {
   unsigned handshake_timeout_ms, idle_timeout_ms, close_timeout_ms, ping_interval_ms;
   uint8_t drop_on_limit;
   uint8_t client;                 /* connections of this group have the client role */
+  /* Optional observer of every frame header read (outgoing 0) or written (outgoing 1). */
+  void (*on_frame)(wsk_conn *c, int outgoing, const struct wsk_frame_header *h);
 
   wsk_conn **conns;               /* every connection, any state */
   uint32_t n, cap;
@@ -126,7 +128,8 @@ void wsk_group_sweep(void *group);
 
 /* ---- connection life cycle (conn.c) ---------------------------------------------------------- */
 /* Wrap a connected (or connecting) non-blocking socket; registers it with the loop, reading.
- * Returns NULL (fd closed) when out of memory. */
+ * fd -1 makes a connection without a socket yet (a client resolving and dialing), which the owner
+ * gives one later (wsk_io_start on c->io). Returns NULL (fd closed) when out of memory. */
 wsk_conn *wsk_conn_new(struct wsk_group *g, int fd, enum wsk_conn_state state);
 /* HTTP/UPGRADING -> OPEN: set up the parser, remember the subprotocol, call on_open. The caller
  * then hands any input that followed the handshake to wsk_conn_feed. Returns 0 or WSK_ENOMEM. */

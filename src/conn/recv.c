@@ -83,7 +83,15 @@ size_t wsk_conn_ws_input(wsk_conn *c, uint8_t *buf, size_t len) {
   struct wsk_group *g = c->group;
   while (off < len) {
     struct wsk_event ev;
+    /* The frame observer sees a header once the parser has taken it (or refused it). */
+    struct wsk_frame_header fh;
+    int peek = g->on_frame && !c->parser.remaining && !c->parser.closed &&
+               wsk_frame_parse_header(buf + off, len - off, &fh) > 0;
     int r = wsk_parser_feed(&c->parser, buf + off, len - off, &ev);
+    if (peek && r != 0) {
+      g->on_frame(c, 0, &fh);
+      if (wsk_conn_dead(c)) return len;
+    }
     if (r < 0) {
       wsk_conn_fail(c, r, error_text(r));
       return len;

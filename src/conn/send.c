@@ -8,11 +8,18 @@
 /* Client frames up to this size are framed and masked on the stack. */
 #define STACK_FRAME 4096
 
+/* Show the header just written to the group's frame observer. */
+static void observe(wsk_conn *c, const uint8_t *hdr, size_t hl) {
+  struct wsk_frame_header h;
+  if (wsk_frame_parse_header(hdr, hl, &h) > 0) c->group->on_frame(c, 1, &h);
+}
+
 int wsk_conn_send_frame(wsk_conn *c, int opcode, const void *data, size_t len,
                         struct wsk_ref *ref) {
   uint8_t hdr[WSK_MAX_FRAME_HEADER];
   if (!c->group->client) {
     size_t hl = wsk_frame_write_header(hdr, 1, 0, opcode, len, NULL);
+    if (c->group->on_frame) observe(c, hdr, hl);
     struct iovec iov[2] = {{hdr, hl}, {(void *)data, len}};
     return wsk_conn_writev(c, iov, 2, ref, ref ? 1 : -1);
   }
@@ -20,6 +27,7 @@ int wsk_conn_send_frame(wsk_conn *c, int opcode, const void *data, size_t len,
   uint8_t key[4];
   if (wsk_loop_random(c->group->loop, key, sizeof key) != 0) return WSK_ESYS;
   size_t hl = wsk_frame_write_header(hdr, 1, 0, opcode, len, key);
+  if (c->group->on_frame) observe(c, hdr, hl);
   if (hl + len <= STACK_FRAME) {
     uint8_t frame[STACK_FRAME];
     memcpy(frame, hdr, hl);

@@ -81,6 +81,8 @@ void wsk_io_close(wsk_loop *loop, struct wsk_io *io) {
 
 uint64_t wsk_loop_now(const wsk_loop *loop) { return loop->now; }
 
+void wsk_loop_update_time(wsk_loop *loop) { loop->now = clock_ms(); }
+
 uint32_t wsk_loop_now32(const wsk_loop *loop) {
   uint32_t t = (uint32_t)(loop->now - loop->epoch);
   return t ? t : 1;

@@ -20,6 +20,7 @@ enum wsk_io_kind {
   WSK_IO_SIGNAL,     /* internal: signalfd of wsk_loop_on_signal */
   WSK_IO_LISTENER,   /* a listening socket (net/listener.c) */
   WSK_IO_CONN,       /* a connection (conn layer) */
+  WSK_IO_WATCH,      /* any other descriptor: wsk_loop_watch_fd (net/watch.c) */
   WSK_IO_KINDS
 };
 

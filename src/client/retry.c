@@ -1,0 +1,77 @@
+/* retry.c - reconnection: the backoff delays, the scheduling of the next attempt, and the
+ * messages queued while no connection is open. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "client/client_internal.h"
+
+unsigned wsk_backoff_delay(const struct wsk_backoff *b, unsigned attempt, double r) {
+  double cap = b->max_delay_ms ? (double)b->max_delay_ms : 4294967295.0;
+  double factor = b->factor > 1.0 ? b->factor : 1.0;
+  double d = b->initial_delay_ms;
+  for (unsigned i = 1; i < attempt && d < cap && factor > 1.0; i++) d *= factor;
+  if (d > cap) d = cap;
+  double jitter = b->jitter < 0.0 ? 0.0 : b->jitter > 1.0 ? 1.0 : b->jitter;
+  d -= d * jitter * r;
+  return (unsigned)(d + 0.5);
+}
+
+static void on_retry(void *arg) {
+  wsk_client *cl = arg;
+  wsk_timer_stop(cl->retry);
+  cl->retry = NULL;
+  wsk_client_attempt(cl);
+}
+
+void wsk_client_schedule(wsk_client *cl) {
+  uint32_t bits = 0;
+  wsk_loop_random(cl->loop, &bits, sizeof bits); /* jitter only: a failure leaves it at 0 */
+  cl->attempt++;
+  unsigned delay = wsk_backoff_delay(&cl->opt.backoff, cl->attempt, bits / 4294967296.0);
+  cl->retry = wsk_timer_start(cl->loop, delay, 0, on_retry, cl);
+  if (!cl->retry) { /* out of memory: give up */
+    cl->retrying = 0;
+    cl->stopped = 1;
+    wsk_sendq_clear(&cl->queue);
+    return;
+  }
+  if (cl->opt.on_reconnect) cl->opt.on_reconnect(cl, cl->attempt, delay);
+}
+
+int wsk_sendq_push(struct wsk_sendq *q, size_t limit, int opcode, const void *data, size_t len) {
+  if (len > limit || q->bytes > limit - len) return WSK_EBACKPRESSURE;
+  struct wsk_queued *m = malloc(sizeof *m + len);
+  if (!m) return WSK_ENOMEM;
+  m->next = NULL;
+  m->len = len;
+  m->opcode = (uint8_t)opcode;
+  if (len) memcpy(m->data, data, len);
+  if (q->tail)
+    q->tail->next = m;
+  else
+    q->head = m;
+  q->tail = m;
+  q->bytes += len;
+  return WSK_SEND_OK;
+}
+
+void wsk_sendq_flush(struct wsk_sendq *q, wsk_conn *c) {
+  while (q->head && wsk_conn_state(c) == WSK_CS_OPEN) {
+    struct wsk_queued *m = q->head;
+    if (wsk_send(c, m->opcode, m->data, m->len) < 0) return; /* kept for the next connection */
+    q->head = m->next;
+    if (!q->head) q->tail = NULL;
+    q->bytes -= m->len;
+    free(m);
+  }
+}
+
+void wsk_sendq_clear(struct wsk_sendq *q) {
+  while (q->head) {
+    struct wsk_queued *m = q->head;
+    q->head = m->next;
+    free(m);
+  }
+  q->tail = NULL;
+  q->bytes = 0;
+}
