@@ -26,13 +26,19 @@ int main(void) {
 }
 C
 
+# A sanitizer build's library needs the program linked with the same runtime.
+cflags=
+if grep -q '^WSK_SANITIZE:BOOL=ON' "$WSK_BUILD/CMakeCache.txt"; then
+  cflags="-fsanitize=address,undefined"
+fi
+
 # pkg-config, shared library
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
-cc "$work/hello.c" -o "$work/hello_pc" $(pkg-config --cflags --libs wsk)
+cc $cflags "$work/hello.c" -o "$work/hello_pc" $(pkg-config --cflags --libs wsk)
 LD_LIBRARY_PATH="$prefix/lib" "$work/hello_pc"
 
 # pkg-config, static library
-cc "$work/hello.c" -o "$work/hello_static" $(pkg-config --static --cflags wsk) "$prefix/lib/libwsk.a" \
+cc $cflags "$work/hello.c" -o "$work/hello_static" $(pkg-config --static --cflags wsk) "$prefix/lib/libwsk.a" \
   $(pkg-config --static --libs-only-l wsk | sed 's/-lwsk//')
 "$work/hello_static"
 
@@ -45,7 +51,8 @@ find_package(wsk REQUIRED)
 add_executable(hello ../hello.c)
 target_link_libraries(hello PRIVATE wsk::wsk)
 CM
-cmake -S "$work/cm" -B "$work/cm/build" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
+cmake -S "$work/cm" -B "$work/cm/build" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_C_FLAGS="$cflags" \
+  -DCMAKE_EXE_LINKER_FLAGS="$cflags" >/dev/null
 cmake --build "$work/cm/build" >/dev/null
 LD_LIBRARY_PATH="$prefix/lib" "$work/cm/build/hello"
 echo "install: pkg-config (shared, static) and find_package(wsk) all work"
