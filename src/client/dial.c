@@ -13,6 +13,7 @@
 
 #include "client/client_internal.h"
 #include "net/socket.h"
+#include "proto/alloc_internal.h"
 
 struct dial_sock {
   struct wsk_dial *d;
@@ -46,8 +47,8 @@ static void release(struct wsk_dial *d, int keep_fd) {
     if (s->fd != keep_fd) close(s->fd);
   }
   if (d->list) freeaddrinfo(d->list);
-  free(d->socks);
-  free(d);
+  wsk_free(d->socks);
+  wsk_free(d);
 }
 
 /* Free the dial, then report (the callee may start another dial at once). */
@@ -141,7 +142,7 @@ static int take_list(struct wsk_dial *d, struct addrinfo *list) {
   size_t n = 0;
   for (struct addrinfo *ai = list; ai; ai = ai->ai_next) n++;
   d->list = d->next = list;
-  d->socks = calloc(n ? n : 1, sizeof *d->socks);
+  d->socks = wsk_calloc(n ? n : 1, sizeof *d->socks);
   return d->socks ? 0 : WSK_ENOMEM;
 }
 
@@ -182,7 +183,7 @@ static void on_start(void *arg) {
 
 struct wsk_dial *wsk_dial_start(wsk_loop *loop, const struct wsk_url *url, wsk_dial_fn done,
                                 void *arg) {
-  struct wsk_dial *d = calloc(1, sizeof *d);
+  struct wsk_dial *d = wsk_calloc(1, sizeof *d);
   if (!d) return NULL;
   d->loop = loop;
   d->url = url;

@@ -7,9 +7,10 @@
 #include <string.h>
 
 #include "client/client_internal.h"
+#include "proto/alloc_internal.h"
 
 void wsk_attempt_reset(struct wsk_attempt *a) {
-  free(a->reason);
+  wsk_free(a->reason);
   memset(a, 0, sizeof *a);
 }
 
@@ -96,7 +97,7 @@ static size_t refusal_body(wsk_client *cl, const uint8_t *buf, size_t len) {
 static void start_refusal(wsk_client *cl, const struct wsk_http_response *res) {
   struct wsk_attempt *a = &cl->att;
   a->status = res->status;
-  if (res->reason_len && (a->reason = malloc(res->reason_len + 1))) {
+  if (res->reason_len && (a->reason = wsk_malloc(res->reason_len + 1))) {
     memcpy(a->reason, res->reason, res->reason_len);
     a->reason[res->reason_len] = '\0';
   }

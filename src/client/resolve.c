@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "client/client_internal.h"
+#include "proto/alloc_internal.h"
 
 struct wsk_resolve {
   pthread_mutex_t mu;
@@ -38,7 +39,7 @@ static void unref(struct wsk_resolve *r) {
   if (r->req.ar_result) freeaddrinfo(r->req.ar_result);
   close(r->efd);
   pthread_mutex_destroy(&r->mu);
-  free(r);
+  wsk_free(r);
 }
 
 /* On a thread of the resolver, after the lookup finished. */
@@ -66,7 +67,7 @@ static void on_ready(wsk_watch *w, int fd, unsigned events, void *arg) {
 struct wsk_resolve *wsk_resolve_start(wsk_loop *loop, const char *host, int port,
                                       wsk_resolve_fn done, void *arg) {
   size_t len = strlen(host);
-  struct wsk_resolve *r = calloc(1, sizeof *r + len + 1);
+  struct wsk_resolve *r = wsk_calloc(1, sizeof *r + len + 1);
   if (!r) return NULL;
   memcpy(r->host, host, len + 1);
   snprintf(r->service, sizeof r->service, "%d", port);
@@ -81,7 +82,7 @@ struct wsk_resolve *wsk_resolve_start(wsk_loop *loop, const char *host, int port
   r->req.ar_request = &r->hints;
   r->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (r->efd < 0) {
-    free(r);
+    wsk_free(r);
     return NULL;
   }
   pthread_mutex_init(&r->mu, NULL);
@@ -97,7 +98,7 @@ struct wsk_resolve *wsk_resolve_start(wsk_loop *loop, const char *host, int port
     wsk_watch_stop(r->watch);
     close(r->efd);
     pthread_mutex_destroy(&r->mu);
-    free(r);
+    wsk_free(r);
     errno = saved;
     return NULL;
   }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "client/client_internal.h"
+#include "proto/alloc_internal.h"
 
 unsigned wsk_backoff_delay(const struct wsk_backoff *b, unsigned attempt, double r) {
   double cap = b->max_delay_ms ? (double)b->max_delay_ms : 4294967295.0;
@@ -40,7 +41,7 @@ void wsk_client_schedule(wsk_client *cl) {
 
 int wsk_sendq_push(struct wsk_sendq *q, size_t limit, int opcode, const void *data, size_t len) {
   if (len > limit || q->bytes > limit - len) return WSK_EBACKPRESSURE;
-  struct wsk_queued *m = malloc(sizeof *m + len);
+  struct wsk_queued *m = wsk_malloc(sizeof *m + len);
   if (!m) return WSK_ENOMEM;
   m->next = NULL;
   m->len = len;
@@ -62,7 +63,7 @@ void wsk_sendq_flush(struct wsk_sendq *q, wsk_conn *c) {
     q->head = m->next;
     if (!q->head) q->tail = NULL;
     q->bytes -= m->len;
-    free(m);
+    wsk_free(m);
   }
 }
 
@@ -70,7 +71,7 @@ void wsk_sendq_clear(struct wsk_sendq *q) {
   while (q->head) {
     struct wsk_queued *m = q->head;
     q->head = m->next;
-    free(m);
+    wsk_free(m);
   }
   q->tail = NULL;
   q->bytes = 0;

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "client/client_internal.h"
+#include "proto/alloc_internal.h"
 
 static int fail(char *errbuf, size_t errlen, const char *what, const char *url) {
   if (errbuf) snprintf(errbuf, errlen, "%s: %s", what, url);
@@ -15,7 +16,7 @@ static int fail(char *errbuf, size_t errlen, const char *what, const char *url) 
 }
 
 static char *dup_n(const char *s, size_t n) {
-  char *p = malloc(n + 1);
+  char *p = wsk_malloc(n + 1);
   if (!p) return NULL;
   memcpy(p, s, n);
   p[n] = '\0';
@@ -46,8 +47,8 @@ static int parse_v6(const char *s, size_t n, struct wsk_url *u, char **bracketed
   addr[addr_len] = '\0';
   if (inet_pton(AF_INET6, addr, &a6) != 1) return -1;
   size_t zone_len = zone ? len - addr_len - 3 : 0;
-  u->host = malloc(addr_len + (zone ? 1 + zone_len : 0) + 1);
-  *bracketed = malloc(addr_len + 3);
+  u->host = wsk_malloc(addr_len + (zone ? 1 + zone_len : 0) + 1);
+  *bracketed = wsk_malloc(addr_len + 3);
   if (!u->host || !*bracketed) return -2;
   memcpy(u->host, addr, addr_len);
   if (zone) {
@@ -131,9 +132,9 @@ int wsk_url_parse(const char *text, struct wsk_url *u, char *errbuf, size_t errl
   const char *shown = bracketed ? bracketed : u->host;
   size_t cap = strlen(shown) + 8, rest_len = strlen(rest);
   int slash = *rest != '/';
-  u->host_header = malloc(cap);
-  u->where = malloc(cap);
-  u->target = malloc(rest_len + (size_t)slash + 1);
+  u->host_header = wsk_malloc(cap);
+  u->where = wsk_malloc(cap);
+  u->target = wsk_malloc(rest_len + (size_t)slash + 1);
   if (!u->host_header || !u->where || !u->target) goto nomem;
   if (u->port == default_port)
     snprintf(u->host_header, cap, "%s", shown);
@@ -142,23 +143,23 @@ int wsk_url_parse(const char *text, struct wsk_url *u, char *errbuf, size_t errl
   snprintf(u->where, cap, "%s:%d", shown, u->port);
   u->target[0] = '/';
   memcpy(u->target + slash, rest, rest_len + 1);
-  free(bracketed);
+  wsk_free(bracketed);
   return 0;
 bad:
-  free(bracketed);
+  wsk_free(bracketed);
   wsk_url_free(u);
   return fail(errbuf, errlen, why, text);
 nomem:
-  free(bracketed);
+  wsk_free(bracketed);
   wsk_url_free(u);
   if (errbuf) snprintf(errbuf, errlen, "out of memory");
   return WSK_ENOMEM;
 }
 
 void wsk_url_free(struct wsk_url *u) {
-  free(u->host);
-  free(u->host_header);
-  free(u->target);
-  free(u->where);
+  wsk_free(u->host);
+  wsk_free(u->host_header);
+  wsk_free(u->target);
+  wsk_free(u->where);
   memset(u, 0, sizeof *u);
 }

@@ -15,6 +15,7 @@
 
 #include "conn/conn_internal.h"
 #include "net/socket.h"
+#include "proto/alloc_internal.h"
 
 /* Leftovers up to this size are copied in front of the shared buffer; larger ones are read into
  * directly (they only occur in the HTTP phase, bounded by the head and body limits). */
@@ -33,7 +34,7 @@ static void on_conn_io(wsk_loop *loop, struct wsk_io *io, unsigned events);
 wsk_conn *wsk_conn_new(struct wsk_group *g, int fd, enum wsk_conn_state state) {
   if (g->n == g->cap) {
     uint32_t cap = g->cap ? g->cap * 2 : 64;
-    wsk_conn **a = realloc(g->conns, cap * sizeof *a);
+    wsk_conn **a = wsk_realloc(g->conns, cap * sizeof *a);
     if (!a) goto fail;
     g->conns = a;
     g->cap = cap;
@@ -61,13 +62,13 @@ fail:
 }
 
 static void drop_in(struct wsk_conn_ext *x) {
-  free(x->in);
+  wsk_free(x->in);
   x->in = NULL;
   x->in_len = x->in_cap = 0;
 }
 
 struct wsk_conn_ext *wsk_conn_ext(wsk_conn *c) {
-  if (!c->ext) c->ext = calloc(1, sizeof *c->ext);
+  if (!c->ext) c->ext = wsk_calloc(1, sizeof *c->ext);
   return c->ext;
 }
 
@@ -75,7 +76,7 @@ void wsk_conn_ext_trim(wsk_conn *c) {
   struct wsk_conn_ext *x = c->ext;
   if (!x || x->wq.head || x->in_len || x->msg || x->protocol || x->remote || x->pending) return;
   drop_in(x);
-  free(x);
+  wsk_free(x);
   c->ext = NULL;
 }
 
@@ -88,8 +89,8 @@ static void free_ext(wsk_conn *c) {
   wsk_wq_clear(&x->wq);
   if (x->in) wsk_loop_free_later(loop, x->in);
   if (x->msg) wsk_loop_free_later(loop, x->msg);
-  free(x->protocol);
-  free(x->remote);
+  wsk_free(x->protocol);
+  wsk_free(x->remote);
   wsk_loop_free_later(loop, x);
   c->ext = NULL;
 }
@@ -138,7 +139,7 @@ int wsk_conn_open(wsk_conn *c, const char *protocol) {
   struct wsk_group *g = c->group;
   if (protocol && *protocol) {
     struct wsk_conn_ext *x = wsk_conn_ext(c);
-    if (!x || !(x->protocol = strdup(protocol))) return WSK_ENOMEM;
+    if (!x || !(x->protocol = wsk_strdup(protocol))) return WSK_ENOMEM;
   }
   wsk_parser_init(&c->parser, g->client ? WSK_ROLE_CLIENT : WSK_ROLE_SERVER, g->max_message, 0);
   wsk_conn_set_state(c, WSK_CS_OPEN);
@@ -169,7 +170,7 @@ void wsk_conn_linger(wsk_conn *c) {
   wsk_conn_set_timeout(c, ms ? ms : LINGER_DEFAULT_MS); /* a linger always ends */
   if (c->ext) { /* drop what was read but not processed, and any message in progress */
     c->ext->in_len = 0;
-    free(c->ext->msg);
+    wsk_free(c->ext->msg);
     c->ext->msg = NULL;
     c->ext->msg_len = c->ext->msg_cap = 0;
   }
@@ -220,7 +221,7 @@ static int keep_leftover(wsk_conn *c, uint8_t *buf, size_t consumed, size_t tota
   if (!x) return WSK_ENOMEM;
   if (x->in_cap < left) {
     size_t cap = left < 256 ? 256 : left;
-    uint8_t *p = realloc(x->in, cap);
+    uint8_t *p = wsk_realloc(x->in, cap);
     if (!p) return WSK_ENOMEM;
     x->in = p;
     x->in_cap = cap;
@@ -243,7 +244,7 @@ void wsk_conn_feed_held(wsk_conn *c) {
 
 static int grow_in(struct wsk_conn_ext *x, size_t need) {
   if (x->in_cap >= need) return 0;
-  uint8_t *p = realloc(x->in, need);
+  uint8_t *p = wsk_realloc(x->in, need);
   if (!p) return WSK_ENOMEM;
   x->in = p;
   x->in_cap = need;
@@ -383,6 +384,6 @@ const char *wsk_conn_remote(const wsk_conn *c) {
   char text[WSK_ADDR_TEXT];
   wsk_sock_peer_text(c->io.fd, text);
   struct wsk_conn_ext *x = wsk_conn_ext(m);
-  if (!x || !(x->remote = strdup(text))) return "?";
+  if (!x || !(x->remote = wsk_strdup(text))) return "?";
   return x->remote;
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "conn/conn_internal.h"
+#include "proto/alloc_internal.h"
 
 static unsigned min_nonzero(unsigned a, unsigned b) {
   if (!a) return b;
@@ -143,7 +144,7 @@ void wsk_group_destroy(struct wsk_group *g) {
   if (g->sweep) wsk_timer_stop(g->sweep);
   if (g->ping) wsk_timer_stop(g->ping);
   g->sweep = g->ping = NULL;
-  free(g->conns);
+  wsk_free(g->conns);
   g->conns = NULL;
   g->cap = 0;
 }

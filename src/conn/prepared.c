@@ -3,13 +3,14 @@
 #include <string.h>
 
 #include "conn/conn_internal.h"
+#include "proto/alloc_internal.h"
 
 wsk_prepared *wsk_prepared_new(int opcode, const void *data, size_t len) {
   if ((opcode != WSK_OP_TEXT && opcode != WSK_OP_BINARY) || (!data && len)) return NULL;
   if (opcode == WSK_OP_TEXT && !wsk_utf8_valid(data, len)) return NULL;
   uint8_t hdr[WSK_MAX_FRAME_HEADER];
   size_t hl = wsk_frame_write_header(hdr, 1, 0, opcode, len, NULL);
-  wsk_prepared *p = malloc(sizeof *p + hl + len);
+  wsk_prepared *p = wsk_malloc(sizeof *p + hl + len);
   if (!p) return NULL;
   p->ref.refs = 1;
   p->frame_len = hl + len;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "conn/conn_internal.h"
+#include "proto/alloc_internal.h"
 
 static const char *error_text(int err) {
   switch (err) {
@@ -25,7 +26,7 @@ static int append(struct wsk_conn_ext *x, const uint8_t *data, size_t len, uint6
     /* Room for the rest of this frame at once; doubling for messages of many frames. */
     size_t cap = x->msg_cap * 2;
     if (cap < need + more) cap = need + (size_t)more;
-    uint8_t *p = realloc(x->msg, cap ? cap : 1);
+    uint8_t *p = wsk_realloc(x->msg, cap ? cap : 1);
     if (!p) return WSK_ENOMEM;
     x->msg = p;
     x->msg_cap = cap;
@@ -58,7 +59,7 @@ static void on_data(wsk_conn *c, const struct wsk_event *ev) {
   x->msg = NULL;
   x->msg_len = x->msg_cap = 0;
   deliver(c, x->msg_opcode, msg ? msg : (uint8_t *)"", len);
-  free(msg);
+  wsk_free(msg);
   if (!wsk_conn_dead(c)) wsk_conn_ext_trim(c);
   return;
 nomem:

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "net/loop_struct.h"
+#include "proto/alloc_internal.h"
 
 #define MAX_EVENTS 256
 
@@ -23,9 +24,9 @@ static int is_internal(const struct wsk_io *io) {
 }
 
 wsk_loop *wsk_loop_new(void) {
-  wsk_loop *loop = calloc(1, sizeof *loop);
+  wsk_loop *loop = wsk_calloc(1, sizeof *loop);
   if (!loop) return NULL;
-  loop->rbuf = malloc(WSK_RBUF_SIZE);
+  loop->rbuf = wsk_malloc(WSK_RBUF_SIZE);
   loop->epfd = epoll_create1(EPOLL_CLOEXEC);
   if (!loop->rbuf || loop->epfd < 0) goto fail;
   loop->now = loop->epoch = clock_ms();
@@ -39,8 +40,8 @@ wsk_loop *wsk_loop_new(void) {
 fail: {
   int saved = errno;
   if (loop->epfd >= 0) close(loop->epfd);
-  free(loop->rbuf);
-  free(loop);
+  wsk_free(loop->rbuf);
+  wsk_free(loop);
   errno = saved ? saved : ENOMEM;
   return NULL;
 }
@@ -109,7 +110,7 @@ void wsk_loop_cancel_hook(wsk_loop *loop, struct wsk_hook *h) {
 static int push_ptr(void ***arr, size_t *n, size_t *cap, void *p) {
   if (*n == *cap) {
     size_t ncap = *cap ? *cap * 2 : 64;
-    void **a = realloc(*arr, ncap * sizeof *a);
+    void **a = wsk_realloc(*arr, ncap * sizeof *a);
     if (!a) return -1;
     *arr = a;
     *cap = ncap;
@@ -165,7 +166,7 @@ static void end_iteration(wsk_loop *loop) {
   }
   for (size_t i = 0; i < loop->ndead; i++) wsk_slab_free(&loop->conn_slab, loop->dead_conns[i]);
   loop->ndead = 0;
-  for (size_t i = 0; i < loop->ngarbage; i++) free(loop->garbage[i]);
+  for (size_t i = 0; i < loop->ngarbage; i++) wsk_free(loop->garbage[i]);
   loop->ngarbage = 0;
 }
 
@@ -211,9 +212,9 @@ void wsk_loop_free(wsk_loop *loop) {
   wsk_wakeup_destroy(loop);
   wsk_timers_free_all(loop);
   wsk_slab_destroy(&loop->conn_slab);
-  free(loop->dead_conns);
-  free(loop->garbage);
+  wsk_free(loop->dead_conns);
+  wsk_free(loop->garbage);
   close(loop->epfd);
-  free(loop->rbuf);
-  free(loop);
+  wsk_free(loop->rbuf);
+  wsk_free(loop);
 }

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "proto/alloc_internal.h"
+
 #define SLAB_BLOCK_BYTES (64 * 1024)
 
 void wsk_slab_init(struct wsk_slab *s, size_t size) {
@@ -23,12 +25,12 @@ void *wsk_slab_alloc(struct wsk_slab *s) {
   if (s->used == s->per_block) {
     if (s->nblocks == s->capblocks) {
       size_t cap = s->capblocks ? s->capblocks * 2 : 16;
-      void **b = realloc(s->blocks, cap * sizeof *b);
+      void **b = wsk_realloc(s->blocks, cap * sizeof *b);
       if (!b) return NULL;
       s->blocks = b;
       s->capblocks = cap;
     }
-    char *block = malloc(s->per_block * s->size);
+    char *block = wsk_malloc(s->per_block * s->size);
     if (!block) return NULL;
     s->blocks[s->nblocks++] = block;
     s->block = block;
@@ -43,7 +45,7 @@ void wsk_slab_free(struct wsk_slab *s, void *obj) {
 }
 
 void wsk_slab_destroy(struct wsk_slab *s) {
-  for (size_t i = 0; i < s->nblocks; i++) free(s->blocks[i]);
-  free(s->blocks);
+  for (size_t i = 0; i < s->nblocks; i++) wsk_free(s->blocks[i]);
+  wsk_free(s->blocks);
   memset(s, 0, sizeof *s);
 }

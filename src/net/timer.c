@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "net/loop_struct.h"
+#include "proto/alloc_internal.h"
 
 #define NOT_IN_HEAP SIZE_MAX
 
@@ -58,7 +59,7 @@ static void sift_down(wsk_loop *loop, size_t i) {
 static int heap_push(wsk_loop *loop, struct wsk_timer *t) {
   if (loop->nheap == loop->capheap) {
     size_t cap = loop->capheap ? loop->capheap * 2 : 16;
-    struct wsk_timer **h = realloc(loop->heap, cap * sizeof *h);
+    struct wsk_timer **h = wsk_realloc(loop->heap, cap * sizeof *h);
     if (!h) return -1;
     loop->heap = h;
     loop->capheap = cap;
@@ -83,7 +84,7 @@ static void heap_remove(wsk_loop *loop, struct wsk_timer *t) {
 
 wsk_timer *wsk_timer_start(wsk_loop *loop, uint64_t ms, uint64_t repeat_ms, void (*cb)(void *arg),
                            void *arg) {
-  struct wsk_timer *t = calloc(1, sizeof *t);
+  struct wsk_timer *t = wsk_calloc(1, sizeof *t);
   if (!t) return NULL;
   t->loop = loop;
   t->when = loop->now + ms;
@@ -91,7 +92,7 @@ wsk_timer *wsk_timer_start(wsk_loop *loop, uint64_t ms, uint64_t repeat_ms, void
   t->cb = cb;
   t->arg = arg;
   if (heap_push(loop, t) != 0) {
-    free(t);
+    wsk_free(t);
     return NULL;
   }
   t->next = loop->timers;
@@ -143,9 +144,9 @@ void wsk_timers_free_all(wsk_loop *loop) {
   while (loop->timers) {
     struct wsk_timer *t = loop->timers;
     loop->timers = t->next;
-    free(t);
+    wsk_free(t);
   }
-  free(loop->heap);
+  wsk_free(loop->heap);
   loop->heap = NULL;
   loop->nheap = loop->capheap = 0;
 }

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "net/loop_struct.h"
+#include "proto/alloc_internal.h"
 
 struct wsk_wakeup_item {
   struct wsk_wakeup_item *next;
@@ -22,7 +23,7 @@ static void on_wakeup_io(wsk_loop *loop, struct wsk_io *io, unsigned events) {
   while (it) {
     struct wsk_wakeup_item *next = it->next;
     it->cb(it->arg);
-    free(it);
+    wsk_free(it);
     it = next;
   }
 }
@@ -46,7 +47,7 @@ int wsk_wakeup_init(wsk_loop *loop) {
 }
 
 int wsk_loop_wakeup(wsk_loop *loop, void (*cb)(void *arg), void *arg) {
-  struct wsk_wakeup_item *it = malloc(sizeof *it);
+  struct wsk_wakeup_item *it = wsk_malloc(sizeof *it);
   if (!it) return WSK_ENOMEM;
   it->next = NULL;
   it->cb = cb;
@@ -67,7 +68,7 @@ void wsk_wakeup_destroy(wsk_loop *loop) {
   wsk_io_close(loop, &loop->wake_io);
   for (struct wsk_wakeup_item *it = loop->wake_head, *next; it; it = next) {
     next = it->next;
-    free(it);
+    wsk_free(it);
   }
   pthread_mutex_destroy(&loop->wake_mu);
 }

@@ -4,6 +4,7 @@
 #include <sys/epoll.h>
 
 #include "net/loop_struct.h"
+#include "proto/alloc_internal.h"
 
 _Static_assert(WSK_WATCH_IN == WSK_IO_IN && WSK_WATCH_OUT == WSK_IO_OUT &&
                    WSK_WATCH_HUP == WSK_IO_HUP,
@@ -25,7 +26,7 @@ wsk_watch *wsk_loop_watch_fd(wsk_loop *loop, int fd, unsigned events,
                              void (*cb)(wsk_watch *w, int fd, unsigned events, void *arg),
                              void *arg) {
   if (!loop || fd < 0 || !cb) return NULL;
-  wsk_watch *w = calloc(1, sizeof *w);
+  wsk_watch *w = wsk_calloc(1, sizeof *w);
   if (!w) return NULL;
   w->io.fd = fd;
   w->io.kind = WSK_IO_WATCH;
@@ -34,7 +35,7 @@ wsk_watch *wsk_loop_watch_fd(wsk_loop *loop, int fd, unsigned events,
   w->arg = arg;
   loop->handlers[WSK_IO_WATCH] = on_watch_io;
   if (wsk_io_start(loop, &w->io, events & (WSK_WATCH_IN | WSK_WATCH_OUT)) != 0) {
-    free(w);
+    wsk_free(w);
     return NULL; /* errno from epoll_ctl: EPERM for regular files */
   }
   return w;

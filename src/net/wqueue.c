@@ -6,14 +6,16 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "proto/alloc_internal.h"
+
 #define FLUSH_IOV 64
 
 void wsk_ref_put(struct wsk_ref *r) {
-  if (--r->refs == 0) free(r);
+  if (--r->refs == 0) wsk_free(r);
 }
 
 struct wsk_chunk *wsk_chunk_new(size_t cap) {
-  struct wsk_chunk *c = malloc(sizeof *c + cap);
+  struct wsk_chunk *c = wsk_malloc(sizeof *c + cap);
   if (!c) return NULL;
   c->next = NULL;
   c->data = wsk_chunk_buf(c);
@@ -24,7 +26,7 @@ struct wsk_chunk *wsk_chunk_new(size_t cap) {
 
 void wsk_chunk_free(struct wsk_chunk *c) {
   if (c->ref) wsk_ref_put(c->ref);
-  free(c);
+  wsk_free(c);
 }
 
 void wsk_wq_push(struct wsk_wqueue *q, struct wsk_chunk *c) {
@@ -53,7 +55,7 @@ int wsk_wq_push_copy(struct wsk_wqueue *q, const struct iovec *iov, int n) {
 }
 
 int wsk_wq_push_ref(struct wsk_wqueue *q, struct wsk_ref *ref, const uint8_t *data, size_t len) {
-  struct wsk_chunk *c = malloc(sizeof *c);
+  struct wsk_chunk *c = wsk_malloc(sizeof *c);
   if (!c) return -1;
   c->data = data;
   c->len = len;

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "proto/alloc_internal.h"
 #include "server/server_internal.h"
 
 void wsk_server_options_init(struct wsk_server_options *opt) {
@@ -40,12 +41,12 @@ static void on_accept(struct wsk_listener *l, int fd) {
 static char **copy_list(const char *const *list) {
   size_t n = 0;
   while (list[n]) n++;
-  char **out = calloc(n + 1, sizeof *out);
+  char **out = wsk_calloc(n + 1, sizeof *out);
   if (!out) return NULL;
   for (size_t i = 0; i < n; i++) {
-    if (!(out[i] = strdup(list[i]))) {
-      while (i--) free(out[i]);
-      free(out);
+    if (!(out[i] = wsk_strdup(list[i]))) {
+      while (i--) wsk_free(out[i]);
+      wsk_free(out);
       return NULL;
     }
   }
@@ -54,14 +55,14 @@ static char **copy_list(const char *const *list) {
 
 static void free_list(char **list) {
   if (!list) return;
-  for (char **p = list; *p; p++) free(*p);
-  free(list);
+  for (char **p = list; *p; p++) wsk_free(*p);
+  wsk_free(list);
 }
 
 static void release(wsk_server *s) {
-  free(s->root);
+  wsk_free(s->root);
   free_list(s->origins);
-  free(s);
+  wsk_free(s);
 }
 
 int wsk_server_new(wsk_loop *loop, const struct wsk_server_options *opt, wsk_server **out,
@@ -72,7 +73,7 @@ int wsk_server_new(wsk_loop *loop, const struct wsk_server_options *opt, wsk_ser
     return WSK_EINVAL;
   }
   *out = NULL;
-  wsk_server *s = calloc(1, sizeof *s);
+  wsk_server *s = wsk_calloc(1, sizeof *s);
   if (!s) goto nomem;
   s->opt = *opt;
   s->opt.host = s->opt.root = NULL;
@@ -85,7 +86,7 @@ int wsk_server_new(wsk_loop *loop, const struct wsk_server_options *opt, wsk_ser
       release(s);
       return WSK_EINVAL;
     }
-    if (!(s->root = strdup(resolved))) goto nomem;
+    if (!(s->root = wsk_strdup(resolved))) goto nomem;
     s->root_len = strlen(resolved);
     if (s->root_len == 1) s->root_len = 0; /* "/": every absolute path is inside */
   }
@@ -218,7 +219,7 @@ void wsk_server_free(wsk_server *s) {
   if (s->shutdown_timer) wsk_timer_stop(s->shutdown_timer);
   if (s->done_timer) wsk_timer_stop(s->done_timer);
   wsk_loop *loop = s->group.loop;
-  free(s->root);
+  wsk_free(s->root);
   free_list(s->origins);
   wsk_loop_free_later(loop, s); /* events already fetched may still point at the listener */
 }

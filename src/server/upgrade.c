@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "proto/alloc_internal.h"
 #include "server/server_internal.h"
 
 static int origin_allowed(const wsk_server *s, const struct wsk_upgrade_request *u) {
@@ -20,7 +21,7 @@ static char *copy_offer(const struct wsk_upgrade_request *u) {
   const char *p;
   while (wsk_handshake_next_protocol(u->headers, u->num_headers, &line, &pos, &p, &plen))
     total += plen + 1;
-  char *out = malloc(total), *w = out;
+  char *out = wsk_malloc(total), *w = out;
   if (!out) return NULL;
   line = pos = 0;
   while (wsk_handshake_next_protocol(u->headers, u->num_headers, &line, &pos, &p, &plen)) {
@@ -33,9 +34,9 @@ static char *copy_offer(const struct wsk_upgrade_request *u) {
 }
 
 static void upgrade_free(wsk_upgrade *up) {
-  free(up->offered);
-  free(up->extra);
-  free(up);
+  wsk_free(up->offered);
+  wsk_free(up->extra);
+  wsk_free(up);
 }
 
 /* Write the 101 and open the connection; frees up. */
@@ -102,9 +103,9 @@ void wsk_server_upgrade(wsk_conn *c, const struct wsk_http_request *hreq,
     wsk_server_error(c, 503, "the server is at its connection limit (max_connections)");
     return;
   }
-  wsk_upgrade *up = calloc(1, sizeof *up);
+  wsk_upgrade *up = wsk_calloc(1, sizeof *up);
   if (!up || !(up->offered = copy_offer(&u))) {
-    free(up);
+    wsk_free(up);
     wsk_server_error(c, 500, "out of memory");
     return;
   }
@@ -169,7 +170,7 @@ static int header_ok(const char *name, const char *value) {
 int wsk_upgrade_add_header(wsk_upgrade *up, const char *name, const char *value) {
   if (!up || !name || !value || !header_ok(name, value)) return WSK_EINVAL;
   size_t add = strlen(name) + 2 + strlen(value) + 2;
-  char *e = realloc(up->extra, up->extra_len + add + 1);
+  char *e = wsk_realloc(up->extra, up->extra_len + add + 1);
   if (!e) return WSK_ENOMEM;
   up->extra = e;
   memcpy(e + up->extra_len, name, strlen(name));

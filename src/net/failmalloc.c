@@ -1,0 +1,27 @@
+/* failmalloc.c - the allocation-failure injector of the failmalloc build (see
+ * proto/alloc_internal.h). A test arms it with wsk_failmalloc_arm(n): the n-th allocation of the
+ * library after that returns NULL, once. The counters are the only global state of wsk, and they
+ * exist in that build only: this file is empty otherwise. */
+#ifdef WSK_FAILMALLOC
+#include <stdatomic.h>
+
+#include "proto/alloc_internal.h"
+
+static atomic_ulong countdown; /* allocations left before the one that fails; 0 = disarmed */
+static atomic_ulong made;      /* allocations since the last arm */
+
+int wsk_failmalloc_fail(void) {
+  atomic_fetch_add(&made, 1);
+  unsigned long left = atomic_load(&countdown);
+  while (left && !atomic_compare_exchange_weak(&countdown, &left, left - 1)) {
+  }
+  return left == 1;
+}
+
+void wsk_failmalloc_arm(unsigned long n) {
+  atomic_store(&made, 0);
+  atomic_store(&countdown, n);
+}
+
+unsigned long wsk_failmalloc_count(void) { return atomic_load(&made); }
+#endif
