@@ -53,6 +53,7 @@ enum wsk_error {
   WSK_EBACKPRESSURE = -16, /* send refused: the connection's queue is over its hard limit */
   WSK_EPOLICY = -17,       /* policy violation (close 1008) */
   WSK_EUNSUPPORTED = -18,  /* feature not built in (e.g. wss:// without TLS) */
+  WSK_EDEFLATE = -19,      /* compressed data that does not inflate (close 1007) */
 };
 
 /* Short English name of an error code ("protocol error", ...). Never NULL. */
@@ -286,8 +287,8 @@ WSK_API int wsk_close_parse(const uint8_t *payload, size_t len, unsigned *code, 
 WSK_API size_t wsk_close_build(uint8_t out[WSK_MAX_CONTROL_PAYLOAD], unsigned code,
                                const char *reason, size_t reason_len);
 
-/* The close code a peer must send for a protocol-layer error (WSK_EPROTO -> 1002, WSK_EUTF8 -> 1007,
- * WSK_ETOOBIG -> 1009, WSK_EPOLICY -> 1008, anything else -> 1011). */
+/* The close code a peer must send for a protocol-layer error (WSK_EPROTO -> 1002, WSK_EUTF8 and
+ * WSK_EDEFLATE -> 1007, WSK_ETOOBIG -> 1009, WSK_EPOLICY -> 1008, anything else -> 1011). */
 WSK_API unsigned wsk_close_code_for_error(int err);
 
 /* The message layer: a small state machine (no allocation, ~48 bytes) that turns a byte stream
@@ -345,6 +346,134 @@ WSK_API void wsk_parser_init(struct wsk_parser *p, enum wsk_role role, uint64_t 
  * has not arrived yet, or anything after a close frame), so loop while it returns > 0 or an event.
  * Modifies buf (unmasking in place). After an error the parser must not be fed. */
 WSK_API int wsk_parser_feed(struct wsk_parser *p, uint8_t *buf, size_t len, struct wsk_event *ev);
+
+/* ------------------------------------------------------------------------------------------------
+ * Layer 1: proto - permessage-deflate (RFC 7692)
+ *
+ * Sans-I/O building blocks: negotiation on both sides (pure functions over the parsed headers)
+ * and a per-connection compressor/decompressor (zlib raw DEFLATE) that reads and writes
+ * caller-supplied buffers. The parser already accepts RSV1 (allow_rsv1) and flags compressed
+ * messages (wsk_event.compressed); their payload goes through wsk_pmd_decompress, and text is
+ * UTF-8 checked by the caller after inflating. Control frames are never compressed.
+ *
+ * Window sizes: zlib cannot compress with an 8-bit window (it refuses raw DEFLATE with 8), so a
+ * server declines an offer that demands server_max_window_bits=8, and a client told to use
+ * client_max_window_bits=8 keeps the extension but sends every message uncompressed (which
+ * RFC 7692 allows; wsk_pmd_should_compress says 0). A peer that announced 8 is inflated with a
+ * 9-bit window: a larger window reads everything a smaller one wrote (and forgives old zlib
+ * versions that wrote 9 while announcing 8).
+ * ---------------------------------------------------------------------------------------------- */
+#define WSK_PMD_EXTENSION_MAX 160 /* room for the longest offer or response text and its NUL */
+#define WSK_PMD_MIN_OUT 16        /* smallest output room wsk_pmd_compress works with */
+#define WSK_PMD_MORE 1            /* (de)compress: out is full; call again with more room */
+
+/* What this end wants. Names follow RFC 7692: server_* is about the server's compressor,
+ * client_* about the client's, whichever side we are. */
+struct wsk_pmd_options {
+  int enabled;                    /* 0 (default): never offer or accept the extension */
+  /* Server: reset our compressor after every message and say so (also done when the client asks).
+   * Client: ask the server to do that for its compressor. Default 0. */
+  int server_no_context_takeover;
+  /* Server: ask the client to reset its compressor after every message (a client's own hint in
+   * its offer is echoed too, so our decompressor can be freed between messages).
+   * Client: reset our compressor after every message and say so. Default 0. */
+  int client_no_context_takeover;
+  /* 9..15, default 15. Server: our compressor's window (not announced unless the client offered
+   * server_max_window_bits, for clients that refuse unasked parameters). Client: ask the server
+   * for at most this (offered when < 15). */
+  int server_max_window_bits;
+  /* 9..15, default 15. Server: ask the client for at most this, when its offer has
+   * client_max_window_bits (a client that did not offer it cannot be limited; its messages are
+   * inflated with a 15-bit window). Client: our compressor's window, offered as
+   * client_max_window_bits=N when < 15, and as a bare client_max_window_bits otherwise. */
+  int client_max_window_bits;
+  int mem_level;                  /* 1..9, default 8: zlib memLevel of our compressor */
+  int level;                      /* 0..9, default 6: zlib compression level (1 = fastest) */
+  size_t threshold;               /* messages shorter than this go uncompressed; default 0 */
+};
+
+/* Fill options with the defaults above (enabled = 0). */
+WSK_API void wsk_pmd_options_init(struct wsk_pmd_options *opt);
+/* 0 if the options are usable, else WSK_EINVAL with *why naming the field. */
+WSK_API int wsk_pmd_options_check(const struct wsk_pmd_options *opt, const char **why);
+
+/* The agreed parameters (RFC 7692 section 7.1) as this end applies them. */
+struct wsk_pmd_params {
+  uint8_t server_no_context_takeover; /* the server's compressor starts afresh for each message */
+  uint8_t client_no_context_takeover; /* the client's does */
+  uint8_t server_max_window_bits;     /* 8..15: largest LZ77 window of the server's compressor */
+  uint8_t client_max_window_bits;     /* 8..15: the same for the client's */
+};
+
+/* Server: walk the offers of all Sec-WebSocket-Extensions lines in order and accept the first
+ * permessage-deflate offer that is well-formed (known parameters, none twice, valid values) and
+ * that we can honour; other extensions and declined offers are skipped. Returns 1 with *params
+ * and the response text (for the 101's Sec-WebSocket-Extensions, e.g. "permessage-deflate;
+ * server_no_context_takeover; client_max_window_bits=10"), 0 when nothing is accepted (or the
+ * options are disabled), or WSK_EINVAL for invalid options. The response never carries a
+ * parameter the accepted offer did not allow. */
+WSK_API int wsk_pmd_server_negotiate(const struct wsk_pmd_options *opt,
+                                     const struct wsk_header *headers, size_t n,
+                                     struct wsk_pmd_params *params,
+                                     char response[WSK_PMD_EXTENSION_MAX]);
+
+/* Client: the offer text for the request's Sec-WebSocket-Extensions. Returns its length, or
+ * WSK_EINVAL for invalid options. */
+WSK_API int wsk_pmd_client_offer(const struct wsk_pmd_options *opt,
+                                 char offer[WSK_PMD_EXTENSION_MAX]);
+
+/* Client: check the 101's Sec-WebSocket-Extensions (all lines) against the offer built from the
+ * same options. Returns 1 with *params when the server accepted, 0 when it answered no extension,
+ * or WSK_EHANDSHAKE (fail the connection) with *why: an extension other than permessage-deflate
+ * or more than one, an unknown or repeated parameter, a bad value, client_max_window_bits without
+ * a value, a window above the one offered, or a parameter of the offer the server left out. */
+WSK_API int wsk_pmd_client_accept(const struct wsk_pmd_options *opt,
+                                  const struct wsk_header *headers, size_t n,
+                                  struct wsk_pmd_params *params, const char **why);
+
+/* The per-connection codec. Allocate wsk_pmd_size() bytes (malloc alignment) only for a
+ * connection that negotiated the extension, then wsk_pmd_init; wsk_pmd_end releases zlib's memory
+ * (the caller frees the block). zlib's state is allocated on first use in each direction; the
+ * side that has no context takeover frees its state after every message. */
+typedef struct wsk_pmd wsk_pmd;
+WSK_API size_t wsk_pmd_size(void);
+/* max_message limits the inflated size of one message (0 = none). Uses opt's mem_level, level and
+ * threshold. Returns 0 or WSK_EINVAL (bad role, window bits or options). */
+WSK_API int wsk_pmd_init(wsk_pmd *z, enum wsk_role role, const struct wsk_pmd_params *params,
+                         const struct wsk_pmd_options *opt, uint64_t max_message);
+WSK_API void wsk_pmd_end(wsk_pmd *z);
+
+/* 1 if a message of len bytes should be sent compressed (len >= threshold and compression is
+ * possible), 0 to send it as is (RSV1 clear). */
+WSK_API int wsk_pmd_should_compress(const wsk_pmd *z, size_t len);
+/* Output room that always lets wsk_pmd_compress finish a len-byte message in one call. */
+WSK_API size_t wsk_pmd_compress_bound(size_t len);
+
+/* Compress a message given in one or more pieces; fin = 1 with the last piece (possibly empty).
+ * Appends to out[0..out_cap) (out_cap >= WSK_PMD_MIN_OUT, else WSK_EINVAL) and sets *consumed and
+ * *produced. Returns 0 when all of in was taken (with fin: the message is complete, its payload
+ * flushed with Z_SYNC_FLUSH and the 00 00 ff ff tail already removed), WSK_PMD_MORE when out is
+ * full (call again with in + *consumed and fresh room; the bytes produced so far are final, so
+ * each call's output may go out as its own frame: RSV1 on the first, FIN on the last),
+ * WSK_ENOMEM, or WSK_EINVAL when this end may not compress. */
+WSK_API int wsk_pmd_compress(wsk_pmd *z, const void *in, size_t in_len, int fin, void *out,
+                             size_t out_cap, size_t *consumed, size_t *produced);
+
+/* Inflate a compressed message fed in pieces as its frames arrive; fin = 1 with the last piece
+ * (the 00 00 ff ff tail is appended internally). Appends to out[0..out_cap), *consumed and
+ * *produced as above. Returns 0 when all of in was taken (with fin: the message is complete and
+ * the decompressor is ready for the next one), WSK_PMD_MORE when out is full (call again with
+ * in + *consumed and more room), WSK_ETOOBIG as soon as the message would inflate past
+ * max_message (at most max_message bytes are ever written, so grow out step by step and a deflate
+ * bomb costs no more than the limit), WSK_EDEFLATE for data that does not inflate or does not end
+ * on a block boundary, or WSK_ENOMEM. After an error the decompressor must not be used again.
+ * An empty payload is taken as an empty message. Text must then be UTF-8 checked by the caller. */
+WSK_API int wsk_pmd_decompress(wsk_pmd *z, const void *in, size_t in_len, int fin, void *out,
+                               size_t out_cap, size_t *consumed, size_t *produced);
+
+/* Bytes this connection's extension holds now: wsk_pmd_size() plus zlib's allocations, counted
+ * exactly through zlib's allocator hooks; *peak (if non-NULL) receives the most held so far. */
+WSK_API size_t wsk_pmd_memory(const wsk_pmd *z, size_t *peak);
 
 /* ------------------------------------------------------------------------------------------------
  * Layer 2-4: the event loop and the event API

@@ -42,7 +42,8 @@ size_t wsk_close_build(uint8_t out[WSK_MAX_CONTROL_PAYLOAD], unsigned code, cons
 unsigned wsk_close_code_for_error(int err) {
   switch (err) {
   case WSK_EPROTO: return WSK_CLOSE_PROTOCOL;
-  case WSK_EUTF8: return WSK_CLOSE_INVALID_DATA;
+  case WSK_EUTF8:
+  case WSK_EDEFLATE: return WSK_CLOSE_INVALID_DATA;
   case WSK_ETOOBIG: return WSK_CLOSE_TOO_BIG;
   case WSK_EPOLICY: return WSK_CLOSE_POLICY;
   default: return WSK_CLOSE_INTERNAL;

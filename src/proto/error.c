@@ -22,6 +22,7 @@ const char *wsk_strerror(int err) {
   case WSK_EBACKPRESSURE: return "send queue over its hard limit";
   case WSK_EPOLICY: return "policy violation";
   case WSK_EUNSUPPORTED: return "not supported by this build";
+  case WSK_EDEFLATE: return "compressed data does not inflate";
   }
   return "unknown error";
 }
