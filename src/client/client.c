@@ -143,11 +143,13 @@ static void on_close(wsk_conn *c, unsigned code, const char *reason, size_t reas
   struct wsk_attempt *a = &cl->att;
   if (c == cl->conn && !a->opened && !a->error_reported && !a->aborted) {
     char msg[512];
-    if (a->status)
+    if (a->status) {
+      if (a->body_left < 0) a->body_left = 0; /* read until the server closed: all of it */
       wsk_handshake_refusal(a, msg, sizeof msg);
-    else
+    } else {
       snprintf(msg, sizeof msg, "%s closed the connection before answering the upgrade",
                cl->url.where);
+    }
     on_error(c, WSK_EHANDSHAKE, msg);
   }
   detach(cl, c);

@@ -1,0 +1,179 @@
+/* Client pieces without a network: URL parsing (hosts, literals, ports, targets, refusals), the
+ * backoff delays, the send queue, option checks of wsk_connect, and the fd watch of the loop. */
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "client/client_internal.h"
+
+static void url_ok(const char *text, const char *host, int port, const char *host_header,
+                   const char *target, int literal, int secure) {
+  struct wsk_url u;
+  char err[256];
+  int r = wsk_url_parse(text, &u, err, sizeof err);
+  CHECK_EQ(r, 0);
+  if (r) return;
+  CHECK_STR(u.host, host);
+  CHECK_EQ(u.port, port);
+  CHECK_STR(u.host_header, host_header);
+  CHECK_STR(u.target, target);
+  CHECK_EQ(u.literal, literal);
+  CHECK_EQ(u.secure, secure);
+  wsk_url_free(&u);
+}
+
+static void url_bad(const char *text, const char *why) {
+  struct wsk_url u;
+  char err[256];
+  CHECK_EQ(wsk_url_parse(text, &u, err, sizeof err), WSK_EINVAL);
+  CHECK(strstr(err, why) != NULL);
+}
+
+static void test_urls(void) {
+  url_ok("ws://example.com", "example.com", 80, "example.com", "/", 0, 0);
+  url_ok("WS://Example.com:8080/a/b?c=d&e", "Example.com", 8080, "Example.com:8080", "/a/b?c=d&e",
+         0, 0);
+  url_ok("ws://h?q=1", "h", 80, "h", "/?q=1", 0, 0);
+  url_ok("ws://h:80/", "h", 80, "h", "/", 0, 0);
+  url_ok("ws://h:/x", "h", 80, "h", "/x", 0, 0);
+  url_ok("wss://h/", "h", 443, "h", "/", 0, 1);
+  url_ok("wss://h:80/", "h", 80, "h:80", "/", 0, 1);
+  url_ok("ws://127.0.0.1:9000/p%20q", "127.0.0.1", 9000, "127.0.0.1:9000", "/p%20q", 1, 0);
+  url_ok("ws://[::1]:9000/", "::1", 9000, "[::1]:9000", "/", 1, 0);
+  url_ok("ws://[2001:db8::1]/", "2001:db8::1", 80, "[2001:db8::1]", "/", 1, 0);
+  url_ok("ws://[fe80::1%25eth0]:1/", "fe80::1%eth0", 1, "[fe80::1]:1", "/", 1, 0);
+  url_ok("ws://1.2.3/", "1.2.3", 80, "1.2.3", "/", 0, 0); /* not a dotted quad: a name */
+
+  url_bad("http://h/", "ws:// or wss://");
+  url_bad("ws:/h", "ws:// or wss://");
+  url_bad("ws://", "no host");
+  url_bad("ws:///path", "no host");
+  url_bad("ws://:80/", "no host");
+  url_bad("ws://user@h/", "user info");
+  url_bad("ws://h/#frag", "fragment");
+  url_bad("ws://h#frag", "fragment");
+  url_bad("ws://h:0/", "bad port");
+  url_bad("ws://h:65536/", "bad port");
+  url_bad("ws://h:99999999999999/", "bad port");
+  url_bad("ws://h:8a/", "bad port");
+  url_bad("ws://[::1/", "unterminated");
+  url_bad("ws://[nope]/", "IPv6");
+  url_bad("ws://[::1]x/", "after the host");
+  url_bad("ws://[fe80::1%eth0]/", "IPv6");
+  url_bad("ws://h_o st/", "host name");
+  url_bad("ws://h/a b", "percent-encode");
+  url_bad("ws://h/\xc3\xa9", "percent-encode");
+}
+
+static void test_backoff(void) {
+  struct wsk_client_options o;
+  wsk_client_options_init(&o);
+  struct wsk_backoff b = o.backoff;
+  CHECK_EQ(b.initial_delay_ms, 500u);
+  b.jitter = 0;
+  CHECK_EQ(wsk_backoff_delay(&b, 1, 0.9), 500u);
+  CHECK_EQ(wsk_backoff_delay(&b, 2, 0.9), 1000u);
+  CHECK_EQ(wsk_backoff_delay(&b, 3, 0.9), 2000u);
+  CHECK_EQ(wsk_backoff_delay(&b, 7, 0.9), 30000u);   /* 32000 capped */
+  CHECK_EQ(wsk_backoff_delay(&b, 4000000000u, 0.9), 30000u);
+  b.jitter = 0.5;
+  CHECK_EQ(wsk_backoff_delay(&b, 2, 0.0), 1000u);
+  CHECK_EQ(wsk_backoff_delay(&b, 2, 0.5), 750u);
+  CHECK_EQ(wsk_backoff_delay(&b, 2, 0.999999), 500u);
+  b.jitter = 7; /* clamped to 1 */
+  CHECK_EQ(wsk_backoff_delay(&b, 1, 0.5), 250u);
+  b.jitter = 0;
+  b.factor = 0.5; /* counts as 1: constant delays */
+  CHECK_EQ(wsk_backoff_delay(&b, 9, 0), 500u);
+  b.max_delay_ms = 0; /* no cap */
+  b.factor = 10;
+  CHECK_EQ(wsk_backoff_delay(&b, 4, 0), 500000u);
+}
+
+static void test_sendq(void) {
+  struct wsk_sendq q = {0};
+  CHECK_EQ(wsk_sendq_push(&q, 10, WSK_OP_TEXT, "hello", 5), 0);
+  CHECK_EQ(wsk_sendq_push(&q, 10, WSK_OP_BINARY, "", 0), 0);
+  CHECK_EQ(wsk_sendq_push(&q, 10, WSK_OP_TEXT, "world!", 6), WSK_EBACKPRESSURE);
+  CHECK_EQ(wsk_sendq_push(&q, 10, WSK_OP_TEXT, "world", 5), 0);
+  CHECK_EQ(q.bytes, 10u);
+  CHECK_EQ(wsk_sendq_push(&q, 10, WSK_OP_TEXT, "x", 1), WSK_EBACKPRESSURE);
+  CHECK_EQ(wsk_sendq_push(&q, 4, WSK_OP_TEXT, "hello", 5), WSK_EBACKPRESSURE);
+  CHECK_EQ(q.head->opcode, WSK_OP_TEXT);
+  CHECK_EQ(q.head->next->len, 0u);
+  CHECK_MEM(q.tail->data, "world", 5);
+  wsk_sendq_clear(&q);
+  CHECK(q.head == NULL && q.tail == NULL && q.bytes == 0);
+}
+
+static void test_connect_checks(void) {
+  wsk_loop *loop = wsk_loop_new();
+  wsk_client *cl = (wsk_client *)1;
+  char err[256];
+  struct wsk_client_options o;
+  wsk_client_options_init(&o);
+  CHECK_EQ(wsk_connect(loop, "wss://h/", &o, &cl, err, sizeof err), WSK_EUNSUPPORTED);
+  CHECK(cl == NULL);
+  CHECK(strstr(err, "wss:// (TLS) is not supported") != NULL);
+  CHECK_EQ(wsk_connect(loop, "ftp://h/", &o, &cl, err, sizeof err), WSK_EINVAL);
+  const char *bad_proto[] = {"chat", "no spaces", NULL};
+  o.protocols = bad_proto;
+  CHECK_EQ(wsk_connect(loop, "ws://h/", &o, &cl, err, sizeof err), WSK_EINVAL);
+  CHECK(strstr(err, "no spaces") != NULL);
+  o.protocols = NULL;
+  const char *bad_headers[][2] = {{"X-A: 1", "Host: other"}, {"NoColon", NULL},
+                                  {"Sec-WebSocket-Key: x", NULL}, {"X-B: a\r\nX-C: b", NULL},
+                                  {"Bad Name: x", NULL}};
+  for (size_t i = 0; i < sizeof bad_headers / sizeof bad_headers[0]; i++) {
+    const char *list[3] = {bad_headers[i][0], bad_headers[i][1], NULL};
+    o.headers = list;
+    CHECK_EQ(wsk_connect(loop, "ws://h/", &o, &cl, err, sizeof err), WSK_EINVAL);
+    CHECK(strstr(err, "request header") != NULL);
+  }
+  o.headers = NULL;
+  CHECK_EQ(wsk_connect(NULL, "ws://h/", &o, &cl, err, sizeof err), WSK_EINVAL);
+  /* A good one: freed before anything happened (no callbacks are set). */
+  CHECK_EQ(wsk_connect(loop, "ws://127.0.0.1:9/", NULL, &cl, err, sizeof err), 0);
+  CHECK(wsk_client_conn(cl) == NULL);
+  CHECK_EQ(wsk_client_send(cl, WSK_OP_TEXT, "x", 1), WSK_ECLOSED); /* no queue */
+  CHECK_EQ(wsk_client_send(cl, 7, "x", 1), WSK_EINVAL);
+  CHECK_EQ(wsk_client_close(cl, 999, NULL), WSK_EINVAL);
+  CHECK_EQ(wsk_client_close(cl, 1000, NULL), 0);
+  CHECK_EQ(wsk_client_close(cl, 1000, NULL), WSK_ECLOSED);
+  wsk_client_free(cl);
+  wsk_loop_free(loop);
+}
+
+static int watched;
+static void on_pipe(wsk_watch *w, int fd, unsigned events, void *arg) {
+  char c;
+  CHECK(events & WSK_WATCH_IN);
+  CHECK_EQ(read(fd, &c, 1), 1);
+  CHECK_EQ(c, 'z');
+  watched++;
+  wsk_watch_stop(w);
+}
+
+static void test_watch(void) {
+  wsk_loop *loop = wsk_loop_new();
+  int p[2];
+  CHECK_EQ(pipe(p), 0);
+  wsk_watch *w = wsk_loop_watch_fd(loop, p[0], WSK_WATCH_IN, on_pipe, NULL);
+  CHECK(w != NULL);
+  CHECK_EQ(write(p[1], "z", 1), 1);
+  CHECK_EQ(wsk_loop_run(loop), 0); /* returns once the watch stopped: nothing left */
+  CHECK_EQ(watched, 1);
+  close(p[0]);
+  close(p[1]);
+  CHECK(wsk_loop_watch_fd(loop, -1, WSK_WATCH_IN, on_pipe, NULL) == NULL);
+  wsk_loop_free(loop);
+}
+
+int main(void) {
+  test_urls();
+  test_backoff();
+  test_sendq();
+  test_connect_checks();
+  test_watch();
+  return check_report();
+}
