@@ -59,6 +59,9 @@ typedef void (*wsk_dial_fn)(void *arg, int fd, int err, const char *message);
  * Never calls done before returning. NULL when out of memory. */
 struct wsk_dial *wsk_dial_start(wsk_loop *loop, const struct wsk_url *url, wsk_dial_fn done,
                                 void *arg);
+/* The same for addresses known already: list is taken over (freed with freeaddrinfo). */
+struct wsk_dial *wsk_dial_addrs(wsk_loop *loop, const struct wsk_url *url, struct addrinfo *list,
+                                wsk_dial_fn done, void *arg);
 /* Abandon: close every socket, done is not called. */
 void wsk_dial_cancel(struct wsk_dial *d);
 

@@ -26,11 +26,10 @@ struct wsk_dial {
   wsk_loop *loop;
   const struct wsk_url *url;  /* the client's, which outlives the dial */
   struct wsk_resolve *resolve;
-  wsk_timer *timer;           /* the start (for literals), then the stagger */
+  wsk_timer *timer;           /* the start (for a list given up front), then the stagger */
   struct addrinfo *list, *next;
   struct dial_sock *socks;    /* one per address */
   size_t nsocks, inflight;
-  int gai_err;                /* literal that getaddrinfo refused */
   int last_err;               /* errno of the last failure */
   char last_addr[WSK_ADDR_TEXT];
   wsk_dial_fn done;
@@ -138,6 +137,7 @@ static void start_next(struct wsk_dial *d) {
   if (d->inflight == 0) fail_all(d);
 }
 
+/* The dial owns list from here on, whatever happens. */
 static int take_list(struct wsk_dial *d, struct addrinfo *list) {
   size_t n = 0;
   for (struct addrinfo *ai = list; ai; ai = ai->ai_next) n++;
@@ -151,8 +151,7 @@ static void on_resolved(void *arg, struct addrinfo *res, int gai_err) {
   d->resolve = NULL;
   char msg[384];
   if (!res) {
-    snprintf(msg, sizeof msg, "cannot resolve %s: %s", d->url->host,
-             gai_err == EAI_SYSTEM ? strerror(errno) : gai_strerror(gai_err));
+    snprintf(msg, sizeof msg, "cannot resolve %s: %s", d->url->host, gai_strerror(gai_err));
     finish(d, -1, WSK_EDNS, msg);
     return;
   }
@@ -163,46 +162,60 @@ static void on_resolved(void *arg, struct addrinfo *res, int gai_err) {
   start_next(d);
 }
 
-/* The first step of a literal address, from the loop (done is never called from start). */
+/* The first step of an address list given up front, from the loop (done is never called from
+ * the start functions). */
 static void on_start(void *arg) {
   struct wsk_dial *d = arg;
   wsk_timer_stop(d->timer);
   d->timer = NULL;
-  if (d->gai_err) {
-    char msg[384];
-    snprintf(msg, sizeof msg, "bad address %s: %s", d->url->host, gai_strerror(d->gai_err));
-    finish(d, -1, WSK_EINVAL, msg);
-    return;
-  }
-  if (!d->socks) {
-    finish(d, -1, WSK_ENOMEM, "out of memory");
-    return;
-  }
   start_next(d);
 }
 
-struct wsk_dial *wsk_dial_start(wsk_loop *loop, const struct wsk_url *url, wsk_dial_fn done,
-                                void *arg) {
-  struct wsk_dial *d = wsk_calloc(1, sizeof *d);
+static struct wsk_dial *dial_new(wsk_loop *loop, const struct wsk_url *url, wsk_dial_fn done,
+                                 void *arg) {
+  struct wsk_dial *d = calloc(1, sizeof *d);
   if (!d) return NULL;
   d->loop = loop;
   d->url = url;
   d->done = done;
   d->arg = arg;
+  return d;
+}
+
+struct wsk_dial *wsk_dial_addrs(wsk_loop *loop, const struct wsk_url *url, struct addrinfo *list,
+                                wsk_dial_fn done, void *arg) {
+  struct wsk_dial *d = dial_new(loop, url, done, arg);
+  if (!d) {
+    freeaddrinfo(list);
+    return NULL;
+  }
+  if (take_list(d, list) != 0 || !(d->timer = wsk_timer_start(loop, 0, 0, on_start, d))) {
+    release(d, -1);
+    return NULL;
+  }
+  return d;
+}
+
+struct wsk_dial *wsk_dial_start(wsk_loop *loop, const struct wsk_url *url, wsk_dial_fn done,
+                                void *arg) {
   if (url->literal) {
     char service[8];
     snprintf(service, sizeof service, "%d", url->port);
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV};
     struct addrinfo *res = NULL;
-    d->gai_err = getaddrinfo(url->host, service, &hints, &res); /* numeric: no lookup */
-    if (!d->gai_err) take_list(d, res);
-    d->timer = wsk_timer_start(loop, 0, 0, on_start, d);
-  } else {
-    d->resolve = wsk_resolve_start(loop, url->host, url->port, on_resolved, d);
+    int gai = getaddrinfo(url->host, service, &hints, &res); /* numeric: no lookup */
+    if (gai != 0) {
+      errno = gai == EAI_MEMORY ? ENOMEM : EINVAL; /* an unknown IPv6 zone, say */
+      return NULL;
+    }
+    return wsk_dial_addrs(loop, url, res, done, arg);
   }
-  if (!d->timer && !d->resolve) {
+  struct wsk_dial *d = dial_new(loop, url, done, arg);
+  if (d && !(d->resolve = wsk_resolve_start(loop, url->host, url->port, on_resolved, d))) {
+    int saved = errno;
     release(d, -1);
+    errno = saved;
     return NULL;
   }
   return d;

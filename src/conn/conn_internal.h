@@ -188,6 +188,9 @@ void wsk_conn_fail(wsk_conn *c, int err, const char *message);
 /* ---- frames in (recv.c) ---------------------------------------------------------------------- */
 /* Feed WebSocket bytes (state OPEN or CLOSING); returns the bytes consumed. */
 size_t wsk_conn_ws_input(wsk_conn *c, uint8_t *buf, size_t len);
+/* explain.c: the rule broken by the frame starting at frame[0..len) that the parser refused with
+ * WSK_EPROTO, as a sentence for on_error. */
+const char *wsk_conn_explain_proto(const wsk_conn *c, const uint8_t *frame, size_t len);
 
 /* ---- prepared messages (prepared.c) ---------------------------------------------------------- */
 struct wsk_prepared {

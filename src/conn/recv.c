@@ -94,7 +94,8 @@ size_t wsk_conn_ws_input(wsk_conn *c, uint8_t *buf, size_t len) {
       if (wsk_conn_dead(c)) return len;
     }
     if (r < 0) {
-      wsk_conn_fail(c, r, error_text(r));
+      wsk_conn_fail(c, r, r == WSK_EPROTO ? wsk_conn_explain_proto(c, buf + off, len - off)
+                                          : error_text(r));
       return len;
     }
     off += (size_t)r;

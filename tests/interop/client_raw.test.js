@@ -129,17 +129,27 @@ async function expectFailure(script, { code = null, stderr, frames = null }) {
 t.test('masked frame from the server: close 1002', () => expectFailure((sock, key) => {
   sock.write(upgradeHead(key));
   sock.write(frame(1, 'hi', { mask: [1, 2, 3, 4] }));
-}, { code: 1002, stderr: /protocol/ }));
+}, { code: 1002, stderr: /^wsk connect: the server sent a masked frame \(servers must not mask\)$/ }));
 
 t.test('oversize control frame (ping of 126 bytes): close 1002', () => expectFailure((sock, key) => {
   sock.write(upgradeHead(key));
   sock.write(frame(9, Buffer.alloc(126, 1)));
-}, { code: 1002, stderr: /protocol/ }));
+}, { code: 1002, stderr: /control frame over 125 bytes/ }));
 
 t.test('fragmented ping: close 1002', () => expectFailure((sock, key) => {
   sock.write(upgradeHead(key));
   sock.write(frame(9, 'x', { fin: false }));
-}, { code: 1002, stderr: /protocol/ }));
+}, { code: 1002, stderr: /fragmented control frame/ }));
+
+t.test('continuation frame without a message: close 1002', () => expectFailure((sock, key) => {
+  sock.write(upgradeHead(key));
+  sock.write(frame(0, 'x'));
+}, { code: 1002, stderr: /continuation frame outside a fragmented message/ }));
+
+t.test('new message inside a fragmented one: close 1002', () => expectFailure((sock, key) => {
+  sock.write(upgradeHead(key));
+  sock.write(Buffer.concat([frame(1, 'a', { fin: false }), frame(1, 'b')]));
+}, { code: 1002, stderr: /new message inside a fragmented one/ }));
 
 t.test('invalid UTF-8 in a text message: close 1007', () => expectFailure((sock, key) => {
   sock.write(upgradeHead(key));
@@ -149,17 +159,17 @@ t.test('invalid UTF-8 in a text message: close 1007', () => expectFailure((sock,
 t.test('reserved opcode 0x3: close 1002', () => expectFailure((sock, key) => {
   sock.write(upgradeHead(key));
   sock.write(frame(3, 'x'));
-}, { code: 1002, stderr: /protocol/ }));
+}, { code: 1002, stderr: /reserved data opcode/ }));
 
 t.test('RSV1 without a negotiated extension: close 1002', () => expectFailure((sock, key) => {
   sock.write(upgradeHead(key));
   sock.write(frame(1, 'x', { rsv: 4 }));
-}, { code: 1002, stderr: /protocol/ }));
+}, { code: 1002, stderr: /RSV bits/ }));
 
 t.test('close frame with a code not allowed on the wire (1005): close 1002', () => expectFailure((sock, key) => {
   sock.write(upgradeHead(key));
   sock.write(frame(8, Buffer.from([0x03, 0xed])));
-}, { code: 1002, stderr: /protocol/ }));
+}, { code: 1002, stderr: /close frame with a 1-byte payload or a code not allowed/ }));
 
 t.test('bad Sec-WebSocket-Accept: handshake error, no frame sent', () => expectFailure((sock, key) => {
   sock.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +

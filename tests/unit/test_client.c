@@ -1,6 +1,11 @@
-/* Client pieces without a network: URL parsing (hosts, literals, ports, targets, refusals), the
- * backoff delays, the send queue, option checks of wsk_connect, and the fd watch of the loop. */
+/* Client pieces without a peer of their own: URL parsing (hosts, literals, ports, targets,
+ * refusals), the backoff delays, the send queue, option checks of wsk_connect, the fd watch of the
+ * loop, and the dialer's race over several addresses on 127.0.0.1 (one of them a listener whose
+ * accept queue is full, so that a connect to it hangs). */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -169,11 +174,138 @@ static void test_watch(void) {
   wsk_loop_free(loop);
 }
 
+/* A listening socket on 127.0.0.1 with a full accept queue (backlog 0 and one connection in it):
+ * further SYNs are dropped, so a connect to it neither succeeds nor fails for a while. */
+static int hanging_listener(int *port, int *filler) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  socklen_t len = sizeof a;
+  CHECK_EQ(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+  CHECK_EQ(listen(fd, 0), 0);
+  CHECK_EQ(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+  *port = ntohs(a.sin_port);
+  *filler = socket(AF_INET, SOCK_STREAM, 0);
+  CHECK_EQ(connect(*filler, (struct sockaddr *)&a, sizeof a), 0);
+  return fd;
+}
+
+static int plain_listener(int *port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  socklen_t len = sizeof a;
+  CHECK_EQ(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+  CHECK_EQ(listen(fd, 16), 0);
+  CHECK_EQ(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+  *port = ntohs(a.sin_port);
+  return fd;
+}
+
+/* 127.0.0.1 at each port, in order, as one getaddrinfo list. */
+static struct addrinfo *addrs(const int *ports, size_t n) {
+  struct addrinfo *head = NULL, **tail = &head;
+  for (size_t i = 0; i < n; i++) {
+    char service[8];
+    snprintf(service, sizeof service, "%d", ports[i]);
+    struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV};
+    CHECK_EQ(getaddrinfo("127.0.0.1", service, &hints, tail), 0);
+    while (*tail) tail = &(*tail)->ai_next;
+  }
+  return head;
+}
+
+struct dialed {
+  wsk_loop *loop;
+  int fd, err;
+  char message[384];
+};
+
+static void on_dialed(void *arg, int fd, int err, const char *message) {
+  struct dialed *r = arg;
+  r->fd = fd;
+  r->err = err;
+  snprintf(r->message, sizeof r->message, "%s", message ? message : "");
+  wsk_loop_stop(r->loop);
+}
+
+static void stop_loop(void *loop) { wsk_loop_stop(loop); }
+
+static int peer_port(int fd) {
+  struct sockaddr_in a;
+  socklen_t len = sizeof a;
+  return getpeername(fd, (struct sockaddr *)&a, &len) == 0 ? ntohs(a.sin_port) : -1;
+}
+
+/* Dial ports[0..n) and return the result; *ms is how long it took in loop time. */
+static struct dialed dial(wsk_loop *loop, const struct wsk_url *u, const int *ports, size_t n,
+                          uint64_t *ms) {
+  struct dialed r = {.loop = loop, .fd = -2};
+  wsk_loop_update_time(loop);
+  uint64_t t0 = wsk_loop_now(loop);
+  CHECK(wsk_dial_addrs(loop, u, addrs(ports, n), on_dialed, &r) != NULL);
+  CHECK_EQ(r.fd, -2); /* never from inside the start */
+  wsk_loop_run(loop);
+  *ms = wsk_loop_now(loop) - t0;
+  return r;
+}
+
+static void test_dial(void) {
+  wsk_loop *loop = wsk_loop_new();
+  struct wsk_url u;
+  CHECK_EQ(wsk_url_parse("ws://test:1/", &u, NULL, 0), 0);
+  int hang_port, filler, good_port, closed_port;
+  int hang = hanging_listener(&hang_port, &filler);
+  int good = plain_listener(&good_port);
+  int closed = plain_listener(&closed_port);
+  close(closed); /* nothing listens there any more: refused at once */
+  uint64_t ms;
+
+  /* The first address hangs: the second starts after the stagger and wins. */
+  int race[] = {hang_port, good_port};
+  struct dialed r = dial(loop, &u, race, 2, &ms);
+  CHECK(r.fd >= 0);
+  CHECK_EQ(peer_port(r.fd), good_port);
+  CHECK(ms >= WSK_DIAL_STAGGER_MS && ms < 3000);
+  close(r.fd);
+
+  /* A refused address does not wait for the stagger. */
+  int refused_first[] = {closed_port, good_port};
+  r = dial(loop, &u, refused_first, 2, &ms);
+  CHECK(r.fd >= 0);
+  CHECK_EQ(peer_port(r.fd), good_port);
+  CHECK(ms < WSK_DIAL_STAGGER_MS);
+  close(r.fd);
+
+  /* Every address refused: one error that says so. */
+  int all_refused[] = {closed_port, closed_port};
+  r = dial(loop, &u, all_refused, 2, &ms);
+  CHECK_EQ(r.fd, -1);
+  CHECK_EQ(r.err, WSK_ESYS);
+  CHECK(strstr(r.message, "connect to test:1: all 2 addresses failed") != NULL);
+  CHECK(strstr(r.message, "Connection refused") != NULL);
+
+  /* Cancelled while one connect hangs: no callback, nothing left open on the loop. */
+  r.fd = -2;
+  struct wsk_dial *d = wsk_dial_addrs(loop, &u, addrs(&hang_port, 1), on_dialed, &r);
+  wsk_timer *t = wsk_timer_start(loop, 50, 0, stop_loop, loop);
+  wsk_loop_run(loop);
+  wsk_dial_cancel(d);
+  CHECK_EQ(r.fd, -2);
+  wsk_timer_stop(t);
+
+  close(hang);
+  close(filler);
+  close(good);
+  wsk_url_free(&u);
+  wsk_loop_free(loop);
+}
+
 int main(void) {
   test_urls();
   test_backoff();
   test_sendq();
   test_connect_checks();
   test_watch();
+  test_dial();
   return check_report();
 }
