@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "client/client_internal.h"
+#include "proto/alloc_internal.h"
 
 void wsk_client_options_init(struct wsk_client_options *opt) {
   memset(opt, 0, sizeof *opt);
@@ -194,7 +195,7 @@ static int token(const char *s) {
 static char *join(const char *const *list, const char *sep) {
   size_t total = 1;
   for (size_t i = 0; list[i]; i++) total += strlen(list[i]) + strlen(sep);
-  char *out = malloc(total), *w = out;
+  char *out = wsk_malloc(total), *w = out;
   if (!out) return NULL;
   *w = '\0';
   for (size_t i = 0; list[i]; i++) w += sprintf(w, "%s%s", i ? sep : "", list[i]);
@@ -203,9 +204,9 @@ static char *join(const char *const *list, const char *sep) {
 
 static void release(wsk_client *cl) {
   wsk_url_free(&cl->url);
-  free(cl->offer);
-  free(cl->extra);
-  free(cl->origin);
+  wsk_free(cl->offer);
+  wsk_free(cl->extra);
+  wsk_free(cl->origin);
   wsk_attempt_reset(&cl->att);
   wsk_sendq_clear(&cl->queue);
 }
@@ -239,7 +240,7 @@ static int setup(wsk_client *cl, const char *url, const struct wsk_client_option
       total += strlen(opt->headers[i]) + 2;
     }
     if (opt->headers[0]) {
-      if (!(cl->extra = malloc(total))) goto nomem;
+      if (!(cl->extra = wsk_malloc(total))) goto nomem;
       char *w = cl->extra;
       for (size_t i = 0; opt->headers[i]; i++) w += sprintf(w, "%s\r\n", opt->headers[i]);
     }
@@ -249,7 +250,7 @@ static int setup(wsk_client *cl, const char *url, const struct wsk_client_option
       if (errbuf) snprintf(errbuf, errlen, "the origin has a line break");
       return WSK_EINVAL;
     }
-    if (!(cl->origin = strdup(opt->origin))) goto nomem;
+    if (!(cl->origin = wsk_strdup(opt->origin))) goto nomem;
   }
   return 0;
 nomem:
@@ -272,7 +273,7 @@ int wsk_connect(wsk_loop *loop, const char *url, const struct wsk_client_options
     wsk_client_options_init(&defaults);
     opt = &defaults;
   }
-  wsk_client *cl = calloc(1, sizeof *cl);
+  wsk_client *cl = wsk_calloc(1, sizeof *cl);
   if (!cl) {
     if (errbuf) snprintf(errbuf, errlen, "out of memory");
     return WSK_ENOMEM;
@@ -280,7 +281,7 @@ int wsk_connect(wsk_loop *loop, const char *url, const struct wsk_client_options
   int r = setup(cl, url, opt, errbuf, errlen);
   if (r < 0) {
     release(cl);
-    free(cl);
+    wsk_free(cl);
     return r;
   }
   cl->loop = loop;
@@ -307,7 +308,7 @@ int wsk_connect(wsk_loop *loop, const char *url, const struct wsk_client_options
     if (r == WSK_ENOMEM && errbuf) snprintf(errbuf, errlen, "out of memory");
     wsk_group_destroy(g);
     release(cl);
-    free(cl);
+    wsk_free(cl);
     return r;
   }
   *out = cl;
@@ -364,7 +365,7 @@ int wsk_client_close(wsk_client *cl, unsigned code, const char *reason) {
 static void finish_free(struct wsk_hook *h) {
   wsk_client *cl = (wsk_client *)((char *)h - offsetof(wsk_client, free_hook));
   wsk_group_destroy(&cl->group);
-  free(cl);
+  wsk_free(cl);
 }
 
 static void destroy_one(wsk_conn *c, void *arg) { wsk_conn_destroy(c, 0, NULL); }

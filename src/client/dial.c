@@ -173,7 +173,7 @@ static void on_start(void *arg) {
 
 static struct wsk_dial *dial_new(wsk_loop *loop, const struct wsk_url *url, wsk_dial_fn done,
                                  void *arg) {
-  struct wsk_dial *d = calloc(1, sizeof *d);
+  struct wsk_dial *d = wsk_calloc(1, sizeof *d);
   if (!d) return NULL;
   d->loop = loop;
   d->url = url;

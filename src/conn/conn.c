@@ -104,9 +104,7 @@ void wsk_conn_set_timeout(wsk_conn *c, unsigned ms) {
     if (d == 0) d = 1;
   }
   if (!c->deadline && d) {
-    g->n_timed++;
-    if (!g->sweep) g->sweep = wsk_timer_start(g->loop, g->sweep_ms, g->sweep_ms,
-                                              wsk_group_sweep, g);
+    if (g->n_timed++ == 0) wsk_timer_unpark(g->sweep, g->sweep_ms);
   } else if (c->deadline && !d) {
     g->n_timed--;
   }

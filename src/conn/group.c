@@ -2,9 +2,10 @@
  * connection): walking them safely, per-connection deadlines, keepalive pings.
  *
  * Deadlines are 32-bit millisecond stamps in each connection, checked by one sweep timer per
- * group that runs only while some connection has a deadline. This costs 4 bytes per connection
- * instead of a timer object, and nothing at all per message (an idle timeout is pushed forward
- * with a store). The sweep period is an eighth of the shortest timeout (20 ms to 1 s), so a
+ * group that runs only while some connection has a deadline (it is parked otherwise, so that
+ * restarting it never needs memory: a deadline is always enforced). This costs 4 bytes per
+ * connection instead of a timer object, and nothing at all per message (an idle timeout is pushed
+ * forward with a store). The sweep period is an eighth of the shortest timeout (20 ms to 1 s), so a
  * timeout fires at most that much late. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,9 @@ int wsk_group_start(struct wsk_group *g) {
   g->sweep_ms = shortest ? shortest / 8 : 1000;
   if (g->sweep_ms < 20) g->sweep_ms = 20;
   if (g->sweep_ms > 1000) g->sweep_ms = 1000;
+  g->sweep = wsk_timer_start(g->loop, g->sweep_ms, g->sweep_ms, wsk_group_sweep, g);
+  if (!g->sweep) return WSK_ENOMEM;
+  wsk_timer_park(g->sweep); /* until a connection has a deadline */
   if (g->ping_interval_ms) {
     g->ping = wsk_timer_start(g->loop, g->ping_interval_ms, g->ping_interval_ms, ping_tick, g);
     if (!g->ping) return WSK_ENOMEM;
@@ -109,8 +113,7 @@ static void check_deadline(wsk_conn *c, void *arg) {
 void wsk_group_sweep(void *arg) {
   struct wsk_group *g = arg;
   if (g->n_timed == 0) {
-    wsk_timer_stop(g->sweep);
-    g->sweep = NULL;
+    wsk_timer_park(g->sweep);
     return;
   }
   uint32_t now = wsk_loop_now32(g->loop);

@@ -37,11 +37,21 @@ static void write_failed(wsk_conn *c) {
   want_out(c, 0);
 }
 
+/* No memory to queue output: part of a frame may be on the wire already and the rest cannot
+ * follow, so the connection cannot go on. Drop the output and shut the socket down; the read side
+ * sees the end on its next event and destroys the connection from the loop (on_close 1006), not
+ * from inside the send call that failed. Returns WSK_ENOMEM. */
+static int out_of_memory(wsk_conn *c) {
+  write_failed(c);
+  shutdown(c->io.fd, SHUT_RDWR);
+  return WSK_ENOMEM;
+}
+
 /* Queue the bytes of iov[0..n) from offset `skip` on: copies, except iov[ref_i] by reference. */
 static int queue_rest(wsk_conn *c, const struct iovec *iov, int n, size_t skip,
                       struct wsk_ref *ref, int ref_i) {
   struct wsk_conn_ext *x = wsk_conn_ext(c);
-  if (!x) return WSK_ENOMEM;
+  if (!x) return out_of_memory(c);
   struct iovec copy[MAX_IOV + 1];
   int ncopy = 0;
   for (int i = 0; i < n; i++) {
@@ -55,16 +65,16 @@ static int queue_rest(wsk_conn *c, const struct iovec *iov, int n, size_t skip,
     len -= skip;
     skip = 0;
     if (i == ref_i && ref) {
-      if (ncopy && wsk_wq_push_copy(&x->wq, copy, ncopy) != 0) return WSK_ENOMEM;
+      if (ncopy && wsk_wq_push_copy(&x->wq, copy, ncopy) != 0) return out_of_memory(c);
       ncopy = 0;
-      if (wsk_wq_push_ref(&x->wq, ref, base, len) != 0) return WSK_ENOMEM;
+      if (wsk_wq_push_ref(&x->wq, ref, base, len) != 0) return out_of_memory(c);
     } else {
       copy[ncopy].iov_base = (void *)base;
       copy[ncopy].iov_len = len;
       ncopy++;
     }
   }
-  if (ncopy && wsk_wq_push_copy(&x->wq, copy, ncopy) != 0) return WSK_ENOMEM;
+  if (ncopy && wsk_wq_push_copy(&x->wq, copy, ncopy) != 0) return out_of_memory(c);
   want_out(c, 1);
   return 0;
 }
@@ -152,7 +162,7 @@ int wsk_conn_write_chunk(wsk_conn *c, struct wsk_chunk *chunk) {
   struct wsk_conn_ext *x = wsk_conn_ext(c);
   if (!x) {
     wsk_chunk_free(chunk);
-    return WSK_ENOMEM;
+    return out_of_memory(c);
   }
   wsk_wq_push(&x->wq, chunk);
   want_out(c, 1);

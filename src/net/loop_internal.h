@@ -58,6 +58,15 @@ static inline int wsk_time32_due(uint32_t now, uint32_t deadline) {
   return (int32_t)(now - deadline) >= 0;
 }
 
+/* Take a scheduled timer (a repeating one, or a one-shot that has not fired) off the schedule
+ * without freeing it, and put it back later, `ms` from now (then every repeat_ms as before),
+ * without allocating: the heap keeps a slot for every parked timer. A parked timer does not keep
+ * wsk_loop_run going; wsk_timer_stop frees it as usual. For timers that come and go with the load
+ * (a group's deadline sweep) and must not fail to restart when memory is short. Both are no-ops
+ * when the timer is already in that state. */
+void wsk_timer_park(wsk_timer *t);
+void wsk_timer_unpark(wsk_timer *t, uint64_t ms);
+
 /* A callback to run once at the end of the current loop iteration (after all events and timers).
  * Queueing a hook that is already queued does nothing. */
 struct wsk_hook {

@@ -23,6 +23,7 @@ struct wsk_loop {
    * wsk_loop_free can release the ones the user never stopped. */
   struct wsk_timer **heap;
   size_t nheap, capheap;
+  size_t parked;  /* parked timers: the heap keeps a free slot for each (wsk_timer_park) */
   struct wsk_timer *timers;
   uint64_t timer_seq;
 

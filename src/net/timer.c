@@ -15,6 +15,7 @@ struct wsk_timer {
   void (*cb)(void *arg);
   void *arg;
   size_t slot;                     /* index in the heap, NOT_IN_HEAP when idle */
+  uint8_t parked;                  /* wsk_timer_park: counted in loop->parked */
   struct wsk_timer *prev, *next;   /* list of all timers of the loop */
 };
 
@@ -57,7 +58,7 @@ static void sift_down(wsk_loop *loop, size_t i) {
 }
 
 static int heap_push(wsk_loop *loop, struct wsk_timer *t) {
-  if (loop->nheap == loop->capheap) {
+  if (loop->nheap + loop->parked >= loop->capheap) { /* (never for a timer being unparked) */
     size_t cap = loop->capheap ? loop->capheap * 2 : 16;
     struct wsk_timer **h = wsk_realloc(loop->heap, cap * sizeof *h);
     if (!h) return -1;
@@ -101,9 +102,25 @@ wsk_timer *wsk_timer_start(wsk_loop *loop, uint64_t ms, uint64_t repeat_ms, void
   return t;
 }
 
+void wsk_timer_park(wsk_timer *t) {
+  if (t->parked) return;
+  if (t->slot != NOT_IN_HEAP) heap_remove(t->loop, t);
+  t->parked = 1;
+  t->loop->parked++;
+}
+
+void wsk_timer_unpark(wsk_timer *t, uint64_t ms) {
+  if (!t->parked) return;
+  t->parked = 0;
+  t->loop->parked--;
+  t->when = t->loop->now + ms;
+  heap_push(t->loop, t); /* the slot kept for it: cannot fail */
+}
+
 void wsk_timer_stop(wsk_timer *t) {
   if (!t) return;
   wsk_loop *loop = t->loop;
+  if (t->parked) loop->parked--;
   if (t->slot != NOT_IN_HEAP) heap_remove(loop, t);
   if (t->prev)
     t->prev->next = t->next;

@@ -14,12 +14,27 @@
 #include "net/socket.h"
 #include "server/server_internal.h"
 
+/* Out of memory for an answer: a 500 without a body (written without allocating when the socket
+ * takes it), then the connection ends; dropped if even that cannot be written. */
+static void answer_nomem(wsk_conn *c) {
+  static const char nomem[] = "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n"
+                              "Connection: close\r\n\r\n";
+  struct iovec v = {(void *)nomem, sizeof nomem - 1};
+  if (wsk_conn_writev(c, &v, 1, NULL, -1) == 0)
+    wsk_conn_linger(c);
+  else
+    wsk_conn_destroy(c, 0, NULL);
+}
+
 int wsk_server_respond(wsk_conn *c, int status, const char *content_type, const char *extra,
                        const void *body, size_t body_len, int head_only, int close) {
   size_t cap = 256 + body_len + (content_type ? strlen(content_type) : 0) +
                (extra ? strlen(extra) : 0);
   struct wsk_chunk *chunk = wsk_chunk_new(cap);
-  if (!chunk) return WSK_ENOMEM;
+  if (!chunk) {
+    answer_nomem(c);
+    return WSK_ENOMEM;
+  }
   int n = wsk_http_write_response((char *)wsk_chunk_buf(chunk), cap, status, content_type, extra,
                                   body, body_len, close);
   if (n < 0) {
@@ -118,10 +133,11 @@ static void plain_http(wsk_conn *c, struct wsk_request *req, int close) {
   struct wsk_http_reply reply = {.c = c, .close = (uint8_t)close};
   reply.head_only = strcmp(req->method, "HEAD") == 0;
   if (s->opt.on_http) s->opt.on_http(s, req, &reply);
-  if (reply.replied || wsk_conn_dead(c)) return;
+  /* (not in the HTTP phase any more: a failed reply already answered 500 or dropped it) */
+  if (reply.replied || wsk_conn_state(c) != WSK_CS_HTTP) return;
   if (s->root) {
     wsk_server_static(s, req, &reply);
-    if (!reply.replied && !wsk_conn_dead(c)) wsk_server_error(c, 500, NULL);
+    if (!reply.replied && wsk_conn_state(c) == WSK_CS_HTTP) wsk_server_error(c, 500, NULL);
     return;
   }
   static const char not_found[] = "Not Found\n";

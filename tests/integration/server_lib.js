@@ -26,9 +26,10 @@ process.on('exit', () => {
 
 // Start `file args...`; resolves once a stderr line matches /:(\d+)/ after "listening on".
 // Returns { child, port, stdout: [lines], stderr: [lines], waitStdout(text), exited, stop() }.
-function start(file, args, { portPattern = /listening on \S*?:(\d+)/ } = {}) {
+// With stdin: 'pipe', p.child.stdin is a stream to write commands to.
+function start(file, args, { portPattern = /listening on \S*?:(\d+)/, stdin = 'ignore' } = {}) {
   if (!fs.existsSync(file)) throw new Error(`${file} does not exist: build it first`);
-  const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(file, args, { stdio: [stdin, 'pipe', 'pipe'] });
   children.add(child);
   const p = { child, stdout: [], stderr: [], waiters: [] };
   p.exited = new Promise((resolve) => child.on('exit', (code, signal) => {

@@ -140,7 +140,7 @@ t.test('exit status and one-line reasons', async () => {
      /^wsk connect: server refused the upgrade: 401 Unauthorized: token missing or wrong$/],
     [[ws.url('/die')], 1, /^wsk connect: the connection ended without a closing handshake \(1006\)$/],
     [['http://127.0.0.1/', '-x', 'a'], 2, /^wsk connect: not a WebSocket URL/],
-    [['wss://127.0.0.1/'], 2, /^wsk connect: wss:\/\/ \(TLS\) is not supported by the client yet/],
+    [['ws://user@127.0.0.1/'], 2, /^wsk connect: user info \(user@host\) is not supported/],
     [['ws://127.0.0.1/#frag'], 2, /fragment/],
     [[], 2, /^wsk connect: a URL is required$/],
     [[echo.url, '--bogus'], 2, /^wsk connect: unknown option '--bogus'$/],

@@ -117,9 +117,6 @@ static void test_connect_checks(void) {
   char err[256];
   struct wsk_client_options o;
   wsk_client_options_init(&o);
-  CHECK_EQ(wsk_connect(loop, "wss://h/", &o, &cl, err, sizeof err), WSK_EUNSUPPORTED);
-  CHECK(cl == NULL);
-  CHECK(strstr(err, "wss:// (TLS) is not supported") != NULL);
   CHECK_EQ(wsk_connect(loop, "ftp://h/", &o, &cl, err, sizeof err), WSK_EINVAL);
   const char *bad_proto[] = {"chat", "no spaces", NULL};
   o.protocols = bad_proto;
@@ -300,6 +297,74 @@ static void test_dial(void) {
   wsk_loop_free(loop);
 }
 
+/* A connection attempt that times out: on_error names the timeout, on_close (1006) follows, and
+ * freeing the client from on_close (inside the deadline sweep) is safe. */
+struct timeout_run {
+  wsk_loop *loop;
+  wsk_client *cl;
+  int errors, closes;
+  char message[256];
+};
+
+static void to_error(wsk_conn *c, int err, const char *message) {
+  struct timeout_run *r = wsk_client_user_data(wsk_conn_client(c));
+  r->errors++;
+  CHECK_EQ(err, WSK_ETIMEDOUT);
+  snprintf(r->message, sizeof r->message, "%s", message);
+}
+
+static void to_close(wsk_conn *c, unsigned code, const char *reason, size_t len, int clean) {
+  struct timeout_run *r = wsk_client_user_data(wsk_conn_client(c));
+  r->closes++;
+  CHECK_EQ(code, WSK_CLOSE_ABNORMAL);
+  CHECK_EQ(clean, 0);
+  CHECK_EQ(wsk_client_reconnecting(r->cl), 0);
+  wsk_client_free(r->cl);
+}
+
+static void test_connect_timeout(void) {
+  int port, filler;
+  int hang = hanging_listener(&port, &filler);
+  struct timeout_run r = {.loop = wsk_loop_new()};
+  struct wsk_client_options o;
+  wsk_client_options_init(&o);
+  o.connect_timeout_ms = 300;
+  o.cb.on_error = to_error;
+  o.cb.on_close = to_close;
+  o.user_data = &r;
+  char url[64], err[256];
+  snprintf(url, sizeof url, "ws://127.0.0.1:%d/", port);
+  CHECK_EQ(wsk_connect(r.loop, url, &o, &r.cl, err, sizeof err), 0);
+  uint64_t t0 = wsk_loop_now(r.loop);
+  CHECK_EQ(wsk_loop_run(r.loop), 0); /* ends when the freed client left nothing behind */
+  uint64_t ms = wsk_loop_now(r.loop) - t0;
+  CHECK(ms >= 300 && ms < 2000);
+  CHECK_EQ(r.errors, 1);
+  CHECK_EQ(r.closes, 1);
+  char want[96];
+  snprintf(want, sizeof want, "connecting to 127.0.0.1:%d timed out after 300 ms", port);
+  CHECK(strstr(r.message, want) != NULL);
+  wsk_loop_free(r.loop);
+  close(hang);
+  close(filler);
+}
+
+/* Freed while the name is being resolved: the lookup is abandoned, nothing is reported. */
+static void test_free_during_dns(void) {
+  for (int i = 0; i < 20; i++) {
+    wsk_loop *loop = wsk_loop_new();
+    wsk_client *cl;
+    CHECK_EQ(wsk_connect(loop, "ws://localhost:9/", NULL, &cl, NULL, 0), 0);
+    if (i & 1) { /* let the lookup start, or even finish, first */
+      wsk_timer *t = wsk_timer_start(loop, (unsigned)i, 0, stop_loop, loop);
+      wsk_loop_run(loop);
+      wsk_timer_stop(t);
+    }
+    wsk_client_free(cl);
+    wsk_loop_free(loop);
+  }
+}
+
 int main(void) {
   test_urls();
   test_backoff();
@@ -307,5 +372,7 @@ int main(void) {
   test_connect_checks();
   test_watch();
   test_dial();
+  test_connect_timeout();
+  test_free_during_dns();
   return check_report();
 }
