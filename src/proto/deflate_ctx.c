@@ -3,9 +3,9 @@
  *
  * Which agreed parameter applies to which stream depends on the role: our compressor follows the
  * parameters of our side (server_* for a server), our decompressor those of the peer's side. */
-#include <stdlib.h>
 #include <string.h>
 
+#include "proto/alloc_internal.h"
 #include "proto/deflate_internal.h"
 
 /* Each block carries its size in front, so zfree can count it back. 16 bytes keep the pointer
@@ -15,7 +15,7 @@
 voidpf wsk_pmd_zalloc(voidpf opaque, uInt items, uInt size) {
   struct wsk_pmd *z = opaque;
   size_t n = (size_t)items * size;
-  unsigned char *p = malloc(ZHDR + n);
+  unsigned char *p = wsk_malloc(ZHDR + n);
   if (!p) return Z_NULL;
   memcpy(p, &n, sizeof n);
   z->mem += ZHDR + n;
@@ -29,7 +29,7 @@ void wsk_pmd_zfree(voidpf opaque, voidpf ptr) {
   size_t n;
   memcpy(&n, p, sizeof n);
   z->mem -= ZHDR + n;
-  free(p);
+  wsk_free(p);
 }
 
 size_t wsk_pmd_size(void) {

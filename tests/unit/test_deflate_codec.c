@@ -6,6 +6,7 @@
 #include <zlib.h>
 
 #include "check.h"
+#include "proto/alloc_internal.h"
 #include "proto/deflate_internal.h"
 #include "wsk.h"
 
@@ -508,6 +509,29 @@ static void test_memory(void) {
   pmd_free(z);
 }
 
+#ifdef WSK_FAILMALLOC
+/* Every allocation zlib makes can fail: the call reports WSK_ENOMEM, nothing leaks. */
+static void test_failmalloc(void) {
+  static const uint8_t msg[] = "Hello Hello Hello Hello";
+  int failures = 0;
+  for (unsigned long n = 1; n <= 8; n++) {
+    wsk_pmd *z = ctx(WSK_ROLE_SERVER, params(0, 0, 15, 15), NULL, 0);
+    uint8_t out[128];
+    size_t used, made;
+    wsk_failmalloc_arm(n);
+    int rc = wsk_pmd_compress(z, msg, sizeof msg, 1, out, sizeof out, &used, &made);
+    CHECK(rc == 0 || rc == WSK_ENOMEM);
+    failures += rc == WSK_ENOMEM;
+    rc = wsk_pmd_decompress(z, hello_sync, sizeof hello_sync, 1, out, sizeof out, &used, &made);
+    CHECK(rc == 0 || rc == WSK_ENOMEM);
+    failures += rc == WSK_ENOMEM;
+    wsk_failmalloc_arm(0);
+    pmd_free(z);
+  }
+  CHECK(failures >= 5);
+}
+#endif
+
 int main(void) {
   test_rfc_vectors();
   test_stream_shapes();
@@ -518,5 +542,8 @@ int main(void) {
   test_limit();
   test_bomb();
   test_memory();
+#ifdef WSK_FAILMALLOC
+  test_failmalloc();
+#endif
   return check_report();
 }
