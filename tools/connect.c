@@ -67,7 +67,7 @@ static void finish(struct cli *cli, int code, const char *reason) {
   wsk_loop_stop(cli->loop);
 }
 
-/* ---- the connection ------------------------------------------------------------------------------ */
+/* ---- the connection -------------------------------------------------------------------------- */
 
 static void send_message(struct cli *cli, const char *data, size_t len) {
   int r = wsk_client_send(cli->client, cli->binary ? WSK_OP_BINARY : WSK_OP_TEXT, data, len);
@@ -153,7 +153,7 @@ static void on_reconnect(wsk_client *cl, unsigned attempt, unsigned delay_ms) {
   fprintf(stderr, "wsk connect: reconnecting in %u ms (attempt %u)\n", delay_ms, attempt);
 }
 
-/* ---- --show-frames ------------------------------------------------------------------------------- */
+/* ---- --show-frames --------------------------------------------------------------------------- */
 
 static const char *opcode_name(unsigned op) {
   switch (op) {
@@ -177,7 +177,7 @@ static void on_handshake_line(wsk_conn *c, int outgoing, const char *line, size_
   fprintf(stderr, "%c %.*s\n", outgoing ? '>' : '<', (int)len, line);
 }
 
-/* ---- stdin ----------------------------------------------------------------------------------------- */
+/* ---- stdin ----------------------------------------------------------------------------------- */
 
 /* Send every complete line in buf (and the rest too at the end of input). */
 static void take_input(struct cli *cli, const char *buf, size_t n, int eof) {
@@ -251,7 +251,7 @@ static void on_signal(wsk_loop *loop, int signo, void *arg) {
   wsk_client_close(cli->client, WSK_CLOSE_NORMAL, NULL); /* a second Ctrl-C stops waiting */
 }
 
-/* ---- options --------------------------------------------------------------------------------------- */
+/* ---- options --------------------------------------------------------------------------------- */
 
 int wsk_cli_connect(int argc, char **argv) {
   static const struct option longopts[] = {
@@ -287,7 +287,8 @@ int wsk_cli_connect(int argc, char **argv) {
     case 'w': {
       char *end;
       double s = strtod(optarg, &end);
-      if (!*optarg || *end || !(s >= 0 && s <= 86400)) return usage_error("bad --wait '%s'", optarg);
+      if (!*optarg || *end || !(s >= 0 && s <= 86400))
+        return usage_error("bad --wait '%s'", optarg);
       cli.wait_ms = (unsigned)(s * 1000 + 0.5);
       break;
     }

@@ -30,7 +30,7 @@ void wsk_client_options_init(struct wsk_client_options *opt) {
   opt->backoff.jitter = 0.5;
 }
 
-/* ---- attempts ---------------------------------------------------------------------------------- */
+/* ---- attempts -------------------------------------------------------------------------------- */
 
 /* c is no longer the client's attempt (it ended, or is being destroyed). */
 static void detach(wsk_client *cl, wsk_conn *c) {
@@ -121,7 +121,7 @@ static const struct wsk_group_ops client_ops = {
     .on_destroy = on_destroy,
 };
 
-/* ---- the wrapped callbacks ---------------------------------------------------------------------- */
+/* ---- the wrapped callbacks ------------------------------------------------------------------- */
 
 static void on_open(wsk_conn *c) {
   wsk_client *cl = wsk_client_of(c);
@@ -165,7 +165,7 @@ static void on_close(wsk_conn *c, unsigned code, const char *reason, size_t reas
   if (cl->retrying && !cl->stopped && !cl->freeing) wsk_client_schedule(cl);
 }
 
-/* ---- public calls ------------------------------------------------------------------------------ */
+/* ---- public calls ---------------------------------------------------------------------------- */
 
 /* "Name: value" with a token name, no line breaks, and not a header the handshake sets itself. */
 static const char *check_header(const char *line) {

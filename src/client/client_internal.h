@@ -20,7 +20,7 @@
 
 #include "conn/conn_internal.h"
 
-/* ---- url.c ------------------------------------------------------------------------------------ */
+/* ---- url.c ----------------------------------------------------------------------------------- */
 struct wsk_url {
   uint8_t secure;    /* wss:// */
   uint8_t literal;   /* host is an IPv4 or IPv6 literal: no DNS */
@@ -36,7 +36,7 @@ struct wsk_url {
 int wsk_url_parse(const char *text, struct wsk_url *url, char *errbuf, size_t errlen);
 void wsk_url_free(struct wsk_url *url);
 
-/* ---- resolve.c -------------------------------------------------------------------------------- */
+/* ---- resolve.c ------------------------------------------------------------------------------- */
 struct wsk_resolve;
 /* done(arg, res, gai_err) runs on the loop: res (the caller frees it with freeaddrinfo) or NULL
  * with a getaddrinfo error code. */
@@ -47,7 +47,7 @@ struct wsk_resolve *wsk_resolve_start(wsk_loop *loop, const char *host, int port
 /* Forget a resolution in progress: done will not be called. */
 void wsk_resolve_cancel(struct wsk_resolve *r);
 
-/* ---- dial.c ----------------------------------------------------------------------------------- */
+/* ---- dial.c ---------------------------------------------------------------------------------- */
 #define WSK_DIAL_STAGGER_MS 250
 
 struct wsk_dial;
@@ -65,7 +65,7 @@ struct wsk_dial *wsk_dial_addrs(wsk_loop *loop, const struct wsk_url *url, struc
 /* Abandon: close every socket, done is not called. */
 void wsk_dial_cancel(struct wsk_dial *d);
 
-/* ---- retry.c ---------------------------------------------------------------------------------- */
+/* ---- retry.c --------------------------------------------------------------------------------- */
 /* Delay before reconnection attempt `attempt` (1-based); r in [0, 1) draws the jitter. */
 unsigned wsk_backoff_delay(const struct wsk_backoff *b, unsigned attempt, double r);
 
@@ -86,7 +86,7 @@ int wsk_sendq_push(struct wsk_sendq *q, size_t limit, int opcode, const void *da
 void wsk_sendq_flush(struct wsk_sendq *q, wsk_conn *c);
 void wsk_sendq_clear(struct wsk_sendq *q);
 
-/* ---- client.c / handshake.c ------------------------------------------------------------------- */
+/* ---- client.c / handshake.c ------------------------------------------------------------------ */
 /* What one attempt knows besides its wsk_conn. */
 struct wsk_attempt {
   char key[WSK_KEY_LEN + 1];

@@ -1,7 +1,8 @@
 /* handshake.c - the client's opening handshake on a connected socket: the GET upgrade request out,
  * the server's answer in. A 101 that passes every check of RFC 6455 4.1 opens the connection, with
  * its headers readable from on_open; any other status is a refusal, reported with the status, the
- * reason phrase and the start of the body (read up to Content-Length, or until the server closes). */
+ * reason phrase and the start of the body (read up to Content-Length, or until the server
+ * closes). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

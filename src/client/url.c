@@ -78,7 +78,8 @@ int wsk_url_parse(const char *text, struct wsk_url *u, char *errbuf, size_t errl
   if (memchr(p, '@', auth_len))
     return fail(errbuf, errlen, "user info (user@host) is not supported in WebSocket URLs; send an "
                                 "Authorization header instead", text);
-  if (strchr(rest, '#')) return fail(errbuf, errlen, "WebSocket URLs may not have a #fragment", text);
+  if (strchr(rest, '#'))
+    return fail(errbuf, errlen, "WebSocket URLs may not have a #fragment", text);
 
   /* host [":" port] */
   size_t host_len;
