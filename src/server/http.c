@@ -2,14 +2,14 @@
  * dispatch of each request to the upgrade, on_http, the static root or the default 404.
  *
  * Request framing is strict, to leave no room for request smuggling behind a proxy: a request
- * with both Content-Length and Transfer-Encoding, or with Content-Length values that differ or are
- * not plain digits, is refused with 400; a request with Transfer-Encoding alone is refused with
- * 501 (chunked request bodies are not implemented). Every refused request closes the connection
- * after the answer. Pipelined requests are answered in order (they are processed in order and
- * their answers are written in order). */
+ * with both Content-Length and Transfer-Encoding, with more than one Content-Length (even equal
+ * ones: a proxy may have read either), or with one that is not plain digits, is refused with 400;
+ * a request with Transfer-Encoding alone is refused with 501 (chunked request bodies are not
+ * implemented). So is a request with two Host headers, or an HTTP/1.1 one without. Every refused
+ * request closes the connection after the answer. Pipelined requests are answered in order (they
+ * are processed in order and their answers are written in order). */
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include "net/socket.h"
 #include "server/server_internal.h"
@@ -69,22 +69,17 @@ static long long body_length(wsk_conn *c, const struct wsk_http_request *req) {
                                "send Content-Length");
     return -1;
   }
-  long long len = -1;
-  for (size_t i = 0; i < n; i++) {
-    if (h[i].name_len != 14 || strncasecmp(h[i].name, "Content-Length", 14) != 0) continue;
-    long long v = 0;
-    if (h[i].value_len == 0 || h[i].value_len > 15) v = -1;
-    for (size_t k = 0; v >= 0 && k < h[i].value_len; k++) {
-      char d = h[i].value[k];
-      v = (d >= '0' && d <= '9') ? v * 10 + (d - '0') : -1;
-    }
-    if (v < 0 || (len >= 0 && v != len)) {
-      wsk_server_error(c, 400, "invalid or conflicting Content-Length");
-      return -1;
-    }
-    len = v;
+  if (cls == 0) return 0;
+  const struct wsk_header *cl = wsk_http_find_header(h, n, "Content-Length");
+  long long len = cls == 1 && cl->value_len > 0 && cl->value_len <= 15 ? 0 : -1;
+  for (size_t k = 0; len >= 0 && k < cl->value_len; k++) {
+    char d = cl->value[k];
+    len = (d >= '0' && d <= '9') ? len * 10 + (d - '0') : -1;
   }
-  if (len < 0) return 0;
+  if (len < 0) {
+    wsk_server_error(c, 400, "Content-Length must be one header of plain digits");
+    return -1;
+  }
   if ((unsigned long long)len > wsk_server_of(c)->opt.max_http_body) {
     wsk_server_error(c, 413, "request body over the server's limit (max_http_body)");
     return -1;
@@ -170,6 +165,11 @@ size_t wsk_server_http_input(wsk_conn *c, uint8_t *buf, size_t len) {
     return len;
   }
   size_t head_len = (size_t)r;
+  size_t hosts = wsk_http_count_headers(hreq.headers, hreq.num_headers, "Host");
+  if (hosts > 1 || (hosts == 0 && hreq.version_minor >= 1)) { /* RFC 9112 3.2 */
+    wsk_server_error(c, 400, "a request must have one Host header (HTTP/1.1: exactly one)");
+    return len;
+  }
   long long body = body_length(c, &hreq);
   if (body < 0) return len;
   if (len < head_len + (size_t)body) {
@@ -200,7 +200,10 @@ size_t wsk_server_http_input(wsk_conn *c, uint8_t *buf, size_t len) {
   }
   req.body = body ? buf + head_len : NULL;
   req.body_len = (size_t)body;
-  plain_http(c, &req, close);
+  if (s->opt.max_connections && s->group.n_open >= s->opt.max_connections)
+    wsk_server_error(c, 503, "the server is at its connection limit (max_connections)");
+  else
+    plain_http(c, &req, close);
   if (!wsk_conn_dead(c) && wsk_conn_state(c) == WSK_CS_HTTP)
     wsk_conn_set_timeout(c, s->opt.handshake_timeout_ms); /* keep-alive: wait for the next one */
   return head_len + (size_t)body;

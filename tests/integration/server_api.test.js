@@ -43,7 +43,9 @@ t.test('keepalive: a live client stays; a silent peer is dropped after one inter
     const t0 = Date.now();
     await dead.s.ended; // the server terminated it: no pong to the first ping
     const dt = Date.now() - t0;
-    assert.ok(dt >= 300 && dt < 2000, `dropped after ${dt} ms`);
+    // The ping timer ticks for the whole server: the first ping comes 0-200 ms after the open, the
+    // drop one interval later.
+    assert.ok(dt >= 150 && dt < 2000, `dropped after ${dt} ms`);
     const frames = L.framesAfter101(dead.buf());
     assert.ok(frames.length >= 1 && frames.every((x) => x.opcode === 9), 'it got pings');
     await f.waitStdout('close 1006 0 ');

@@ -62,7 +62,7 @@ t.test('431 for a head over 8 KiB, 400 for a malformed one', async () => {
   assert.strictEqual(r3.status, 400, 'bad percent-encoding');
 });
 
-t.test('request framing: TE+CL 400, differing CL 400, TE alone 501, body over 1 MiB 413', async () => {
+t.test('request framing: TE+CL 400, two CL 400, TE alone 501, body over 1 MiB 413', async () => {
   const cases = [
     ['POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\nabc', 400],
     ['POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd', 400],
@@ -75,10 +75,10 @@ t.test('request framing: TE+CL 400, differing CL 400, TE alone 501, body over 1 
     assert.strictEqual(rs.length, 1, 'exactly one answer, then the connection closes');
     assert.strictEqual(rs[0].status, want, req.split('\r\n').slice(0, 4).join(' | '));
   }
-  // Equal duplicate Content-Length values are one length: the body is read, then the 426.
+  // Even equal Content-Length values are refused: a proxy in front may have framed either.
   const rs = L.responses(await L.raw(srv.port,
     'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc'));
-  assert.strictEqual(rs[0].status, 426);
+  assert.strictEqual(rs[0].status, 400);
 });
 
 t.test('keep-alive: pipelined requests are answered in order on one connection', async () => {
