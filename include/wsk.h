@@ -594,6 +594,15 @@ struct wsk_callbacks {
   void (*on_drain)(wsk_conn *c);
 };
 
+/* A certificate for one host name (server option tls_sni). hostname is exact ("api.example.com")
+ * or a wildcard for one label ("*.example.com"), compared without case; cert and key as for
+ * tls_cert and tls_key. */
+struct wsk_tls_cert {
+  const char *hostname;
+  const char *cert;
+  const char *key;
+};
+
 struct wsk_server_options {
   const char *host;             /* listen address; NULL or "" = "0.0.0.0"; "::" for IPv6 */
   int port;                     /* 0 = let the kernel pick (see wsk_server_port) */
@@ -623,6 +632,18 @@ struct wsk_server_options {
   int (*on_upgrade)(wsk_server *s, const struct wsk_request *req, wsk_upgrade *up);
   void *user_data;              /* wsk_server_user_data() */
   int reuse_port;               /* 1: SO_REUSEPORT, so that several processes share the port */
+  /* TLS: with tls_cert set, the port speaks only https:// and wss:// (HTTP and WebSocket alike).
+   * tls_cert is a PEM file with the certificate chain (the server's certificate first), tls_key a
+   * PEM file with its private key (NULL: the key is in tls_cert). TLS 1.2 and 1.3, ALPN http/1.1,
+   * session tickets, no renegotiation; the TLS handshake counts against handshake_timeout_ms, and a
+   * client that speaks plain HTTP to the port gets a 400 in plain text and is closed. A library
+   * built without TLS (cmake -DWSK_TLS=OFF) fails wsk_server_new with WSK_EUNSUPPORTED. */
+  const char *tls_cert;
+  const char *tls_key;
+  /* More certificates, chosen by the host name the client asks for (SNI): an array ended by an
+   * entry whose hostname is NULL, or NULL. Clients that send no name, or a name no entry matches,
+   * get tls_cert. */
+  const struct wsk_tls_cert *tls_sni;
 };
 
 /* Fill options with the documented defaults (zero callbacks). */
@@ -695,13 +716,14 @@ WSK_API void wsk_prepared_release(wsk_prepared *p);
 /* ------------------------------------------------------------------------------------------------
  * Client
  *
- * A wsk_client is the application's handle on one ws:// endpoint. It makes connection attempts:
- * the host name is resolved without blocking the loop (IP literals skip DNS), every address is
- * tried in turn (the next one starts when one fails, or after 250 ms without an answer), then the
- * upgrade request is sent and the 101 answer checked. Each attempt is a wsk_conn, handed to the
- * callbacks and valid until on_close returns (the library frees it then). An attempt that fails
- * before the WebSocket opens reports on_error with what failed (DNS, connect, timeout, the HTTP
- * status and body of a refused upgrade, the handshake rule the server broke) and then on_close
+ * A wsk_client is the application's handle on one ws:// or wss:// endpoint. It makes connection
+ * attempts: the host name is resolved without blocking the loop (IP literals skip DNS), every
+ * address is tried in turn (the next one starts when one fails, or after 250 ms without an answer),
+ * then (wss://) the TLS handshake verifies the server, and the upgrade request is sent and the 101
+ * answer checked. Each attempt is a wsk_conn, handed to the callbacks and valid until on_close
+ * returns (the library frees it then). An attempt that fails before the WebSocket opens reports
+ * on_error with what failed (DNS, connect, TLS, timeout, the HTTP status and body of a refused
+ * upgrade, the handshake rule the server broke) and then on_close
  * with 1006. Once open, a client connection is driven exactly like a server one: wsk_send,
  * wsk_ping, wsk_close, wsk_buffered_amount, and the same callbacks; its frames are masked with a
  * fresh key from the CSPRNG for every frame, and a masked frame from the server fails it (1002).
@@ -748,15 +770,27 @@ struct wsk_client_options {
    * written (outgoing 1), and every line of the handshake request and response (without CRLF). */
   void (*on_frame)(wsk_conn *c, int outgoing, const struct wsk_frame_header *h);
   void (*on_handshake_line)(wsk_conn *c, int outgoing, const char *line, size_t len);
+  /* wss:// only. The server's certificate must chain to a trusted CA and name the URL's host (a
+   * DNS name, or an IP address for an IP literal, in its subjectAltName); the host name is also
+   * sent as SNI. Trusted CAs: the system's store, or instead the PEM bundle tls_ca_file and/or the
+   * hashed directory tls_ca_dir (c_rehash / openssl rehash) when either is set. A certificate that
+   * does not pass fails the attempt with WSK_ETLS and OpenSSL's verification error
+   * ("certificate has expired", "hostname mismatch", "self-signed certificate",
+   * "unable to get local issuer certificate", ...). */
+  const char *tls_ca_file;
+  const char *tls_ca_dir;
+  /* 1: no verification at all. The traffic is encrypted, but anyone on the path can pose as the
+   * server: for tests against throw-away certificates only. */
+  int tls_insecure;
 };
 
 /* Fill options with the documented defaults (zero callbacks, no reconnection). */
 WSK_API void wsk_client_options_init(struct wsk_client_options *opt);
-/* Start connecting to a ws:// URL (host name, IPv4 or [IPv6] literal, optional port, path and
- * query) on this loop. Returns 0 and the client in *out (on_open, or on_error + on_close, follow
+/* Start connecting to a ws:// or wss:// URL (host name, IPv4 or [IPv6] literal, optional port,
+ * path and query) on this loop. Returns 0 and the client in *out (on_open, or on_error + on_close, follow
  * from the loop), or a negative error with a sentence in errbuf for options or a URL that cannot
- * be used (WSK_EINVAL; WSK_EUNSUPPORTED for wss://, not supported yet). The options and the
- * strings they point to are copied. */
+ * be used (WSK_EINVAL; WSK_ETLS for CA files that cannot be loaded; WSK_EUNSUPPORTED for wss:// in
+ * a library built without TLS). The options and the strings they point to are copied. */
 WSK_API int wsk_connect(wsk_loop *loop, const char *url, const struct wsk_client_options *opt,
                         wsk_client **out, char *errbuf, size_t errlen);
 /* The open connection (state open), or NULL while connecting, closing, between attempts or after

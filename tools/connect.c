@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -23,7 +24,7 @@
 static const char usage_text[] =
     "usage: wsk connect URL [-H 'Name: value']... [--subprotocol P]... [--origin O]\n"
     "                   [-x MESSAGE]... [--wait S] [--binary] [--echo] [--show-frames]\n"
-    "                   [--reconnect]\n"
+    "                   [--reconnect] [--ca FILE|DIR] [--insecure]\n"
     "  -H, --header 'N: V'  add a request header (repeatable)\n"
     "  --subprotocol P      offer subprotocol P (repeatable, in order of preference)\n"
     "  --origin O           send Origin: O\n"
@@ -33,6 +34,9 @@ static const char usage_text[] =
     "  --echo               send every message received back, until the server closes\n"
     "  --show-frames        print the handshake and every frame header on stderr\n"
     "  --reconnect          reconnect with backoff when the connection ends\n"
+    "  --ca FILE|DIR        wss://: trust the CAs of this PEM file or hashed directory instead\n"
+    "                       of the system's\n"
+    "  --insecure           wss://: do not verify the server's certificate (testing only)\n"
     "Without -x or --echo, each line of stdin is sent as a message and every message received\n"
     "is printed on stdout; the end of stdin (Ctrl-D) closes with 1000.\n";
 
@@ -260,6 +264,7 @@ int wsk_cli_connect(int argc, char **argv) {
       {"wait", required_argument, NULL, 'w'},        {"binary", no_argument, NULL, 'b'},
       {"echo", no_argument, NULL, 'e'},              {"show-frames", no_argument, NULL, 'f'},
       {"reconnect", no_argument, NULL, 'r'},         {"help", no_argument, NULL, 'h'},
+      {"ca", required_argument, NULL, 'c'},          {"insecure", no_argument, NULL, 'k'},
       {NULL, 0, NULL, 0}};
   struct cli cli = {.wait_ms = 2000};
   const char *headers[MAX_LIST + 1] = {0}, *protocols[MAX_LIST + 1] = {0};
@@ -296,6 +301,16 @@ int wsk_cli_connect(int argc, char **argv) {
     case 'e': cli.echo = 1; break;
     case 'f': cli.show_frames = 1; break;
     case 'r': cli.reconnect = 1; break;
+    case 'c': {
+      struct stat st;
+      if (stat(optarg, &st) != 0) return usage_error("cannot read --ca '%s'", optarg);
+      if (S_ISDIR(st.st_mode))
+        opt.tls_ca_dir = optarg;
+      else
+        opt.tls_ca_file = optarg;
+      break;
+    }
+    case 'k': opt.tls_insecure = 1; break;
     case 'h': fputs(usage_text, stdout); return 0;
     case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
     default: return usage_error("unknown option '%s'", argv[optind - 1]);
@@ -305,6 +320,9 @@ int wsk_cli_connect(int argc, char **argv) {
     return usage_error("%s", optind >= argc ? "a URL is required" : "only one URL, please");
   if (cli.echo && cli.nx) return usage_error("choose one of --echo and -x%s", "");
   const char *url = argv[optind];
+  if (opt.tls_insecure)
+    fprintf(stderr, "wsk connect: warning: --insecure: the server's certificate is not verified; "
+                    "anyone on the path can pose as the server\n");
   if (nh) opt.headers = headers;
   if (np) opt.protocols = protocols;
   opt.cb.on_open = on_open;

@@ -17,15 +17,18 @@
 static const char usage_text[] =
     "usage: wsk serve [--host H] [--port P] [--root DIR] [--echo | --broadcast] [--welcome TEXT]\n"
     "                 [--max-message BYTES] [--origin O]... [--quiet]\n"
+    "                 [--tls-cert FILE [--tls-key FILE]]\n"
     "  --host H             listen address (default 0.0.0.0; :: for IPv6 and IPv4)\n"
     "  --port P             port (default 8000; 0 = any free port, printed at startup)\n"
-    "  --root DIR           serve the files of DIR over plain HTTP on the same port\n"
+    "  --root DIR           serve the files of DIR over HTTP on the same port\n"
     "  --echo               send every message back to its sender\n"
     "  --broadcast          send every message to every other client\n"
     "  --welcome TEXT       send TEXT to every client when it connects\n"
     "  --max-message BYTES  largest message accepted (default 16M; k and m suffixes)\n"
     "  --origin O           allow WebSockets only from this Origin (repeatable)\n"
     "  --quiet              do not print received messages\n"
+    "  --tls-cert FILE      speak TLS (https:// and wss://) with this PEM certificate chain\n"
+    "  --tls-key FILE       its PEM private key (default: in the --tls-cert file)\n"
     "Text messages are printed on stdout, one per line. Ctrl-C closes every connection with\n"
     "1001 (going away) and exits.\n";
 
@@ -119,6 +122,7 @@ int wsk_cli_serve(int argc, char **argv) {
       {"broadcast", no_argument, NULL, 'b'},     {"welcome", required_argument, NULL, 'w'},
       {"max-message", required_argument, NULL, 'm'}, {"origin", required_argument, NULL, 'o'},
       {"quiet", no_argument, NULL, 'q'},         {"help", no_argument, NULL, 'h'},
+      {"tls-cert", required_argument, NULL, 'C'}, {"tls-key", required_argument, NULL, 'K'},
       {NULL, 0, NULL, 0}};
   struct serve sv = {0};
   struct wsk_server_options opt;
@@ -152,6 +156,8 @@ int wsk_cli_serve(int argc, char **argv) {
       origins[norigins++] = optarg;
       break;
     case 'q': sv.quiet = 1; break;
+    case 'C': opt.tls_cert = optarg; break;
+    case 'K': opt.tls_key = optarg; break;
     case 'h': fputs(usage_text, stdout); return 0;
     case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
     default: return usage_error("unknown option '%s'", argv[optind - 1]);
@@ -183,9 +189,10 @@ int wsk_cli_serve(int argc, char **argv) {
   const char *host = opt.host && *opt.host ? opt.host : "0.0.0.0";
   const char *lb = strchr(host, ':') ? "[" : "", *rb = strchr(host, ':') ? "]" : "";
   int port = wsk_server_port(sv.server);
-  fprintf(stderr, "wsk: listening on ws://%s%s%s:%d\n", lb, host, rb, port);
+  const char *s = opt.tls_cert ? "s" : "";
+  fprintf(stderr, "wsk: listening on ws%s://%s%s%s:%d\n", s, lb, host, rb, port);
   if (opt.root)
-    fprintf(stderr, "wsk: serving %s on http://%s%s%s:%d/\n", opt.root, lb, host, rb, port);
+    fprintf(stderr, "wsk: serving %s on http%s://%s%s%s:%d/\n", opt.root, s, lb, host, rb, port);
   int rc = wsk_loop_run(sv.loop);
   wsk_server_free(sv.server);
   wsk_loop_free(sv.loop);

@@ -46,6 +46,12 @@ void wsk_client_fail(wsk_client *cl, int err, const char *message) {
   if (cl->conn) wsk_conn_destroy(cl->conn, err, message);
 }
 
+static void send_request(wsk_conn *c) {
+  int r = wsk_handshake_send(wsk_client_of(c), c);
+  if (r < 0 && !wsk_conn_dead(c))
+    wsk_client_fail(wsk_client_of(c), r, "could not send the upgrade request");
+}
+
 static void on_dialed(void *arg, int fd, int err, const char *message) {
   wsk_client *cl = arg;
   wsk_conn *c = cl->conn;
@@ -63,10 +69,14 @@ static void on_dialed(void *arg, int fd, int err, const char *message) {
     wsk_client_fail(cl, WSK_ESYS, msg);
     return;
   }
-  wsk_conn_set_state(c, WSK_CS_HTTP);
   wsk_conn_set_timeout(c, cl->opt.handshake_timeout_ms);
-  int r = wsk_handshake_send(cl, c);
-  if (r < 0 && !wsk_conn_dead(c)) wsk_client_fail(cl, r, "could not send the upgrade request");
+  if (cl->tls) { /* the request goes out once the TLS handshake is done (on_secure) */
+    if (wsk_conn_start_tls(c, cl->tls, cl->url.host) != 0)
+      wsk_client_fail(cl, WSK_ENOMEM, "out of memory for the TLS session");
+    return;
+  }
+  wsk_conn_set_state(c, WSK_CS_HTTP);
+  send_request(c);
 }
 
 /* Start an attempt. On failure nothing was reported; errbuf says why. */
@@ -107,6 +117,9 @@ static void on_timeout(wsk_conn *c) {
   if (wsk_conn_state(c) == WSK_CS_CONNECTING)
     snprintf(msg, sizeof msg, "connecting to %s timed out after %u ms (connect_timeout_ms)",
              cl->url.where, cl->opt.connect_timeout_ms);
+  else if (wsk_conn_state(c) == WSK_CS_TLS)
+    snprintf(msg, sizeof msg, "the TLS handshake with %s did not complete within %u ms "
+             "(handshake_timeout_ms)", cl->url.where, cl->opt.handshake_timeout_ms);
   else
     snprintf(msg, sizeof msg, "%s did not answer the upgrade within %u ms (handshake_timeout_ms)",
              cl->url.where, cl->opt.handshake_timeout_ms);
@@ -119,6 +132,7 @@ static const struct wsk_group_ops client_ops = {
     .http_input = wsk_client_http_input,
     .on_timeout = on_timeout,
     .on_destroy = on_destroy,
+    .on_secure = send_request,
 };
 
 /* ---- the wrapped callbacks ------------------------------------------------------------------- */
@@ -203,6 +217,7 @@ static char *join(const char *const *list, const char *sep) {
 }
 
 static void release(wsk_client *cl) {
+  wsk_tls_ctx_free(cl->tls);
   wsk_url_free(&cl->url);
   wsk_free(cl->offer);
   wsk_free(cl->extra);
@@ -215,10 +230,9 @@ static int setup(wsk_client *cl, const char *url, const struct wsk_client_option
                  char *errbuf, size_t errlen) {
   int r = wsk_url_parse(url, &cl->url, errbuf, errlen);
   if (r < 0) return r;
-  if (cl->url.secure) {
-    if (errbuf) snprintf(errbuf, errlen, "wss:// (TLS) is not supported by the client yet: %s", url);
-    return WSK_EUNSUPPORTED;
-  }
+  if (cl->url.secure && (r = wsk_tls_client_ctx(opt->tls_ca_file, opt->tls_ca_dir,
+                                                 opt->tls_insecure, &cl->tls, errbuf, errlen)) < 0)
+    return r;
   if (opt->protocols) {
     for (size_t i = 0; opt->protocols[i]; i++) {
       if (!token(opt->protocols[i])) {
@@ -355,7 +369,7 @@ int wsk_client_close(wsk_client *cl, unsigned code, const char *reason) {
   if (!c) return 0;
   unsigned st = wsk_conn_state(c);
   if (st == WSK_CS_OPEN) return wsk_close(c, code, reason);
-  if (st == WSK_CS_CONNECTING || st == WSK_CS_HTTP) {
+  if (st == WSK_CS_CONNECTING || st == WSK_CS_TLS || st == WSK_CS_HTTP) {
     cl->att.aborted = 1;
     wsk_conn_destroy(c, 0, NULL);
   }

@@ -19,6 +19,7 @@
 #include <netdb.h>
 
 #include "conn/conn_internal.h"
+#include "net/tls.h"
 
 /* ---- url.c ----------------------------------------------------------------------------------- */
 struct wsk_url {
@@ -109,6 +110,7 @@ struct wsk_client {
   struct wsk_client_options opt; /* strings point into `strings` below */
   struct wsk_callbacks user_cb;
   struct wsk_url url;
+  struct wsk_tls_ctx *tls;       /* wss://: the TLS context of every attempt */
   char *offer;            /* "a, b": the subprotocols offered, or NULL */
   char *extra;            /* the extra request header lines, or NULL */
   char *origin;

@@ -29,8 +29,6 @@
 /* How long a lingering connection waits for the peer's FIN when close_timeout_ms is 0. */
 #define LINGER_DEFAULT_MS 2000
 
-static void on_conn_io(wsk_loop *loop, struct wsk_io *io, unsigned events);
-
 wsk_conn *wsk_conn_new(struct wsk_group *g, int fd, enum wsk_conn_state state) {
   if (g->n == g->cap) {
     uint32_t cap = g->cap ? g->cap * 2 : 64;
@@ -46,7 +44,7 @@ wsk_conn *wsk_conn_new(struct wsk_group *g, int fd, enum wsk_conn_state state) {
   c->io.kind = WSK_IO_CONN;
   c->group = g;
   wsk_conn_set_state(c, state);
-  wsk_loop_set_handler(g->loop, WSK_IO_CONN, on_conn_io);
+  wsk_loop_set_handler(g->loop, WSK_IO_CONN, wsk_conn_io);
   if (fd >= 0 &&
       wsk_io_start(g->loop, &c->io, state == WSK_CS_CONNECTING ? WSK_IO_OUT : WSK_IO_IN) != 0) {
     wsk_conn_set_state(c, WSK_CS_DEAD);
@@ -74,7 +72,8 @@ struct wsk_conn_ext *wsk_conn_ext(wsk_conn *c) {
 
 void wsk_conn_ext_trim(wsk_conn *c) {
   struct wsk_conn_ext *x = c->ext;
-  if (!x || x->wq.head || x->in_len || x->msg || x->protocol || x->remote || x->pending) return;
+  if (!x || x->wq.head || x->in_len || x->msg || x->protocol || x->remote || x->pending || x->tls)
+    return;
   drop_in(x);
   wsk_free(x);
   c->ext = NULL;
@@ -87,6 +86,7 @@ static void free_ext(wsk_conn *c) {
   if (!x) return;
   wsk_loop *loop = c->group->loop;
   wsk_wq_clear(&x->wq);
+  if (x->tls) wsk_conn_tls_free(c);
   if (x->in) wsk_loop_free_later(loop, x->in);
   if (x->msg) wsk_loop_free_later(loop, x->msg);
   wsk_free(x->protocol);
@@ -116,9 +116,8 @@ void wsk_conn_hold_input(wsk_conn *c, int hold) {
     wsk_conn_flag(c, WSK_CF_HOLD_IN);
   else
     wsk_conn_unflag(c, WSK_CF_HOLD_IN);
-  unsigned ev = c->io.events & WSK_IO_OUT;
-  if (!hold) ev |= WSK_IO_IN;
-  wsk_io_set(c->group->loop, &c->io, ev);
+  wsk_conn_rearm(c);
+  if (!hold && c->io.kind == WSK_IO_TLS) wsk_conn_tls_kick(c); /* epoll does not see its buffer */
 }
 
 void wsk_conn_report_close(wsk_conn *c, unsigned code, const char *reason, size_t reason_len,
@@ -249,10 +248,14 @@ static int grow_in(struct wsk_conn_ext *x, size_t need) {
   return 0;
 }
 
-static void read_input(wsk_conn *c) {
+void wsk_conn_read(wsk_conn *c) {
   wsk_loop *loop = c->group->loop;
   uint8_t *rbuf = wsk_loop_rbuf(loop);
-  for (int round = 0; round < READS_PER_WAKEUP; round++) {
+  int tls = c->io.kind == WSK_IO_TLS;
+  for (int round = 0;; round++) {
+    /* Past the budget, only what a TLS session has decrypted already: epoll cannot report it. */
+    size_t budget = SIZE_MAX;
+    if (round >= READS_PER_WAKEUP && !(tls && (budget = wsk_conn_tls_pending(c)) > 0)) return;
     struct wsk_conn_ext *x = c->ext;
     size_t have = x ? x->in_len : 0;
     uint8_t *buf = rbuf;
@@ -277,8 +280,10 @@ static void read_input(wsk_conn *c) {
     } else if (have) {
       memcpy(rbuf, x->in, have);
     }
-    ssize_t r = recv(c->io.fd, buf + have, cap - have, 0);
+    size_t room = cap - have < budget ? cap - have : budget;
+    ssize_t r = tls ? wsk_conn_tls_read(c, buf + have, room) : recv(c->io.fd, buf + have, room, 0);
     if (r < 0) {
+      if (tls) return; /* nothing more for now (events armed), or failed and destroyed */
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) return;
       char msg[128];
@@ -298,7 +303,10 @@ static void read_input(wsk_conn *c) {
     }
     if (in_ext) {
       x->in_len = total;
-      if (st == WSK_CS_UPGRADING) return; /* held until the application decides */
+      if (st == WSK_CS_UPGRADING) { /* held until the application decides */
+        if (tls && (size_t)r == room) continue; /* the session may hold more, decrypted */
+        return;
+      }
     } else if (x) {
       x->in_len = 0; /* the leftover now lives in rbuf */
     }
@@ -311,11 +319,11 @@ static void read_input(wsk_conn *c) {
     }
     wsk_conn_uncork(c);
     if (wsk_conn_dead(c) || wsk_conn_has(c, WSK_CF_HOLD_IN)) return;
-    if ((size_t)r < cap - have) return; /* short read: the socket is most likely drained */
+    if ((size_t)r < room) return; /* short read: the socket is most likely drained */
   }
 }
 
-static void on_conn_io(wsk_loop *loop, struct wsk_io *io, unsigned events) {
+void wsk_conn_io(wsk_loop *loop, struct wsk_io *io, unsigned events) {
   wsk_conn *c = (wsk_conn *)io;
   if (wsk_conn_state(c) == WSK_CS_CONNECTING) {
     if (c->group->ops->on_connected) c->group->ops->on_connected(c);
@@ -325,7 +333,7 @@ static void on_conn_io(wsk_loop *loop, struct wsk_io *io, unsigned events) {
     wsk_conn_flush(c);
   if (wsk_conn_dead(c)) return;
   if ((events & WSK_IO_IN) || ((events & WSK_IO_HUP) && !wsk_conn_has(c, WSK_CF_HOLD_IN)))
-    read_input(c);
+    wsk_conn_read(c);
   else if ((events & WSK_IO_HUP) && !wsk_conn_dead(c))
     wsk_conn_destroy(c, 0, NULL); /* not reading, and the socket is gone */
 }

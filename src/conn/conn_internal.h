@@ -25,6 +25,7 @@
 
 enum wsk_conn_state {
   WSK_CS_CONNECTING = 0, /* client: TCP connect in progress (ops->on_connected when writable) */
+  WSK_CS_TLS,            /* the TLS handshake is in progress (tls.c), then HTTP */
   WSK_CS_HTTP,           /* an HTTP head is being read; input goes to ops->http_input */
   WSK_CS_UPGRADING,      /* server: the application deferred the upgrade; input is held */
   WSK_CS_OPEN,           /* WebSocket open */
@@ -53,6 +54,8 @@ struct wsk_conn_ext {
   char *protocol;         /* negotiated subprotocol, or NULL */
   char *remote;           /* cached wsk_conn_remote text */
   void *pending;          /* owner-defined: the server's deferred upgrade, the client's state */
+  struct wsk_tls *tls;    /* the TLS session of a connection whose io.kind is WSK_IO_TLS: such a
+                             connection keeps its ext for life */
 };
 
 struct wsk_conn {
@@ -79,6 +82,8 @@ struct wsk_group_ops {
   size_t (*http_input)(wsk_conn *c, uint8_t *buf, size_t len);
   /* A connection in WSK_CS_CONNECTING became writable or failed (check SO_ERROR). */
   void (*on_connected)(wsk_conn *c);
+  /* The TLS handshake completed; the connection is in WSK_CS_HTTP now. */
+  void (*on_secure)(wsk_conn *c);
   /* The deadline passed before the WebSocket opened (CONNECTING, HTTP, UPGRADING). */
   void (*on_timeout)(wsk_conn *c);
   /* The connection is being destroyed; ext->pending is still there. */
@@ -152,6 +157,10 @@ void wsk_conn_report_close(wsk_conn *c, unsigned code, const char *reason, size_
                            int clean);
 /* Pause or resume reading (WSK_CF_HOLD_IN). */
 void wsk_conn_hold_input(wsk_conn *c, int hold);
+/* The loop's handler of WSK_IO_CONN descriptors (tls.c hands its events on to it). */
+void wsk_conn_io(wsk_loop *loop, struct wsk_io *io, unsigned events);
+/* Read from the socket and process what arrived, as on EPOLLIN. */
+void wsk_conn_read(wsk_conn *c);
 
 /* ---- output (write.c) ------------------------------------------------------------------------ */
 /* Write iov[0..n) after whatever is pending: into the cork when c is corked, straight to the
@@ -168,6 +177,32 @@ void wsk_conn_cork(wsk_conn *c);
 void wsk_conn_uncork(wsk_conn *c);
 /* EPOLLOUT: write the queue; handles drain, linger and errors. */
 void wsk_conn_flush(wsk_conn *c);
+/* Arm the events the connection waits for now: input unless held, output while bytes are queued,
+ * and whatever its TLS session needs. */
+void wsk_conn_rearm(wsk_conn *c);
+
+/* ---- TLS (tls.c): connections whose io.kind is WSK_IO_TLS ------------------------------------ */
+struct wsk_tls_ctx;
+/* Put a TLS session on c's socket and start its handshake (state TLS; the deadline already set
+ * covers it). host: the client's server name (SNI, verification), NULL for a server. Once the
+ * handshake completes the connection is in WSK_CS_HTTP and ops->on_secure runs; a failed
+ * handshake destroys it with WSK_ETLS and OpenSSL's reason. Returns 0, or WSK_ENOMEM (c unchanged). */
+int wsk_conn_start_tls(wsk_conn *c, struct wsk_tls_ctx *ctx, const char *host);
+/* recv() for TLS: bytes, 0 at the end of input, or < 0 to stop reading for now (nothing to read,
+ * or the connection failed and was destroyed). */
+ssize_t wsk_conn_tls_read(wsk_conn *c, void *buf, size_t len);
+/* The events to arm, given the connection's own wishes ev: during the handshake what it waits
+ * for; afterwards ev, where a read that waits for output trades EPOLLIN for EPOLLOUT, a write that
+ * waits for input EPOLLOUT for EPOLLIN, and a pending close_notify adds EPOLLOUT. */
+unsigned wsk_conn_tls_events(const wsk_conn *c, unsigned ev);
+/* Plaintext the session decrypted already (epoll does not report it). */
+size_t wsk_conn_tls_pending(const wsk_conn *c);
+/* Read what the session holds at the end of this loop iteration (after input was resumed). */
+void wsk_conn_tls_kick(wsk_conn *c);
+/* Send close_notify: 0 when sent, WSK_EAGAIN while the socket is full (EPOLLOUT armed). */
+int wsk_conn_tls_close_notify(wsk_conn *c);
+/* Free the session (with the ext). */
+void wsk_conn_tls_free(wsk_conn *c);
 
 /* ---- frames out (send.c) --------------------------------------------------------------------- */
 /* Frame and write one message or control frame (masked in the client role). Checks nothing:

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include "conn/conn_internal.h"
+#include "net/tls.h"
 
 #define MAX_IOV 8
 
@@ -25,7 +26,16 @@ size_t wsk_buffered_amount(const wsk_conn *c) { return wsk_conn_pending(c); }
 static void want_out(wsk_conn *c, int on) {
   unsigned ev = wsk_conn_has(c, WSK_CF_HOLD_IN) ? 0u : WSK_IO_IN;
   if (on) ev |= WSK_IO_OUT;
+  if (c->io.kind == WSK_IO_TLS) ev = wsk_conn_tls_events(c, ev);
   wsk_io_set(c->group->loop, &c->io, ev);
+}
+
+void wsk_conn_rearm(wsk_conn *c) { want_out(c, c->ext && c->ext->wq.head); }
+
+/* sendmsg, or the TLS session's writev: the same returns. */
+static ssize_t sendv(wsk_conn *c, const struct iovec *iov, int n) {
+  if (c->io.kind == WSK_IO_TLS) return wsk_tls_writev(c->ext->tls, iov, n);
+  return wsk_sendv(c->io.fd, iov, n);
 }
 
 /* A write failed for good: the peer is gone. Drop the output; the read side learns the reason
@@ -104,13 +114,15 @@ int wsk_conn_writev(wsk_conn *c, const struct iovec *iov, int n, struct wsk_ref 
     }
   }
   for (int i = 0; i < n && nall < MAX_IOV + 1; i++) all[nall++] = iov[i];
-  ssize_t w = wsk_sendv(c->io.fd, all, nall);
+  ssize_t w = sendv(c, all, nall);
   if (cork->owner == c) cork->len = 0; /* sent, or queued just below */
   if (w < 0) {
     write_failed(c);
     return WSK_ECLOSED;
   }
   if ((size_t)w == total + (shift ? all[0].iov_len : 0)) return 0;
+  /* TLS retries a record that did not fit from one contiguous copy (see net/tls.c). */
+  if (c->io.kind == WSK_IO_TLS) ref = NULL;
   return queue_rest(c, all, nall, (size_t)w, ref, ref_i >= 0 ? ref_i + shift : -1);
 }
 
@@ -146,7 +158,7 @@ int wsk_conn_write_chunk(wsk_conn *c, struct wsk_chunk *chunk) {
   }
   if (!(c->ext && c->ext->wq.head)) {
     struct iovec v = {(void *)chunk->data, chunk->len};
-    ssize_t w = wsk_sendv(c->io.fd, &v, 1);
+    ssize_t w = sendv(c, &v, 1);
     if (w < 0) {
       wsk_chunk_free(chunk);
       write_failed(c);
@@ -186,13 +198,14 @@ void wsk_conn_uncork(wsk_conn *c) {
   if (wsk_conn_state(c) == WSK_CS_LINGER && !(c->ext && c->ext->wq.head)) wsk_conn_flush(c);
 }
 
-/* The last step of a lingering connection once its output is written: FIN (server role), and
- * close when the peer has already sent its FIN. */
+/* The last step of a lingering connection once its output is written: TLS close_notify, FIN
+ * (server role), and close when the peer has already sent its FIN. */
 static void linger_step(wsk_conn *c) {
   if (wsk_conn_has(c, WSK_CF_PEER_EOF)) {
     wsk_conn_destroy(c, 0, NULL);
     return;
   }
+  if (c->io.kind == WSK_IO_TLS && wsk_conn_tls_close_notify(c) != 0) return; /* socket full */
   if (!c->group->client && !wsk_conn_has(c, WSK_CF_SHUT_WR)) {
     wsk_conn_flag(c, WSK_CF_SHUT_WR);
     shutdown(c->io.fd, SHUT_WR);
@@ -203,11 +216,16 @@ void wsk_conn_flush(wsk_conn *c) {
   struct wsk_conn_ext *x = c->ext;
   struct wsk_group *g = c->group;
   if (x && x->wq.head) {
-    ssize_t w = wsk_wq_flush(&x->wq, c->io.fd);
+    int tls = c->io.kind == WSK_IO_TLS;
+    ssize_t w = wsk_wq_flush(&x->wq, c->io.fd, tls ? x->tls : NULL);
     if (w < 0) {
-      char msg[128];
-      snprintf(msg, sizeof msg, "send: %s", strerror((int)-w));
-      wsk_conn_destroy(c, WSK_ESYS, msg);
+      char msg[192], why[160];
+      if (tls)
+        wsk_tls_error_text((int)w, why, sizeof why);
+      else
+        snprintf(why, sizeof why, "%s", strerror((int)-w));
+      snprintf(msg, sizeof msg, "%s: %s", tls ? "TLS write" : "send", why);
+      wsk_conn_destroy(c, w == -EPROTO && tls ? WSK_ETLS : WSK_ESYS, msg);
       return;
     }
     if (!x->wq.head) { /* else the socket is full and EPOLLOUT stays armed */

@@ -21,6 +21,8 @@ enum wsk_io_kind {
   WSK_IO_LISTENER,   /* a listening socket (net/listener.c) */
   WSK_IO_CONN,       /* a connection (conn layer) */
   WSK_IO_WATCH,      /* any other descriptor: wsk_loop_watch_fd (net/watch.c) */
+  WSK_IO_TLS,        /* a connection with a TLS session (conn layer): its own handler, so that
+                        plain connections never look at TLS state */
   WSK_IO_KINDS
 };
 

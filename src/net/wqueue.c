@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "net/tls.h"
 #include "proto/alloc_internal.h"
 
 #define FLUSH_IOV 64
@@ -76,7 +77,7 @@ ssize_t wsk_sendv(int fd, const struct iovec *iov, int n) {
   }
 }
 
-ssize_t wsk_wq_flush(struct wsk_wqueue *q, int fd) {
+ssize_t wsk_wq_flush(struct wsk_wqueue *q, int fd, struct wsk_tls *tls) {
   size_t total = 0;
   while (q->head) {
     struct iovec iov[FLUSH_IOV];
@@ -88,7 +89,7 @@ ssize_t wsk_wq_flush(struct wsk_wqueue *q, int fd) {
       want += c->len;
       n++;
     }
-    ssize_t w = wsk_sendv(fd, iov, n);
+    ssize_t w = tls ? wsk_tls_writev(tls, iov, n) : wsk_sendv(fd, iov, n);
     if (w < 0) return total ? (ssize_t)total : w;
     total += (size_t)w;
     q->bytes -= (size_t)w;

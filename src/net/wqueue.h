@@ -39,9 +39,11 @@ void wsk_wq_push(struct wsk_wqueue *q, struct wsk_chunk *c);
 int wsk_wq_push_copy(struct wsk_wqueue *q, const struct iovec *iov, int n);
 /* Append data[0..len) of a shared object, taking a reference. Returns 0 or -1. */
 int wsk_wq_push_ref(struct wsk_wqueue *q, struct wsk_ref *ref, const uint8_t *data, size_t len);
-/* Write as much as the socket takes. Returns the bytes written (possibly 0 when the socket is
- * full) or -errno on a hard error (EPIPE, ECONNRESET, ...). */
-ssize_t wsk_wq_flush(struct wsk_wqueue *q, int fd);
+struct wsk_tls;
+/* Write as much as the socket takes, through the TLS session tls when not NULL. Returns the bytes
+ * written (possibly 0 when the socket is full) or -errno on a hard error (EPIPE, ECONNRESET, ...;
+ * EPROTO for a TLS failure). */
+ssize_t wsk_wq_flush(struct wsk_wqueue *q, int fd, struct wsk_tls *tls);
 /* Drop everything queued. */
 void wsk_wq_clear(struct wsk_wqueue *q);
 

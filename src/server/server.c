@@ -35,7 +35,9 @@ static const struct wsk_group_ops server_ops = {
 static void on_accept(struct wsk_listener *l, int fd) {
   wsk_server *s = l->owner;
   wsk_conn *c = wsk_conn_new(&s->group, fd, WSK_CS_HTTP);
-  if (c) wsk_conn_set_timeout(c, s->opt.handshake_timeout_ms);
+  if (!c) return;
+  wsk_conn_set_timeout(c, s->opt.handshake_timeout_ms); /* TLS and HTTP until the 101 */
+  if (s->tls && wsk_conn_start_tls(c, s->tls, NULL) != 0) wsk_conn_destroy(c, 0, NULL);
 }
 
 static char **copy_list(const char *const *list) {
@@ -60,6 +62,7 @@ static void free_list(char **list) {
 }
 
 static void release(wsk_server *s) {
+  wsk_tls_ctx_free(s->tls);
   wsk_free(s->root);
   free_list(s->origins);
   wsk_free(s);
@@ -89,6 +92,21 @@ int wsk_server_new(wsk_loop *loop, const struct wsk_server_options *opt, wsk_ser
     if (!(s->root = wsk_strdup(resolved))) goto nomem;
     s->root_len = strlen(resolved);
     if (s->root_len == 1) s->root_len = 0; /* "/": every absolute path is inside */
+  }
+  s->opt.tls_cert = s->opt.tls_key = NULL; /* loaded into s->tls */
+  s->opt.tls_sni = NULL;
+  if (!opt->tls_cert && (opt->tls_key || opt->tls_sni)) {
+    if (errbuf)
+      snprintf(errbuf, errlen, "tls_key and tls_sni need tls_cert (the default certificate)");
+    release(s);
+    return WSK_EINVAL;
+  }
+  if (opt->tls_cert) {
+    int r = wsk_tls_server_ctx(opt->tls_cert, opt->tls_key, opt->tls_sni, &s->tls, errbuf, errlen);
+    if (r < 0) {
+      release(s);
+      return r;
+    }
   }
   struct wsk_group *g = &s->group;
   wsk_group_init(g, loop, &server_ops, s);
@@ -188,6 +206,9 @@ static void close_one(wsk_conn *c, void *arg) {
   case WSK_CS_OPEN:
     wsk_close(c, WSK_CLOSE_GOING_AWAY, "server shutting down");
     break;
+  case WSK_CS_TLS: /* no request yet */
+    wsk_conn_destroy(c, 0, NULL);
+    break;
   case WSK_CS_HTTP:
     if (wsk_conn_pending(c) || (c->ext && c->ext->in_len))
       wsk_conn_linger(c); /* finish writing the answer, drop a partial request */
@@ -219,6 +240,7 @@ void wsk_server_free(wsk_server *s) {
   if (s->shutdown_timer) wsk_timer_stop(s->shutdown_timer);
   if (s->done_timer) wsk_timer_stop(s->done_timer);
   wsk_loop *loop = s->group.loop;
+  wsk_tls_ctx_free(s->tls);
   wsk_free(s->root);
   free_list(s->origins);
   wsk_loop_free_later(loop, s); /* events already fetched may still point at the listener */

@@ -5,6 +5,7 @@
 
 #include "conn/conn_internal.h"
 #include "net/listener.h"
+#include "net/tls.h"
 
 struct wsk_server {
   struct wsk_group group;       /* first: a group pointer is a server pointer */
@@ -13,6 +14,7 @@ struct wsk_server {
   char *root;                   /* realpath of opt.root, or NULL */
   size_t root_len;
   char **origins;               /* copy of opt.origins */
+  struct wsk_tls_ctx *tls;      /* tls_cert given: every connection starts with a TLS handshake */
   uint8_t shutting_down;
   uint8_t done_called;
   uint8_t freeing;

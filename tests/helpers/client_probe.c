@@ -6,7 +6,7 @@
  * Options: --protocol P, -H 'N: V', --origin O (repeatable where it makes sense),
  * --response-header NAME (printed at open), --max-message N, --reconnect, --initial-delay MS,
  * --max-delay MS, --max-attempts N, --jitter F, --queue BYTES, --connect-timeout MS,
- * --handshake-timeout MS.
+ * --handshake-timeout MS, --ca FILE and --insecure (wss://).
  *
  * Events, one line each: `open proto=P [NAME=value|NAME=-]...`, `message text|binary LEN FNV
  * PREVIEW` (FNV-1a 32 of the payload in hex; preview: up to 40 bytes of text, or the hex of up to
@@ -227,6 +227,7 @@ int main(int argc, char **argv) {
     const char *a = argv[i], *v = argv[i + 1];
     if (strcmp(a, "--sync") == 0) { sync = 1; continue; }
     if (strcmp(a, "--reconnect") == 0) { opt.reconnect = 1; continue; }
+    if (strcmp(a, "--insecure") == 0) { opt.tls_insecure = 1; continue; }
     if (strcmp(a, "--protocol") == 0 && np < MAX_LIST) protocols[np++] = v;
     else if (strcmp(a, "-H") == 0 && nh < MAX_LIST) headers[nh++] = v;
     else if (strcmp(a, "--origin") == 0) opt.origin = v;
@@ -239,6 +240,7 @@ int main(int argc, char **argv) {
     else if (strcmp(a, "--queue") == 0) opt.queue_limit = strtoul(v, NULL, 10);
     else if (strcmp(a, "--connect-timeout") == 0) opt.connect_timeout_ms = (unsigned)atoi(v);
     else if (strcmp(a, "--handshake-timeout") == 0) opt.handshake_timeout_ms = (unsigned)atoi(v);
+    else if (strcmp(a, "--ca") == 0) opt.tls_ca_file = v;
     else {
       fprintf(stderr, "client_probe: bad option %s\n", a);
       return 2;

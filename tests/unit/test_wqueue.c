@@ -54,7 +54,7 @@ static void test_partial_writes(void) {
   int rounds = 0, partial = 0;
   while ((q.bytes > 0 || got < TOTAL) && rounds < 100000) {
     size_t before = q.bytes;
-    ssize_t w = wsk_wq_flush(&q, sv[0]);
+    ssize_t w = wsk_wq_flush(&q, sv[0], NULL);
     CHECK(w >= 0);
     if (w > 0 && q.bytes > 0) partial++;
     CHECK_EQ(before - q.bytes, w);
@@ -74,7 +74,7 @@ static void test_partial_writes(void) {
   struct iovec one = {&byte, 1};
   close(sv[1]);
   CHECK_EQ(wsk_wq_push_copy(&q, &one, 1), 0);
-  CHECK_EQ(wsk_wq_flush(&q, sv[0]), -EPIPE);
+  CHECK_EQ(wsk_wq_flush(&q, sv[0], NULL), -EPIPE);
   CHECK_EQ(q.bytes, 1);
   wsk_wq_clear(&q);
   CHECK_EQ(q.bytes, 0);
@@ -93,7 +93,7 @@ static void test_chunk_api(void) {
   CHECK_EQ(wsk_wq_push_copy(&q, &e, 1), 0); /* empty chunks are harmless */
   int sv[2];
   CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
-  CHECK_EQ(wsk_wq_flush(&q, sv[0]), 5);
+  CHECK_EQ(wsk_wq_flush(&q, sv[0], NULL), 5);
   CHECK(q.head == NULL);
   char buf[8];
   CHECK_EQ(recv(sv[1], buf, sizeof buf, 0), 5);

@@ -183,14 +183,15 @@ function start(file, args, name) {
 }
 
 // Start `wsk serve --host 127.0.0.1 --port PORT ...args` (PORT 0 unless given) and read the
-// port from its "listening on ws://HOST:PORT" line on stderr. Returns { proc, port, url }.
+// port from its "listening on ws://HOST:PORT" (wss:// with --tls-cert) line on stderr.
+// Returns { proc, port, url }.
 async function startWsk(args, { port: wanted = 0 } = {}) {
   const wsk = executable(path.join(BUILD, 'wsk'));
   const proc = start(wsk, ['serve', '--host', '127.0.0.1', '--port', String(wanted), ...args], 'wsk serve');
-  const m = await proc.waitLine('stderr', /listening on ws:\/\/[^\s]*:(\d+)/);
-  const port = Number(m[1]);
+  const m = await proc.waitLine('stderr', /listening on (wss?):\/\/[^\s]*:(\d+)/);
+  const port = Number(m[2]);
   if (!(port > 0)) throw new Error(`bad port in wsk's startup line: ${m[0]}`);
-  return { proc, port, url: `ws://127.0.0.1:${port}/` };
+  return { proc, port, url: `${m[1]}://127.0.0.1:${port}/` };
 }
 
 // Launch headless Chromium through playwright-core; fails (never skips) when it is missing.
