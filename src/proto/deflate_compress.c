@@ -58,7 +58,7 @@ int wsk_pmd_compress(wsk_pmd *z, const void *in_, size_t in_len, int fin, void *
     size_t in_n = min_size(in_len - *consumed, WSK_PMD_ZCHUNK);
     size_t out_n = min_size(out_cap - pos, WSK_PMD_ZCHUNK);
     int last = fin && in_n == in_len - *consumed; /* this call hands over the message's end */
-    z->tx.next_in = (Bytef *)(uintptr_t)(in + *consumed);
+    z->tx.next_in = in_n ? (Bytef *)(uintptr_t)(in + *consumed) : Z_NULL;
     z->tx.avail_in = (uInt)in_n;
     z->tx.next_out = out + pos;
     z->tx.avail_out = (uInt)out_n;

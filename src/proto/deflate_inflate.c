@@ -64,16 +64,16 @@ int wsk_pmd_decompress(wsk_pmd *z, const void *in_, size_t in_len, int fin, void
     } else {
       return fin ? finish(z) : 0;
     }
-    uint8_t probe, *dst = out + *produced;
     size_t room = out_cap - *produced;
-    if (z->max_message && z->max_message - z->rx_total <= room) {
+    if (z->max_message && z->max_message - z->rx_total <= room)
       room = (size_t)(z->max_message - z->rx_total);
-      if (room == 0) { /* at the limit: any further byte is one too many */
-        dst = &probe;
-        room = 1;
-      }
-    }
-    if (room == 0) return WSK_PMD_MORE;
+    uint8_t probe, *dst = &probe; /* at the limit: any further byte is one too many */
+    if (room > 0)
+      dst = out + *produced;
+    else if (z->max_message && z->rx_total == z->max_message)
+      room = 1;
+    else
+      return WSK_PMD_MORE;
     room = min_size(room, WSK_PMD_ZCHUNK);
     if (!z->rx_live) {
       int r = start(z);

@@ -173,6 +173,17 @@ static void test_stream_shapes(void) {
   /* An empty payload: an empty message, the decompressor untouched. */
   expect_msg(p.cli, (const uint8_t *)"", 0, 0, "", 0);
   expect_msg(p.cli, hello_again, sizeof hello_again, 0, "Hello", 5);
+  /* NULL and empty buffers, as a caller with nothing allocated yet passes them. */
+  size_t used, made;
+  CHECK_EQ(wsk_pmd_decompress(p.cli, NULL, 0, 1, NULL, 0, &used, &made), 0);
+  CHECK_EQ(wsk_pmd_decompress(p.cli, hello_sync, sizeof hello_sync, 0, NULL, 0, &used, &made),
+           WSK_PMD_MORE);
+  CHECK_EQ(used + made, 0);
+  expect_msg(p.cli, hello_sync, sizeof hello_sync, 0, "Hello", 5);
+  uint8_t one[WSK_PMD_MIN_OUT];
+  CHECK_EQ(wsk_pmd_compress(p.srv, NULL, 0, 0, one, sizeof one, &used, &made), 0);
+  CHECK_EQ(wsk_pmd_compress(p.srv, NULL, 0, 1, one, sizeof one, &used, &made), 0);
+  CHECK(made == 1 && one[0] == 0);
   /* Blocks after a BFINAL block in one message: a finished stream, then a flushed one. */
   uint8_t buf[64];
   z_stream s;
