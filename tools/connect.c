@@ -195,7 +195,7 @@ static void take_input(struct cli *cli, const char *buf, size_t n, int eof) {
     cli->line = p;
     cli->line_cap = cap;
   }
-  memcpy(cli->line + cli->line_len, buf, n);
+  if (n) memcpy(cli->line + cli->line_len, buf, n); /* (line is NULL while nothing was read) */
   cli->line_len += n;
   size_t start = 0;
   for (size_t i = 0; i < cli->line_len; i++) {
@@ -208,7 +208,7 @@ static void take_input(struct cli *cli, const char *buf, size_t n, int eof) {
     send_message(cli, cli->line + start, cli->line_len - start);
     start = cli->line_len;
   }
-  memmove(cli->line, cli->line + start, cli->line_len - start);
+  if (start) memmove(cli->line, cli->line + start, cli->line_len - start);
   cli->line_len -= start;
 }
 

@@ -12,14 +12,16 @@
 // The subprotocol chat.v2 is chosen when offered, and every 101 carries X-Server: ws-test.
 
 const http = require('http');
+const https = require('https');
 const h = require('./harness');
 
 const { WebSocketServer } = h.peer('ws');
 
-// A ws server on host:port with behaviour chosen by the request path. Returns { port, close, seen }.
-function startServer({ host = '127.0.0.1', port = 0 } = {}) {
-  const seen = { closes: [], pongs: [], requests: [], echoed: [] };
-  const server = http.createServer();
+// A ws server on host:port with behaviour chosen by the request path; over TLS (wss://) when
+// `tls` holds https.createServer options (cert, key, ...). Returns { port, close, seen }.
+function startServer({ host = '127.0.0.1', port = 0, tls = null } = {}) {
+  const seen = { closes: [], pongs: [], requests: [], echoed: [], tls: [] };
+  const server = tls ? https.createServer(tls) : http.createServer();
   const wss = new WebSocketServer({
     server,
     maxPayload: 64 * 1024 * 1024,
@@ -35,6 +37,10 @@ function startServer({ host = '127.0.0.1', port = 0 } = {}) {
   wss.on('headers', (headers) => headers.push('X-Server: ws-test'));
   wss.on('connection', (ws, req) => {
     seen.requests.push(req);
+    if (tls) { // what the TLS handshake negotiated, read while the socket is open
+      const s = req.socket;
+      seen.tls.push({ servername: s.servername, alpn: s.alpnProtocol, reused: s.isSessionReused() });
+    }
     ws.on('close', (code, reason) => seen.closes.push({ code, reason: reason.toString() }));
     ws.on('pong', (data) => {
       seen.pongs.push(data.toString());
