@@ -107,7 +107,7 @@ struct wsk_attempt {
 struct wsk_client {
   struct wsk_group group; /* first: the group's owner */
   wsk_loop *loop;
-  struct wsk_client_options opt; /* strings point into `strings` below */
+  struct wsk_client_options opt; /* as given; headers, protocols, origin copied below */
   struct wsk_callbacks user_cb;
   struct wsk_url url;
   struct wsk_tls_ctx *tls;       /* wss://: the TLS context of every attempt */
