@@ -17,6 +17,9 @@
 static const char usage_text[] =
     "usage: wsk serve [--host H] [--port P] [--root DIR] [--echo | --broadcast] [--welcome TEXT]\n"
     "                 [--max-message BYTES] [--origin O]... [--quiet]\n"
+    "                 [--handshake-timeout MS] [--idle-timeout MS] [--close-timeout MS]\n"
+    "                 [--ping-interval MS] [--max-connections N] [--send-limit BYTES]\n"
+    "                 [--drop-slow]\n"
     "                 [--tls-cert FILE [--tls-key FILE]]\n"
     "  --host H             listen address (default 0.0.0.0; :: for IPv6 and IPv4)\n"
     "  --port P             port (default 8000; 0 = any free port, printed at startup)\n"
@@ -27,6 +30,14 @@ static const char usage_text[] =
     "  --max-message BYTES  largest message accepted (default 16M; k and m suffixes)\n"
     "  --origin O           allow WebSockets only from this Origin (repeatable)\n"
     "  --quiet              do not print received messages\n"
+    "  --handshake-timeout MS  drop a connection whose request is not in after MS (default 10000)\n"
+    "  --idle-timeout MS    close a WebSocket silent for MS with 1001 (default 0: never)\n"
+    "  --close-timeout MS   drop a peer that does not answer our close in MS (default 5000)\n"
+    "  --ping-interval MS   ping every MS; drop a peer silent for a whole interval (default: off)\n"
+    "  --max-connections N  most open WebSockets, then 503 to upgrades and HTTP (default 100000)\n"
+    "  --send-limit BYTES   bytes queued for one client at most (default 64M): over it, messages\n"
+    "                       to that client are dropped, or it is closed with 1008 (--drop-slow)\n"
+    "  --drop-slow          close a client over --send-limit instead of dropping its messages\n"
     "  --tls-cert FILE      speak TLS (https:// and wss://) with this PEM certificate chain\n"
     "  --tls-key FILE       its PEM private key (default: in the --tls-cert file)\n"
     "Text messages are printed on stdout, one per line. Ctrl-C closes every connection with\n"
@@ -61,6 +72,16 @@ static int parse_size(const char *s, size_t *out) {
   }
   if (*end || v == 0) return -1;
   *out = (size_t)v;
+  return 0;
+}
+
+/* Milliseconds: 0 (none) to a day. */
+static int parse_ms(const char *s, unsigned *out) {
+  char *end;
+  if (!*s || *s == '-') return -1;
+  unsigned long v = strtoul(s, &end, 10);
+  if (*end || v > 86400000ul) return -1;
+  *out = (unsigned)v;
   return 0;
 }
 
@@ -122,6 +143,13 @@ int wsk_cli_serve(int argc, char **argv) {
       {"broadcast", no_argument, NULL, 'b'},     {"welcome", required_argument, NULL, 'w'},
       {"max-message", required_argument, NULL, 'm'}, {"origin", required_argument, NULL, 'o'},
       {"quiet", no_argument, NULL, 'q'},         {"help", no_argument, NULL, 'h'},
+      {"handshake-timeout", required_argument, NULL, 'T'},
+      {"idle-timeout", required_argument, NULL, 'I'},
+      {"close-timeout", required_argument, NULL, 'c'},
+      {"ping-interval", required_argument, NULL, 'P'},
+      {"max-connections", required_argument, NULL, 'N'},
+      {"send-limit", required_argument, NULL, 'L'},
+      {"drop-slow", no_argument, NULL, 'D'},
       {"tls-cert", required_argument, NULL, 'C'}, {"tls-key", required_argument, NULL, 'K'},
       {NULL, 0, NULL, 0}};
   struct serve sv = {0};
@@ -130,11 +158,12 @@ int wsk_cli_serve(int argc, char **argv) {
   opt.port = 8000;
   const char *origins[MAX_ORIGINS + 1] = {0};
   size_t norigins = 0;
-  int c;
+  int c, li = 0;
   optind = 0;
   opterr = 0;
-  while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, ":", longopts, &li)) != -1) {
     char *end;
+    int bad = 0;
     switch (c) {
     case 'H': opt.host = optarg; break;
     case 'p': {
@@ -156,11 +185,22 @@ int wsk_cli_serve(int argc, char **argv) {
       origins[norigins++] = optarg;
       break;
     case 'q': sv.quiet = 1; break;
+    case 'T': bad = parse_ms(optarg, &opt.handshake_timeout_ms); break;
+    case 'I': bad = parse_ms(optarg, &opt.idle_timeout_ms); break;
+    case 'c': bad = parse_ms(optarg, &opt.close_timeout_ms); break;
+    case 'P': bad = parse_ms(optarg, &opt.ping_interval_ms); break;
+    case 'N': bad = parse_size(optarg, &opt.max_connections); break;
+    case 'L': bad = parse_size(optarg, &opt.send_hard_limit); break;
+    case 'D': opt.drop_on_limit = 1; break;
     case 'C': opt.tls_cert = optarg; break;
     case 'K': opt.tls_key = optarg; break;
     case 'h': fputs(usage_text, stdout); return 0;
     case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
     default: return usage_error("unknown option '%s'", argv[optind - 1]);
+    }
+    if (bad) {
+      fprintf(stderr, "wsk serve: bad --%s '%s'\n%s", longopts[li].name, optarg, usage_text);
+      return 2;
     }
   }
   if (optind < argc) return usage_error("unexpected argument '%s'", argv[optind]);
