@@ -4,8 +4,8 @@
 // that is handed over to a Peer together with any bytes that followed the 101 head.
 
 const crypto = require('crypto');
-const net = require('net');
 const { Peer, fail } = require('./peer');
+const transport = require('./transport');
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 const HOST = '127.0.0.1';
@@ -54,14 +54,7 @@ function parseHead(text) {
 }
 
 function connect(port) {
-  return new Promise((resolve, reject) => {
-    const sock = net.connect({ host: HOST, port, allowHalfOpen: true });
-    sock.once('connect', () => {
-      sock.removeListener('error', reject);
-      resolve(sock);
-    });
-    sock.once('error', reject);
-  });
+  return transport.connect(HOST, port);
 }
 
 /* Start reading one response head from sock. `done` resolves { head, raw, rest, closed } where

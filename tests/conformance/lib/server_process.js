@@ -6,6 +6,7 @@
 const { spawn } = require('child_process');
 const fs = require('fs');
 const path = require('path');
+const transport = require('./transport');
 
 const running = new Set();
 
@@ -33,7 +34,8 @@ function serverCommand(kind, args) {
 
 /* Start a server; resolves { port, child, stderr(), exited } once it printed its port. */
 function startServer(kind, { maxMessage } = {}) {
-  const args = ['serve', '--echo', '--host', '127.0.0.1', '--port', '0', '--quiet'];
+  const args = ['serve', '--echo', '--host', '127.0.0.1', '--port', '0', '--quiet',
+                ...transport.serverArgs()];
   if (maxMessage !== undefined) args.push('--max-message', String(maxMessage));
   const [cmd, argv] = serverCommand(kind, kind === 'ws' ? args.slice(1) : args);
   const child = spawn(cmd, argv, { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -54,7 +56,7 @@ function startServer(kind, { maxMessage } = {}) {
     child.stderr.on('data', (d) => {
       err += d;
       if (err.length > 65536) err = err.slice(-65536);
-      const m = /listening on ws:\/\/[^:/]+:(\d+)/.exec(err);
+      const m = /listening on wss?:\/\/[^:/]+:(\d+)/.exec(err);
       if (m) {
         clearTimeout(timer);
         resolve({ port: Number(m[1]), child, exited, stderr: () => err });
