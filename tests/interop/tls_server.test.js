@@ -158,6 +158,52 @@ t.test('16 MiB each way while the client stalls its reading (server retries SSL_
   await p.close(1000);
 });
 
+t.test('deferred upgrade: 3 MiB sent in small TLS records before the 101 comes back intact', async () => {
+  // The server holds the input while the application decides, then reads it in rounds whose
+  // ends cut records: the decrypted rest must be read although epoll does not report it.
+  const fixture = h.start(path.join(h.BUILD, 'tests', 'server_fixture'),
+                          ['--defer', '300', '--echo', '--tls-cert', pki.server.cert, '--tls-key', pki.server.key],
+                          'server_fixture');
+  const port = Number((await fixture.waitLine('stderr', /listening on 127\.0\.0\.1:(\d+)/))[1]);
+  const size = 3 * 1024 * 1024;
+  const payload = crypto.randomBytes(size);
+  const mask = crypto.randomBytes(4);
+  const head = Buffer.alloc(14);
+  head[0] = 0x82;
+  head[1] = 0xff;
+  head.writeBigUInt64BE(BigInt(size), 2);
+  mask.copy(head, 10);
+  const frame = Buffer.concat([head, payload.map((b, i) => b ^ mask[i & 3])]);
+  const sock = tls.connect({ host: '127.0.0.1', port, ca, servername: 'localhost' });
+  const echo = h.within(20000, 'the echo of 3 MiB', new Promise((resolve, reject) => {
+    let buf = Buffer.alloc(0);
+    let body = -1;
+    sock.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      if (body < 0) {
+        const end = buf.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        assert.match(buf.subarray(0, end).toString('latin1'), /^HTTP\/1\.1 101 /);
+        body = end + 4;
+      }
+      if (buf.length >= body + 10 + size) resolve(buf.subarray(body));
+    });
+    sock.on('error', reject);
+  }));
+  await h.within(3000, 'TLS connect', new Promise((resolve) => sock.once('secureConnect', resolve)));
+  sock.write('GET / HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+             `Sec-WebSocket-Key: ${crypto.randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+  for (let off = 0; off < frame.length; off += 1000) { // one small record per write
+    sock.write(frame.subarray(off, off + 1000));
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  const back = await echo;
+  assert.deepStrictEqual([...back.subarray(0, 2)], [0x82, 127]);
+  assert.ok(back.subarray(10, 10 + size).equals(payload), '3 MiB echoed intact');
+  sock.destroy();
+  assert.strictEqual((await fixture.stop('SIGTERM')).code, 0);
+});
+
 t.test('a client without the CA refuses the certificate; the server goes on', async () => {
   const ws = new WebSocket(wss());
   const err = await h.within(3000, 'the client to refuse', new Promise((resolve) => {
