@@ -100,7 +100,7 @@ void wsk_conn_set_timeout(wsk_conn *c, unsigned ms) {
   struct wsk_group *g = c->group;
   uint32_t d = 0;
   if (ms) {
-    d = wsk_loop_now32(g->loop) + ms;
+    d = wsk_loop_clock32(g->loop) + ms;
     if (d == 0) d = 1;
   }
   if (!c->deadline && d) {

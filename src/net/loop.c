@@ -84,10 +84,14 @@ uint64_t wsk_loop_now(const wsk_loop *loop) { return loop->now; }
 
 void wsk_loop_update_time(wsk_loop *loop) { loop->now = clock_ms(); }
 
-uint32_t wsk_loop_now32(const wsk_loop *loop) {
-  uint32_t t = (uint32_t)(loop->now - loop->epoch);
+static uint32_t offset32(const wsk_loop *loop, uint64_t ms) {
+  uint32_t t = (uint32_t)(ms - loop->epoch);
   return t ? t : 1;
 }
+
+uint32_t wsk_loop_now32(const wsk_loop *loop) { return offset32(loop, loop->now); }
+
+uint32_t wsk_loop_clock32(const wsk_loop *loop) { return offset32(loop, clock_ms()); }
 
 void wsk_loop_queue_hook(wsk_loop *loop, struct wsk_hook *h) {
   if (h->queued) return;

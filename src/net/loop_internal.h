@@ -56,6 +56,10 @@ void wsk_io_close(wsk_loop *loop, struct wsk_io *io);
 /* Current time in ms as a 32-bit offset from the loop's creation (never 0): cheap deadlines for
  * per-connection timeouts. Compare with wsk_time32_due(). */
 uint32_t wsk_loop_now32(const wsk_loop *loop);
+/* The same read from the clock, not from the start of the iteration: for setting a deadline, which
+ * would otherwise come early by however long the iteration has been running (a first request
+ * under valgrind, a burst of big messages). */
+uint32_t wsk_loop_clock32(const wsk_loop *loop);
 static inline int wsk_time32_due(uint32_t now, uint32_t deadline) {
   return (int32_t)(now - deadline) >= 0;
 }

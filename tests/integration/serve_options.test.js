@@ -42,6 +42,7 @@ t.test('--handshake-timeout: an unfinished request head is dropped, nothing answ
 t.test('--idle-timeout and --close-timeout: a silent WebSocket gets 1001, then is dropped', () =>
   withServe(['--idle-timeout', '300', '--close-timeout', '300'], async (srv) => {
     const live = await L.client(`ws://127.0.0.1:${srv.port}/`);
+    live.closed.then((r) => { live.closedWith = r; });
     const keep = setInterval(() => live.ws.send('keep'), 100); // activity keeps this one open
     const p = await rawPeer(srv.port, L.upgradeRequest());
     const t0 = Date.now();
@@ -52,7 +53,7 @@ t.test('--idle-timeout and --close-timeout: a silent WebSocket gets 1001, then i
     between(Date.now() - t0, 200, 2000, 'the idle close');
     between(await p.ended, 500, 3000, 'the unanswered close dropped');
     clearInterval(keep);
-    assert.strictEqual(live.ws.readyState, 1, 'the active client stays');
+    assert.strictEqual(live.ws.readyState, 1, `the active client stays (${JSON.stringify(live.closedWith)})`);
     live.ws.close(1000);
     await live.closed;
   }));

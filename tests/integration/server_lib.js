@@ -24,16 +24,31 @@ process.on('exit', () => {
   }
 });
 
+// WSK_VALGRIND=1 (make valgrind): the programs of the build directory run under valgrind memcheck.
+// They are always stopped with SIGTERM (an exit is what lets valgrind look for leaks), and a
+// process that exits with valgrind's error code (a memory error or a leak) fails the suite.
+const VALGRIND = process.env.WSK_VALGRIND ? ['valgrind', '-q', '--error-exitcode=97',
+  '--leak-check=full', '--show-leak-kinds=definite,indirect,possible',
+  '--errors-for-leak-kinds=definite,indirect,possible'] : null;
+const valgrindProcs = new Set();
+const valgrindReports = [];
+
 // Start `file args...`; resolves once a stderr line matches /:(\d+)/ after "listening on".
 // Returns { child, port, stdout: [lines], stderr: [lines], waitStdout(text), exited, stop() }.
 // With stdin: 'pipe', p.child.stdin is a stream to write commands to.
 function start(file, args, { portPattern = /listening on \S*?:(\d+)/, stdin = 'ignore' } = {}) {
   if (!fs.existsSync(file)) throw new Error(`${file} does not exist: build it first`);
-  const child = spawn(file, args, { stdio: [stdin, 'pipe', 'pipe'] });
+  const wrap = VALGRIND && path.resolve(file).startsWith(path.resolve(BUILD) + path.sep);
+  const child = wrap ? spawn(VALGRIND[0], [...VALGRIND.slice(1), file, ...args], { stdio: [stdin, 'pipe', 'pipe'] })
+    : spawn(file, args, { stdio: [stdin, 'pipe', 'pipe'] });
   children.add(child);
   const p = { child, stdout: [], stderr: [], waiters: [] };
   p.exited = new Promise((resolve) => child.on('exit', (code, signal) => {
     children.delete(child);
+    valgrindProcs.delete(p);
+    if (wrap && code === 97) {
+      valgrindReports.push(`${path.basename(file)} ${args.join(' ')}:\n${p.stderr.join('\n')}`);
+    }
     resolve({ code, signal });
   }));
   const lines = (stream, into) => {
@@ -54,9 +69,17 @@ function start(file, args, { portPattern = /listening on \S*?:(\d+)/, stdin = 'i
   p.waitStdout = (text, ms = 5000) => waitFor(p, () => p.stdout.includes(text), ms,
     `stdout line ${JSON.stringify(text).slice(0, 80)}; got ${JSON.stringify(p.stdout.slice(-5))}`);
   p.stop = async (signal = 'SIGTERM') => {
-    try { process.kill(child.pid, signal); } catch (e) { /* gone */ }
-    return p.exited;
+    try { process.kill(child.pid, wrap ? 'SIGTERM' : signal); } catch (e) { /* gone */ }
+    if (!wrap) return p.exited;
+    const timer = setTimeout(() => {
+      valgrindReports.push(`${path.basename(file)} ${args.join(' ')}: no exit within 20 s of SIGTERM`);
+      try { process.kill(child.pid, 'SIGKILL'); } catch (e) { /* gone */ }
+    }, 20000);
+    const exit = await p.exited;
+    clearTimeout(timer);
+    return exit;
   };
+  if (wrap) valgrindProcs.add(p);
   return waitFor(p, () => p.stderr.some((l) => portPattern.test(l)), 10000,
     `the startup line of ${path.basename(file)}`).then(() => {
     p.port = Number(portPattern.exec(p.stderr.find((l) => portPattern.test(l)))[1]);
@@ -220,6 +243,7 @@ function client(url, opts) {
 
 // Sequential tests with a global timeout; exits 1 on any failure.
 function suite(name, { timeoutMs = 120000 } = {}) {
+  if (VALGRIND) timeoutMs *= 3;
   const tests = [];
   const cleanups = [];
   const timer = setTimeout(() => {
@@ -239,9 +263,12 @@ function suite(name, { timeoutMs = 120000 } = {}) {
       }
     }
     for (const c of cleanups) await c();
+    await Promise.all([...valgrindProcs].map((p) => p.stop()));
+    for (const r of valgrindReports) console.log(`not ok - valgrind: ${r.split('\n').join('\n  ')}`);
     clearTimeout(timer);
-    console.log(`${name}: ${tests.length - failed}/${tests.length} passed`);
-    process.exit(failed ? 1 : 0);
+    console.log(`${name}: ${tests.length - failed}/${tests.length} passed` +
+      (VALGRIND ? `, ${valgrindReports.length} valgrind reports` : ''));
+    process.exit(failed || valgrindReports.length ? 1 : 0);
   });
   return { test: (n, fn) => tests.push({ name: n, fn }), cleanup: (fn) => cleanups.push(fn) };
 }
