@@ -58,7 +58,7 @@ static int usage_error(const char *fmt, const char *arg) {
   return 2;
 }
 
-static int parse_size(const char *s, size_t *out) {
+int wsk_cli_parse_size(const char *s, size_t *out) {
   char *end;
   if (!*s || *s == '-') return -1;
   unsigned long long v = strtoull(s, &end, 10);
@@ -177,7 +177,7 @@ int wsk_cli_serve(int argc, char **argv) {
     case 'b': sv.broadcast = 1; break;
     case 'w': sv.welcome = optarg; break;
     case 'm':
-      if (parse_size(optarg, &opt.max_message) != 0)
+      if (wsk_cli_parse_size(optarg, &opt.max_message) != 0)
         return usage_error("bad --max-message '%s'", optarg);
       break;
     case 'o':
@@ -189,8 +189,8 @@ int wsk_cli_serve(int argc, char **argv) {
     case 'I': bad = parse_ms(optarg, &opt.idle_timeout_ms); break;
     case 'c': bad = parse_ms(optarg, &opt.close_timeout_ms); break;
     case 'P': bad = parse_ms(optarg, &opt.ping_interval_ms); break;
-    case 'N': bad = parse_size(optarg, &opt.max_connections); break;
-    case 'L': bad = parse_size(optarg, &opt.send_hard_limit); break;
+    case 'N': bad = wsk_cli_parse_size(optarg, &opt.max_connections); break;
+    case 'L': bad = wsk_cli_parse_size(optarg, &opt.send_hard_limit); break;
     case 'D': opt.drop_on_limit = 1; break;
     case 'C': opt.tls_cert = optarg; break;
     case 'K': opt.tls_key = optarg; break;
@@ -230,9 +230,10 @@ int wsk_cli_serve(int argc, char **argv) {
   const char *lb = strchr(host, ':') ? "[" : "", *rb = strchr(host, ':') ? "]" : "";
   int port = wsk_server_port(sv.server);
   const char *s = opt.tls_cert ? "s" : "";
-  fprintf(stderr, "wsk: listening on ws%s://%s%s%s:%d\n", s, lb, host, rb, port);
+  /* The listening line comes last: scripts wait for it as the sign that the server is ready. */
   if (opt.root)
     fprintf(stderr, "wsk: serving %s on http%s://%s%s%s:%d/\n", opt.root, s, lb, host, rb, port);
+  fprintf(stderr, "wsk: listening on ws%s://%s%s%s:%d\n", s, lb, host, rb, port);
   int rc = wsk_loop_run(sv.loop);
   wsk_server_free(sv.server);
   wsk_loop_free(sv.loop);
