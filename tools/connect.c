@@ -24,7 +24,7 @@
 static const char usage_text[] =
     "usage: wsk connect URL [-H 'Name: value']... [--subprotocol P]... [--origin O]\n"
     "                   [-x MESSAGE]... [--wait S] [--binary] [--echo] [--show-frames]\n"
-    "                   [--reconnect] [--ca FILE|DIR] [--insecure]\n"
+    "                   [--reconnect] [--ca FILE|DIR] [--insecure] [--max-message BYTES]\n"
     "  -H, --header 'N: V'  add a request header (repeatable)\n"
     "  --subprotocol P      offer subprotocol P (repeatable, in order of preference)\n"
     "  --origin O           send Origin: O\n"
@@ -37,6 +37,8 @@ static const char usage_text[] =
     "  --ca FILE|DIR        wss://: trust the CAs of this PEM file or hashed directory instead\n"
     "                       of the system's\n"
     "  --insecure           wss://: do not verify the server's certificate (testing only)\n"
+    "  --max-message BYTES  largest message accepted (default 16M; k and m suffixes); a bigger\n"
+    "                       one closes the connection with 1009\n"
     "Without -x or --echo, each line of stdin is sent as a message and every message received\n"
     "is printed on stdout; the end of stdin (Ctrl-D) closes with 1000.\n";
 
@@ -265,6 +267,7 @@ int wsk_cli_connect(int argc, char **argv) {
       {"echo", no_argument, NULL, 'e'},              {"show-frames", no_argument, NULL, 'f'},
       {"reconnect", no_argument, NULL, 'r'},         {"help", no_argument, NULL, 'h'},
       {"ca", required_argument, NULL, 'c'},          {"insecure", no_argument, NULL, 'k'},
+      {"max-message", required_argument, NULL, 'm'},
       {NULL, 0, NULL, 0}};
   struct cli cli = {.wait_ms = 2000};
   const char *headers[MAX_LIST + 1] = {0}, *protocols[MAX_LIST + 1] = {0};
@@ -311,6 +314,10 @@ int wsk_cli_connect(int argc, char **argv) {
       break;
     }
     case 'k': opt.tls_insecure = 1; break;
+    case 'm':
+      if (wsk_cli_parse_size(optarg, &opt.max_message) != 0)
+        return usage_error("bad --max-message '%s'", optarg);
+      break;
     case 'h': fputs(usage_text, stdout); return 0;
     case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
     default: return usage_error("unknown option '%s'", argv[optind - 1]);
