@@ -79,6 +79,10 @@ static void handshake_step(wsk_conn *c) {
     answer_plain_http(c);
     return;
   }
+  if (r < 0 && !wsk_conn_has(c, WSK_CF_REPORT)) { /* a server's: nobody to tell */
+    wsk_conn_destroy(c, 0, NULL);
+    return;
+  }
   if (r < 0) {
     char msg[400];
     const char *remote = wsk_conn_remote(c);
