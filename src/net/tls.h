@@ -46,7 +46,7 @@ struct wsk_tls {
   void *ssl;           /* SSL * */
   uint8_t want;        /* WSK_TLS_* */
   uint8_t shut;        /* our close_notify is sent */
-  const char *name;    /* client: the server name given to wsk_tls_new (borrowed), else NULL */
+  const char *name;    /* for the layer above: the peer's name in messages (borrowed), or NULL */
   void *owner;         /* for the layer above (the connection) */
   struct wsk_hook kick; /* for the layer above: a read scheduled for the end of the iteration */
 };
