@@ -5,7 +5,8 @@
  * partial frame header or control frame, an incomplete HTTP head) is copied into the connection's
  * own `ext->in`, and it is copied back in front of the next read. Big leftovers (an HTTP body on
  * its way) are read into ext->in directly instead. While a connection's input is processed its
- * output is corked: everything it sends in response goes out in one syscall at the end. */
+ * output is corked: everything it sends in response goes out in one syscall at the end. A TLS
+ * connection (io.kind WSK_IO_TLS, see tls.c) reads through its session instead of recv. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
