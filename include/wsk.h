@@ -644,9 +644,22 @@ struct wsk_server_options {
    * entry whose hostname is NULL, or NULL. Clients that send no name, or a name no entry matches,
    * get tls_cert. */
   const struct wsk_tls_cert *tls_sni;
+  /* permessage-deflate (RFC 7692), off by default (deflate.enabled = 0): with context takeover, a
+   * connection that has exchanged messages holds zlib's state for its life, about 300 KB with the
+   * default window (15) and mem_level (8), against a few hundred bytes for a plain idle connection;
+   * about 17 KB with windows of 9 and mem_level 1. Only connections that negotiated the extension
+   * get the state; with server_no_context_takeover our compressor's state is released after every
+   * message, and with client_no_context_takeover (asked for, or offered by the client) the
+   * decompressor's too. The server accepts the first offer it can honour (see
+   * wsk_pmd_server_negotiate). A compressed message's inflated size counts against max_message
+   * (and so does its payload on the wire): inflating stops at the limit and the connection closes
+   * with 1009; data that does not inflate closes with 1007. See wsk_server_broadcast for
+   * compression of prepared messages. wsk_server_new fails with WSK_EINVAL for unusable values. */
+  struct wsk_pmd_options deflate;
 };
 
-/* Fill options with the documented defaults (zero callbacks). */
+/* Fill options with the documented defaults (zero callbacks, permessage-deflate off with the
+ * defaults of wsk_pmd_options_init). */
 WSK_API void wsk_server_options_init(struct wsk_server_options *opt);
 /* Create a server listening on opt->host:opt->port on this loop. On failure returns a negative
  * code and, if errbuf is non-NULL, a sentence such as "bind 0.0.0.0:8000: Address in use". */
@@ -661,7 +674,14 @@ WSK_API size_t wsk_server_count(const wsk_server *s);
  * close; connections opened during the walk are not visited. */
 WSK_API void wsk_server_foreach(wsk_server *s, void (*fn)(wsk_conn *c, void *arg), void *arg);
 /* Send one message to every open connection except `except` (may be NULL); framed once.
- * Returns the number of connections it was queued on, or a negative error. */
+ * Returns the number of connections it was queued on, or a negative error.
+ * With permessage-deflate: connections without the extension share the plain frame; connections
+ * whose agreement has server_no_context_takeover share one compressed frame (compressed once with
+ * a fresh compressor, which is exactly what they would send); the other compressed connections
+ * (context takeover) compress the message with their own compressor, because a compressed payload
+ * refers back to the connection's earlier messages and cannot be shared. Servers that broadcast a
+ * lot to compressed clients should set deflate.server_no_context_takeover. Messages below
+ * deflate.threshold go out uncompressed everywhere. */
 WSK_API int wsk_server_broadcast(wsk_server *s, int opcode, const void *data, size_t len,
                                  wsk_conn *except);
 /* Graceful shutdown: stop accepting, close every connection with 1001 (plain HTTP connections
@@ -703,9 +723,16 @@ WSK_API const char *wsk_conn_protocol(const wsk_conn *c);
 WSK_API wsk_server *wsk_conn_server(const wsk_conn *c);
 /* Peer address as text ("127.0.0.1:5555"), kept with the connection until on_close returns. */
 WSK_API const char *wsk_conn_remote(const wsk_conn *c);
+/* 1 if the connection negotiated permessage-deflate (and *params, if non-NULL, receives the
+ * agreed parameters), else 0. wsk_send then compresses every message of at least
+ * deflate.threshold bytes (RSV1 on its frame; control frames never), and compressed messages
+ * received are inflated before on_message. */
+WSK_API int wsk_conn_deflate(const wsk_conn *c, struct wsk_pmd_params *params);
 
 /* A message framed once and sent to many connections without a copy per receiver. Reference
- * counted: wsk_prepared_new returns one reference; each queued send holds its own. */
+ * counted: wsk_prepared_new returns one reference; each queued send holds its own. On compressed
+ * connections it is compressed as wsk_server_broadcast describes (the shared compressed frame is
+ * made on first use and dropped with the caller's reference). */
 WSK_API wsk_prepared *wsk_prepared_new(int opcode, const void *data, size_t len);
 /* (NULL for an opcode other than text or binary, text that is not UTF-8, or no memory.) */
 /* Queue a prepared message on c. Same returns as wsk_send. */
@@ -782,9 +809,15 @@ struct wsk_client_options {
   /* 1: no verification at all. The traffic is encrypted, but anyone on the path can pose as the
    * server: for tests against throw-away certificates only. */
   int tls_insecure;
+  /* permessage-deflate (RFC 7692), off by default (memory: see the server option). With
+   * deflate.enabled the request offers it (wsk_pmd_client_offer); a server that accepts it with
+   * parameters that break the offer fails the attempt with WSK_EHANDSHAKE and the rule it broke,
+   * and one that does not accept it gives a plain connection. */
+  struct wsk_pmd_options deflate;
 };
 
-/* Fill options with the documented defaults (zero callbacks, no reconnection). */
+/* Fill options with the documented defaults (zero callbacks, no reconnection, permessage-deflate
+ * off with the defaults of wsk_pmd_options_init). */
 WSK_API void wsk_client_options_init(struct wsk_client_options *opt);
 /* Start connecting to a ws:// or wss:// URL (host name, IPv4 or [IPv6] literal, optional port,
  * path and query) on this loop. Returns 0 and the client in *out (on_open, or on_error + on_close, follow

@@ -28,6 +28,7 @@ void wsk_client_options_init(struct wsk_client_options *opt) {
   opt->backoff.max_delay_ms = 30000;
   opt->backoff.factor = 2.0;
   opt->backoff.jitter = 0.5;
+  wsk_pmd_options_init(&opt->deflate);
 }
 
 /* ---- attempts -------------------------------------------------------------------------------- */
@@ -222,6 +223,7 @@ static void release(wsk_client *cl) {
   wsk_free(cl->offer);
   wsk_free(cl->extra);
   wsk_free(cl->origin);
+  wsk_free(cl->pmd_offer);
   wsk_attempt_reset(&cl->att);
   wsk_sendq_clear(&cl->queue);
 }
@@ -265,6 +267,16 @@ static int setup(wsk_client *cl, const char *url, const struct wsk_client_option
       return WSK_EINVAL;
     }
     if (!(cl->origin = wsk_strdup(opt->origin))) goto nomem;
+  }
+  if (opt->deflate.enabled) {
+    char offer[WSK_PMD_EXTENSION_MAX];
+    const char *why;
+    if (wsk_pmd_options_check(&opt->deflate, &why) != 0) {
+      if (errbuf) snprintf(errbuf, errlen, "permessage-deflate options: %s", why);
+      return WSK_EINVAL;
+    }
+    wsk_pmd_client_offer(&opt->deflate, offer);
+    if (!(cl->pmd_offer = wsk_strdup(offer))) goto nomem;
   }
   return 0;
 nomem:
@@ -312,6 +324,7 @@ int wsk_connect(wsk_loop *loop, const char *url, const struct wsk_client_options
   g->cb.on_error = on_error;
   g->cb.on_close = on_close;
   g->on_frame = opt->on_frame;
+  if (cl->pmd_offer) g->deflate = &cl->opt.deflate;
   g->max_message = opt->max_message;
   g->high_water = opt->send_high_water;
   g->hard_limit = opt->send_hard_limit;

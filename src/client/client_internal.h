@@ -114,6 +114,7 @@ struct wsk_client {
   char *offer;            /* "a, b": the subprotocols offered, or NULL */
   char *extra;            /* the extra request header lines, or NULL */
   char *origin;
+  char *pmd_offer;        /* the permessage-deflate offer, or NULL when opt.deflate is off */
   wsk_conn *conn;         /* the current attempt or connection, or NULL */
   struct wsk_dial *dial;  /* the current attempt's dialer, or NULL */
   struct wsk_attempt att;

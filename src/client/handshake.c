@@ -1,8 +1,8 @@
 /* handshake.c - the client's opening handshake on a connected socket: the GET upgrade request out,
- * the server's answer in. A 101 that passes every check of RFC 6455 4.1 opens the connection, with
- * its headers readable from on_open; any other status is a refusal, reported with the status, the
- * reason phrase and the start of the body (read up to Content-Length, or until the server
- * closes). */
+ * the server's answer in. A 101 that passes every check of RFC 6455 4.1 (and of RFC 7692 for a
+ * permessage-deflate offer) opens the connection, with its headers readable from on_open; any
+ * other status is a refusal, reported with the status, the reason phrase and the start of the body
+ * (read up to Content-Length, or until the server closes). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,12 +35,12 @@ int wsk_handshake_send(wsk_client *cl, wsk_conn *c) {
   const struct wsk_url *u = &cl->url;
   size_t cap = 256 + strlen(u->host_header) + strlen(u->target) +
                (cl->offer ? strlen(cl->offer) : 0) + (cl->origin ? strlen(cl->origin) : 0) +
-               (cl->extra ? strlen(cl->extra) : 0);
+               (cl->extra ? strlen(cl->extra) : 0) + (cl->pmd_offer ? strlen(cl->pmd_offer) : 0);
   struct wsk_chunk *chunk = wsk_chunk_new(cap);
   if (!chunk) return WSK_ENOMEM;
   char *out = (char *)wsk_chunk_buf(chunk);
   int n = wsk_handshake_write_request(out, cap, u->host_header, u->target, cl->att.key, cl->offer,
-                                      cl->origin, NULL, cl->extra);
+                                      cl->origin, cl->pmd_offer, cl->extra);
   if (n < 0) {
     wsk_chunk_free(chunk);
     return n;
@@ -152,10 +152,19 @@ size_t wsk_client_http_input(wsk_conn *c, uint8_t *buf, size_t len) {
     return res.head_len + refusal_body(cl, buf + res.head_len, len - res.head_len);
   }
   const char *why = NULL;
-  if (wsk_handshake_check_response(&res, a->key, cl->offer, 0, &why) != 0) {
+  struct wsk_pmd_params pmd;
+  int deflate = 0;
+  if (wsk_handshake_check_response(&res, a->key, cl->offer, cl->pmd_offer != NULL, &why) != 0 ||
+      (cl->pmd_offer &&
+       (deflate = wsk_pmd_client_accept(&cl->opt.deflate, headers, res.num_headers, &pmd, &why)) <
+           0)) {
     char msg[256];
     snprintf(msg, sizeof msg, "bad handshake answer: %s", why);
     wsk_client_fail(cl, WSK_EHANDSHAKE, msg);
+    return len;
+  }
+  if (deflate == 1 && wsk_conn_deflate_setup(c, &pmd) < 0) {
+    wsk_client_fail(cl, WSK_ENOMEM, "out of memory for permessage-deflate");
     return len;
   }
   terminate(headers, res.num_headers);

@@ -73,7 +73,8 @@ struct wsk_conn_ext *wsk_conn_ext(wsk_conn *c) {
 
 void wsk_conn_ext_trim(wsk_conn *c) {
   struct wsk_conn_ext *x = c->ext;
-  if (!x || x->wq.head || x->in_len || x->msg || x->protocol || x->remote || x->pending || x->tls)
+  if (!x || x->wq.head || x->in_len || x->msg || x->protocol || x->remote || x->pending || x->tls ||
+      x->pmd)
     return;
   drop_in(x);
   wsk_free(x);
@@ -88,6 +89,7 @@ static void free_ext(wsk_conn *c) {
   wsk_loop *loop = c->group->loop;
   wsk_wq_clear(&x->wq);
   if (x->tls) wsk_conn_tls_free(c);
+  if (x->pmd) wsk_conn_deflate_free(c, x);
   if (x->in) wsk_loop_free_later(loop, x->in);
   if (x->msg) wsk_loop_free_later(loop, x->msg);
   wsk_free(x->protocol);
@@ -139,7 +141,8 @@ int wsk_conn_open(wsk_conn *c, const char *protocol) {
     struct wsk_conn_ext *x = wsk_conn_ext(c);
     if (!x || !(x->protocol = wsk_strdup(protocol))) return WSK_ENOMEM;
   }
-  wsk_parser_init(&c->parser, g->client ? WSK_ROLE_CLIENT : WSK_ROLE_SERVER, g->max_message, 0);
+  wsk_parser_init(&c->parser, g->client ? WSK_ROLE_CLIENT : WSK_ROLE_SERVER, g->max_message,
+                  c->ext && c->ext->pmd); /* RSV1 only where permessage-deflate was agreed */
   wsk_conn_set_state(c, WSK_CS_OPEN);
   wsk_conn_flag(c, WSK_CF_REPORT | WSK_CF_OPENED);
   g->n_open++;

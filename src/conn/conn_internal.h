@@ -1,6 +1,6 @@
 /* conn_internal.h - the WebSocket connection engine shared by the server and the client.
  *
- * A connection is one small slab object (88 bytes on x86-64) that lives through every
+ * A connection is one small slab object (80 bytes on x86-64) that lives through every
  * phase of a socket: connecting (client), HTTP (the server reads requests, the client reads the
  * 101), an upgrade deferred by the application (server), the open WebSocket, the closing
  * handshake, and a final linger that flushes, sends FIN and waits for the peer's FIN. Everything a
@@ -56,6 +56,9 @@ struct wsk_conn_ext {
   void *pending;          /* owner-defined: the server's deferred upgrade, the client's state */
   struct wsk_tls *tls;    /* the TLS session of a connection whose io.kind is WSK_IO_TLS: such a
                              connection keeps its ext for life */
+  wsk_pmd *pmd;           /* permessage-deflate codec, only when negotiated (kept for life) */
+  struct wsk_pmd_params pmd_params;
+  wsk_utf8_state msg_utf8;/* UTF-8 state of a compressed text message being inflated */
 };
 
 struct wsk_conn {
@@ -105,6 +108,8 @@ struct wsk_group {
   uint8_t client;                 /* connections of this group have the client role */
   /* Optional observer of every frame header read (outgoing 0) or written (outgoing 1). */
   void (*on_frame)(wsk_conn *c, int outgoing, const struct wsk_frame_header *h);
+  /* permessage-deflate options (the owner's copy), or NULL when the extension is off. */
+  const struct wsk_pmd_options *deflate;
 
   wsk_conn **conns;               /* every connection, any state */
   uint32_t n, cap;
@@ -136,8 +141,9 @@ void wsk_group_sweep(void *group);
  * fd -1 makes a connection without a socket yet (a client resolving and dialing), which the owner
  * gives one later (wsk_io_start on c->io). Returns NULL (fd closed) when out of memory. */
 wsk_conn *wsk_conn_new(struct wsk_group *g, int fd, enum wsk_conn_state state);
-/* HTTP/UPGRADING -> OPEN: set up the parser, remember the subprotocol, call on_open. The caller
- * then hands any input that followed the handshake to wsk_conn_feed. Returns 0 or WSK_ENOMEM. */
+/* HTTP/UPGRADING -> OPEN: set up the parser (RSV1 allowed when wsk_conn_deflate_setup ran),
+ * remember the subprotocol, call on_open. The caller then hands any input that followed the
+ * handshake to wsk_conn_feed. Returns 0 or WSK_ENOMEM. */
 int wsk_conn_open(wsk_conn *c, const char *protocol);
 /* Process bytes as if they had just been read (input held across a deferred upgrade). */
 void wsk_conn_feed_held(wsk_conn *c);
@@ -205,6 +211,13 @@ int wsk_conn_tls_close_notify(wsk_conn *c);
 void wsk_conn_tls_free(wsk_conn *c);
 
 /* ---- frames out (send.c) --------------------------------------------------------------------- */
+/* The masking key of the next frame: fresh from the CSPRNG in the client role (0 or WSK_ESYS);
+ * nothing to do in the server role. */
+int wsk_conn_mask_key(wsk_conn *c, uint8_t key[4]);
+/* Write the header of a final frame into hdr (WSK_MAX_FRAME_HEADER bytes), masked with key in the
+ * client role, and show it to the frame observer. Returns its length. */
+size_t wsk_conn_frame_header(wsk_conn *c, uint8_t *hdr, int rsv, int opcode, uint64_t len,
+                             const uint8_t key[4]);
 /* Frame and write one message or control frame (masked in the client role). Checks nothing:
  * neither state nor limits. Returns 0 or a negative code. */
 int wsk_conn_send_frame(wsk_conn *c, int opcode, const void *data, size_t len, struct wsk_ref *ref);
@@ -227,13 +240,41 @@ size_t wsk_conn_ws_input(wsk_conn *c, uint8_t *buf, size_t len);
  * WSK_EPROTO, as a sentence for on_error. */
 const char *wsk_conn_explain_proto(const wsk_conn *c, const uint8_t *frame, size_t len);
 
+/* ---- permessage-deflate (deflate.c: set-up and prepared frames; deflate_send.c;
+ * deflate_recv.c) ------------------------------------------------------------------------------ */
+#define WSK_CONN_RSV1 0x4 /* wsk_frame_header.rsv bit of a compressed message's first frame */
+/* Give c (before wsk_conn_open) a codec for the agreed parameters, with the group's options and
+ * max_message. Returns 0, WSK_ENOMEM or WSK_EINVAL. */
+int wsk_conn_deflate_setup(wsk_conn *c, const struct wsk_pmd_params *params);
+/* Release the codec of an ext being freed. */
+void wsk_conn_deflate_free(wsk_conn *c, struct wsk_conn_ext *x);
+/* 1 if a len-byte message to c goes out compressed. */
+int wsk_conn_compresses(const wsk_conn *c, size_t len);
+/* Compress, frame (RSV1) and write one message (state and limits checked by the caller). The
+ * masking key is drawn first, so nothing can fail between compressing and writing but the write
+ * itself. Returns 0 or a negative code (nothing sent). */
+int wsk_conn_send_compressed(wsk_conn *c, int opcode, const void *data, size_t len);
+/* A chunk of a compressed message (ev->compressed): inflate it into ext->msg, and deliver the
+ * message with its last chunk; fails the connection (1009, 1007, 1011) when it cannot. */
+void wsk_conn_inflate(wsk_conn *c, const struct wsk_event *ev);
+/* recv.c: hand a whole message to on_message while the connection is open. */
+void wsk_conn_deliver(wsk_conn *c, int opcode, const void *data, size_t len);
+
 /* ---- prepared messages (prepared.c) ---------------------------------------------------------- */
 struct wsk_prepared {
   struct wsk_ref ref;  /* first: the block is freed by the last wsk_ref_put */
   size_t frame_len;    /* header + payload, ready for a server-role connection */
   uint8_t header_len;
   uint8_t opcode;
+  uint8_t deflated_bits; /* window of `deflated` */
+  /* The same message compressed once (RSV1 frame) for connections whose compressor starts afresh
+   * for every message; made on first use, dropped with the caller's reference. */
+  struct wsk_prepared *deflated;
   uint8_t frame[];
 };
+/* deflate.c: p compressed with a fresh compressor of `bits` window and the options' level and
+ * mem_level, framed for the server role; NULL when out of memory. */
+struct wsk_prepared *wsk_prepared_deflate(const struct wsk_prepared *p,
+                                          const struct wsk_pmd_options *opt, int bits);
 
 #endif

@@ -1,4 +1,9 @@
-/* prepared.c - messages framed once and queued by reference on many connections. */
+/* prepared.c - messages framed once and queued by reference on many connections.
+ *
+ * On a connection with permessage-deflate a message of at least the threshold goes out
+ * compressed: connections whose compressor resets after every message (server_no_context_takeover)
+ * share one compressed frame, made on first use; with context takeover a compressed message
+ * depends on that connection's earlier ones, so it is compressed by the connection itself. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,19 +21,45 @@ wsk_prepared *wsk_prepared_new(int opcode, const void *data, size_t len) {
   p->frame_len = hl + len;
   p->header_len = (uint8_t)hl;
   p->opcode = (uint8_t)opcode;
+  p->deflated_bits = 0;
+  p->deflated = NULL;
   memcpy(p->frame, hdr, hl);
   if (len) memcpy(p->frame + hl, data, len);
   return p;
 }
 
 void wsk_prepared_release(wsk_prepared *p) {
-  if (p) wsk_ref_put(&p->ref);
+  if (!p) return;
+  if (p->deflated) { /* no send can follow the caller's release: queued sends hold their own */
+    wsk_ref_put(&p->deflated->ref);
+    p->deflated = NULL;
+  }
+  wsk_ref_put(&p->ref);
+}
+
+/* The shared compressed frame for c, whose compressor resets after every message and has a
+ * window of `bits`: made with the first such connection's window, usable by any with a window at
+ * least as large. NULL when c cannot use it (or out of memory): c compresses by itself. */
+static wsk_prepared *deflated_for(wsk_conn *c, wsk_prepared *p, int bits) {
+  if (!p->deflated) {
+    p->deflated = wsk_prepared_deflate(p, c->group->deflate, bits);
+    if (p->deflated) p->deflated_bits = (uint8_t)bits;
+  }
+  return p->deflated && p->deflated_bits <= bits ? p->deflated : NULL;
 }
 
 int wsk_send_prepared(wsk_conn *c, wsk_prepared *p) {
   if (!c || !p) return WSK_EINVAL;
+  const uint8_t *payload = p->frame + p->header_len;
+  size_t len = p->frame_len - p->header_len;
   if (c->group->client) /* masked per frame: the shared server frame cannot be used as is */
-    return wsk_conn_send_data(c, p->opcode, p->frame + p->header_len,
-                              p->frame_len - p->header_len, NULL);
+    return wsk_conn_send_data(c, p->opcode, payload, len, NULL);
+  if (wsk_conn_compresses(c, len) && wsk_conn_state(c) == WSK_CS_OPEN) {
+    const struct wsk_pmd_params *a = &c->ext->pmd_params;
+    wsk_prepared *z = a->server_no_context_takeover
+                          ? deflated_for(c, p, a->server_max_window_bits) : NULL;
+    if (z) return wsk_conn_send_framed(c, z->frame, z->frame_len, &z->ref);
+    return wsk_conn_send_data(c, p->opcode, payload, len, NULL);
+  }
   return wsk_conn_send_framed(c, p->frame, p->frame_len, &p->ref);
 }

@@ -3,7 +3,8 @@
  *
  * A message that arrives whole in one read (the common case) is delivered straight from the
  * receive buffer where it was unmasked: no copy. Otherwise its chunks are appended to ext->msg,
- * sized from the frame length up front, and the buffer is freed once the message is delivered. */
+ * sized from the frame length up front, and the buffer is freed once the message is delivered.
+ * Compressed messages (permessage-deflate) go to deflate_recv.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,15 +37,19 @@ static int append(struct wsk_conn_ext *x, const uint8_t *data, size_t len, uint6
   return 0;
 }
 
-static void deliver(wsk_conn *c, int opcode, const void *data, size_t len) {
+void wsk_conn_deliver(wsk_conn *c, int opcode, const void *data, size_t len) {
   if (c->group->cb.on_message && wsk_conn_state(c) == WSK_CS_OPEN)
     c->group->cb.on_message(c, opcode, data, len);
 }
 
 static void on_data(wsk_conn *c, const struct wsk_event *ev) {
   struct wsk_conn_ext *x = c->ext;
+  if (ev->compressed) {
+    wsk_conn_inflate(c, ev);
+    return;
+  }
   if (ev->first && ev->fin) {
-    deliver(c, ev->opcode, ev->data, ev->len);
+    wsk_conn_deliver(c, ev->opcode, ev->data, ev->len);
     return;
   }
   if (ev->first) {
@@ -58,7 +63,7 @@ static void on_data(wsk_conn *c, const struct wsk_event *ev) {
   size_t len = x->msg_len;
   x->msg = NULL;
   x->msg_len = x->msg_cap = 0;
-  deliver(c, x->msg_opcode, msg ? msg : (uint8_t *)"", len);
+  wsk_conn_deliver(c, x->msg_opcode, msg ? msg : (uint8_t *)"", len);
   wsk_free(msg);
   if (!wsk_conn_dead(c)) wsk_conn_ext_trim(c);
   return;

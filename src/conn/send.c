@@ -14,20 +14,29 @@ static void observe(wsk_conn *c, const uint8_t *hdr, size_t hl) {
   if (wsk_frame_parse_header(hdr, hl, &h) > 0) c->group->on_frame(c, 1, &h);
 }
 
+int wsk_conn_mask_key(wsk_conn *c, uint8_t key[4]) {
+  if (!c->group->client) return 0;
+  return wsk_loop_random(c->group->loop, key, 4) == 0 ? 0 : WSK_ESYS;
+}
+
+size_t wsk_conn_frame_header(wsk_conn *c, uint8_t *hdr, int rsv, int opcode, uint64_t len,
+                             const uint8_t key[4]) {
+  size_t hl = wsk_frame_write_header(hdr, 1, rsv, opcode, len, c->group->client ? key : NULL);
+  if (c->group->on_frame) observe(c, hdr, hl);
+  return hl;
+}
+
 int wsk_conn_send_frame(wsk_conn *c, int opcode, const void *data, size_t len,
                         struct wsk_ref *ref) {
-  uint8_t hdr[WSK_MAX_FRAME_HEADER];
+  uint8_t hdr[WSK_MAX_FRAME_HEADER], key[4];
   if (!c->group->client) {
-    size_t hl = wsk_frame_write_header(hdr, 1, 0, opcode, len, NULL);
-    if (c->group->on_frame) observe(c, hdr, hl);
+    size_t hl = wsk_conn_frame_header(c, hdr, 0, opcode, len, NULL);
     struct iovec iov[2] = {{hdr, hl}, {(void *)data, len}};
     return wsk_conn_writev(c, iov, 2, ref, ref ? 1 : -1);
   }
   /* Client role: a fresh masking key from the CSPRNG for every frame, payload masked in a copy. */
-  uint8_t key[4];
-  if (wsk_loop_random(c->group->loop, key, sizeof key) != 0) return WSK_ESYS;
-  size_t hl = wsk_frame_write_header(hdr, 1, 0, opcode, len, key);
-  if (c->group->on_frame) observe(c, hdr, hl);
+  if (wsk_conn_mask_key(c, key) != 0) return WSK_ESYS;
+  size_t hl = wsk_conn_frame_header(c, hdr, 0, opcode, len, key);
   if (hl + len <= STACK_FRAME) {
     uint8_t frame[STACK_FRAME];
     memcpy(frame, hdr, hl);
@@ -73,6 +82,8 @@ int wsk_conn_send_data(wsk_conn *c, int opcode, const void *data, size_t len,
                        struct wsk_ref *ref) {
   if (wsk_conn_state(c) != WSK_CS_OPEN) return WSK_ECLOSED;
   if (over_hard_limit(c, len + WSK_MAX_FRAME_HEADER)) return WSK_EBACKPRESSURE;
+  if (wsk_conn_compresses(c, len))
+    return after_send(c, wsk_conn_send_compressed(c, opcode, data, len));
   return after_send(c, wsk_conn_send_frame(c, opcode, data, len, ref));
 }
 

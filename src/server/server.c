@@ -19,6 +19,7 @@ void wsk_server_options_init(struct wsk_server_options *opt) {
   opt->close_timeout_ms = 5000;
   opt->send_high_water = 1024 * 1024;
   opt->send_hard_limit = 64u * 1024 * 1024;
+  wsk_pmd_options_init(&opt->deflate);
 }
 
 static void check_done(struct wsk_group *g);
@@ -108,8 +109,15 @@ int wsk_server_new(wsk_loop *loop, const struct wsk_server_options *opt, wsk_ser
       return r;
     }
   }
+  const char *why;
+  if (opt->deflate.enabled && wsk_pmd_options_check(&opt->deflate, &why) != 0) {
+    if (errbuf) snprintf(errbuf, errlen, "permessage-deflate options: %s", why);
+    release(s);
+    return WSK_EINVAL;
+  }
   struct wsk_group *g = &s->group;
   wsk_group_init(g, loop, &server_ops, s);
+  if (opt->deflate.enabled) g->deflate = &s->opt.deflate;
   g->server = s;
   g->cb = opt->cb;
   g->max_message = opt->max_message;

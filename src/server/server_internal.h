@@ -44,6 +44,9 @@ struct wsk_upgrade {
   size_t extra_len;
   void *user_data;
   uint8_t deferred;
+  uint8_t deflate;    /* permessage-deflate accepted: pmd and pmd_response below */
+  struct wsk_pmd_params pmd;
+  char pmd_response[WSK_PMD_EXTENSION_MAX];
 };
 
 /* http.c: the group's HTTP-phase input handler. */

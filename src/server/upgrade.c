@@ -1,7 +1,8 @@
 /* upgrade.c - from a valid upgrade request to an open WebSocket: the server's own checks (Origin
  * allow-list, max_connections, shutdown), the application's on_upgrade decision (now or later),
- * and the 101 answer. Bytes that followed the request head (first frames sent without waiting for
- * the 101) are kept and parsed once the connection is open. */
+ * and the 101 answer (with permessage-deflate when the server enables it and the client offers
+ * something it can honour). Bytes that followed the request head (first frames sent without
+ * waiting for the 101) are kept and parsed once the connection is open. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,10 +43,18 @@ static void upgrade_free(wsk_upgrade *up) {
 /* Write the 101 and open the connection; frees up. */
 static int finish_accept(wsk_upgrade *up) {
   wsk_conn *c = up->c;
-  size_t cap = 256 + up->extra_len + (up->selected ? strlen(up->selected) : 0);
+  if (c->ext && c->ext->pending == up) c->ext->pending = NULL; /* up is freed on every path */
+  if (up->deflate && wsk_conn_deflate_setup(c, &up->pmd) < 0) {
+    upgrade_free(up);
+    wsk_server_error(c, 500, "out of memory for permessage-deflate");
+    return WSK_ENOMEM;
+  }
+  size_t cap = 256 + up->extra_len + (up->selected ? strlen(up->selected) : 0) +
+               (up->deflate ? strlen(up->pmd_response) : 0);
   struct wsk_chunk *chunk = wsk_chunk_new(cap);
   int n = chunk ? wsk_handshake_write_response((char *)wsk_chunk_buf(chunk), cap, up->key,
-                                               WSK_KEY_LEN, up->selected, NULL, up->extra)
+                                               WSK_KEY_LEN, up->selected,
+                                               up->deflate ? up->pmd_response : NULL, up->extra)
                 : WSK_ENOMEM;
   if (n < 0) {
     if (chunk) wsk_chunk_free(chunk);
@@ -54,7 +63,6 @@ static int finish_accept(wsk_upgrade *up) {
     return n;
   }
   chunk->len = (size_t)n;
-  if (c->ext && c->ext->pending == up) c->ext->pending = NULL;
   wsk_conn_set_timeout(c, 0);
   wsk_conn_write_chunk(c, chunk);
   c->user_data = up->user_data;
@@ -111,6 +119,9 @@ void wsk_server_upgrade(wsk_conn *c, const struct wsk_http_request *hreq,
   }
   up->c = c;
   memcpy(up->key, u.key, WSK_KEY_LEN);
+  /* The offer is read now, while the request is here; a deferred upgrade answers it later. */
+  up->deflate = wsk_pmd_server_negotiate(&s->opt.deflate, u.headers, u.num_headers, &up->pmd,
+                                         up->pmd_response) == 1;
   int rc = s->opt.on_upgrade ? s->opt.on_upgrade(s, req, up) : WSK_UPGRADE_ACCEPT;
   if (wsk_conn_dead(c)) {
     upgrade_free(up);
