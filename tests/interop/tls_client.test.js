@@ -40,6 +40,12 @@ t.test('wsk connect --ca: text both ways, clean close; SNI and ALPN as the serve
   assert.strictEqual(servers.good.seen.closes.pop().code, 1000);
 });
 
+t.test('wsk connect --ca DIR: a hashed CA directory', async () => {
+  const c = wskConnect([url('good'), '--ca', pki.caDir, '-x', 'by directory', '--wait', '0.3']);
+  assert.strictEqual(await c.wait(), 0, c.stderr.join(' | '));
+  assert.deepStrictEqual(c.lines, ['by directory']);
+});
+
 t.test('wsk connect --binary, and a close code from the server', async () => {
   const c = wskConnect([url('good'), '--ca', pki.ca, '--binary', '-x', 'abc', '--wait', '0.3']);
   assert.strictEqual(await c.wait(), 0);

@@ -15,6 +15,7 @@ function makeCerts() {
   return {
     dir,
     ca: path.join(dir, 'ca.pem'),
+    caDir: path.join(dir, 'cadir'),
     server: pair('server'),
     expired: pair('expired'),
     wrongHost: pair('wronghost'),

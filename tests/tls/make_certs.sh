@@ -2,6 +2,7 @@
 # make_certs.sh DIR - a throw-away PKI for the TLS tests, made with the openssl command (EC P-256
 # keys: fast). Writes into DIR:
 #   ca.pem ca.key                 the test CA (trusted by the tests, by nobody else)
+#   cadir/                        the CA as a hashed directory (openssl rehash)
 #   server.pem server.key         signed by the CA for localhost, 127.0.0.1 and ::1
 #   expired.pem expired.key       signed by the CA for the same names, expired a day ago
 #   wronghost.pem wronghost.key   signed by the CA for wrong.example only
@@ -35,4 +36,7 @@ sign wronghost "DNS:wrong.example" 2
 key selfsigned.key
 quiet openssl req -x509 -new -key selfsigned.key -out selfsigned.pem -days 2 -subj "/CN=localhost" \
   -addext "subjectAltName=DNS:localhost,IP:127.0.0.1"
+mkdir -p cadir
+cp ca.pem cadir/
+quiet openssl rehash cadir
 rm -f openssl.err ca.srl
