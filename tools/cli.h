@@ -20,4 +20,36 @@ int wsk_cli_connect(int argc, char **argv);
  * Returns 0 and *out, or -1 (tools/serve.c). */
 int wsk_cli_parse_size(const char *s, size_t *out);
 
+/* The permessage-deflate flags shared by `wsk serve` and `wsk connect` (tools/deflate_opts.c):
+ * entries for a getopt_long table, the lines for the usage text, and the codes getopt returns
+ * (above any character, so they never collide with a command's own codes). */
+enum {
+  WSK_CLI_DEFLATE = 0x300,
+  WSK_CLI_DEFLATE_WINDOW,
+  WSK_CLI_DEFLATE_MEM_LEVEL,
+  WSK_CLI_DEFLATE_NO_TAKEOVER,
+  WSK_CLI_DEFLATE_THRESHOLD,
+};
+#define WSK_CLI_DEFLATE_LONGOPTS                                                     \
+  {"deflate", no_argument, NULL, WSK_CLI_DEFLATE},                                   \
+      {"deflate-window", required_argument, NULL, WSK_CLI_DEFLATE_WINDOW},           \
+      {"deflate-mem-level", required_argument, NULL, WSK_CLI_DEFLATE_MEM_LEVEL},     \
+      {"deflate-no-context-takeover", no_argument, NULL, WSK_CLI_DEFLATE_NO_TAKEOVER}, \
+      {"deflate-threshold", required_argument, NULL, WSK_CLI_DEFLATE_THRESHOLD}
+#define WSK_CLI_DEFLATE_USAGE                                                                  \
+  "  --deflate            compress messages (permessage-deflate, RFC 7692) when the peer\n"    \
+  "                       agrees; each connection that exchanged messages then keeps ~300 KB\n" \
+  "                       of compression state (the flags below imply --deflate)\n"            \
+  "  --deflate-window BITS  LZ77 window both ways, 9 to 15 (default 15): smaller compresses\n"  \
+  "                       less with less memory (9 and --deflate-mem-level 1: ~17 KB)\n"       \
+  "  --deflate-mem-level N  zlib memLevel of our compressor, 1 to 9 (default 8)\n"              \
+  "  --deflate-no-context-takeover  compress each message on its own, both ways: the state\n"   \
+  "                       is released between messages, at some cost in compression\n"         \
+  "  --deflate-threshold BYTES  send shorter messages uncompressed (default 0: compress all)\n"
+
+struct wsk_pmd_options;
+/* Apply the deflate flag whose getopt code is `code` (arg: its value) to o. Returns 1 when it was
+ * one of them, -1 for a bad value, 0 for any other code. */
+int wsk_cli_deflate_option(int code, const char *arg, struct wsk_pmd_options *o);
+
 #endif

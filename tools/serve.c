@@ -20,7 +20,7 @@ static const char usage_text[] =
     "                 [--handshake-timeout MS] [--idle-timeout MS] [--close-timeout MS]\n"
     "                 [--ping-interval MS] [--max-connections N] [--send-limit BYTES]\n"
     "                 [--drop-slow]\n"
-    "                 [--tls-cert FILE [--tls-key FILE]]\n"
+    "                 [--tls-cert FILE [--tls-key FILE]] [--deflate [--deflate-...]]\n"
     "  --host H             listen address (default 0.0.0.0; :: for IPv6 and IPv4)\n"
     "  --port P             port (default 8000; 0 = any free port, printed at startup)\n"
     "  --root DIR           serve the files of DIR over HTTP on the same port\n"
@@ -40,6 +40,7 @@ static const char usage_text[] =
     "  --drop-slow          close a client over --send-limit instead of dropping its messages\n"
     "  --tls-cert FILE      speak TLS (https:// and wss://) with this PEM certificate chain\n"
     "  --tls-key FILE       its PEM private key (default: in the --tls-cert file)\n"
+    WSK_CLI_DEFLATE_USAGE
     "Text messages are printed on stdout, one per line. Ctrl-C closes every connection with\n"
     "1001 (going away) and exits.\n";
 
@@ -151,6 +152,7 @@ int wsk_cli_serve(int argc, char **argv) {
       {"send-limit", required_argument, NULL, 'L'},
       {"drop-slow", no_argument, NULL, 'D'},
       {"tls-cert", required_argument, NULL, 'C'}, {"tls-key", required_argument, NULL, 'K'},
+      WSK_CLI_DEFLATE_LONGOPTS,
       {NULL, 0, NULL, 0}};
   struct serve sv = {0};
   struct wsk_server_options opt;
@@ -196,7 +198,10 @@ int wsk_cli_serve(int argc, char **argv) {
     case 'K': opt.tls_key = optarg; break;
     case 'h': fputs(usage_text, stdout); return 0;
     case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
-    default: return usage_error("unknown option '%s'", argv[optind - 1]);
+    default:
+      if (!(bad = wsk_cli_deflate_option(c, optarg, &opt.deflate)))
+        return usage_error("unknown option '%s'", argv[optind - 1]);
+      bad = bad < 0;
     }
     if (bad) {
       fprintf(stderr, "wsk serve: bad --%s '%s'\n%s", longopts[li].name, optarg, usage_text);
