@@ -65,7 +65,11 @@ static uint8_t *compress_msg(wsk_pmd *z, const struct setup *s, const uint8_t *p
   for (;;) {
     size_t give = len - off > s->piece ? s->piece : len - off;
     int fin = off + give == len;
-    if (cap - n < room) out = realloc(out, cap = 2 * cap + room);
+    if (cap - n < room) {
+      uint8_t *grown = realloc(out, cap = 2 * cap + room);
+      if (!grown) abort();
+      out = grown;
+    }
     size_t used, made;
     int rc = wsk_pmd_compress(z, p + off, give, fin, out + n, room, &used, &made);
     off += used;

@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 mode=${1:-all}
 
 build_pkgs="cmake make gcc clang libclang-rt-14-dev libssl-dev zlib1g-dev pkg-config openssl"
-test_pkgs="nodejs chromium procps iproute2 valgrind"
+test_pkgs="nodejs chromium procps iproute2 valgrind cppcheck clang-tidy"
 extra_pkgs="inotify-tools util-linux"
 
 want=$build_pkgs

@@ -23,7 +23,7 @@ int bench_target_parse(const char *url, struct bench_target *t, char *err, size_
     return -1;
   }
   memcpy(t->host_port, auth, auth_len);
-  strcpy(t->path, path);
+  memcpy(t->path, path, strlen(path) + 1);
 
   /* Split host and port; an IPv6 literal is in brackets. */
   char host[sizeof t->host_port];

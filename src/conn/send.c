@@ -49,7 +49,7 @@ int wsk_conn_send_frame(wsk_conn *c, int opcode, const void *data, size_t len,
   if (!chunk) return WSK_ENOMEM;
   uint8_t *p = wsk_chunk_buf(chunk);
   memcpy(p, hdr, hl);
-  memcpy(p + hl, data, len);
+  if (len) memcpy(p + hl, data, len);
   wsk_mask(p + hl, len, key, 0);
   chunk->len = hl + len;
   return wsk_conn_write_chunk(c, chunk);

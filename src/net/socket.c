@@ -69,7 +69,7 @@ int wsk_sock_listen(const char *host, int port, int reuse_port, char *errbuf, si
 }
 
 int wsk_sock_local_port(int fd) {
-  struct sockaddr_storage ss;
+  struct sockaddr_storage ss = {0}; /* (what the kernel does not fill reads as AF_UNSPEC) */
   socklen_t len = sizeof ss;
   if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0) return -1;
   if (ss.ss_family == AF_INET) return ntohs(((struct sockaddr_in *)&ss)->sin_port);
@@ -93,7 +93,7 @@ void wsk_sock_addr_text(const struct sockaddr *sa, char out[WSK_ADDR_TEXT]) {
 }
 
 void wsk_sock_peer_text(int fd, char out[WSK_ADDR_TEXT]) {
-  struct sockaddr_storage ss;
+  struct sockaddr_storage ss = {0}; /* (what the kernel does not fill reads as AF_UNSPEC) */
   socklen_t len = sizeof ss;
   if (getpeername(fd, (struct sockaddr *)&ss, &len) != 0) {
     snprintf(out, WSK_ADDR_TEXT, "?");

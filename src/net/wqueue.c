@@ -94,7 +94,7 @@ ssize_t wsk_wq_flush(struct wsk_wqueue *q, int fd, struct wsk_tls *tls) {
     total += (size_t)w;
     q->bytes -= (size_t)w;
     size_t left = (size_t)w;
-    while (left > 0 || (q->head && q->head->len == 0)) {
+    while (q->head && (left > 0 || q->head->len == 0)) {
       struct wsk_chunk *c = q->head;
       if (left < c->len) {
         c->data += left;
