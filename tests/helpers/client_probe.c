@@ -6,7 +6,8 @@
  * Options: --protocol P, -H 'N: V', --origin O (repeatable where it makes sense),
  * --response-header NAME (printed at open), --max-message N, --reconnect, --initial-delay MS,
  * --max-delay MS, --max-attempts N, --jitter F, --queue BYTES, --connect-timeout MS,
- * --handshake-timeout MS, --ca FILE and --insecure (wss://).
+ * --handshake-timeout MS, --ca FILE and --insecure (wss://), --deflate SPEC (permessage-deflate:
+ * "on", or a comma list of snct, cnct, sbits=N, cbits=N, mem=N, threshold=N).
  *
  * Events, one line each: `open proto=P [NAME=value|NAME=-]...`, `message text|binary LEN FNV
  * PREVIEW` (FNV-1a 32 of the payload in hex; preview: up to 40 bytes of text, or the hex of up to
@@ -109,6 +110,25 @@ static int unhex(const char *s, uint8_t *out, size_t cap) {
     out[i] = (uint8_t)v;
   }
   return (int)n;
+}
+
+/* --deflate SPEC into o; -1 for an unknown item. */
+static int deflate_spec(char *spec, struct wsk_pmd_options *o) {
+  o->enabled = 1;
+  for (char *item = strtok(spec, ","); item; item = strtok(NULL, ",")) {
+    char *eq = strchr(item, '=');
+    int v = eq ? atoi(eq + 1) : 0;
+    if (eq) *eq = '\0';
+    if (strcmp(item, "on") == 0) continue;
+    if (strcmp(item, "snct") == 0) o->server_no_context_takeover = 1;
+    else if (strcmp(item, "cnct") == 0) o->client_no_context_takeover = 1;
+    else if (strcmp(item, "sbits") == 0) o->server_max_window_bits = v;
+    else if (strcmp(item, "cbits") == 0) o->client_max_window_bits = v;
+    else if (strcmp(item, "mem") == 0) o->mem_level = v;
+    else if (strcmp(item, "threshold") == 0) o->threshold = (size_t)v;
+    else return -1;
+  }
+  return 0;
 }
 
 static void report(int r) {
@@ -241,7 +261,7 @@ int main(int argc, char **argv) {
     else if (strcmp(a, "--connect-timeout") == 0) opt.connect_timeout_ms = (unsigned)atoi(v);
     else if (strcmp(a, "--handshake-timeout") == 0) opt.handshake_timeout_ms = (unsigned)atoi(v);
     else if (strcmp(a, "--ca") == 0) opt.tls_ca_file = v;
-    else {
+    else if (strcmp(a, "--deflate") != 0 || deflate_spec(argv[i + 1], &opt.deflate) < 0) {
       fprintf(stderr, "client_probe: bad option %s\n", a);
       return 2;
     }
