@@ -16,6 +16,10 @@ int wsk_cli_bench(int argc, char **argv);
  * for the terminal and scripts (tools/connect.c). */
 int wsk_cli_connect(int argc, char **argv);
 
+/* Write prefix, then text[0..len) with its control characters escaped, then a newline, on
+ * stderr: for log lines that quote a peer (tools/log.c). */
+void wsk_cli_log(const char *prefix, const char *text, size_t len);
+
 /* A byte count for an option: decimal, optionally with a k or m suffix (KiB, MiB), not 0.
  * Returns 0 and *out, or -1 (tools/serve.c). */
 int wsk_cli_parse_size(const char *s, size_t *out);

@@ -9,6 +9,7 @@
  * usage. stdin is read through the loop, so messages keep arriving while the user types. */
 #include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,9 +59,12 @@ struct cli {
   char reason[640]; /* the one-line reason for a non-zero exit */
 };
 
-static int usage_error(const char *fmt, const char *arg) {
+__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
   fprintf(stderr, "wsk connect: ");
-  fprintf(stderr, fmt, arg);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
   fprintf(stderr, "\n%s", usage_text);
   return 2;
 }
@@ -147,7 +151,7 @@ static void on_message(wsk_conn *c, int opcode, const void *data, size_t len) {
 
 static void on_error(wsk_conn *c, int err, const char *message) {
   struct cli *cli = wsk_conn_user_data(c);
-  if (cli->reconnect) fprintf(stderr, "wsk connect: %s\n", message);
+  if (cli->reconnect) wsk_cli_log("wsk connect: ", message, strlen(message));
   if (!cli->error[0]) snprintf(cli->error, sizeof cli->error, "%s", message);
 }
 
@@ -197,7 +201,7 @@ static void on_frame(wsk_conn *c, int outgoing, const struct wsk_frame_header *h
 }
 
 static void on_handshake_line(wsk_conn *c, int outgoing, const char *line, size_t len) {
-  fprintf(stderr, "%c %.*s\n", outgoing ? '>' : '<', (int)len, line);
+  wsk_cli_log(outgoing ? "> " : "< ", line, len);
 }
 
 /* ---- stdin ----------------------------------------------------------------------------------- */
@@ -384,7 +388,7 @@ int wsk_cli_connect(int argc, char **argv) {
   if (cli.in) wsk_watch_stop(cli.in);
   if (cli.wait_timer) wsk_timer_stop(cli.wait_timer);
   wsk_client_free(cli.client);
-  if (cli.exit_code && cli.reason[0]) fprintf(stderr, "wsk connect: %s\n", cli.reason);
+  if (cli.exit_code && cli.reason[0]) wsk_cli_log("wsk connect: ", cli.reason, strlen(cli.reason));
   wsk_loop_free(cli.loop);
   free(cli.line);
   return cli.exit_code;

@@ -3,6 +3,7 @@
  * only printed; text messages are printed on stdout, one per line. SIGINT/SIGTERM close every
  * WebSocket with 1001 and exit 0. */
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <sys/resource.h>
 #include <stdlib.h>
@@ -52,9 +53,12 @@ struct serve {
   int stopping;
 };
 
-static int usage_error(const char *fmt, const char *arg) {
+__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
   fprintf(stderr, "wsk serve: ");
-  fprintf(stderr, fmt, arg);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
   fprintf(stderr, "\n%s", usage_text);
   return 2;
 }
@@ -203,10 +207,7 @@ int wsk_cli_serve(int argc, char **argv) {
         return usage_error("unknown option '%s'", argv[optind - 1]);
       bad = bad < 0;
     }
-    if (bad) {
-      fprintf(stderr, "wsk serve: bad --%s '%s'\n%s", longopts[li].name, optarg, usage_text);
-      return 2;
-    }
+    if (bad) return usage_error("bad --%s '%s'", longopts[li].name, optarg);
   }
   if (optind < argc) return usage_error("unexpected argument '%s'", argv[optind]);
   if (sv.echo && sv.broadcast) return usage_error("choose one of --echo and --broadcast%s", "");

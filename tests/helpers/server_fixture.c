@@ -37,7 +37,7 @@ static int on_http(wsk_server *s, const struct wsk_request *req, wsk_http_reply 
   return wsk_http_reply_send(reply, 200, "text/plain", "X-Fixture: 1\r\n", body, (size_t)n);
 }
 
-static void say(const char *fmt, ...) {
+__attribute__((format(printf, 1, 2))) static void say(const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   vprintf(fmt, ap);
