@@ -99,6 +99,12 @@ static void free_ext(wsk_conn *c) {
 }
 
 
+/* A connection no longer has a deadline. The sweep rests once none has: a running timer would keep
+ * wsk_loop_run going for up to a sweep period after the last connection ended. */
+static void deadline_dropped(struct wsk_group *g) {
+  if (--g->n_timed == 0) wsk_timer_park(g->sweep);
+}
+
 void wsk_conn_set_timeout(wsk_conn *c, unsigned ms) {
   struct wsk_group *g = c->group;
   uint32_t d = 0;
@@ -109,7 +115,7 @@ void wsk_conn_set_timeout(wsk_conn *c, unsigned ms) {
   if (!c->deadline && d) {
     if (g->n_timed++ == 0) wsk_timer_unpark(g->sweep, g->sweep_ms);
   } else if (c->deadline && !d) {
-    g->n_timed--;
+    deadline_dropped(g);
   }
   c->deadline = d;
 }
@@ -361,7 +367,7 @@ void wsk_conn_destroy(wsk_conn *c, int err, const char *message) {
   }
   if (c->deadline) {
     c->deadline = 0;
-    g->n_timed--;
+    deadline_dropped(g);
   }
   if (g->ops->on_destroy) g->ops->on_destroy(c);
   wsk_io_close(g->loop, &c->io);
