@@ -1,6 +1,7 @@
 /* handshake_client.c - the client side of the opening handshake: writing the upgrade request and
  * checking the server's answer (RFC 6455 4.1). */
 #include <string.h>
+#include <strings.h>
 
 #include "proto/http_internal.h"
 
@@ -86,6 +87,14 @@ static int check_protocol(const struct wsk_http_response *res, const char *offer
   return 0;
 }
 
+/* RFC 6455 4.1: the answer's one Upgrade header is "websocket" in any case, and nothing else (a
+ * server that names another protocol has not switched to WebSocket alone). */
+static int upgrade_is_websocket(const struct wsk_header *h, size_t n) {
+  const struct wsk_header *up = wsk_http_find_header(h, n, "Upgrade");
+  return up && wsk_http_count_headers(h, n, "Upgrade") == 1 && up->value_len == 9 &&
+         strncasecmp(up->value, "websocket", 9) == 0;
+}
+
 int wsk_handshake_check_response(const struct wsk_http_response *res, const char *key,
                                  const char *offered_protocols, int allow_extensions,
                                  const char **why) {
@@ -93,7 +102,9 @@ int wsk_handshake_check_response(const struct wsk_http_response *res, const char
   size_t n = res->num_headers;
   if (res->status != 101)
     return fail(why, "the server did not answer 101 Switching Protocols");
-  if (!wsk_http_has_token(h, n, "Upgrade", "websocket"))
+  if (res->version_minor < 1)
+    return fail(why, "the server answered 101 in HTTP/1.0 (switching protocols needs HTTP/1.1)");
+  if (!upgrade_is_websocket(h, n))
     return fail(why, "the server's response lacks Upgrade: websocket");
   if (!wsk_http_has_token(h, n, "Connection", "Upgrade"))
     return fail(why, "the server's response lacks Connection: Upgrade");
