@@ -122,3 +122,7 @@ for scenario in $SCENARIOS; do
   done
 done
 node "$SRC/bench/report.js" "$OUT"
+# permessage-deflate: bytes a compressed connection holds (default and low-memory settings), from
+# zlib's own allocations (bench/micro_deflate.c).
+echo
+"$BUILD/bench/micro_deflate"
