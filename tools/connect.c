@@ -26,6 +26,7 @@ static const char usage_text[] =
     "usage: wsk connect URL [-H 'Name: value']... [--subprotocol P]... [--origin O]\n"
     "                   [-x MESSAGE]... [--wait S] [--binary] [--echo] [--show-frames]\n"
     "                   [--reconnect] [--ca FILE|DIR] [--insecure] [--max-message BYTES]\n"
+    "                   [--deflate [--deflate-...]]\n"
     "  -H, --header 'N: V'  add a request header (repeatable)\n"
     "  --subprotocol P      offer subprotocol P (repeatable, in order of preference)\n"
     "  --origin O           send Origin: O\n"
@@ -40,6 +41,7 @@ static const char usage_text[] =
     "  --insecure           wss://: do not verify the server's certificate (testing only)\n"
     "  --max-message BYTES  largest message accepted (default 16M; k and m suffixes); a bigger\n"
     "                       one closes the connection with 1009\n"
+    WSK_CLI_DEFLATE_USAGE
     "Without -x or --echo, each line of stdin is sent as a message and every message received\n"
     "is printed on stdout; the end of stdin (Ctrl-D) closes with 1000.\n";
 
@@ -115,6 +117,8 @@ static void on_open(wsk_conn *c) {
   struct cli *cli = wsk_conn_user_data(c);
   const char *proto = wsk_conn_protocol(c);
   if (*proto) fprintf(stderr, "wsk connect: connected, subprotocol %s\n", proto);
+  const char *ext = wsk_conn_response_header(c, "Sec-WebSocket-Extensions");
+  if (ext && wsk_conn_deflate(c, NULL)) wsk_cli_log("wsk connect: compressing: ", ext, strlen(ext));
   for (size_t i = 0; i < cli->nx; i++) send_message(cli, cli->x[i], strlen(cli->x[i]));
   if (cli->nx && !cli->wait_timer)
     cli->wait_timer = wsk_timer_start(cli->loop, cli->wait_ms, 0, on_wait_over, cli);
@@ -288,17 +292,17 @@ int wsk_cli_connect(int argc, char **argv) {
       {"echo", no_argument, NULL, 'e'},              {"show-frames", no_argument, NULL, 'f'},
       {"reconnect", no_argument, NULL, 'r'},         {"help", no_argument, NULL, 'h'},
       {"ca", required_argument, NULL, 'c'},          {"insecure", no_argument, NULL, 'k'},
-      {"max-message", required_argument, NULL, 'm'},
+      {"max-message", required_argument, NULL, 'm'}, WSK_CLI_DEFLATE_LONGOPTS,
       {NULL, 0, NULL, 0}};
   struct cli cli = {.wait_ms = 2000};
   const char *headers[MAX_LIST + 1] = {0}, *protocols[MAX_LIST + 1] = {0};
   size_t nh = 0, np = 0;
   struct wsk_client_options opt;
   wsk_client_options_init(&opt);
-  int c;
+  int c, li = 0;
   optind = 0;
   opterr = 0;
-  while ((c = getopt_long(argc, argv, ":H:x:", longopts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, ":H:x:", longopts, &li)) != -1) {
     switch (c) {
     case 'H':
       if (nh == MAX_LIST) return usage_error("too many headers (%s)", "max 64");
@@ -341,7 +345,12 @@ int wsk_cli_connect(int argc, char **argv) {
       break;
     case 'h': fputs(usage_text, stdout); return 0;
     case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
-    default: return usage_error("unknown option '%s'", argv[optind - 1]);
+    default:
+      switch (wsk_cli_deflate_option(c, optarg, &opt.deflate)) {
+      case 1: break;
+      case 0: return usage_error("unknown option '%s'", argv[optind - 1]);
+      default: return usage_error("bad --%s '%s'", longopts[li].name, optarg);
+      }
     }
   }
   if (optind != argc - 1)

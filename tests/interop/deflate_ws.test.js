@@ -9,6 +9,7 @@
 //     clientMaxWindowBits (8 too: we then send uncompressed), threshold 0;
 //   - deflate bombs from raw peers on both sides (1009, with the memory bounded by max_message),
 //     and server answers that break our offer (the handshake fails and says why).
+//   - wsk connect --deflate against wsk serve --deflate and a ws server.
 // Text and binary of several sizes up to 1 MiB, compressible and not; that compression really
 // happened is checked from the bytes that crossed the socket.
 
@@ -20,7 +21,7 @@ const net = require('net');
 const zlib = require('zlib');
 const h = require('./lib/harness');
 const { Peer, connect } = require('./lib/ws_peer');
-const { probe, fnv, pattern } = require('./lib/client_probe');
+const { probe, wskConnect, fnv, pattern } = require('./lib/client_probe');
 const { buildFrame, FrameReader, OP, RSV1 } = require('../conformance/lib/frames');
 
 const { WebSocketServer } = h.peer('ws');
@@ -280,6 +281,31 @@ for (const ws of WS_SERVERS) {
     }
   });
 }
+
+t.test('wsk connect --deflate with wsk serve --deflate and with a ws server', async () => {
+  const srv = await h.startWsk(['--echo', '--quiet', '--deflate']);
+  const ws = await wsServer({ threshold: 0, serverNoContextTakeover: true });
+  const text = 'compress me '.repeat(100);
+  try {
+    for (const [url, answer] of [[srv.url, 'permessage-deflate; server_max_window_bits=11; ' +
+                                            'client_max_window_bits=11'],
+                                 [ws.url, 'permessage-deflate; server_max_window_bits=11; ' +
+                                          'client_max_window_bits=11; server_no_context_takeover']]) {
+      const c = wskConnect([url, '--deflate-window', '11', '--show-frames', '-x', text, '-x', 'hi',
+                            '--wait', '0.5']);
+      assert.strictEqual(await c.wait(), 0, c.stderr.join('\n'));
+      assert.deepStrictEqual(c.lines, [text, 'hi']);
+      assert.ok(c.stderr.includes(`wsk connect: compressing: ${answer}`), c.stderr.join('\n'));
+      const data = c.stderr.filter((l) => / opcode=0x1 /.test(l));
+      assert.strictEqual(data.length, 4, data.join('\n'));
+      assert.ok(data.every((l) => / RSV=100 /.test(l)), data.join('\n'));
+      assert.ok(data.every((l) => Number(/len=(\d+)/.exec(l)[1]) < 40), data.join('\n'));
+    }
+  } finally {
+    await ws.close();
+    assert.strictEqual((await srv.proc.stop('SIGTERM')).code, 0);
+  }
+});
 
 // A raw server: answers the upgrade with `extensions`, then calls then(socket, frames) where
 // frames collects what the client sends.
