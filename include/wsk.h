@@ -609,9 +609,12 @@ struct wsk_server_options {
   const char *root;             /* serve static files from this directory, or NULL */
   size_t max_message;           /* default 16 MiB */
   size_t max_header_bytes;      /* default 8 KiB */
-  size_t max_connections;       /* default 100000; over it: 503 */
+  size_t max_connections;       /* default 100000 open WebSockets; at it, upgrades and plain HTTP
+                                   requests get 503 (docs/SECURITY.md lists every limit) */
   size_t max_http_body;         /* default 1 MiB */
-  unsigned handshake_timeout_ms;/* default 10000 */
+  unsigned handshake_timeout_ms;/* default 10000: from the accept (and from each answer on a
+                                   keep-alive connection) until a complete request, TLS handshake
+                                   included; then the connection is closed without an answer */
   unsigned idle_timeout_ms;     /* default 0 = none; nothing received for that long: on_error
                                    (WSK_ETIMEDOUT), then the server closes with 1001 */
   unsigned close_timeout_ms;    /* default 5000 */
