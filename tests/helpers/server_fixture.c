@@ -8,7 +8,7 @@
  *   --flood BYTES (on open, send binary messages of BYTES until a send is not WSK_SEND_OK)
  *   --echo --broadcast-prepared (relay each message to all with wsk_prepared + foreach)
  *   --http (answer plain HTTP with "method|path|query|X-Test header|body|remote host")
- *   --tls-cert FILE --tls-key FILE (TLS on the port)
+ *   --tls-cert FILE --tls-key FILE (TLS on the port) --deflate (permessage-deflate, defaults)
  * Prints "listening on 127.0.0.1:PORT" on stderr. Exits on SIGTERM after a graceful shutdown. */
 #include <stdarg.h>
 #include <stdio.h>
@@ -151,6 +151,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--http")) opt.on_http = on_http;
     else if (!strcmp(a, "--tls-cert")) opt.tls_cert = v, i++;
     else if (!strcmp(a, "--tls-key")) opt.tls_key = v, i++;
+    else if (!strcmp(a, "--deflate")) opt.deflate.enabled = 1;
     else {
       fprintf(stderr, "server_fixture: unknown option %s\n", a);
       return 2;

@@ -3,7 +3,8 @@
 //   - ws clients, with each of their offer options, against `wsk serve --echo` with --deflate in
 //     several configurations (default, no context takeover, 9-bit windows and memLevel 1, a
 //     threshold), and a ws client that offers nothing;
-//   - broadcast to a mix of compressed (with and without context takeover) and plain clients;
+//   - broadcast to a mix of compressed (with and without context takeover) and plain clients, and
+//     (server_fixture) prepared messages after deferred upgrades;
 //   - our client (build/tests/client_probe --deflate) against ws servers with
 //     serverNoContextTakeover, clientNoContextTakeover, serverMaxWindowBits and
 //     clientMaxWindowBits (8 too: we then send uncompressed), threshold 0;
@@ -174,6 +175,34 @@ t.test('broadcast to compressed (with and without takeover) and plain clients', 
     for (const p of [sender, ...receivers]) await p.close(1000);
   } finally {
     assert.strictEqual((await srv.proc.stop('SIGTERM')).code, 0);
+  }
+});
+
+t.test('server_fixture --deflate: deferred upgrades, prepared messages to mixed clients', async () => {
+  const file = h.executable(`${h.BUILD}/tests/server_fixture`);
+  const fx = h.start(file, ['--deflate', '--defer', '100', '--broadcast-prepared']);
+  try {
+    const port = Number((await fx.waitLine('stderr', /listening on 127\.0\.0\.1:(\d+)/))[1]);
+    const url = `ws://127.0.0.1:${port}/`;
+    const clients = [];
+    for (const opts of [{ serverNoContextTakeover: true }, {}, false]) {
+      clients.push(await connectWithAnswer(url, opts ? { threshold: 0, ...opts } : false));
+    }
+    assert.deepStrictEqual(clients.map((c) => c.answer),
+                           ['permessage-deflate; server_no_context_takeover', 'permessage-deflate', '']);
+    const sent = [];
+    for (let i = 0; i < 12; i++) {
+      const data = Buffer.from(`prepared ${i} `.repeat(200 * (i % 4)));
+      sent.push(data);
+      await clients[i % 3].peer.send(data);
+      for (const { peer } of clients) {
+        const m = await peer.next(10000);
+        assert.ok(m.data.equals(data), `prepared message ${i} differs`);
+      }
+    }
+    for (const { peer } of clients) await peer.close(1000);
+  } finally {
+    await fx.stop('SIGTERM');
   }
 });
 
