@@ -215,6 +215,9 @@ int wsk_sync_close(wsk_sync *s, unsigned code, const char *reason) {
     wsk_loop_update_time(s->loop);
     r = wsk_close(s->conn, code ? code : WSK_CLOSE_NORMAL, reason);
     if (r == 0) run(s, ended, -1); /* bounded by close_timeout_ms */
+    /* The socket lingers until the server closes TCP (RFC 6455 7.1.1: the server closes first),
+     * again at most close_timeout_ms; then the loop has nothing left and returns. */
+    if (r == 0) wsk_loop_run(s->loop);
   }
   if (r == 0) r = s->ended && s->clean && !s->nomem ? 0 : s->err ? s->err : WSK_ECLOSED;
   sync_free(s);

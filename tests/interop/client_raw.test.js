@@ -240,4 +240,56 @@ t.test('the 101 and frames in 1-byte writes; frames right behind the 101; client
   }
 });
 
+// The blocking layer closes like wsk connect: after the closing handshake the client waits for the
+// server to close TCP (RFC 6455 7.1.1) instead of closing first. The raw server echoes every data
+// frame, answers the close at once and sends its FIN 300 ms later.
+t.test('wsk_sync_close: the server closes TCP first', async () => {
+  let clientFinFirst = null;
+  const server = net.createServer({ allowHalfOpen: true }, (sock) => {
+    let buf = Buffer.alloc(0);
+    let upgraded = false;
+    let fin = false;
+    sock.on('error', () => {});
+    sock.on('end', () => { fin = true; });
+    sock.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      if (!upgraded) {
+        const end = buf.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const key = /\r\nsec-websocket-key: *([^\r]*)/i.exec(buf.subarray(0, end).toString('latin1'))[1];
+        sock.write(upgradeHead(key));
+        buf = buf.subarray(end + 4);
+        upgraded = true;
+      }
+      const frames = [];
+      buf = parseClientFrames(buf, frames);
+      for (const f of frames) {
+        if (f.opcode !== 8) {
+          const n = f.payload.length;
+          const head = n < 126 ? Buffer.from([0x80 | f.opcode, n])
+            : n < 65536 ? Buffer.from([0x80 | f.opcode, 126, n >> 8, n & 255])
+              : Buffer.concat([Buffer.from([0x80 | f.opcode, 127]), Buffer.alloc(8)]);
+          if (n >= 65536) head.writeBigUInt64BE(BigInt(n), 2);
+          sock.write(Buffer.concat([head, f.payload]));
+          continue;
+        }
+        sock.write(frame(8, f.payload));
+        setTimeout(() => {
+          clientFinFirst = fin;
+          sock.end();
+        }, 300);
+      }
+    });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const p = probe(`ws://127.0.0.1:${server.address().port}/`, ['--sync']);
+    await p.next(/^sync-close 0$/);
+    assert.strictEqual(await p.wait(), 0);
+    assert.strictEqual(clientFinFirst, false, 'the client closed TCP before the server did');
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+  }
+});
+
 t.run();
