@@ -1,6 +1,6 @@
 'use strict';
-// The closing handshake (RFC 6455 5.5.1, 7.1, 7.4): the server answers a close with a close,
-// then closes TCP first; invalid close frames fail the connection.
+// The closing handshake (RFC 6455 5.5.1, 7.1, 7.4): a close is answered with a close, then the
+// server closes TCP first (the client waits for it); invalid close frames fail the connection.
 //
 // A close without status code may be answered with an empty close or with 1000: 5.5.1 only says
 // the answer "typically echos the status code it received", and there is none to echo.
@@ -13,8 +13,8 @@ const VALID_CODES = [1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012,
                      3000, 3999, 4000, 4999];
 const INVALID_CODES = [0, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 65535];
 
-function closing(add) {
-  add('close without payload -> close (empty or 1000), server closes TCP', async (t) => {
+function closing(add, target) {
+  add('close without payload -> close (empty or 1000), then the server closes TCP', async (t) => {
     const p = await t.open();
     await p.closeHandshake(null);
   });
@@ -27,16 +27,14 @@ function closing(add) {
   add('close written one byte per TCP write', async (t) => {
     const p = await t.open();
     await p.writeChunked(p.close(1000, 'slowly'), 1, 2);
-    await p.expectClose([1000]);
-    await p.expectTcpClose();
+    await p.expectCloseEnd([1000]);
   });
 
   add('close after a message -> echo, then close', async (t) => {
     const p = await t.open();
     p.write(p.text('last words'), p.close(1000));
     await p.expectText('last words');
-    await p.expectClose([1000]);
-    await p.expectTcpClose();
+    await p.expectCloseEnd([1000]);
   });
 
   add('256 KiB message, close and ping in one write -> echo, close, no pong', async (t) => {
@@ -44,8 +42,7 @@ function closing(add) {
     const data = binaryData(256 * 1024);
     p.write(p.binary(data), p.close(1000), p.ping('too late'));
     await p.expectBinary(data);
-    await p.expectClose([1000]);
-    await p.expectTcpClose();
+    await p.expectCloseEnd([1000]);
   });
 
   for (const code of VALID_CODES) {
@@ -101,47 +98,44 @@ function closing(add) {
   add('data after close is ignored (nothing echoed)', async (t) => {
     const p = await t.open();
     p.write(p.close(1000), p.text('after close'), p.binary('after close'));
-    await p.expectClose([1000]);
-    await p.expectTcpClose();
+    await p.expectCloseEnd([1000]);
   });
 
   add('ping after close is not answered', async (t) => {
     const p = await t.open();
     p.write(p.close(1000), p.ping('after close'));
-    await p.expectClose([1000]);
-    await p.expectTcpClose();
+    await p.expectCloseEnd([1000]);
   });
 
   add('second close is ignored (one close back)', async (t) => {
     const p = await t.open();
     p.write(p.close(1000), p.close(1001));
-    await p.expectClose([1000]);
-    await p.expectTcpClose();
+    await p.expectCloseEnd([1000]);
   });
 
   add('invalid frame after close is ignored (no second close)', async (t) => {
     const p = await t.open();
     p.write(p.close(1000), p.frame({ op: 5, payload: 'garbage' }));
-    await p.expectClose([1000]);
-    await p.expectTcpClose();
+    await p.expectCloseEnd([1000]);
   });
 
   add('fragment, close, final fragment -> close echoed, message dropped', async (t) => {
     const p = await t.open();
     p.write(p.text('first half ', { fin: false }), p.close(1000), p.cont('second half'));
-    await p.expectClose([1000]);
-    await p.expectTcpClose();
+    await p.expectCloseEnd([1000]);
   });
 
-  add('close followed at once by the client half-closing TCP -> close back, TCP closed', async (t) => {
-    const p = await t.open();
-    p.write(p.close(1000));
-    p.socket.end();
-    await p.expectClose([1000]);
-    await p.expectTcpClose();
-  });
+  const other = target === 'server' ? 'the client' : 'the server';
+  add(`close followed at once by ${other} half-closing TCP -> close back, TCP closed`,
+      async (t) => {
+        const p = await t.open();
+        p.write(p.close(1000));
+        p.socket.end();
+        await p.expectClose([1000]);
+        await p.expectTcpClose();
+      });
 
-  add('client half-closes TCP without a close frame -> server closes TCP', async (t) => {
+  add(`${other} half-closes TCP without a close frame -> ${target} closes TCP`, async (t) => {
     const p = await t.open();
     await p.echo(OP.TEXT, 'before FIN');
     p.socket.end();
@@ -156,7 +150,7 @@ function closing(add) {
     const p = await t.open();
     await p.echo(OP.TEXT, 'still here');
     await p.closeHandshake();
-  });
+  }, { only: 'server' });
 
   add('client resets TCP mid-message: the server goes on serving others', async (t) => {
     const gone = await t.open();
@@ -166,13 +160,12 @@ function closing(add) {
     const p = await t.open();
     await p.echo(OP.BINARY, binaryData(10));
     await p.closeHandshake();
-  });
+  }, { only: 'server' });
 
   add('close while a fragmented message is open -> close echoed, message dropped', async (t) => {
     const p = await t.open();
     p.write(p.text('never ', { fin: false }), p.cont('finished', { fin: false }), p.close(1000));
-    await p.expectClose([1000]);
-    await p.expectTcpClose();
+    await p.expectCloseEnd([1000]);
   });
 }
 

@@ -1,12 +1,15 @@
 'use strict';
 // Base framing (RFC 6455 5.2, 5.3, 5.6): every payload length encoding, masking, TCP splits.
+// Frames masked the wrong way for their direction (unmasked from a client, masked from a server)
+// fail the connection with 1002.
 
 const { OP } = require('../lib/frames');
 const { asciiText, binaryData, human } = require('../lib/data');
+const { fail } = require('../lib/peer');
 
 const SIZES = [0, 1, 125, 126, 127, 65535, 65536, 1 << 20];
 
-function framing(add) {
+function framing(add, target) {
   for (const [kind, op, make] of [['text', OP.TEXT, asciiText], ['binary', OP.BINARY, binaryData]]) {
     for (const n of SIZES) {
       add(`${kind} message of ${human(n)} in one frame`, async (t) => {
@@ -99,8 +102,9 @@ function framing(add) {
     await p.closeHandshake();
   });
 
-  add('50 connections at once, each echoing 20 messages', async (t) => {
-    const peers = await Promise.all(Array.from({ length: 50 }, () => t.open()));
+  const crowd = target === 'server' ? 50 : 10; // (clients under test are processes)
+  add(`${crowd} connections at once, each echoing 20 messages`, async (t) => {
+    const peers = await Promise.all(Array.from({ length: crowd }, () => t.open()));
     peers.forEach((p, i) => p.write(Array.from({ length: 20 }, (_, k) => p.text(`c${i} m${k}`))));
     await Promise.all(peers.map(async (p, i) => {
       for (let k = 0; k < 20; k++) await p.expectText(`c${i} m${k}`);
@@ -113,20 +117,48 @@ function framing(add) {
     p.write(p.text('zero key', { mask: Buffer.alloc(4) }));
     await p.expectText('zero key');
     await p.closeHandshake();
-  });
+  }, { only: 'server' });
 
-  add('unmasked text frame from a client -> close 1002', async (t) => {
+  const wrongly = target === 'server' ? 'unmasked' : 'masked';
+  const from = target === 'server' ? 'a client' : 'a server';
+  add(`${wrongly} text frame from ${from} -> close 1002`, async (t) => {
     const p = await t.open();
-    await p.echo(OP.TEXT, 'masked first');
-    p.write(p.text('not masked', { mask: false }));
+    await p.echo(OP.TEXT, 'right first');
+    p.write(p.text('wrongly masked', { mask: !p.masking }));
     await p.expectFail(1002);
   });
 
-  add('unmasked ping from a client -> close 1002', async (t) => {
+  add(`${wrongly} ping from ${from} -> close 1002`, async (t) => {
     const p = await t.open();
-    p.write(p.ping('not masked', { mask: false }));
+    p.write(p.ping('wrongly masked', { mask: !p.masking }));
     await p.expectFail(1002);
   });
+
+  for (const [kind, make] of [['binary', (p) => p.binary(Buffer.from([1, 2, 3]), { mask: true })],
+                              ['close', (p) => p.close(1000, '', { mask: true })],
+                              ['empty text', (p) => p.text('', { mask: true })],
+                              ['continuation', (p) => [p.text('open', { fin: false }),
+                                                       p.cont('masked', { mask: true })]]]) {
+    add(`masked ${kind} frame from a server -> close 1002`, async (t) => {
+      const p = await t.open();
+      p.write(make(p));
+      await p.expectFail(1002);
+    }, { only: 'client' });
+  }
+
+  add('masked text frame with an all-zero key from a server -> close 1002', async (t) => {
+    const p = await t.open();
+    p.write(p.text('zero key', { mask: Buffer.alloc(4) }));
+    await p.expectFail(1002);
+  }, { only: 'client' });
+
+  add('100 messages echoed: every frame masked with a key of its own', async (t) => {
+    const p = await t.open();
+    p.write(Array.from({ length: 100 }, (_, i) => p.binary(Buffer.alloc(i % 7, i))));
+    for (let i = 0; i < 100; i++) await p.expectBinary(Buffer.alloc(i % 7, i));
+    await p.closeHandshake();
+    if (p.keys.size !== 101) fail(`expected 101 frames with 101 mask keys, saw ${p.keys.size} keys`);
+  }, { only: 'client' });
 
   add('non-minimal 16-bit length for 5 bytes -> close 1002', async (t) => {
     const p = await t.open();

@@ -1,7 +1,7 @@
 'use strict';
-// Message size limits: over the limit the server fails the connection with 1009 (RFC 6455 7.4.1),
-// and it does so from the frame header without waiting for (or buffering) the payload.
-// Cases run against a server started with --max-message 65536 unless they say "default".
+// Message size limits: over the limit the endpoint fails the connection with 1009 (RFC 6455
+// 7.4.1), and it does so from the frame header without waiting for (or buffering) the payload.
+// Cases run against an endpoint started with --max-message 65536 unless they say "default".
 
 const { OP } = require('../lib/frames');
 const { asciiText, binaryData } = require('../lib/data');
@@ -10,7 +10,7 @@ const LIMIT = 65536;
 const DEFAULT_LIMIT = 16 * 1024 * 1024;
 
 function limits(add) {
-  const opts = { server: 'limit' };
+  const opts = { endpoint: 'limit' };
 
   add('65536-byte binary in one frame (at the limit) is echoed', async (t) => {
     const p = await t.open();

@@ -70,8 +70,9 @@ function closePayload(code, reason) {
 class FrameError extends Error {}
 
 /* Incremental frame parser. push(chunk) returns the frames completed by that chunk:
- * { fin, rsv, op, masked, payload (unmasked) }. Violations of the wire format a sender MUST obey
- * (masking direction, minimal length encoding, 64-bit length top bit) throw FrameError. */
+ * { fin, rsv, op, key (the mask key or null), payload (unmasked) }. Violations of the wire
+ * format a sender MUST obey (masking direction, minimal length encoding, 64-bit length top bit)
+ * throw FrameError. */
 class FrameReader {
   constructor({ expectMasked }) {
     this.expectMasked = expectMasked;
@@ -93,7 +94,7 @@ class FrameReader {
       const payload = this.take(this.head.len);
       if (this.head.key) maskInPlace(payload, this.head.key);
       frames.push({ fin: this.head.fin, rsv: this.head.rsv, op: this.head.op,
-                    masked: !!this.head.key, payload });
+                    key: this.head.key, payload });
       this.head = null;
     }
     return frames;

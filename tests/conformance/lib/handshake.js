@@ -57,9 +57,10 @@ function connect(port) {
   return transport.connect(HOST, port);
 }
 
-/* Start reading one response head from sock. `done` resolves { head, raw, rest, closed } where
- * head is the parsed head, or null if the connection ended (or stop() was called) first. */
-function readHead(sock) {
+/* Start reading one HTTP head from sock (a response unless another parser is given). `done`
+ * resolves { head, raw, rest, closed } where head is what parse made of the head's text (null if
+ * it could not parse it), or null if the connection ended (or stop() was called) first. */
+function readHead(sock, parse = parseHead) {
   let stop;
   const done = new Promise((resolve) => {
     let buf = Buffer.alloc(0);
@@ -68,7 +69,7 @@ function readHead(sock) {
       sock.removeListener('end', onEnd);
       sock.removeListener('error', onEnd);
       const end = buf.indexOf('\r\n\r\n');
-      const head = end < 0 ? null : parseHead(buf.subarray(0, end).toString('latin1'));
+      const head = end < 0 ? null : parse(buf.subarray(0, end).toString('latin1'));
       resolve({ head, raw: buf, rest: end < 0 ? buf : buf.subarray(end + 4), closed });
     };
     const onData = (d) => {
@@ -169,4 +170,5 @@ async function openClient(port, opts = {}) {
   return { peer: new Peer(sock, { role: 'client', leftover: r.rest }), head: r.head };
 }
 
-module.exports = { acceptFor, newKey, upgradeRequest, httpExchange, openClient };
+module.exports = { acceptFor, newKey, upgradeRequest, httpExchange, openClient, readHead,
+                   awaitHead, HOST };

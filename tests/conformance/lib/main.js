@@ -1,11 +1,15 @@
 'use strict';
-// The suite's entry point, shared by server.test.js (plain TCP) and server_tls.test.js (the same
-// cases over TLS): options, the case groups, the shared servers, a watchdog, the exit status.
+// The suite's entry point, shared by server.test.js (plain TCP), server_tls.test.js (the same
+// cases over TLS) and client.test.js (the client under test): options, the case groups, the
+// harness of the side under test, a watchdog, the exit status.
 
-const { Suite, SharedServer } = require('./runner');
-const { killAll } = require('./server_process');
+const { Suite } = require('./runner');
+const { ServerHarness } = require('./server_harness');
+const { ClientHarness } = require('./client_harness');
+const { killAll } = require('./process');
 const transport = require('./transport');
 const { handshake } = require('../cases/handshake');
+const { clientHandshake } = require('../cases/client_handshake');
 const { framing } = require('../cases/framing');
 const { control } = require('../cases/control');
 const { reservedBits, reservedOpcodes } = require('../cases/reserved');
@@ -14,28 +18,31 @@ const { utf8 } = require('../cases/utf8');
 const { closing } = require('../cases/closing');
 const { LIMIT, limits } = require('../cases/limits');
 const { shutdown } = require('../cases/shutdown');
+const { clientEnding } = require('../cases/client_ending');
 const { makeCerts } = require('../../tls/certs');
 
 const WATCHDOG_MS = 90000;
 
-function parseArgs(argv) {
-  const out = { kind: process.env.WSK_CONF_SERVER || 'wsk', jobs: 16, filters: [] };
+/* --server KIND (server.test.js) or --client KIND (client.test.js): wsk or the ws stand-in. */
+function parseArgs(argv, target) {
+  const env = process.env[target === 'server' ? 'WSK_CONF_SERVER' : 'WSK_CONF_CLIENT'];
+  const out = { kind: env || 'wsk', jobs: 16, filters: [] };
   for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--server') out.kind = argv[++i];
+    if (argv[i] === `--${target}`) out.kind = argv[++i];
     else if (argv[i] === '--jobs') out.jobs = Number(argv[++i]);
     else out.filters.push(argv[i]);
   }
-  if (!['wsk', 'ws'].includes(out.kind)) throw new Error(`unknown server kind ${out.kind}`);
+  if (!['wsk', 'ws'].includes(out.kind)) throw new Error(`unknown ${target} kind ${out.kind}`);
   return out;
 }
 
-async function runSuite(args, tls) {
+async function runSuite(args, { tls, target }) {
   if (tls) {
-    if (args.kind !== 'wsk') throw new Error('the TLS run needs the wsk server (no --server ws)');
+    if (args.kind !== 'wsk' || target !== 'server') throw new Error('the TLS run needs wsk serve');
     transport.useTls(makeCerts());
   }
-  const suite = new Suite();
-  suite.defineGroup('1', handshake);
+  const suite = new Suite(target);
+  suite.defineGroup('1', target === 'server' ? handshake : clientHandshake);
   suite.defineGroup('2', framing);
   suite.defineGroup('3', control);
   suite.defineGroup('4', reservedBits);
@@ -44,21 +51,17 @@ async function runSuite(args, tls) {
   suite.defineGroup('7', utf8);
   suite.defineGroup('8', closing);
   suite.defineGroup('9', limits);
-  suite.defineGroup('10', shutdown);
+  suite.defineGroup('10', target === 'server' ? shutdown : clientEnding);
 
-  const servers = {
-    main: new SharedServer(args.kind, 'main', {}),
-    limit: new SharedServer(args.kind, 'limit', { maxMessage: LIMIT }),
-  };
-  await Promise.all(Object.values(servers).map((s) => s.start()));
-  console.log(`conformance: ${args.kind === 'ws' ? 'Node ws stand-in' : 'wsk serve --echo'}` +
-              `${tls ? ' over TLS' : ''} ` +
-              `(ports ${(await servers.main.ready).port}, ${(await servers.limit.ready).port})`);
-  return suite.run({ kind: args.kind, servers, concurrency: args.jobs, filters: args.filters });
+  const Harness = target === 'server' ? ServerHarness : ClientHarness;
+  const harness = new Harness(args.kind, LIMIT);
+  console.log(`conformance: ${await harness.start()}${tls ? ' over TLS' : ''}`);
+  return suite.run({ harness, concurrency: args.jobs, filters: args.filters });
 }
 
-/* Run the suite with the command line's options, plain or over TLS, and exit with its status. */
-function main({ tls = false } = {}) {
+/* Run the suite with the command line's options and exit with its status. target: the side
+ * under test ('server' or 'client'); tls: every connection through TLS (server only). */
+function main({ tls = false, target = 'server' } = {}) {
   const watchdog = setTimeout(() => {
     console.log(`FAIL watchdog: the suite did not finish within ${WATCHDOG_MS / 1000} s`);
     killAll();
@@ -72,7 +75,7 @@ function main({ tls = false } = {}) {
     });
   }
 
-  runSuite(parseArgs(process.argv.slice(2)), tls).then((failed) => {
+  runSuite(parseArgs(process.argv.slice(2), target), { tls, target }).then((failed) => {
     clearTimeout(watchdog);
     process.exit(failed ? 1 : 0);
   }, (err) => {

@@ -2,7 +2,8 @@
 // A scripted WebSocket endpoint over an already opened TCP socket. It sends exactly the bytes a
 // case asks for (in chosen chunks, with chosen delays) and turns what comes back into a queue of
 // events that the case checks one by one. Role 'client' masks what it sends and requires unmasked
-// frames back; role 'server' does the opposite.
+// frames back; role 'server' does the opposite, requires a mask key that no earlier frame of the
+// connection used, and closes TCP itself once a closing handshake is over (RFC 6455 7.1.1).
 
 const { isUtf8 } = require('buffer');
 const { OP, opName, isControl, isKnownOpcode, toBuffer, buildFrame, closePayload, FrameReader,
@@ -41,6 +42,10 @@ function describe(ev) {
   }
 }
 
+/* As the server after a closing handshake: how long the client must leave TCP open, waiting for
+ * our FIN, before we send it. */
+const CLIENT_WAITS_MS = 100;
+
 function describeClose(codes) {
   return codes.map((c) => (c === null ? 'close frame without code' : `close frame ${c}`))
     .join(' or ');
@@ -61,6 +66,9 @@ class Peer {
     this.reader = new FrameReader({ expectMasked: role === 'server' });
     this.message = null; // { op, parts } of an incoming fragmented message
     this.closeReceived = false;
+    this.closeCode = undefined; // the code of the close frame received (null: none in it)
+    this.failExpected = false;  // a case expected the other side to fail the connection
+    this.keys = new Set();      // mask keys seen (role 'server')
     this.ended = false;   // the other side ended TCP (or reset it)
     this.broken = false;  // we stopped parsing after a violation
     this.log = [];
@@ -118,6 +126,11 @@ class Peer {
 
   onFrame(f) {
     if (this.closeReceived) return this.violation(`${opName(f.op)} frame after its close frame`);
+    if (f.key) {
+      const key = f.key.toString('hex');
+      if (this.keys.has(key)) return this.violation(`mask key ${key} used again (keys must be fresh)`);
+      this.keys.add(key);
+    }
     if (f.rsv) return this.violation(`RSV bits 0x${f.rsv.toString(16)} set without an extension`);
     if (!isKnownOpcode(f.op)) return this.violation(`reserved opcode ${f.op}`);
     if (isControl(f.op)) {
@@ -150,6 +163,7 @@ class Peer {
     const reason = payload.subarray(2);
     if (code !== null && !closeCodeValid(code)) return this.violation(`close code ${code} on the wire`);
     if (!isUtf8(reason)) return this.violation('close reason is not valid UTF-8');
+    this.closeCode = code;
     return this.push({ t: 'close', code, reason });
   }
 
@@ -170,9 +184,14 @@ class Peer {
 
   // ---- outgoing --------------------------------------------------------------------------------
 
+  /* Whether our role masks its frames (a case that breaks the rule uses mask: !p.masking). */
+  get masking() {
+    return this.role === 'client';
+  }
+
   /* A frame masked as our role requires unless opts.mask says otherwise. */
   frame(opts) {
-    return buildFrame({ mask: this.role === 'client', ...opts });
+    return buildFrame({ mask: this.masking, ...opts });
   }
 
   text(payload, opts = {}) { return this.frame({ op: OP.TEXT, payload, ...opts }); }
@@ -266,23 +285,47 @@ class Peer {
     return fail(`expected the ${who} to close TCP within ${ms} ms, got ${describe(ev)}`);
   }
 
-  /* The other side fails the connection: a close frame with `code` (nothing before it), then
-   * closes TCP although we do not answer the close (RFC 6455 7.1.7). */
+  /* As the server, once the closing handshake is over: the client leaves the TCP close to us
+   * (nothing from it for CLIENT_WAITS_MS), and answers our FIN with its own, not a reset. */
+  async closeTcpFirst() {
+    const ev = await this.next(CLIENT_WAITS_MS);
+    if (ev.t !== 'timeout') {
+      fail(`expected the client to wait for the server to close TCP, got ${describe(ev)}`);
+    }
+    this.socket.end();
+    return this.expectTcpClose();
+  }
+
+  /* The other side fails the connection: a close frame with `code` (nothing before it). As the
+   * client we do not answer it, and the server must close TCP anyway (RFC 6455 7.1.7; a reset is
+   * accepted). As the server we answer it and close TCP first, as after any closing handshake. */
   async expectFail(code, ms = 2000) {
     const started = Date.now();
+    this.failExpected = true;
     await this.expectClose([code], ms);
-    await this.expectTcpClose({ ms: Math.max(2000, ms - (Date.now() - started)), allowReset: true });
+    if (this.role === 'server') {
+      this.write(this.close(code));
+      return this.closeTcpFirst();
+    }
+    return this.expectTcpClose({ ms: Math.max(2000, ms - (Date.now() - started)),
+                                 allowReset: true });
+  }
+
+  /* The close frame we sent comes back with one of codes, then the connection ends as RFC 6455
+   * 7.1.1 wants: the server closes TCP first (we, as the server, after checking that the client
+   * waits for it). */
+  async expectCloseEnd(codes, ms) {
+    const ev = await this.expectClose(codes, ms);
+    if (this.role === 'client') await this.expectTcpClose();
+    else await this.closeTcpFirst();
+    return ev;
   }
 
   /* A clean closing handshake started by us: send close, the same code comes back (for a close
-   * without code: no code or 1000), and then the server closes TCP first (RFC 6455 7.1.1).
-   * As the server side we close TCP ourselves once the echo arrived. */
+   * without code: no code or 1000), then TCP is closed by the server (expectCloseEnd). */
   async closeHandshake(code = 1000, reason = '') {
     this.write(this.close(code, reason));
-    const ev = await this.expectClose(code === null ? [null, 1000] : [code]);
-    if (this.role === 'client') await this.expectTcpClose();
-    else this.socket.end();
-    return ev;
+    return this.expectCloseEnd(code === null ? [null, 1000] : [code]);
   }
 
   destroy() {

@@ -1,66 +1,31 @@
 'use strict';
 // Case registry and runner: cases run concurrently (each on its own connections), results are
 // printed in case order as "PASS id name" / "FAIL id name: why", then "N passed, M failed".
+//
+// The side under test is behind a harness (server_harness.js, client_harness.js):
+//   start() -> description; stop() -> [problems], each counted as a failure;
+//   context(case) -> { t, finish(), logs(), cleanup() }: t is what the case function receives,
+//   finish() runs after the case function succeeded (and may fail the case), logs() describes a
+//   failed case's connections and processes, cleanup() releases everything the case used.
 
-const { openClient, httpExchange, upgradeRequest } = require('./handshake');
-const { startServer } = require('./server_process');
 const { CaseFailure } = require('./peer');
 
-/* A server the cases share. If it dies, the cases running at that moment are blamed and it is
- * restarted so that one crash does not hide every later result. At the end it must stop cleanly
- * on SIGTERM with status 0 (which also makes a sanitizer build report leaks). */
-class SharedServer {
-  constructor(kind, name, options) {
-    this.kind = kind;
-    this.name = name;
-    this.options = options;
-    this.inFlight = new Set();
-    this.problems = [];
-    this.stopping = false;
-  }
-
-  start() {
-    this.ready = startServer(this.kind, this.options).then((s) => {
-      this.proc = s;
-      s.exited.then(({ code, signal }) => {
-        if (this.stopping || this.proc !== s) return;
-        this.problems.push(`server "${this.name}" exited (${signal || `code ${code}`}) while running ` +
-                           `${[...this.inFlight].join(', ') || 'no case'}; stderr tail: ` +
-                           s.stderr().slice(-2000));
-        this.start();
-      });
-      return s;
-    });
-    return this.ready;
-  }
-
-  async stop() {
-    this.stopping = true;
-    const s = await this.ready;
-    s.child.kill('SIGTERM');
-    const timer = setTimeout(() => s.child.kill('SIGKILL'), 5000);
-    const { code, signal } = await s.exited;
-    clearTimeout(timer);
-    if (code !== 0) {
-      this.problems.push(`server "${this.name}" ended with ${signal || `code ${code}`} on SIGTERM ` +
-                         `(expected exit 0 within 5 s); stderr tail: ${s.stderr().slice(-2000)}`);
-    }
-  }
-}
-
 class Suite {
-  constructor() {
+  /* target: the side under test, 'server' or 'client'. */
+  constructor(target) {
+    this.target = target;
     this.cases = [];
-    this.group = null;
   }
 
-  /* Register the cases of one group; fn receives add(name, caseFn, { server, timeout }). */
+  /* Register the cases of one group: fn(add, target) calls add(name, caseFn, opts) where opts are
+   * { endpoint: 'main' | 'limit', timeout: ms, only: 'server' | 'client' }. */
   defineGroup(id, fn) {
     let n = 0;
     fn((name, run, opts = {}) => {
-      this.cases.push({ id: `${id}.${++n}`, name, run, server: opts.server || 'main',
+      if (opts.only && opts.only !== this.target) return;
+      this.cases.push({ id: `${id}.${++n}`, name, run, endpoint: opts.endpoint || 'main',
                         timeout: opts.timeout || 15000 });
-    });
+    }, this.target);
   }
 
   select(filters) {
@@ -70,59 +35,30 @@ class Suite {
     return this.cases.filter((c) => filters.some((f) => matches(c, f)));
   }
 
-  async runCase(c, servers, kind) {
-    const server = servers[c.server];
-    const peers = [];
-    const extra = [];
-    const t = {
-      kind,
-      port: async () => (await server.ready).port,
-      open: async (opts = {}) => {
-        const { peer, head } = await openClient(opts.port || await t.port(), opts);
-        peers.push(peer);
-        peer.head = head;
-        return peer;
-      },
-      request: async (opts) => upgradeRequest(await t.port(), opts),
-      http: async (request) => httpExchange(await t.port(), request),
-      startServer: async (opts) => {
-        const s = await startServer(kind, opts);
-        extra.push(s);
-        return s;
-      },
-    };
-    server.inFlight.add(c.id);
+  async runCase(c, harness) {
+    const ctx = harness.context(c);
     let timer;
     const timeout = new Promise((resolve) => {
       timer = setTimeout(() => resolve(new CaseFailure(`timed out after ${c.timeout} ms`)), c.timeout);
     });
     let error = null;
     try {
-      error = await Promise.race([c.run(t).then(() => null), timeout]);
+      error = await Promise.race([c.run(ctx.t).then(() => ctx.finish()).then(() => null), timeout]);
     } catch (e) {
       error = e;
     } finally {
       clearTimeout(timer);
-      server.inFlight.delete(c.id);
-      for (const p of peers) p.destroy();
-      for (const s of extra) {
-        try {
-          process.kill(s.child.pid, 'SIGKILL');
-        } catch (e) {
-          // already exited
-        }
-      }
     }
+    const logs = error ? ctx.logs() : [];
+    ctx.cleanup();
     if (!error) return { ok: true };
     const why = error instanceof CaseFailure ? error.message : `suite error: ${error.stack}`;
-    const logs = peers.filter((p) => p.log.length)
-      .map((p, i) => `      connection ${i + 1} saw: ${p.log.slice(-8).join(' | ')}`);
     return { ok: false, why, logs };
   }
 
-  /* Run the selected cases, then stop the servers; resolves the number of failures (server
-   * crashes and unclean stops count as failures). */
-  async run({ kind, servers, concurrency = 16, filters = [] }) {
+  /* Run the selected cases, then stop the harness; resolves the number of failures (problems
+   * the harness reports count as failures). */
+  async run({ harness, concurrency = 16, filters = [] }) {
     const cases = this.select(filters);
     const results = new Array(cases.length);
     let printed = 0;
@@ -139,14 +75,13 @@ class Suite {
     const worker = async () => {
       while (nextIndex < cases.length) {
         const i = nextIndex++;
-        results[i] = await this.runCase(cases[i], servers, kind);
+        results[i] = await this.runCase(cases[i], harness);
         flush();
       }
     };
     await Promise.all(Array.from({ length: concurrency }, worker));
-    await Promise.all(Object.values(servers).map((s) => s.stop()));
-    const problems = Object.values(servers).flatMap((s) => s.problems);
-    for (const p of problems) console.log(`FAIL server: ${p}`);
+    const problems = await harness.stop();
+    for (const p of problems) console.log(`FAIL ${this.target}: ${p}`);
     const caseFailures = results.filter((r) => !r.ok).length;
     const failed = caseFailures + problems.length;
     console.log(`${results.length - caseFailures} passed, ${failed} failed`);
@@ -154,4 +89,4 @@ class Suite {
   }
 }
 
-module.exports = { Suite, SharedServer };
+module.exports = { Suite };
