@@ -4,7 +4,11 @@
  * The compressed payload is written behind WSK_MAX_FRAME_HEADER bytes of headroom, so that the
  * header (whose length depends on the compressed size) goes right in front of it: small messages
  * on the stack (then copied like any frame), larger ones into a queue chunk that is written from
- * and, if the socket does not take it all, queued as is, without another copy. */
+ * and, if the socket does not take it all, queued as is, without another copy.
+ *
+ * Without the memory to compress (zlib's state, or the output chunk), the message goes out
+ * uncompressed, which RFC 7692 allows for any message: nothing of it was written yet, and the
+ * compressor, which has not seen it, stays in step with the peer's decompressor. */
 #include <string.h>
 
 #include "conn/conn_internal.h"
@@ -23,7 +27,8 @@ int wsk_conn_send_compressed(wsk_conn *c, int opcode, const void *data, size_t l
   struct wsk_chunk *chunk = NULL;
   uint8_t *buf = stack;
   if (bound > sizeof stack - WSK_MAX_FRAME_HEADER) {
-    if (!(chunk = wsk_chunk_new(WSK_MAX_FRAME_HEADER + bound))) return WSK_ENOMEM;
+    if (!(chunk = wsk_chunk_new(WSK_MAX_FRAME_HEADER + bound)))
+      return wsk_conn_send_frame(c, opcode, data, len, NULL);
     buf = wsk_chunk_buf(chunk);
   }
   uint8_t *payload = buf + WSK_MAX_FRAME_HEADER;
@@ -31,6 +36,7 @@ int wsk_conn_send_compressed(wsk_conn *c, int opcode, const void *data, size_t l
   int r = wsk_pmd_compress(c->ext->pmd, data, len, 1, payload, bound, &used, &made);
   if (r != 0) { /* only before any output: zlib's state could not be allocated */
     if (chunk) wsk_chunk_free(chunk);
+    if (r == WSK_ENOMEM) return wsk_conn_send_frame(c, opcode, data, len, NULL);
     return r == WSK_PMD_MORE ? WSK_EINVAL : r;
   }
   uint8_t hdr[WSK_MAX_FRAME_HEADER];
