@@ -52,7 +52,7 @@ valgrind: build
 failmalloc:
 	@bash scripts/deps.sh --test
 	cmake -S . -B $(FAILMALLOC_BUILD) -DCMAKE_BUILD_TYPE=Debug -DWSK_SANITIZE=ON -DWSK_FAILMALLOC=ON $(CMAKE_ARGS)
-	cmake --build $(FAILMALLOC_BUILD) -j $(JOBS) --target failmalloc_server
+	cmake --build $(FAILMALLOC_BUILD) -j $(JOBS) --target failmalloc_server failmalloc_client
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  NODE_PATH=$(CURDIR)/node_modules node tests/failmalloc/run.js $(FAILMALLOC_BUILD)
 

@@ -3,6 +3,7 @@
  * library after that returns NULL, once. The counters are the only global state of wsk, and they
  * exist in that build only: this file is empty otherwise. */
 #ifdef WSK_FAILMALLOC
+#include <errno.h>
 #include <stdatomic.h>
 
 #include "proto/alloc_internal.h"
@@ -15,7 +16,9 @@ int wsk_failmalloc_fail(void) {
   unsigned long left = atomic_load(&countdown);
   while (left && !atomic_compare_exchange_weak(&countdown, &left, left - 1)) {
   }
-  return left == 1;
+  if (left != 1) return 0;
+  errno = ENOMEM; /* as the C library's allocator does */
+  return 1;
 }
 
 void wsk_failmalloc_arm(unsigned long n) {

@@ -124,7 +124,9 @@ static int push_ptr(void ***arr, size_t *n, size_t *cap, void *p) {
 }
 
 void wsk_loop_free_later(wsk_loop *loop, void *p) {
-  push_ptr(&loop->garbage, &loop->ngarbage, &loop->capgarbage, p);
+  if (push_ptr(&loop->garbage, &loop->ngarbage, &loop->capgarbage, p) != 0 &&
+      loop->nspare < sizeof loop->spare / sizeof loop->spare[0])
+    loop->spare[loop->nspare++] = p;
 }
 
 void *wsk_loop_conn_alloc(wsk_loop *loop, size_t size) {
@@ -172,6 +174,8 @@ static void end_iteration(wsk_loop *loop) {
   loop->ndead = 0;
   for (size_t i = 0; i < loop->ngarbage; i++) wsk_free(loop->garbage[i]);
   loop->ngarbage = 0;
+  for (size_t i = 0; i < loop->nspare; i++) wsk_free(loop->spare[i]);
+  loop->nspare = 0;
 }
 
 static int alive(const wsk_loop *loop) {

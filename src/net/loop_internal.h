@@ -85,8 +85,9 @@ void wsk_loop_queue_hook(wsk_loop *loop, struct wsk_hook *h);
 void wsk_loop_cancel_hook(wsk_loop *loop, struct wsk_hook *h);
 
 /* Free `p` (malloc'd) at the end of the iteration, so events already fetched for it and callers up
- * the stack may still look at it. Should the list itself fail to grow, p is leaked, never freed
- * early. */
+ * the stack may still look at it. Should the list itself fail to grow, a few spare slots take p;
+ * beyond them (out of memory, with more than 16 such frees in one iteration) p is leaked, never
+ * freed early. */
 void wsk_loop_free_later(wsk_loop *loop, void *p);
 
 /* The connection slab: fixed-size objects for the conn layer (size set by the first call). */

@@ -40,6 +40,8 @@ struct wsk_loop {
   struct wsk_hook *hooks;
   void **garbage;
   size_t ngarbage, capgarbage;
+  void *spare[16]; /* frees that found `garbage` full and could not grow it (out of memory) */
+  size_t nspare;
   void **dead_conns; /* slab objects to release at the end of the iteration */
   size_t ndead, capdead;
   struct wsk_slab conn_slab;

@@ -11,6 +11,10 @@
 // corrupted stream (wrong echo, protocol error) or a crash. A witness WebSocket opened before the
 // first failure must keep working throughout, and at the end the server must exit 0 on SIGTERM with
 // no sanitizer report (leaks included).
+// The same for a client session (tests/helpers/failmalloc_client: wsk_connect, a text and a
+// 100 kB message echoed by a ws server, the closing handshake), each n on a fresh loop: the session
+// completes, or wsk_connect refuses, or on_error then exactly one on_close; no hang, no wrong echo,
+// no leak.
 // Usage: node tests/failmalloc/run.js BUILD_DIR   (or with WSK_BUILD set)
 if (process.argv[2]) process.env.WSK_BUILD = process.argv[2];
 const assert = require('assert');
@@ -161,4 +165,40 @@ t.test('the n-th allocation fails, for every n of a scripted session', async () 
   const reports = srv.stderr.filter((l) => /Sanitizer|runtime error|leak/i.test(l));
   assert.deepStrictEqual(reports, [], srv.stderr.join('\n'));
   assert.strictEqual(exit.code, 0, `exit ${JSON.stringify(exit)}`);
+});
+
+t.test('the n-th allocation of a client session fails, for every n', async () => {
+  const { WebSocketServer } = WebSocket;
+  const wss = await new Promise((resolve) => {
+    const w = new WebSocketServer({ host: '127.0.0.1', port: 0 }, () => resolve(w));
+  });
+  wss.on('connection', (ws) => ws.on('message', (d, binary) => ws.send(d, { binary })));
+  t.cleanup(() => wss.close());
+  const url = `ws://127.0.0.1:${wss.address().port}/`;
+  const bin = path.join(L.BUILD, 'tests', 'failmalloc_client');
+  const run = (first, last) => new Promise((resolve, reject) => {
+    const child = require('child_process').execFile(bin, [url, String(first), String(last)],
+      { timeout: 300000 }, (err, stdout, stderr) => {
+        if (err && err.code !== 1) return reject(new Error(`${err.message}\n${stderr}`));
+        resolve({ code: err ? err.code : 0, lines: stdout.trim().split('\n'), stderr });
+      });
+    child.on('error', reject);
+  });
+  const first = await run(0, 0);
+  const m = /^0 ok (\d+)$/.exec(first.lines[0]);
+  assert.ok(m, first.lines.join('\n'));
+  const total = Number(m[1]);
+  console.log(`# one client session makes ${total} allocations`);
+  const r = await run(1, total + 5);
+  const reports = r.stderr.split('\n').filter((l) => /Sanitizer|runtime error|leak/i.test(l));
+  assert.deepStrictEqual(reports, [], r.stderr);
+  assert.deepStrictEqual(r.lines.filter((l) => / bad /.test(l)), [], 'no session went bad');
+  assert.strictEqual(r.code, 0);
+  const kinds = {};
+  for (const l of r.lines) {
+    const k = l.split(' ').slice(1, 3).join(' ').replace(/^ok \d+$/, 'ok');
+    kinds[k] = (kinds[k] || 0) + 1;
+  }
+  for (const [k, v] of Object.entries(kinds)) console.log(`# ${v} x ${k}`);
+  assert.ok(r.lines.some((l) => / failed /.test(l)), 'some allocations did fail');
 });
