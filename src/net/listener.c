@@ -17,14 +17,14 @@
 
 static void resume(void *arg) {
   struct wsk_listener *l = arg;
-  wsk_timer_stop(l->pause);
-  l->pause = NULL;
+  wsk_timer_park(l->pause);
+  l->paused = 0;
   wsk_io_set(l->loop, &l->io, WSK_IO_IN);
 }
 
 static void on_listener_io(wsk_loop *loop, struct wsk_io *io, unsigned events) {
   struct wsk_listener *l = (struct wsk_listener *)io;
-  for (int i = 0; i < ACCEPT_BUDGET && l->io.fd >= 0 && !l->pause; i++) {
+  for (int i = 0; i < ACCEPT_BUDGET && l->io.fd >= 0 && !l->paused; i++) {
     int fd = accept4(l->io.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO) continue;
@@ -35,8 +35,9 @@ static void on_listener_io(wsk_loop *loop, struct wsk_io *io, unsigned events) {
                   l->port, strerror(errno), WSK_ACCEPT_PAUSE_MS);
           l->warned = 1;
         }
-        l->pause = wsk_timer_start(loop, WSK_ACCEPT_PAUSE_MS, 0, resume, l);
-        if (l->pause) wsk_io_set(loop, &l->io, 0);
+        l->paused = 1;
+        wsk_timer_unpark(l->pause, WSK_ACCEPT_PAUSE_MS);
+        wsk_io_set(loop, &l->io, 0);
       }
       return; /* EAGAIN: nothing pending */
     }
@@ -53,17 +54,26 @@ int wsk_listener_open(struct wsk_listener *l, wsk_loop *loop, const char *host, 
   l->io.fd = fd;
   l->io.kind = WSK_IO_LISTENER;
   l->loop = loop;
-  l->pause = NULL;
-  l->warned = 0;
+  l->warned = l->paused = 0;
   l->port = wsk_sock_local_port(fd);
-  wsk_loop_set_handler(loop, WSK_IO_LISTENER, on_listener_io);
-  if (wsk_io_start(loop, &l->io, WSK_IO_IN) != 0) {
-    if (errbuf) snprintf(errbuf, errlen, "epoll_ctl: %s", strerror(errno));
+  l->pause = wsk_timer_start(loop, WSK_ACCEPT_PAUSE_MS, WSK_ACCEPT_PAUSE_MS, resume, l);
+  int rc = l->pause ? 0 : WSK_ENOMEM;
+  if (rc == 0) {
+    wsk_timer_park(l->pause);
+    wsk_loop_set_handler(loop, WSK_IO_LISTENER, on_listener_io);
+    rc = wsk_io_start(loop, &l->io, WSK_IO_IN);
+  }
+  if (rc != 0) {
+    if (errbuf && rc == WSK_ENOMEM)
+      snprintf(errbuf, errlen, "out of memory");
+    else if (errbuf)
+      snprintf(errbuf, errlen, "epoll_ctl: %s", strerror(errno));
+    wsk_timer_stop(l->pause);
+    l->pause = NULL;
     close(fd);
     l->io.fd = -1;
-    return WSK_ESYS;
   }
-  return 0;
+  return rc;
 }
 
 void wsk_listener_close(struct wsk_listener *l) {

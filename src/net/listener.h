@@ -1,6 +1,7 @@
 /* listener.h - a listening socket on the loop: accepts in a loop until the kernel has no more
- * pending connections, and survives descriptor exhaustion (EMFILE/ENFILE) without spinning: it
- * stops watching the socket for a pause, logs once, and resumes. */
+ * pending connections, and survives descriptor or memory exhaustion (EMFILE, ENFILE, ENOBUFS,
+ * ENOMEM) without spinning: it stops watching the socket for a pause, logs once, and resumes. The
+ * pause timer is allocated with the listener and parked, so pausing needs no memory. */
 #ifndef WSK_NET_LISTENER_H
 #define WSK_NET_LISTENER_H
 
@@ -11,9 +12,10 @@
 struct wsk_listener {
   struct wsk_io io;  /* must stay first: the loop hands this pointer back */
   wsk_loop *loop;
-  wsk_timer *pause;
+  wsk_timer *pause;  /* parked while accepting */
   int port;
   uint8_t warned;
+  uint8_t paused;
   void *owner;
   /* A new non-blocking, close-on-exec connection with TCP_NODELAY set; the callee owns fd. */
   void (*on_accept)(struct wsk_listener *l, int fd);
