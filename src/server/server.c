@@ -23,6 +23,8 @@ void wsk_server_options_init(struct wsk_server_options *opt) {
 }
 
 static void check_done(struct wsk_group *g);
+static void grace_over(void *arg);
+static void call_done(void *arg);
 
 static void on_timeout(wsk_conn *c) { wsk_conn_destroy(c, 0, NULL); }
 
@@ -136,10 +138,18 @@ int wsk_server_new(wsk_loop *loop, const struct wsk_server_options *opt, wsk_ser
     release(s);
     return r;
   }
-  if (wsk_group_start(g) != 0) {
+  /* The shutdown timers are made now and parked: a shutdown must not fail for want of memory. */
+  s->shutdown_timer = wsk_timer_start(loop, 0, 0, grace_over, s);
+  s->done_timer = wsk_timer_start(loop, 0, 0, call_done, s);
+  if (wsk_group_start(g) != 0 || !s->shutdown_timer || !s->done_timer) {
+    wsk_timer_stop(s->shutdown_timer);
+    wsk_timer_stop(s->done_timer);
+    wsk_group_destroy(g);
     wsk_listener_close(&s->listener);
     goto nomem;
   }
+  wsk_timer_park(s->shutdown_timer);
+  wsk_timer_park(s->done_timer);
   *out = s;
   return 0;
 nomem:
@@ -196,7 +206,7 @@ static void check_done(struct wsk_group *g) {
   wsk_server *s = g->owner;
   if (!s->shutting_down || s->freeing || s->done_called || g->n > 0) return;
   s->done_called = 1;
-  s->done_timer = wsk_timer_start(g->loop, 0, 0, call_done, s);
+  wsk_timer_unpark(s->done_timer, 0);
 }
 
 static void drop_one(wsk_conn *c, void *arg) { wsk_conn_destroy(c, 0, NULL); }
@@ -235,7 +245,7 @@ void wsk_server_shutdown(wsk_server *s, unsigned timeout_ms,
   s->done = done;
   s->done_arg = arg;
   wsk_listener_close(&s->listener);
-  s->shutdown_timer = wsk_timer_start(s->group.loop, timeout_ms, 0, grace_over, s);
+  wsk_timer_unpark(s->shutdown_timer, timeout_ms);
   wsk_group_each(&s->group, close_one, NULL);
   check_done(&s->group);
 }
