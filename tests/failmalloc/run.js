@@ -10,7 +10,7 @@
 // error status (500, 503), a close with 1011, or a dropped connection (1006). Never a hang, a
 // corrupted stream (wrong echo, protocol error) or a crash. A witness WebSocket opened before the
 // first failure must keep working throughout, and at the end the server must exit 0 on SIGTERM with
-// no sanitizer report (leaks included).
+// no sanitizer report (leaks included); then all of it again with permessage-deflate.
 // The same for a client session (tests/helpers/failmalloc_client: wsk_connect, a text and a
 // 100 kB message echoed by a ws server, the closing handshake), each n on a fresh loop: the session
 // completes, or wsk_connect refuses, or on_error then exactly one on_close; no hang, no wrong echo,
@@ -47,12 +47,12 @@ function httpStep(port) {
 
 // The WebSocket part: 'ok', 'refused STATUS' or 'closed CODE at STEP'. Rejects on a hang or on
 // anything a failed allocation must never cause.
-function wsStep(port) {
+function wsStepWith(port, perMessageDeflate) {
   const big = Buffer.alloc(100000);
   for (let i = 0; i < big.length; i++) big[i] = (i * 7) & 0xff;
   const large = Buffer.alloc(8 << 20, 0x5a);
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/`, ['echo']);
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/`, ['echo'], { perMessageDeflate });
     let step = 'handshake';
     const fail = (why) => {
       clearTimeout(timer);
@@ -69,6 +69,7 @@ function wsStep(port) {
     ws.on('error', () => {}); // 'close' follows
     ws.on('open', () => {
       if (ws.protocol !== 'echo') return fail(`subprotocol ${JSON.stringify(ws.protocol)}`);
+      if (perMessageDeflate && ws.extensions !== 'permessage-deflate') return fail('no deflate');
       step = 'text';
       ws.send('hello');
     });
@@ -123,12 +124,14 @@ async function witnessEcho(w, text) {
   assert.strictEqual(m.data.toString(), text, 'the witness connection still echoes');
 }
 
-const t = L.suite('failmalloc', { timeoutMs: 600000 });
-t.test('the n-th allocation fails, for every n of a scripted session', async () => {
+// The server sessions; with `deflate` (ws perMessageDeflate options) the server has
+// permessage-deflate on, and zlib's allocations fail in turn too.
+async function serverSessions(deflate) {
   const bin = path.join(L.BUILD, 'tests', 'failmalloc_server');
-  const srv = await L.start(bin, [], { stdin: 'pipe' });
+  const srv = await L.start(bin, deflate ? ['--deflate'] : [], { stdin: 'pipe' });
+  const wsStep = (port) => wsStepWith(port, deflate);
   t.cleanup(() => srv.stop('SIGKILL'));
-  const witness = await L.client(`ws://127.0.0.1:${srv.port}/`);
+  const witness = await L.client(`ws://127.0.0.1:${srv.port}/`, { perMessageDeflate: false });
   await witnessEcho(witness, 'warm-up');
 
   // How many allocations does one session make?
@@ -165,7 +168,11 @@ t.test('the n-th allocation fails, for every n of a scripted session', async () 
   const reports = srv.stderr.filter((l) => /Sanitizer|runtime error|leak/i.test(l));
   assert.deepStrictEqual(reports, [], srv.stderr.join('\n'));
   assert.strictEqual(exit.code, 0, `exit ${JSON.stringify(exit)}`);
-});
+}
+
+const t = L.suite('failmalloc', { timeoutMs: 1200000 });
+t.test('the n-th allocation fails, for every n of a scripted session', () => serverSessions(false));
+t.test('the same with permessage-deflate', () => serverSessions({ threshold: 0 }));
 
 t.test('the n-th allocation of a client session fails, for every n', async () => {
   const { WebSocketServer } = WebSocket;

@@ -5,7 +5,7 @@
  *   count   -> "count M"   allocations made since the last arm
  * The server echoes every message, selects the subprotocol "echo" when offered, answers plain
  * HTTP with 200 "hello", and drops a connection that sends no request within 300 ms. Connection events are printed too (open 1|0, close CODE, error -CODE). Prints "listening on 127.0.0.1:PORT" on stderr; SIGTERM shuts
- * down gracefully and exits 0. */
+ * down gracefully and exits 0. With --deflate the server offers permessage-deflate. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,9 +93,10 @@ static void on_signal(wsk_loop *loop, int signo, void *arg) {
   wsk_server_shutdown(F.server, 2000, on_done, NULL);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
   struct wsk_server_options opt;
   wsk_server_options_init(&opt);
+  opt.deflate.enabled = argc > 1 && strcmp(argv[1], "--deflate") == 0;
   opt.host = "127.0.0.1";
   opt.handshake_timeout_ms = 300;
   opt.on_http = on_http;
