@@ -1,30 +1,57 @@
 /* mask.c - RFC 6455 section 5.3 payload masking: in-place XOR with a 4-byte key, continuing
- * across calls. Byte-wise up to an 8-byte aligned address, then 8 bytes per step with the key
- * rotated to the current offset and widened to 64 bits (memcpy keeps the loads well-defined;
- * the compiler turns the loop into vector code), then byte-wise for the tail. */
+ * across calls. The key is rotated to the current offset once and widened to 8 bytes; then 64
+ * bytes per step in 32-byte vectors (GCC/Clang vector extensions: two SSE2 registers each, or one
+ * AVX2 register in the clone picked on CPUs that have it), 8 bytes per step, 4, then bytes. No
+ * alignment prologue: loads and stores go through memcpy, which compiles to unaligned moves, so a
+ * 20-byte payload at an odd address takes three steps. */
 #include <string.h>
 
 #include "wsk.h"
 
+typedef uint64_t wide_key __attribute__((vector_size(32)));
+
+#if defined(__x86_64__) && defined(__has_attribute)
+#if __has_attribute(target_clones)
+#define MASK_CLONES __attribute__((target_clones("avx2", "default")))
+#endif
+#endif
+#ifndef MASK_CLONES
+#define MASK_CLONES
+#endif
+
+MASK_CLONES
 size_t wsk_mask(uint8_t *data, size_t len, const uint8_t key[4], size_t offset) {
+  uint8_t rot[8];
+  for (size_t j = 0; j < 8; j++) rot[j] = key[(offset + j) & 3];
+  uint64_t k;
+  memcpy(&k, rot, 8);
   size_t i = 0;
-  offset &= 3;
-  while (i < len && ((uintptr_t)(data + i) & 7) != 0) {
-    data[i] ^= key[(offset + i) & 3];
-    i++;
-  }
-  if (len - i >= 8) {
-    uint8_t wide[8];
-    for (size_t j = 0; j < 8; j++) wide[j] = key[(offset + i + j) & 3];
-    uint64_t k;
-    memcpy(&k, wide, 8);
-    for (; len - i >= 8; i += 8) {
-      uint64_t w;
-      memcpy(&w, data + i, 8);
-      w ^= k;
-      memcpy(data + i, &w, 8);
+  if (len >= 64) {
+    const wide_key kv = {k, k, k, k};
+    for (; len - i >= 64; i += 64) {
+      wide_key a, b;
+      memcpy(&a, data + i, 32);
+      memcpy(&b, data + i + 32, 32);
+      a ^= kv;
+      b ^= kv;
+      memcpy(data + i, &a, 32);
+      memcpy(data + i + 32, &b, 32);
     }
   }
-  for (; i < len; i++) data[i] ^= key[(offset + i) & 3];
+  for (; len - i >= 8; i += 8) {
+    uint64_t w;
+    memcpy(&w, data + i, 8);
+    w ^= k;
+    memcpy(data + i, &w, 8);
+  }
+  if (len - i >= 4) { /* i is a multiple of 4 here, so rot[0..3] lines up */
+    uint32_t w, k4;
+    memcpy(&w, data + i, 4);
+    memcpy(&k4, rot, 4);
+    w ^= k4;
+    memcpy(data + i, &w, 4);
+    i += 4;
+  }
+  for (size_t j = 0; i < len; i++, j++) data[i] ^= rot[j];
   return (offset + len) & 3;
 }

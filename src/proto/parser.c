@@ -80,14 +80,63 @@ static int data_chunk(struct wsk_parser *p, uint8_t *buf, size_t len, size_t use
   return (int)(used + n);
 }
 
+/* The common case of small messages, in one pass: a whole frame in buf with FIN, no RSV, text or
+ * binary, masked as a client must, at most 125 bytes of payload and within max_message, outside a
+ * fragmented message. Unmasks it 8 bytes at a time while collecting the high bits of the text, so
+ * that ASCII text needs no UTF-8 pass of its own. Returns the frame length, WSK_EUTF8, or 0 when
+ * the frame is not of that kind (the general path then takes it, with the same outcome). */
+static int small_frame(struct wsk_parser *p, uint8_t *buf, size_t len, struct wsk_event *ev) {
+  size_t plen = buf[1] & 0x7fu;
+  if ((buf[0] != 0x81 && buf[0] != 0x82) || !(buf[1] & 0x80u) || plen > 125 || len < 6 + plen ||
+      p->msg_opcode || p->role != WSK_ROLE_SERVER || (p->max_message && plen > p->max_message))
+    return 0;
+  uint8_t *d = buf + 6;
+  uint8_t key[8];
+  memcpy(key, buf + 2, 4);
+  memcpy(key + 4, buf + 2, 4);
+  uint64_t k, high = 0;
+  memcpy(&k, key, 8);
+  size_t i = 0;
+  for (; plen - i >= 8; i += 8) {
+    uint64_t w;
+    memcpy(&w, d + i, 8);
+    w ^= k;
+    high |= w;
+    memcpy(d + i, &w, 8);
+  }
+  if (plen - i >= 4) {
+    uint32_t w, k4;
+    memcpy(&w, d + i, 4);
+    memcpy(&k4, key, 4);
+    w ^= k4;
+    high |= w;
+    memcpy(d + i, &w, 4);
+    i += 4;
+  }
+  for (size_t j = 0; i < plen; i++, j++) {
+    d[i] ^= key[j];
+    high |= d[i];
+  }
+  int text = buf[0] == 0x81;
+  if (text && (high & 0x8080808080808080ull) && !wsk_utf8_valid(d, plen)) return WSK_EUTF8;
+  ev->type = WSK_EV_DATA;
+  ev->opcode = text ? WSK_OP_TEXT : WSK_OP_BINARY;
+  ev->first = ev->fin = 1;
+  ev->data = d;
+  ev->len = plen;
+  return (int)(6 + plen);
+}
+
 int wsk_parser_feed(struct wsk_parser *p, uint8_t *buf, size_t len, struct wsk_event *ev) {
   memset(ev, 0, sizeof *ev);
   if (p->closed) return len < INT_MAX ? (int)len : INT_MAX;
   if (p->remaining) return data_chunk(p, buf, len, 0, ev);
   if (len < 2) return 0;
+  int r = small_frame(p, buf, len, ev);
+  if (r) return r;
   struct wsk_frame_header h;
   wsk_frame_decode_start(buf, &h);
-  int r = check_start(p, &h);
+  r = check_start(p, &h);
   if (r < 0) return r;
   r = wsk_frame_parse_header(buf, len, &h);
   if (r == WSK_EAGAIN) return 0;

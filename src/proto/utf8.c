@@ -98,14 +98,15 @@ static inline uint64_t load64_le(const uint8_t *p) {
 }
 
 /* Validate from a character boundary at i. Returns the position (still at a boundary) where
- * fewer than 8 bytes, or fewer than 4 before a multi-byte character, are left for the DFA;
- * or SIZE_MAX if an invalid character was found. */
+ * fewer than 8 bytes, or fewer than 4 before a multi-byte character, are left for the DFA (len
+ * when those last bytes are ASCII); or SIZE_MAX if an invalid character was found. */
 static size_t scan(const uint8_t *d, size_t len, size_t i) {
   for (;;) {
     while (len - i >= 32 && ((load64_le(d + i) | load64_le(d + i + 8) | load64_le(d + i + 16) |
                               load64_le(d + i + 24)) & HIGH_BITS) == 0)
       i += 32;
-    if (len - i < 8) return i;
+    if (len - i < 8) /* a tail that the last 8 bytes show to be ASCII needs no DFA */
+      return len >= 8 && (load64_le(d + len - 8) & HIGH_BITS) == 0 ? len : i;
     if (d[i] < 0x80) {
       uint64_t high = load64_le(d + i) & HIGH_BITS;
       if (high == 0) {

@@ -304,6 +304,56 @@ static void test_close_and_after(void) {
   CHECK(ev.type == WSK_EV_CLOSE && ev.close_code == 1000);
 }
 
+/* Whole small frames (the parser's one-pass path) against the same stream fed byte by byte (the
+ * general path): every payload length up to 125 and beyond, ASCII, UTF-8 and bad UTF-8 at each
+ * position, binary, max_message at the boundary, and a small frame inside a fragmented message. */
+static void check_same(uint64_t max, const struct pd_log *s) {
+  struct pd_log whole = {0}, split = {0};
+  struct wsk_parser p;
+  int rw = run_whole(WSK_ROLE_SERVER, max, 0, s->buf, s->len, &whole);
+  size_t *cuts = malloc(s->len * sizeof *cuts);
+  for (size_t k = 0; k < s->len; k++) cuts[k] = k + 1;
+  wsk_parser_init(&p, WSK_ROLE_SERVER, max, 0);
+  int rs = pd_run(&p, s->buf, s->len, cuts, s->len, &split);
+  CHECK_EQ(rw, rs);
+  CHECK(whole.len == split.len && memcmp(whole.buf, split.buf, whole.len) == 0);
+  free(cuts);
+  pd_free(&whole), pd_free(&split);
+}
+
+static void test_small_frames(void) {
+  uint8_t text[140], bin[140];
+  for (size_t i = 0; i < sizeof text; i++) text[i] = (uint8_t)('a' + i % 26), bin[i] = (uint8_t)(i * 37);
+  for (size_t len = 0; len <= 130; len++) {
+    struct pd_log s = {0};
+    put_frame(&s, 1, 0, WSK_OP_TEXT, text, len, 1);
+    put_frame(&s, 1, 0, WSK_OP_BINARY, bin, len, 1);
+    check_same(0, &s);
+    check_same(len ? len - 1 : 1, &s); /* just over, or just within, max_message */
+    check_same(len, &s);
+    pd_free(&s);
+    for (size_t at = 0; at + 2 <= len; at += 7) {
+      uint8_t t[140];
+      memcpy(t, text, len);
+      memcpy(t + at, "\xc3\xa9", 2); /* U+00E9 */
+      struct pd_log ok = {0}, bad = {0};
+      put_frame(&ok, 1, 0, WSK_OP_TEXT, t, len, 1);
+      check_same(0, &ok);
+      t[at + 1] = 'x'; /* a lead byte without its continuation */
+      put_frame(&bad, 1, 0, WSK_OP_TEXT, t, len, 1);
+      CHECK_EQ(run_one(WSK_ROLE_SERVER, bad.buf, bad.len), WSK_EUTF8);
+      check_same(0, &bad);
+      pd_free(&ok), pd_free(&bad);
+    }
+  }
+  struct pd_log s = {0};
+  put_frame(&s, 0, 0, WSK_OP_TEXT, "ab", 2, 1);
+  put_frame(&s, 1, 0, WSK_OP_TEXT, "cd", 2, 1); /* a new message inside a fragmented one */
+  CHECK_EQ(run_one(WSK_ROLE_SERVER, s.buf, s.len), WSK_EPROTO);
+  check_same(0, &s);
+  pd_free(&s);
+}
+
 int main(void) {
   CHECK(sizeof(struct wsk_parser) <= 48);
   test_every_split();
@@ -314,5 +364,6 @@ int main(void) {
   test_rsv1();
   test_max_message();
   test_close_and_after();
+  test_small_frames();
   return check_report();
 }
