@@ -4,8 +4,10 @@
  *   arm N   -> "armed N"   the N-th allocation of the library from now on fails (0 = none)
  *   count   -> "count M"   allocations made since the last arm
  * The server echoes every message, selects the subprotocol "echo" when offered, answers plain
- * HTTP with 200 "hello", and drops a connection that sends no request within 300 ms. Connection events are printed too (open 1|0, close CODE, error -CODE). Prints "listening on 127.0.0.1:PORT" on stderr; SIGTERM shuts
- * down gracefully and exits 0. With --deflate the server offers permessage-deflate. */
+ * HTTP with 200 "hello", and drops a connection that sends no request within 300 ms. Connection
+ * events are printed too (open 1|0, close CODE, error -CODE). Prints "listening on
+ * 127.0.0.1:PORT" on stderr; SIGTERM shuts down gracefully and exits 0. With --deflate the server
+ * offers permessage-deflate. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
