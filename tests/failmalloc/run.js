@@ -14,7 +14,7 @@
 // The same for a client session (tests/helpers/failmalloc_client: wsk_connect, a text and a
 // 100 kB message echoed by a ws server, the closing handshake), each n on a fresh loop: the session
 // completes, or wsk_connect refuses, or on_error then exactly one on_close; no hang, no wrong echo,
-// no leak.
+// no leak. The client sessions too run again with permessage-deflate.
 // Usage: node tests/failmalloc/run.js BUILD_DIR   (or with WSK_BUILD set)
 if (process.argv[2]) process.env.WSK_BUILD = process.argv[2];
 const assert = require('assert');
@@ -174,18 +174,21 @@ const t = L.suite('failmalloc', { timeoutMs: 1200000 });
 t.test('the n-th allocation fails, for every n of a scripted session', () => serverSessions(false));
 t.test('the same with permessage-deflate', () => serverSessions({ threshold: 0 }));
 
-t.test('the n-th allocation of a client session fails, for every n', async () => {
+// The client sessions against a ws echo server; with `deflate` both offer permessage-deflate.
+async function clientSessions(deflate) {
   const { WebSocketServer } = WebSocket;
   const wss = await new Promise((resolve) => {
-    const w = new WebSocketServer({ host: '127.0.0.1', port: 0 }, () => resolve(w));
+    const w = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: deflate },
+                                  () => resolve(w));
   });
   wss.on('connection', (ws) => ws.on('message', (d, binary) => ws.send(d, { binary })));
   t.cleanup(() => wss.close());
   const url = `ws://127.0.0.1:${wss.address().port}/`;
   const bin = path.join(L.BUILD, 'tests', 'failmalloc_client');
   const run = (first, last) => new Promise((resolve, reject) => {
-    const child = require('child_process').execFile(bin, [url, String(first), String(last)],
-      { timeout: 300000 }, (err, stdout, stderr) => {
+    const args = [url, String(first), String(last), ...(deflate ? ['--deflate'] : [])];
+    const child = require('child_process').execFile(bin, args, { timeout: 300000 },
+      (err, stdout, stderr) => {
         if (err && err.code !== 1) return reject(new Error(`${err.message}\n${stderr}`));
         resolve({ code: err ? err.code : 0, lines: stdout.trim().split('\n'), stderr });
       });
@@ -208,4 +211,7 @@ t.test('the n-th allocation of a client session fails, for every n', async () =>
   }
   for (const [k, v] of Object.entries(kinds)) console.log(`# ${v} x ${k}`);
   assert.ok(r.lines.some((l) => / failed /.test(l)), 'some allocations did fail');
-});
+}
+
+t.test('the n-th allocation of a client session fails, for every n', () => clientSessions(false));
+t.test('the same with permessage-deflate', () => clientSessions({ threshold: 0 }));

@@ -1,9 +1,10 @@
 /* failmalloc_client.c - client sessions for the allocation-failure test (tests/failmalloc/run.js),
  * meaningful only in a failmalloc build (cmake -DWSK_FAILMALLOC=ON; elsewhere it says so and exits
- * 2). Usage: failmalloc_client URL FIRST LAST. For each n from FIRST to LAST, on a fresh loop, the
- * n-th allocation of the library after wsk_connect starts fails (n = 0: none), during a session
- * against an echo server at URL: connect, a text message and a 100 kB binary message echoed, the
- * closing handshake. One line per session on stdout:
+ * 2). Usage: failmalloc_client URL FIRST LAST [--deflate]. For each n from FIRST to LAST, on a
+ * fresh loop, the n-th allocation of the library after wsk_connect starts fails (n = 0: none),
+ * during a session against an echo server at URL: connect, a text message and a 100 kB binary
+ * message echoed, the closing handshake (--deflate: offering permessage-deflate). One line per
+ * session on stdout:
  *   N ok ALLOCATIONS       everything went through (ALLOCATIONS: those the session made)
  *   N failed ERR CODE      wsk_connect refused (ERR), or on_error ERR (or a send failed with
  *                          ERR, and the client closed) then on_close CODE
@@ -27,6 +28,7 @@ static struct {
   const char *bad;
 } S;
 static uint8_t big[BIG];
+static int deflate;
 
 static void on_open(wsk_conn *c) {
   int r = wsk_send_text(c, "hello", 5);
@@ -72,6 +74,7 @@ static int session(const char *url, unsigned long n) {
   opt.cb.on_message = on_message;
   opt.cb.on_error = on_error;
   opt.cb.on_close = on_close;
+  opt.deflate.enabled = deflate;
   char err[256];
   wsk_failmalloc_arm(n);
   int r = wsk_connect(S.loop, url, &opt, &S.cl, err, sizeof err);
@@ -93,8 +96,9 @@ static int session(const char *url, unsigned long n) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 4) {
-    fprintf(stderr, "usage: failmalloc_client URL FIRST LAST\n");
+  deflate = argc == 5 && strcmp(argv[4], "--deflate") == 0;
+  if (argc != 4 && !deflate) {
+    fprintf(stderr, "usage: failmalloc_client URL FIRST LAST [--deflate]\n");
     return 2;
   }
   for (size_t i = 0; i < BIG; i++) big[i] = (uint8_t)(i * 7);
