@@ -14,14 +14,16 @@ const { asciiText } = require('../lib/data');
 /* A response head from its lines. */
 const head = (...lines) => `${lines.map((l) => `${l}\r\n`).join('')}\r\n`;
 
+const SWITCHING = 'HTTP/1.1 101 Switching Protocols';
+
 /* A response with a body and its Content-Length. */
 const withBody = (status, body) => head(status, `Content-Length: ${Buffer.byteLength(body)}`) + body;
 
 /* The lines of a good 101 for key, with changes: { Name: value } replaces the standard header of
  * that name (null drops it), `extra` lines are appended, `status` replaces the status line. */
-function answer101(key, { headers = {}, extra = [], status = 'HTTP/1.1 101 Switching Protocols' } = {}) {
-  const std = { Upgrade: 'websocket', Connection: 'Upgrade', 'Sec-WebSocket-Accept': acceptFor(key) };
-  const merged = { ...std, ...headers };
+function answer101(key, { headers = {}, extra = [], status = SWITCHING } = {}) {
+  const merged = { Upgrade: 'websocket', Connection: 'Upgrade', 'Sec-WebSocket-Accept': acceptFor(key),
+                   ...headers };
   const lines = Object.entries(merged).filter(([, v]) => v !== null).map(([n, v]) => `${n}: ${v}`);
   return head(status, ...lines, ...extra);
 }
@@ -44,8 +46,8 @@ const REFUSED = [
   ['101 without Sec-WebSocket-Accept',
    (key) => answer101(key, { headers: { 'Sec-WebSocket-Accept': null } }), /Accept/],
   ['101 with the Accept of another key',
-   (key) => answer101(key, { headers: { 'Sec-WebSocket-Accept': acceptFor(crypto.randomBytes(16).toString('base64')) } }),
-   /Accept/],
+   (key) => answer101(key, { headers: { 'Sec-WebSocket-Accept':
+     acceptFor(crypto.randomBytes(16).toString('base64')) } }), /Accept/],
   ['101 with the Accept in lower case',
    (key) => answer101(key, { headers: { 'Sec-WebSocket-Accept': acceptFor(key).toLowerCase() } }),
    /Accept/],
@@ -80,7 +82,8 @@ const REFUSED = [
    (key) => answer101(key, { extra: ['Sec-WebSocket-Extensions: x-custom; level=3'] }), /extension/],
   ['an SSH banner instead of HTTP', () => 'SSH-2.0-OpenSSH_9.6\r\n\r\n', /HTTP/],
   ['a 101 head over 8 KiB',
-   (key) => answer101(key, { extra: Array.from({ length: 90 }, (_, i) => `X-Filler-${i}: ${asciiText(100)}`) }),
+   (key) => answer101(key, { extra: Array.from({ length: 90 },
+                                               (_, i) => `X-Filler-${i}: ${asciiText(100)}`) }),
    /8 KiB|head/],
 ];
 
@@ -112,7 +115,7 @@ function clientHandshake(add) {
 
   add('101 head written one byte per TCP write', async (t) => {
     const c = await t.spawn();
-    const bytes = Buffer.from(answer101(c.key), 'latin1');
+    const bytes = Buffer.from(answer101(c.key));
     for (let i = 0; i < bytes.length; i++) {
       c.answer(bytes.subarray(i, i + 1));
       await sleep(1);
@@ -124,7 +127,7 @@ function clientHandshake(add) {
 
   add('101 and a text frame in one TCP write -> the frame is echoed', async (t) => {
     const c = await t.spawn();
-    c.answer(Buffer.concat([Buffer.from(answer101(c.key), 'latin1'), Buffer.from([0x81, 2, 0x68, 0x69])]));
+    c.answer(Buffer.concat([Buffer.from(answer101(c.key)), Buffer.from([0x81, 2, 0x68, 0x69])]));
     const p = c.takeOver();
     await p.expectText('hi');
     await p.closeHandshake();
@@ -133,7 +136,7 @@ function clientHandshake(add) {
   add('101, a ping and a close in one TCP write -> pong, close echoed', async (t) => {
     const c = await t.spawn();
     const p = c.takeOver();
-    c.answer(Buffer.concat([Buffer.from(answer101(c.key), 'latin1'), p.ping('early'), p.close(1000)]));
+    c.answer(Buffer.concat([Buffer.from(answer101(c.key)), p.ping('early'), p.close(1000)]));
     await p.expectPong('early');
     await p.expectCloseEnd([1000]);
   });
@@ -142,8 +145,8 @@ function clientHandshake(add) {
       async (t) => {
         const c = await t.spawn();
         c.answer(head('HTTP/1.1 101 Web Socket Protocol Handshake', 'upgrade:WebSocket',
-                      'CONNECTION:   keep-alive,  Upgrade  ', `sec-websocket-accept: ${acceptFor(c.key)}`,
-                      'Server: crafted', 'X-Extra: 1'));
+                      'CONNECTION:   keep-alive,  Upgrade  ',
+                      `sec-websocket-accept: ${acceptFor(c.key)}`, 'Server: crafted', 'X-Extra: 1'));
         const p = c.takeOver();
         await p.echo(OP.TEXT, 'accepted');
         await p.closeHandshake();

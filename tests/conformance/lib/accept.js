@@ -60,7 +60,7 @@ function checkRequest(req, { port, target, protocols = [] }) {
     fail(`the subprotocol offer must be ${JSON.stringify(protocols)}, got ${JSON.stringify(offer)}`);
   }
   if (req.headers['sec-websocket-extensions']) {
-    fail(`the request offers extensions it was not told to: ${req.headers['sec-websocket-extensions']}`);
+    fail(`the request offers extensions not asked for: ${req.headers['sec-websocket-extensions']}`);
   }
   return key;
 }

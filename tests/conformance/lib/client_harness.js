@@ -119,17 +119,20 @@ class Client {
     const exit = await Promise.race([this.proc.exited, sleep(EXIT_MS).then(() => null)]);
     const lines = this.proc.stderr().split('\n').filter((l) => l.length);
     const said = lines.length ? `; stderr: ${lines.slice(0, 3).join(' / ').slice(0, 300)}` : '';
-    if (!exit) fail(`the client is still running ${EXIT_MS} ms after the case (expected exit ${want.code})`);
+    if (!exit) {
+      fail(`the client is still running ${EXIT_MS} ms after the case (expected exit ${want.code})`);
+    }
     if (exit.code !== want.code) {
       fail(`the client exited with ${exit.signal || exit.code}, expected ${want.code}${said}`);
     }
     if (want.code === 0) {
       const noise = lines.filter((l) => !l.startsWith(`${this.prefix}connected, subprotocol `));
-      if (noise.length) fail(`the client exited 0 but wrote on stderr: ${noise.join(' / ').slice(0, 300)}`);
+      if (noise.length) fail(`the client exited 0 but wrote on stderr: ${noise.join(' / ')}`);
       return;
     }
     if (lines.length !== 1 || !lines[0].startsWith(this.prefix)) {
-      fail(`the client must give one line "${this.prefix}REASON" on stderr, got ${lines.length} lines${said}`);
+      fail(`the client must give one line "${this.prefix}REASON" on stderr, ` +
+           `got ${lines.length} lines${said}`);
     }
     const reason = lines[0].slice(this.prefix.length);
     if (want.reason && !want.reason.test(reason)) {
@@ -177,8 +180,10 @@ class ClientHarness {
                               this.kind === 'ws' ? 'ws client: ' : 'wsk connect: ');
     clients.push(client);
     const sock = await new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new CaseFailure(
-        `the client did not connect within ${START_MS} ms; stderr: ${client.proc.stderr()}`)), START_MS);
+      const timer = setTimeout(() => {
+        reject(new CaseFailure(`the client did not connect within ${START_MS} ms; ` +
+                               `stderr: ${client.proc.stderr()}`));
+      }, START_MS);
       listener.once('connection', (s) => {
         clearTimeout(timer);
         resolve(s);
@@ -199,7 +204,9 @@ class ClientHarness {
     }
     client.request = r.head;
     client.key = checkRequest(r.head, { port, target, protocols });
-    if (this.keys.has(client.key)) fail(`Sec-WebSocket-Key ${client.key} was used before (keys must be random)`);
+    if (this.keys.has(client.key)) {
+      fail(`Sec-WebSocket-Key ${client.key} was used before in this run (keys must be random)`);
+    }
     this.keys.add(client.key);
     return client;
   }
@@ -221,7 +228,8 @@ class ClientHarness {
         for (const cl of clients) await cl.finish();
       },
       logs: () => clients.map((cl, i) => {
-        const saw = cl.peer && cl.peer.log.length ? ` saw: ${cl.peer.log.slice(-8).join(' | ')};` : '';
+        const log = cl.peer ? cl.peer.log.slice(-8) : [];
+        const saw = log.length ? ` saw: ${log.join(' | ')};` : '';
         const exit = cl.exit ? `exited ${cl.exit.signal || cl.exit.code}` : 'still running';
         const err = cl.proc.stderr().trim().split('\n').slice(-3).join(' / ').slice(-400);
         return `      client ${i + 1}${saw} ${exit}${err ? `; stderr: ${err}` : ''}`;

@@ -6,8 +6,8 @@
 // connection used, and closes TCP itself once a closing handshake is over (RFC 6455 7.1.1).
 
 const { isUtf8 } = require('buffer');
-const { OP, opName, isControl, isKnownOpcode, toBuffer, buildFrame, closePayload, FrameReader,
-        FrameError } = require('./frames');
+const { OP, RSV1, opName, isControl, isKnownOpcode, toBuffer, buildFrame, closePayload,
+        FrameReader, FrameError } = require('./frames');
 
 class CaseFailure extends Error {}
 
@@ -58,9 +58,13 @@ function closeCodeValid(code) {
 }
 
 class Peer {
-  constructor(socket, { role = 'client', leftover = null } = {}) {
+  /* deflate: the connection's permessage-deflate codecs (lib/deflate.js) when it was agreed: RSV1
+   * is then allowed on the first frame of a message, which is inflated (and UTF-8 checked after);
+   * its message event says compressed: true and wireLength (the payload bytes on the wire). */
+  constructor(socket, { role = 'client', leftover = null, deflate = null } = {}) {
     this.socket = socket;
     this.role = role;
+    this.deflate = deflate;
     this.events = [];
     this.waiter = null;
     this.reader = new FrameReader({ expectMasked: role === 'server' });
@@ -128,10 +132,15 @@ class Peer {
     if (this.closeReceived) return this.violation(`${opName(f.op)} frame after its close frame`);
     if (f.key) {
       const key = f.key.toString('hex');
-      if (this.keys.has(key)) return this.violation(`mask key ${key} used again (keys must be fresh)`);
+      if (this.keys.has(key)) return this.violation(`mask key ${key} used twice (keys must be fresh)`);
       this.keys.add(key);
     }
-    if (f.rsv) return this.violation(`RSV bits 0x${f.rsv.toString(16)} set without an extension`);
+    const opensData = f.op === OP.TEXT || f.op === OP.BINARY;
+    const compressedStart = Boolean(this.deflate) && f.rsv === RSV1 && opensData;
+    if (f.rsv && !compressedStart) {
+      return this.violation(`RSV bits 0x${f.rsv.toString(16)} on a ${opName(f.op)} frame` +
+                            `${this.deflate ? '' : ' without an extension'}`);
+    }
     if (!isKnownOpcode(f.op)) return this.violation(`reserved opcode ${f.op}`);
     if (isControl(f.op)) {
       if (!f.fin) return this.violation(`fragmented ${opName(f.op)} frame`);
@@ -146,14 +155,22 @@ class Peer {
       this.message.parts.push(f.payload);
     } else {
       if (this.message) return this.violation(`new ${opName(f.op)} frame inside a fragmented message`);
-      this.message = { op: f.op, parts: [f.payload] };
+      this.message = { op: f.op, parts: [f.payload], compressed: compressedStart };
     }
     if (!f.fin) return undefined;
-    const data = Buffer.concat(this.message.parts);
-    const op = this.message.op;
+    const { op, compressed } = this.message;
+    const wire = Buffer.concat(this.message.parts);
     this.message = null;
+    let data = wire;
+    if (compressed) {
+      try {
+        data = this.deflate.in.inflate(wire);
+      } catch (e) {
+        return this.violation(`compressed ${opName(op)} message does not inflate (${e.message})`);
+      }
+    }
     if (op === OP.TEXT && !isUtf8(data)) return this.violation('text message is not valid UTF-8');
-    return this.push({ t: 'message', op, data });
+    return this.push({ t: 'message', op, data, compressed, wireLength: wire.length });
   }
 
   onClose(payload) {
@@ -215,6 +232,22 @@ class Peer {
                                fin: last, ...opts }));
       off = end;
     });
+    return frames;
+  }
+
+  /* One message compressed with the connection's codec (context taken over as agreed), in one
+   * frame with RSV1. */
+  compressed(op, data, opts = {}) {
+    const payload = this.deflate.out.compress(toBuffer(data));
+    return this.frame({ op, payload, rsv: RSV1, ...opts });
+  }
+
+  /* One compressed message in `count` frames of about equal size, RSV1 on the first only. */
+  compressedFragments(op, data, count, opts = {}) {
+    const z = this.deflate.out.compress(toBuffer(data));
+    const size = Math.ceil(z.length / count);
+    const frames = this.fragments(op, z, new Array(count).fill(size), opts);
+    frames[0][0] |= RSV1 << 4;
     return frames;
   }
 

@@ -32,7 +32,9 @@ ws.on('error', (e) => {
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => ws.close(1000));
 ws.on('close', (code) => {
   if (error) console.error(`ws client: ${error}`);
-  else if (code === 1006) console.error('ws client: the connection ended without a closing handshake (1006)');
+  else if (code === 1006) {
+    console.error('ws client: the connection ended without a closing handshake (1006)');
+  }
   else if (![1000, 1001, 1005].includes(code)) console.error(`ws client: closed with code ${code}`);
   process.exit(error || ![1000, 1001, 1005].includes(code) ? 1 : 0);
 });
