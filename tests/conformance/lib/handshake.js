@@ -5,6 +5,7 @@
 
 const crypto = require('crypto');
 const { Peer, fail } = require('./peer');
+const { Deflate, parseAnswer } = require('./deflate');
 const transport = require('./transport');
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
@@ -115,8 +116,9 @@ function headerHasToken(headers, name, token) {
   return (headers[name] || []).some((v) => v.split(',').some((t) => t.trim().toLowerCase() === token));
 }
 
-/* Check a 101 answer against RFC 6455 4.2.2 for the request we sent. */
-function check101(head, key, offeredProtocols) {
+/* Check a 101 answer against RFC 6455 4.2.2 for the request we sent (and, when it offered
+ * extensions, RFC 7692: one permessage-deflate element at most). */
+function check101(head, key, offeredProtocols, offeredExtensions) {
   if (head.status !== 101) fail(`expected status 101, got ${head.status} ${head.reason}`);
   if (head.minor !== 1) fail(`101 must be an HTTP/1.1 response, got HTTP/1.${head.minor}`);
   const up = head.headers.upgrade || [];
@@ -130,8 +132,10 @@ function check101(head, key, offeredProtocols) {
   if (accept.length !== 1 || accept[0] !== acceptFor(key)) {
     fail(`Sec-WebSocket-Accept must be ${acceptFor(key)}, got ${JSON.stringify(accept)}`);
   }
-  if (head.headers['sec-websocket-extensions']) {
-    fail(`101 names extensions we did not offer: ${head.headers['sec-websocket-extensions']}`);
+  const ext = head.headers['sec-websocket-extensions'];
+  if (ext && !offeredExtensions) fail(`101 names extensions we did not offer: ${ext}`);
+  if (ext && (ext.length !== 1 || !parseAnswer(ext[0]))) {
+    fail(`101 must accept one permessage-deflate offer at most, got ${JSON.stringify(ext)}`);
   }
   const proto = head.headers['sec-websocket-protocol'];
   if (proto && !(proto.length === 1 && (offeredProtocols || []).includes(proto[0]))) {
@@ -141,11 +145,15 @@ function check101(head, key, offeredProtocols) {
 
 /* Open a WebSocket connection as a client: request (with opts as for upgradeRequest), optional
  * `pipelined` bytes written in the same TCP write as the request head (or everything in writes
- * of `chunk` bytes, 1 ms apart), checked 101 within 3 s of the last write. */
+ * of `chunk` bytes, 1 ms apart), checked 101 within 3 s of the last write. opts.extensions: a
+ * Sec-WebSocket-Extensions offer (a string, or an array for several header lines); the peer then
+ * speaks permessage-deflate if the 101 accepts it. */
 async function openClient(port, opts = {}) {
   const key = opts.key || newKey();
   const sock = await connect(port);
-  const request = Buffer.from(upgradeRequest(port, { ...opts, key }), 'latin1');
+  const offers = opts.extensions === undefined ? [] : [].concat(opts.extensions);
+  const extra = [...(opts.extra || []), ...offers.map((e) => `Sec-WebSocket-Extensions: ${e}`)];
+  const request = Buffer.from(upgradeRequest(port, { ...opts, key, extra }), 'latin1');
   const bytes = opts.pipelined ? Buffer.concat([request, opts.pipelined]) : request;
   const reading = readHead(sock);
   sock.on('error', () => {}); // writes after the server answered and closed: the answer decides
@@ -163,12 +171,14 @@ async function openClient(port, opts = {}) {
     fail(`opening handshake: no response head (${r.closed ? 'connection closed' : 'timeout'})`);
   }
   try {
-    check101(r.head, key, opts.protocols);
+    check101(r.head, key, opts.protocols, offers.length > 0);
   } catch (e) {
     sock.destroy();
     throw e;
   }
-  return { peer: new Peer(sock, { role: 'client', leftover: r.rest }), head: r.head };
+  const answer = r.head.headers['sec-websocket-extensions'];
+  const deflate = answer ? new Deflate('client', parseAnswer(answer[0])) : null;
+  return { peer: new Peer(sock, { role: 'client', leftover: r.rest, deflate }), head: r.head };
 }
 
 module.exports = { acceptFor, newKey, upgradeRequest, httpExchange, openClient, readHead,

@@ -1,7 +1,8 @@
 'use strict';
 // The suite's entry point, shared by server.test.js (plain TCP), server_tls.test.js (the same
-// cases over TLS) and client.test.js (the client under test): options, the case groups, the
-// harness of the side under test, a watchdog, the exit status.
+// cases over TLS), server_deflate.test.js (the same cases, and the compressed ones, against a
+// server with permessage-deflate on) and client.test.js (the client under test): options, the case
+// groups, the harness of the side under test, a watchdog, the exit status.
 
 const { Suite } = require('./runner');
 const { ServerHarness } = require('./server_harness');
@@ -19,6 +20,7 @@ const { closing } = require('../cases/closing');
 const { LIMIT, limits } = require('../cases/limits');
 const { shutdown } = require('../cases/shutdown');
 const { clientEnding } = require('../cases/client_ending');
+const { deflate: deflateCases } = require('../cases/deflate');
 const { makeCerts } = require('../../tls/certs');
 
 const WATCHDOG_MS = 90000;
@@ -36,7 +38,7 @@ function parseArgs(argv, target) {
   return out;
 }
 
-async function runSuite(args, { tls, target }) {
+async function runSuite(args, { tls, target, deflate }) {
   if (tls) {
     if (args.kind !== 'wsk' || target !== 'server') throw new Error('the TLS run needs wsk serve');
     transport.useTls(makeCerts());
@@ -52,16 +54,18 @@ async function runSuite(args, { tls, target }) {
   suite.defineGroup('8', closing);
   suite.defineGroup('9', limits);
   suite.defineGroup('10', target === 'server' ? shutdown : clientEnding);
+  if (deflate) suite.defineGroup('11', deflateCases);
 
   const Harness = target === 'server' ? ServerHarness : ClientHarness;
-  const harness = new Harness(args.kind, LIMIT);
+  const harness = new Harness(args.kind, LIMIT, deflate ? ['--deflate'] : []);
   console.log(`conformance: ${await harness.start()}${tls ? ' over TLS' : ''}`);
   return suite.run({ harness, concurrency: args.jobs, filters: args.filters });
 }
 
 /* Run the suite with the command line's options and exit with its status. target: the side
- * under test ('server' or 'client'); tls: every connection through TLS (server only). */
-function main({ tls = false, target = 'server' } = {}) {
+ * under test ('server' or 'client'); tls: every connection through TLS (server only); deflate:
+ * the servers run with --deflate and the permessage-deflate cases are added (server only). */
+function main({ tls = false, target = 'server', deflate = false } = {}) {
   const watchdog = setTimeout(() => {
     console.log(`FAIL watchdog: the suite did not finish within ${WATCHDOG_MS / 1000} s`);
     killAll();
@@ -75,7 +79,7 @@ function main({ tls = false, target = 'server' } = {}) {
     });
   }
 
-  runSuite(parseArgs(process.argv.slice(2), target), { tls, target }).then((failed) => {
+  runSuite(parseArgs(process.argv.slice(2), target), { tls, target, deflate }).then((failed) => {
     clearTimeout(watchdog);
     process.exit(failed ? 1 : 0);
   }, (err) => {

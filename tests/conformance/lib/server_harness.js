@@ -50,11 +50,13 @@ class SharedServer {
 }
 
 class ServerHarness {
-  constructor(kind, limit) {
+  /* args: added to both servers' command lines (e.g. --deflate). */
+  constructor(kind, limit, args = []) {
     this.kind = kind;
+    this.args = args;
     this.servers = {
-      main: new SharedServer(kind, 'main', {}),
-      limit: new SharedServer(kind, 'limit', { maxMessage: limit }),
+      main: new SharedServer(kind, 'main', { args }),
+      limit: new SharedServer(kind, 'limit', { maxMessage: limit, args }),
     };
   }
 
@@ -62,7 +64,8 @@ class ServerHarness {
   async start() {
     await Promise.all(Object.values(this.servers).map((s) => s.start()));
     const ports = await Promise.all(Object.values(this.servers).map(async (s) => (await s.ready).port));
-    return `${this.kind === 'ws' ? 'Node ws stand-in' : 'wsk serve --echo'} (ports ${ports.join(', ')})`;
+    return `${this.kind === 'ws' ? 'Node ws stand-in' : 'wsk serve --echo'}` +
+           `${this.args.length ? ` ${this.args.join(' ')}` : ''} (ports ${ports.join(', ')})`;
   }
 
   /* A case's t: open() a checked WebSocket connection as a client, request() an upgrade request's

@@ -13,10 +13,11 @@ function serverCommand(kind, args) {
   return [wskBinary(), args];
 }
 
-/* Start a server; resolves { port, child, stderr(), exited } once it printed its port. */
-function startServer(kind, { maxMessage } = {}) {
+/* Start a server (with `args` added to its command line); resolves { port, child, stderr(),
+ * exited } once it printed its port. */
+function startServer(kind, { maxMessage, args: more = [] } = {}) {
   const args = ['serve', '--echo', '--host', '127.0.0.1', '--port', '0', '--quiet',
-                ...transport.serverArgs()];
+                ...transport.serverArgs(), ...more];
   if (maxMessage !== undefined) args.push('--max-message', String(maxMessage));
   const [cmd, argv] = serverCommand(kind, kind === 'ws' ? args.slice(1) : args);
   const { child, exited, stderr, onStderr } = spawnTracked(cmd, argv);
