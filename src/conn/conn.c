@@ -360,11 +360,7 @@ void wsk_conn_destroy(wsk_conn *c, int err, const char *message) {
     if (wsk_conn_dead(c)) return; /* on_close destroyed it already */
   }
   wsk_conn_set_state(c, WSK_CS_DEAD);
-  struct wsk_cork *cork = wsk_loop_cork(g->loop);
-  if (cork->owner == c) {
-    cork->owner = NULL;
-    cork->len = 0;
-  }
+  wsk_conn_cork_drop(c);
   if (c->deadline) {
     c->deadline = 0;
     deadline_dropped(g);

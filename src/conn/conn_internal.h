@@ -97,6 +97,7 @@ struct wsk_group_ops {
 
 struct wsk_group {
   wsk_loop *loop;
+  struct wsk_cork *cork;          /* the loop's */
   const struct wsk_group_ops *ops;
   void *owner;                    /* wsk_server or the client's object */
   wsk_server *server;             /* what wsk_conn_server returns */
@@ -110,6 +111,10 @@ struct wsk_group {
   void (*on_frame)(wsk_conn *c, int outgoing, const struct wsk_frame_header *h);
   /* permessage-deflate options (the owner's copy), or NULL when the extension is off. */
   const struct wsk_pmd_options *deflate;
+  /* The text message being delivered to on_message, valid UTF-8 already: wsk_send of exactly
+   * these bytes (an echo, a relay) skips the check. NULL outside on_message. */
+  const void *valid_text;
+  size_t valid_len;
 
   wsk_conn **conns;               /* every connection, any state */
   uint32_t n, cap;
@@ -177,10 +182,19 @@ int wsk_conn_writev(wsk_conn *c, const struct iovec *iov, int n, struct wsk_ref 
 /* Write a chunk, taking ownership (no copy of what the socket does not take). */
 int wsk_conn_write_chunk(wsk_conn *c, struct wsk_chunk *chunk);
 /* Bytes not yet handed to the kernel (queue + cork). */
-size_t wsk_conn_pending(const wsk_conn *c);
-/* Collect small writes to c until wsk_conn_uncork (one connection at a time per loop). */
+static inline size_t wsk_conn_pending(const wsk_conn *c) {
+  size_t n = c->ext ? c->ext->wq.bytes : 0;
+  const struct wsk_cork *cork = c->group->cork;
+  return cork->owner == c ? n + cork->total : n;
+}
+/* Collect writes to c until wsk_conn_uncork (one connection at a time per loop). */
 void wsk_conn_cork(wsk_conn *c);
 void wsk_conn_uncork(wsk_conn *c);
+/* Forget c's cork without sending it (the connection is being destroyed). */
+void wsk_conn_cork_drop(wsk_conn *c);
+/* n bytes to fill in c's cork, in order after what was written before: when c is corked, nothing
+ * is queued and the cork has room; else NULL (use wsk_conn_writev). */
+uint8_t *wsk_conn_cork_reserve(wsk_conn *c, size_t n);
 /* EPOLLOUT: write the queue; handles drain, linger and errors. */
 void wsk_conn_flush(wsk_conn *c);
 /* Arm the events the connection waits for now: input unless held, output while bytes are queued,

@@ -24,6 +24,7 @@ void wsk_group_init(struct wsk_group *g, wsk_loop *loop, const struct wsk_group_
                     void *owner) {
   memset(g, 0, sizeof *g);
   g->loop = loop;
+  g->cork = wsk_loop_cork(loop);
   g->ops = ops;
   g->owner = owner;
 }

@@ -38,8 +38,15 @@ static int append(struct wsk_conn_ext *x, const uint8_t *data, size_t len, uint6
 }
 
 void wsk_conn_deliver(wsk_conn *c, int opcode, const void *data, size_t len) {
-  if (c->group->cb.on_message && wsk_conn_state(c) == WSK_CS_OPEN)
-    c->group->cb.on_message(c, opcode, data, len);
+  struct wsk_group *g = c->group;
+  if (!g->cb.on_message || wsk_conn_state(c) != WSK_CS_OPEN) return;
+  const void *outer = g->valid_text; /* (a callback may deliver another message) */
+  size_t outer_len = g->valid_len;
+  g->valid_text = opcode == WSK_OP_TEXT ? data : NULL;
+  g->valid_len = len;
+  g->cb.on_message(c, opcode, data, len);
+  g->valid_text = outer; /* the group outlives the iteration, even if c or its owner is gone */
+  g->valid_len = outer_len;
 }
 
 static void on_data(wsk_conn *c, const struct wsk_event *ev) {

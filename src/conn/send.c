@@ -30,6 +30,14 @@ int wsk_conn_send_frame(wsk_conn *c, int opcode, const void *data, size_t len,
                         struct wsk_ref *ref) {
   uint8_t hdr[WSK_MAX_FRAME_HEADER], key[4];
   if (!c->group->client) {
+    uint8_t *p = len < 126 ? wsk_conn_cork_reserve(c, 2 + len) : NULL;
+    if (p) { /* a small frame in reply to input, built in the cork: FIN, opcode, 7-bit length */
+      p[0] = (uint8_t)(0x80 | opcode);
+      p[1] = (uint8_t)len;
+      if (c->group->on_frame) observe(c, p, 2);
+      if (len) memcpy(p + 2, data, len);
+      return 0;
+    }
     size_t hl = wsk_conn_frame_header(c, hdr, 0, opcode, len, NULL);
     struct iovec iov[2] = {{hdr, hl}, {(void *)data, len}};
     return wsk_conn_writev(c, iov, 2, ref, ref ? 1 : -1);
@@ -55,10 +63,9 @@ int wsk_conn_send_frame(wsk_conn *c, int opcode, const void *data, size_t len,
   return wsk_conn_write_chunk(c, chunk);
 }
 
-/* The backpressure rules around a data frame of `frame_len` bytes. */
-static int over_hard_limit(wsk_conn *c, size_t frame_len) {
+/* A frame over the hard limit is refused; with drop_on_limit the connection is closed (1008). */
+static int refuse_over_limit(wsk_conn *c) {
   struct wsk_group *g = c->group;
-  if (!g->hard_limit || wsk_conn_pending(c) + frame_len <= g->hard_limit) return 0;
   if (g->drop_on_limit) {
     static const char reason[] = "send queue over its limit";
     if (g->cb.on_error)
@@ -69,7 +76,14 @@ static int over_hard_limit(wsk_conn *c, size_t frame_len) {
   return 1;
 }
 
-static int after_send(wsk_conn *c, int r) {
+/* The backpressure rules around a data frame of `frame_len` bytes. */
+static inline int over_hard_limit(wsk_conn *c, size_t frame_len) {
+  size_t limit = c->group->hard_limit;
+  if (!limit || wsk_conn_pending(c) + frame_len <= limit) return 0;
+  return refuse_over_limit(c);
+}
+
+static inline int after_send(wsk_conn *c, int r) {
   if (r < 0) return r;
   if (c->group->high_water && wsk_conn_pending(c) > c->group->high_water) {
     wsk_conn_flag(c, WSK_CF_NEED_DRAIN);
@@ -97,7 +111,10 @@ int wsk_conn_send_framed(wsk_conn *c, const uint8_t *frame, size_t len, struct w
 int wsk_send(wsk_conn *c, int opcode, const void *data, size_t len) {
   if (!c || (opcode != WSK_OP_TEXT && opcode != WSK_OP_BINARY) || (!data && len))
     return WSK_EINVAL;
-  if (opcode == WSK_OP_TEXT && !wsk_utf8_valid(data, len)) return WSK_EUTF8;
+  const struct wsk_group *g = c->group;
+  if (opcode == WSK_OP_TEXT && !(data == g->valid_text && len == g->valid_len) &&
+      !wsk_utf8_valid(data, len))
+    return WSK_EUTF8;
   return wsk_conn_send_data(c, opcode, data, len, NULL);
 }
 

@@ -1,9 +1,11 @@
 /* write.c - the output path of a connection: cork, inline writes, the write queue, EPOLLOUT.
  *
- * Order of preference: (1) while the connection's input is being processed, small writes are
- * copied into the loop's cork buffer and sent with one syscall when processing ends; (2) when
- * nothing is queued, bytes go straight to the socket (one sendmsg of header + payload); (3) what
- * the socket does not take is queued and EPOLLOUT is armed until the queue is empty. */
+ * Order of preference: (1) while the connection's input is being processed, writes are collected
+ * in the loop's cork (small pieces copied, big slices of the receive buffer referenced) and sent
+ * with one sendmsg when processing ends; (2) when nothing is queued, bytes go straight to the
+ * socket (one send, or one sendmsg of header + payload); (3) what the socket does not take is
+ * queued (copied, or referenced when shared) and EPOLLOUT is armed until the queue is empty.
+ * The cork is used only while the queue is empty, so the order of the bytes always holds. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,12 +15,62 @@
 #include "net/tls.h"
 
 #define MAX_IOV 8
+/* Slices of the receive buffer at least this big are referenced by the cork; smaller ones are
+ * copied (cheaper than one more iovec for the kernel to walk). */
+#define CORK_REF_MIN 1024
 
-size_t wsk_conn_pending(const wsk_conn *c) {
-  size_t n = c->ext ? c->ext->wq.bytes : 0;
-  struct wsk_cork *cork = wsk_loop_cork(c->group->loop);
-  if (cork->owner == c) n += cork->len;
-  return n;
+static int queued(const wsk_conn *c) { return c->ext && c->ext->wq.head; }
+
+static void cork_clear(struct wsk_cork *k) {
+  k->len = k->total = 0;
+  k->niov = 0;
+}
+
+/* Room for n more copied bytes in the cork (growing its last segment when that one is the end of
+ * buf), or NULL. */
+static inline uint8_t *cork_take(struct wsk_cork *k, size_t n) {
+  if (n > WSK_CORK_SIZE - k->len) return NULL;
+  uint8_t *p = k->buf + k->len;
+  struct iovec *last = k->niov ? &k->iov[k->niov - 1] : NULL;
+  if (last && (uint8_t *)last->iov_base + last->iov_len == p) {
+    last->iov_len += n;
+  } else if (n) {
+    if (k->niov == WSK_CORK_IOV) return NULL;
+    k->iov[k->niov].iov_base = p;
+    k->iov[k->niov].iov_len = n;
+    k->niov++;
+  }
+  k->len += n;
+  k->total += n;
+  return p;
+}
+
+static int in_rbuf(wsk_conn *c, const struct iovec *v) {
+  uintptr_t r = (uintptr_t)wsk_loop_rbuf(c->group->loop), b = (uintptr_t)v->iov_base;
+  return v->iov_len >= CORK_REF_MIN && b >= r && b - r <= WSK_RBUF_SIZE - v->iov_len;
+}
+
+/* Add iov[0..n) to c's cork: big slices of the receive buffer by reference, the rest copied.
+ * Returns 0, or -1 (the cork unchanged) when it does not fit. */
+static int cork_add(wsk_conn *c, struct wsk_cork *k, const struct iovec *iov, int n) {
+  size_t copy = 0;
+  for (int i = 0; i < n; i++)
+    if (!in_rbuf(c, &iov[i])) copy += iov[i].iov_len;
+  if (copy > WSK_CORK_SIZE - k->len || k->niov + n > WSK_CORK_IOV) return -1;
+  for (int i = 0; i < n; i++) {
+    if (in_rbuf(c, &iov[i])) {
+      k->iov[k->niov++] = iov[i];
+      k->total += iov[i].iov_len;
+    } else if (iov[i].iov_len) {
+      memcpy(cork_take(k, iov[i].iov_len), iov[i].iov_base, iov[i].iov_len);
+    }
+  }
+  return 0;
+}
+
+uint8_t *wsk_conn_cork_reserve(wsk_conn *c, size_t n) {
+  struct wsk_cork *k = c->group->cork;
+  return k->owner == c && !queued(c) ? cork_take(k, n) : NULL;
 }
 
 size_t wsk_buffered_amount(const wsk_conn *c) { return wsk_conn_pending(c); }
@@ -43,8 +95,8 @@ static ssize_t sendv(wsk_conn *c, const struct iovec *iov, int n) {
  * (EOF or error) on its next event, which a broken socket reports at once. */
 static void write_failed(wsk_conn *c) {
   if (c->ext) wsk_wq_clear(&c->ext->wq);
-  struct wsk_cork *cork = wsk_loop_cork(c->group->loop);
-  if (cork->owner == c) cork->len = 0;
+  struct wsk_cork *cork = c->group->cork;
+  if (cork->owner == c) cork_clear(cork);
   want_out(c, 0);
 }
 
@@ -63,7 +115,7 @@ static int queue_rest(wsk_conn *c, const struct iovec *iov, int n, size_t skip,
                       struct wsk_ref *ref, int ref_i) {
   struct wsk_conn_ext *x = wsk_conn_ext(c);
   if (!x) return out_of_memory(c);
-  struct iovec copy[MAX_IOV + 1];
+  struct iovec copy[WSK_CORK_IOV + MAX_IOV];
   int ncopy = 0;
   for (int i = 0; i < n; i++) {
     size_t len = iov[i].iov_len;
@@ -90,52 +142,59 @@ static int queue_rest(wsk_conn *c, const struct iovec *iov, int n, size_t skip,
   return 0;
 }
 
-int wsk_conn_writev(wsk_conn *c, const struct iovec *iov, int n, struct wsk_ref *ref, int ref_i) {
-  if (c->io.fd < 0) return WSK_ECLOSED;
-  size_t total = 0;
-  for (int i = 0; i < n; i++) total += iov[i].iov_len;
-  if (c->ext && c->ext->wq.head) return queue_rest(c, iov, n, 0, ref, ref_i);
-
-  struct wsk_cork *cork = wsk_loop_cork(c->group->loop);
-  struct iovec all[MAX_IOV + 1];
-  int nall = 0, shift = 0;
-  if (cork->owner == c) {
-    if (cork->len + total <= WSK_CORK_SIZE) {
-      for (int i = 0; i < n; i++) {
-        if (iov[i].iov_len) memcpy(cork->buf + cork->len, iov[i].iov_base, iov[i].iov_len);
-        cork->len += iov[i].iov_len;
-      }
-      return 0;
-    }
-    if (cork->len) { /* too big for the cork: send the cork and this in one go */
-      all[nall].iov_base = cork->buf;
-      all[nall].iov_len = cork->len;
-      nall++;
-      shift = 1;
-    }
-  }
-  for (int i = 0; i < n && nall < MAX_IOV + 1; i++) all[nall++] = iov[i];
+/* Write all[0..nall) (want bytes) to the socket and queue what it does not take. The bytes of
+ * all[ref_i] belong to ref; everything else is copied. */
+static int send_or_queue(wsk_conn *c, const struct iovec *all, int nall, size_t want,
+                         struct wsk_ref *ref, int ref_i) {
   ssize_t w = sendv(c, all, nall);
-  if (cork->owner == c) cork->len = 0; /* sent, or queued just below */
   if (w < 0) {
     write_failed(c);
     return WSK_ECLOSED;
   }
-  if ((size_t)w == total + (shift ? all[0].iov_len : 0)) return 0;
+  if ((size_t)w == want) return 0;
   /* TLS retries a record that did not fit from one contiguous copy (see net/tls.c). */
   if (c->io.kind == WSK_IO_TLS) ref = NULL;
-  return queue_rest(c, all, nall, (size_t)w, ref, ref_i >= 0 ? ref_i + shift : -1);
+  return queue_rest(c, all, nall, (size_t)w, ref, ref_i);
+}
+
+int wsk_conn_writev(wsk_conn *c, const struct iovec *iov, int n, struct wsk_ref *ref, int ref_i) {
+  if (c->io.fd < 0) return WSK_ECLOSED;
+  if (queued(c)) return queue_rest(c, iov, n, 0, ref, ref_i);
+  struct wsk_cork *cork = c->group->cork;
+  struct iovec all[WSK_CORK_IOV + MAX_IOV];
+  int nall = 0;
+  size_t want = 0;
+  if (cork->owner == c) {
+    if (cork_add(c, cork, iov, n) == 0) return 0;
+    /* Too much for the cork: send what it holds and this in one go (the cork's bytes are copied
+     * by queue_rest before anything can write to the cork again). */
+    memcpy(all, cork->iov, (size_t)cork->niov * sizeof *all);
+    nall = cork->niov;
+    want = cork->total;
+    cork_clear(cork);
+  }
+  int shift = nall;
+  for (int i = 0; i < n && i < MAX_IOV; i++) {
+    all[nall++] = iov[i];
+    want += iov[i].iov_len;
+  }
+  return send_or_queue(c, all, nall, want, ref, ref_i >= 0 ? ref_i + shift : -1);
 }
 
 /* Send what the cork holds for c (c is the owner), keeping c corked. */
 static int flush_cork(wsk_conn *c, struct wsk_cork *cork) {
-  if (!cork->len) return 0;
-  struct iovec v = {cork->buf, cork->len};
-  cork->owner = NULL; /* so that the write below goes to the socket */
-  int r = wsk_conn_writev(c, &v, 1, NULL, -1);
-  cork->owner = c;
-  cork->len = 0;
+  if (!cork->niov) return 0;
+  int r = c->io.fd < 0 ? WSK_ECLOSED
+                       : send_or_queue(c, cork->iov, cork->niov, cork->total, NULL, -1);
+  cork_clear(cork);
   return r;
+}
+
+void wsk_conn_cork_drop(wsk_conn *c) {
+  struct wsk_cork *cork = c->group->cork;
+  if (cork->owner != c) return;
+  cork->owner = NULL;
+  cork_clear(cork);
 }
 
 int wsk_conn_write_chunk(wsk_conn *c, struct wsk_chunk *chunk) {
@@ -143,11 +202,11 @@ int wsk_conn_write_chunk(wsk_conn *c, struct wsk_chunk *chunk) {
     wsk_chunk_free(chunk);
     return WSK_ECLOSED;
   }
-  struct wsk_cork *cork = wsk_loop_cork(c->group->loop);
-  if (cork->owner == c) {
-    if (cork->len + chunk->len <= WSK_CORK_SIZE) {
-      memcpy(cork->buf + cork->len, chunk->data, chunk->len);
-      cork->len += chunk->len;
+  struct wsk_cork *cork = c->group->cork;
+  if (cork->owner == c && !queued(c)) {
+    uint8_t *p = cork_take(cork, chunk->len);
+    if (p) {
+      memcpy(p, chunk->data, chunk->len);
       wsk_chunk_free(chunk);
       return 0;
     }
@@ -157,7 +216,7 @@ int wsk_conn_write_chunk(wsk_conn *c, struct wsk_chunk *chunk) {
       return r;
     }
   }
-  if (!(c->ext && c->ext->wq.head)) {
+  if (!queued(c)) {
     struct iovec v = {(void *)chunk->data, chunk->len};
     ssize_t w = sendv(c, &v, 1);
     if (w < 0) {
@@ -183,20 +242,20 @@ int wsk_conn_write_chunk(wsk_conn *c, struct wsk_chunk *chunk) {
 }
 
 void wsk_conn_cork(wsk_conn *c) {
-  struct wsk_cork *cork = wsk_loop_cork(c->group->loop);
+  struct wsk_cork *cork = c->group->cork;
   if (cork->owner == c) return;
   if (cork->owner) wsk_conn_uncork(cork->owner);
   cork->owner = c;
-  cork->len = 0;
+  cork_clear(cork);
 }
 
 void wsk_conn_uncork(wsk_conn *c) {
-  struct wsk_cork *cork = wsk_loop_cork(c->group->loop);
+  struct wsk_cork *cork = c->group->cork;
   if (cork->owner != c) return;
   flush_cork(c, cork);
   cork->owner = NULL;
   /* A lingering connection whose output is all written can move on. */
-  if (wsk_conn_state(c) == WSK_CS_LINGER && !(c->ext && c->ext->wq.head)) wsk_conn_flush(c);
+  if (wsk_conn_state(c) == WSK_CS_LINGER && !queued(c)) wsk_conn_flush(c);
 }
 
 /* The last step of a lingering connection once its output is written: TLS close_notify, FIN

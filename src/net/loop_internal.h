@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "wsk.h"
 #include "net/slab.h"
@@ -100,12 +101,19 @@ void wsk_loop_conn_release(wsk_loop *loop, void *obj);
 #define WSK_RBUF_SIZE (256 * 1024)
 uint8_t *wsk_loop_rbuf(wsk_loop *loop);
 
-/* The cork buffer: small writes to one connection during one handler are collected here and sent
- * with a single syscall when the handler ends. owner is the corked connection or NULL. */
+/* The cork: everything written to one connection while its input is processed, sent with one
+ * sendmsg when the processing ends. Small pieces are copied into buf (consecutive copies grow one
+ * segment); big slices of the loop's receive buffer (a message echoed or relayed as it was
+ * received) are referenced, not copied, since that buffer is not read into again before the cork
+ * is flushed. owner is the corked connection or NULL. */
 #define WSK_CORK_SIZE (16 * 1024)
+#define WSK_CORK_IOV 32
 struct wsk_cork {
   void *owner;
-  size_t len;
+  size_t len;   /* bytes of buf in use */
+  size_t total; /* bytes corked, copied and referenced */
+  int niov;
+  struct iovec iov[WSK_CORK_IOV];
   uint8_t buf[WSK_CORK_SIZE];
 };
 struct wsk_cork *wsk_loop_cork(wsk_loop *loop);

@@ -68,8 +68,9 @@ int wsk_wq_push_ref(struct wsk_wqueue *q, struct wsk_ref *ref, const uint8_t *da
 
 ssize_t wsk_sendv(int fd, const struct iovec *iov, int n) {
   struct msghdr msg = {.msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)n};
-  for (;;) {
-    ssize_t w = sendmsg(fd, &msg, MSG_NOSIGNAL);
+  for (;;) { /* (send spares the kernel the msghdr and iovec copies) */
+    ssize_t w = n == 1 ? send(fd, iov[0].iov_base, iov[0].iov_len, MSG_NOSIGNAL)
+                       : sendmsg(fd, &msg, MSG_NOSIGNAL);
     if (w >= 0) return w;
     if (errno == EINTR) continue;
     if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
