@@ -266,7 +266,8 @@ void wsk_conn_deflate_free(wsk_conn *c, struct wsk_conn_ext *x);
 int wsk_conn_compresses(const wsk_conn *c, size_t len);
 /* Compress, frame (RSV1) and write one message (state and limits checked by the caller). The
  * masking key is drawn first, so nothing can fail between compressing and writing but the write
- * itself. Returns 0 or a negative code (nothing sent). */
+ * itself; without the memory to compress, the message goes out uncompressed. Returns 0 or a
+ * negative code. */
 int wsk_conn_send_compressed(wsk_conn *c, int opcode, const void *data, size_t len);
 /* A chunk of a compressed message (ev->compressed): inflate it into ext->msg, and deliver the
  * message with its last chunk; fails the connection (1009, 1007, 1011) when it cannot. */
