@@ -184,18 +184,24 @@ class Peer {
     return this.push({ t: 'close', code, reason });
   }
 
-  /* The next event, or { t: 'timeout' } after ms. */
+  /* The next event, or { t: 'timeout' } after ms. Bytes that arrived in time but wait to be read
+   * still count: after a busy stretch (big payloads made or checked in this process) Node runs the
+   * expired timers of an iteration before it polls, so the timeout is only declared after one
+   * more poll (setImmediate). */
   next(ms = 2000) {
     if (this.events.length) return Promise.resolve(this.events.shift());
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.waiter = null;
-        resolve({ t: 'timeout', ms });
-      }, ms);
-      this.waiter = (ev) => {
+      let timer = null;
+      const waiter = (ev) => {
         clearTimeout(timer);
         resolve(ev);
       };
+      this.waiter = waiter;
+      timer = setTimeout(() => setImmediate(() => {
+        if (this.waiter !== waiter) return;
+        this.waiter = null;
+        resolve({ t: 'timeout', ms });
+      }), ms);
     });
   }
 
