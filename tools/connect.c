@@ -2,8 +2,9 @@
  *
  * Interactive by default: each line of stdin is sent as a text message (--binary: binary), each
  * message received is printed on stdout (text as is, binary as `< [binary N bytes] HEX`), and the
- * end of stdin closes with 1000 and exits once the server answered. -x sends the given messages
- * and closes after --wait seconds or when the server closes; --echo sends every message back.
+ * end of stdin closes with 1000. -x sends the given messages and closes after --wait seconds or
+ * when the server closes; --echo sends every message back. After a closing handshake it exits once
+ * the server has closed TCP (RFC 6455 7.1.1), or after the close timeout (5 s).
  * --show-frames prints the handshake lines and every frame header on stderr. Exit status: 0 after
  * a clean close (1000, 1001 or no code), 1 with a one-line reason on stderr otherwise, 2 for bad
  * usage. stdin is read through the loop, so messages keep arriving while the user types. */
