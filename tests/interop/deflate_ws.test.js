@@ -10,7 +10,7 @@
 //     clientMaxWindowBits (8 too: we then send uncompressed), threshold 0;
 //   - deflate bombs from raw peers on both sides (1009, with the memory bounded by max_message),
 //     and server answers that break our offer (the handshake fails and says why).
-//   - wsk connect --deflate against wsk serve --deflate and a ws server.
+//   - wsk connect --deflate against wsk serve --deflate and a ws server; echoes over TLS (wss://).
 // Text and binary of several sizes up to 1 MiB, compressible and not; that compression really
 // happened is checked from the bytes that crossed the socket.
 
@@ -24,6 +24,7 @@ const h = require('./lib/harness');
 const { Peer, connect } = require('./lib/ws_peer');
 const { probe, wskConnect, fnv, pattern } = require('./lib/client_probe');
 const { buildFrame, FrameReader, OP, RSV1 } = require('../conformance/lib/frames');
+const { makeCerts } = require('../tls/certs');
 
 const { WebSocketServer } = h.peer('ws');
 const t = h.suite('deflate_ws', { timeoutMs: 240000 });
@@ -203,6 +204,28 @@ t.test('server_fixture --deflate: deferred upgrades, prepared messages to mixed 
     for (const { peer } of clients) await peer.close(1000);
   } finally {
     await fx.stop('SIGTERM');
+  }
+});
+
+t.test('over TLS: ws client <-> wsk serve --deflate --tls-cert, and client_probe <-> it', async () => {
+  const pki = makeCerts();
+  const srv = await h.startWsk(['--echo', '--quiet', '--deflate', '--tls-cert', pki.server.cert,
+                                '--tls-key', pki.server.key]);
+  try {
+    const peer = new Peer(srv.url, { perMessageDeflate: { threshold: 0 }, ca: pki.read(pki.ca) });
+    await h.within(5000, 'the wss:// connection', peer.opened);
+    const bytes = await echoAll(peer);
+    assert.ok(bytes.read < 64 * 1024 && bytes.written < 64 * 1024, JSON.stringify(bytes));
+    await peer.close(1000);
+    const p = probe(srv.url, ['--deflate', 'on', '--ca', pki.ca]);
+    await p.next(/^open/);
+    p.send(`big text ${MiB}`);
+    await p.next(new RegExp(`^message text ${MiB} ${fnv(pattern('text', MiB))} `), 20000);
+    p.send('stop 1000');
+    await p.next(/^close 1000 1/);
+    assert.strictEqual(await p.wait(), 0);
+  } finally {
+    assert.strictEqual((await srv.proc.stop('SIGTERM')).code, 0);
   }
 });
 
