@@ -35,7 +35,7 @@ const between = (dt, lo, hi, what) => assert.ok(dt >= lo && dt < hi, `${what} af
 t.test('--handshake-timeout: an unfinished request head is dropped, nothing answered', () =>
   withServe(['--handshake-timeout', '300'], async (srv) => {
     const p = await rawPeer(srv.port, 'GET / HTTP/1.1\r\nHost: x\r\n');
-    between(await p.ended, 250, 2000, 'dropped');
+    between(await p.ended, 250, 5000, 'dropped');
     assert.strictEqual(p.buf().length, 0);
   }));
 
@@ -46,12 +46,12 @@ t.test('--idle-timeout and --close-timeout: a silent WebSocket gets 1001, then i
     const keep = setInterval(() => live.ws.send('keep'), 100); // activity keeps this one open
     const p = await rawPeer(srv.port, L.upgradeRequest());
     const t0 = Date.now();
-    for (let i = 0; i < 200 && !(L.framesAfter101(p.buf()) || []).length; i++) await L.sleep(10);
+    for (let i = 0; i < 500 && !(L.framesAfter101(p.buf()) || []).length; i++) await L.sleep(10);
     const [close] = L.framesAfter101(p.buf());
     assert.strictEqual(close.opcode, 8);
     assert.strictEqual(close.payload.readUInt16BE(0), 1001);
-    between(Date.now() - t0, 200, 2000, 'the idle close');
-    between(await p.ended, 500, 3000, 'the unanswered close dropped');
+    between(Date.now() - t0, 200, 5000, 'the idle close');
+    between(await p.ended, 500, 6000, 'the unanswered close dropped');
     clearInterval(keep);
     assert.strictEqual(live.ws.readyState, 1, `the active client stays (${JSON.stringify(live.closedWith)})`);
     live.ws.close(1000);
@@ -62,7 +62,7 @@ t.test('--ping-interval: a peer that never answers pings is dropped; a ws client
   withServe(['--ping-interval', '200'], async (srv) => {
     const live = await L.client(`ws://127.0.0.1:${srv.port}/`);
     const p = await rawPeer(srv.port, L.upgradeRequest());
-    between(await p.ended, 150, 2000, 'dropped');
+    between(await p.ended, 150, 5000, 'dropped');
     const frames = L.framesAfter101(p.buf());
     assert.ok(frames.length >= 1 && frames.every((f) => f.opcode === 9), 'pings, no close frame');
     await L.sleep(500);
