@@ -122,7 +122,7 @@ struct wsk_group {
   uint8_t holes;
   size_t n_open;                  /* connections in OPEN or CLOSING state that were opened */
   size_t n_timed;                 /* connections with a deadline */
-  wsk_timer *sweep;               /* checks deadlines while n_timed > 0 */
+  wsk_timer *sweep;               /* checks deadlines while n_timed > 0, parked otherwise */
   wsk_timer *ping;                /* keepalive, when ping_interval_ms */
   unsigned sweep_ms;
 };
@@ -138,8 +138,6 @@ void wsk_group_destroy(struct wsk_group *g);
 void wsk_group_foreach(struct wsk_group *g, void (*fn)(wsk_conn *c, void *arg), void *arg);
 /* Call fn for each connection in any live state (same walking rules). */
 void wsk_group_each(struct wsk_group *g, void (*fn)(wsk_conn *c, void *arg), void *arg);
-/* The sweep timer's callback: deadlines of the group's connections (started on demand). */
-void wsk_group_sweep(void *group);
 
 /* ---- connection life cycle (conn.c) ---------------------------------------------------------- */
 /* Wrap a connected (or connecting) non-blocking socket; registers it with the loop, reading.

@@ -30,6 +30,7 @@ void wsk_group_init(struct wsk_group *g, wsk_loop *loop, const struct wsk_group_
 }
 
 static void ping_tick(void *arg);
+static void sweep(void *arg);
 
 int wsk_group_start(struct wsk_group *g) {
   unsigned shortest = min_nonzero(min_nonzero(g->handshake_timeout_ms, g->idle_timeout_ms),
@@ -37,7 +38,7 @@ int wsk_group_start(struct wsk_group *g) {
   g->sweep_ms = shortest ? shortest / 8 : 1000;
   if (g->sweep_ms < 20) g->sweep_ms = 20;
   if (g->sweep_ms > 1000) g->sweep_ms = 1000;
-  g->sweep = wsk_timer_start(g->loop, g->sweep_ms, g->sweep_ms, wsk_group_sweep, g);
+  g->sweep = wsk_timer_start(g->loop, g->sweep_ms, g->sweep_ms, sweep, g);
   if (!g->sweep) return WSK_ENOMEM;
   wsk_timer_park(g->sweep); /* until a connection has a deadline */
   if (g->ping_interval_ms) {
@@ -111,7 +112,8 @@ static void check_deadline(wsk_conn *c, void *arg) {
   }
 }
 
-void wsk_group_sweep(void *arg) {
+/* The sweep timer: deadlines of the group's connections. */
+static void sweep(void *arg) {
   struct wsk_group *g = arg;
   if (g->n_timed == 0) {
     wsk_timer_park(g->sweep);
