@@ -84,11 +84,21 @@ static void want_out(wsk_conn *c, int on) {
 
 void wsk_conn_rearm(wsk_conn *c) { want_out(c, c->ext && c->ext->wq.head); }
 
-/* sendmsg, or the TLS session's writev: the same returns. */
+/* A plain server connection whose closing handshake is complete (both close frames exchanged:
+ * the peer sends nothing more) closes as soon as its output is written, as RFC 6455 7.1.1 asks of
+ * the server: the kernel still delivers what was written, then the FIN, and no wakeup, read or
+ * shutdown is spent waiting for the peer's FIN. Its last write is sent with MSG_MORE, so that the
+ * close() right after it puts the FIN in the same segment. */
+static int closes_when_written(const wsk_conn *c) {
+  return wsk_conn_state(c) == WSK_CS_LINGER && c->io.kind == WSK_IO_CONN && !c->group->client &&
+         c->parser.closed && wsk_conn_has(c, WSK_CF_CLOSE_SENT);
+}
+
+/* send/sendmsg, or the TLS session's writev: the same returns. */
 static ssize_t sendv(wsk_conn *c, const struct iovec *iov, int n) {
   if (c->io.kind == WSK_IO_TLS) /* NOLINTNEXTLINE(clang-analyzer-core.NullDereference) */
     return wsk_tls_writev(c->ext->tls, iov, n); /* (a TLS connection keeps its ext) */
-  return wsk_sendv(c->io.fd, iov, n);
+  return wsk_sendv(c->io.fd, iov, n, closes_when_written(c) ? MSG_MORE : 0);
 }
 
 /* A write failed for good: the peer is gone. Drop the output; the read side learns the reason
@@ -259,9 +269,10 @@ void wsk_conn_uncork(wsk_conn *c) {
 }
 
 /* The last step of a lingering connection once its output is written: TLS close_notify, FIN
- * (server role), and close when the peer has already sent its FIN. */
+ * (server role), and close when the peer has already sent its FIN or nothing more can come (see
+ * closes_when_written). */
 static void linger_step(wsk_conn *c) {
-  if (wsk_conn_has(c, WSK_CF_PEER_EOF)) {
+  if (wsk_conn_has(c, WSK_CF_PEER_EOF) || closes_when_written(c)) {
     wsk_conn_destroy(c, 0, NULL);
     return;
   }

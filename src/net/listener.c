@@ -41,8 +41,6 @@ static void on_listener_io(wsk_loop *loop, struct wsk_io *io, unsigned events) {
       }
       return; /* EAGAIN: nothing pending */
     }
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     l->on_accept(l, fd);
   }
 }
@@ -51,6 +49,10 @@ int wsk_listener_open(struct wsk_listener *l, wsk_loop *loop, const char *host, 
                       int reuse_port, char *errbuf, size_t errlen) {
   int fd = wsk_sock_listen(host, port, reuse_port, errbuf, errlen);
   if (fd < 0) return fd;
+  /* Accepted sockets inherit TCP_NODELAY from the listener: one setsockopt instead of one per
+   * connection (replies are written once per read anyway, see conn/write.c). */
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   l->io.fd = fd;
   l->io.kind = WSK_IO_LISTENER;
   l->loop = loop;

@@ -66,11 +66,12 @@ int wsk_wq_push_ref(struct wsk_wqueue *q, struct wsk_ref *ref, const uint8_t *da
   return 0;
 }
 
-ssize_t wsk_sendv(int fd, const struct iovec *iov, int n) {
+ssize_t wsk_sendv(int fd, const struct iovec *iov, int n, int flags) {
   struct msghdr msg = {.msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)n};
+  flags |= MSG_NOSIGNAL;
   for (;;) { /* (send spares the kernel the msghdr and iovec copies) */
-    ssize_t w = n == 1 ? send(fd, iov[0].iov_base, iov[0].iov_len, MSG_NOSIGNAL)
-                       : sendmsg(fd, &msg, MSG_NOSIGNAL);
+    ssize_t w = n == 1 ? send(fd, iov[0].iov_base, iov[0].iov_len, flags)
+                       : sendmsg(fd, &msg, flags);
     if (w >= 0) return w;
     if (errno == EINTR) continue;
     if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
@@ -90,7 +91,7 @@ ssize_t wsk_wq_flush(struct wsk_wqueue *q, int fd, struct wsk_tls *tls) {
       want += c->len;
       n++;
     }
-    ssize_t w = tls ? wsk_tls_writev(tls, iov, n) : wsk_sendv(fd, iov, n);
+    ssize_t w = tls ? wsk_tls_writev(tls, iov, n) : wsk_sendv(fd, iov, n, 0);
     if (w < 0) return total ? (ssize_t)total : w;
     total += (size_t)w;
     q->bytes -= (size_t)w;

@@ -47,8 +47,8 @@ ssize_t wsk_wq_flush(struct wsk_wqueue *q, int fd, struct wsk_tls *tls);
 /* Drop everything queued. */
 void wsk_wq_clear(struct wsk_wqueue *q);
 
-/* send or sendmsg (MSG_NOSIGNAL) of iov[0..n), retried on EINTR. Returns bytes written, 0 when the socket
- * would block, or -errno. */
-ssize_t wsk_sendv(int fd, const struct iovec *iov, int n);
+/* send or sendmsg (MSG_NOSIGNAL | flags) of iov[0..n), retried on EINTR. Returns bytes written, 0
+ * when the socket would block, or -errno. */
+ssize_t wsk_sendv(int fd, const struct iovec *iov, int n, int flags);
 
 #endif

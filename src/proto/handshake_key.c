@@ -1,9 +1,8 @@
-/* handshake_key.c - Sec-WebSocket-Key and Sec-WebSocket-Accept (RFC 6455 4.1, 4.2.2), with
- * OpenSSL's libcrypto for SHA-1 and base64. */
+/* handshake_key.c - Sec-WebSocket-Key and Sec-WebSocket-Accept (RFC 6455 4.1, 4.2.2): SHA-1 from
+ * sha1.c, base64 from OpenSSL's libcrypto. */
 #include <string.h>
 
 #include <openssl/evp.h>
-#include <openssl/sha.h>
 
 #include "proto/handshake_internal.h"
 #include "wsk.h"
@@ -30,14 +29,14 @@ int wsk_handshake_key_valid(const char *key, size_t len) {
 
 void wsk_handshake_accept(const char *key, size_t key_len, char out[WSK_ACCEPT_LEN + 1]) {
   unsigned char text[KEY_MAX + sizeof accept_guid - 1];
-  unsigned char digest[SHA_DIGEST_LENGTH] = {0}; /* stays zero (a wrong accept) if SHA1 fails */
+  uint8_t digest[WSK_SHA1_LEN];
   if (key_len > KEY_MAX)
     key_len = KEY_MAX;
   if (key_len)
     memcpy(text, key, key_len);
   memcpy(text + key_len, accept_guid, sizeof accept_guid - 1);
-  SHA1(text, key_len + sizeof accept_guid - 1, digest);
-  EVP_EncodeBlock((unsigned char *)out, digest, SHA_DIGEST_LENGTH);
+  wsk_sha1(text, key_len + sizeof accept_guid - 1, digest);
+  EVP_EncodeBlock((unsigned char *)out, digest, WSK_SHA1_LEN);
 }
 
 void wsk_handshake_make_key(const uint8_t nonce[16], char out[WSK_KEY_LEN + 1]) {

@@ -90,7 +90,9 @@ static long long body_length(wsk_conn *c, const struct wsk_http_request *req) {
 /* Build the application's view of the request in place: method, path and query become
  * NUL-terminated strings in the head buffer (the separators they overwrite have been parsed),
  * the path is percent-decoded, and every header value is NUL-terminated (the byte after a value
- * is whitespace or the CR of its line). Returns 0, or -1 when the target is unusable (answered). */
+ * is whitespace or the CR of its line). The peer address is looked up only when a callback will
+ * see it (`remote` NULL: no on_upgrade for an upgrade). Returns 0, or -1 when the target is
+ * unusable (answered). */
 static int build_request(wsk_conn *c, struct wsk_http_request *hreq, struct wsk_request *req,
                          char *remote) {
   char *method = (char *)hreq->method;
@@ -112,14 +114,14 @@ static int build_request(wsk_conn *c, struct wsk_http_request *hreq, struct wsk_
   target[dl] = '\0';
   for (size_t i = 0; i < hreq->num_headers; i++)
     ((char *)hreq->headers[i].value)[hreq->headers[i].value_len] = '\0';
-  wsk_sock_peer_text(c->io.fd, remote);
+  if (remote) wsk_sock_peer_text(c->io.fd, remote);
   memset(req, 0, sizeof *req);
   req->method = method;
   req->path = target;
   req->query = q ? q + 1 : target + hreq->target_len; /* "" when absent */
   req->headers = hreq->headers;
   req->num_headers = hreq->num_headers;
-  req->remote = remote;
+  req->remote = remote ? remote : "";
   return 0;
 }
 
@@ -189,7 +191,8 @@ size_t wsk_server_http_input(wsk_conn *c, uint8_t *buf, size_t len) {
               wsk_http_has_token(hreq.headers, hreq.num_headers, "Connection", "close");
   char remote[WSK_ADDR_TEXT];
   struct wsk_request req;
-  if (build_request(c, &hreq, &req, remote) != 0) return len;
+  if (build_request(c, &hreq, &req, upgrade && !s->opt.on_upgrade ? NULL : remote) != 0)
+    return len;
   if (upgrade) {
     if (body) {
       wsk_server_error(c, 400, "an upgrade request may not have a body");
