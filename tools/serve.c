@@ -1,8 +1,10 @@
 /* serve.c - `wsk serve`: a WebSocket server on one port, with static files over plain HTTP when
  * --root is given. Messages are echoed (--echo), relayed to every other client (--broadcast) or
  * only printed; text messages are printed on stdout, one per line. SIGINT/SIGTERM close every
- * WebSocket with 1001 and exit 0. */
+ * WebSocket with 1001 and exit 0. With --threads N, N threads each run a loop and a server on the
+ * same port (SO_REUSEPORT: the kernel spreads the connections over them). */
 #include <getopt.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/resource.h>
@@ -13,6 +15,7 @@
 #include "wsk.h"
 
 #define MAX_ORIGINS 64
+#define MAX_THREADS 256
 #define SHUTDOWN_GRACE_MS 3000
 
 static const char usage_text[] =
@@ -20,7 +23,7 @@ static const char usage_text[] =
     "                 [--max-message BYTES] [--origin O]... [--quiet]\n"
     "                 [--handshake-timeout MS] [--idle-timeout MS] [--close-timeout MS]\n"
     "                 [--ping-interval MS] [--max-connections N] [--send-limit BYTES]\n"
-    "                 [--drop-slow]\n"
+    "                 [--drop-slow] [--threads N]\n"
     "                 [--tls-cert FILE [--tls-key FILE]] [--deflate [--deflate-...]]\n"
     "  --host H             listen address (default 0.0.0.0; :: for IPv6 and IPv4)\n"
     "  --port P             port (default 8000; 0 = any free port, printed at startup)\n"
@@ -39,18 +42,31 @@ static const char usage_text[] =
     "  --send-limit BYTES   bytes queued for one client at most (default 64M): over it, messages\n"
     "                       to that client are dropped, or it is closed with 1008 (--drop-slow)\n"
     "  --drop-slow          close a client over --send-limit instead of dropping its messages\n"
+    "  --threads N          N event loops in N threads on the same port (default 1), each with\n"
+    "                       its own connections (--max-connections counts per thread)\n"
     "  --tls-cert FILE      speak TLS (https:// and wss://) with this PEM certificate chain\n"
     "  --tls-key FILE       its PEM private key (default: in the --tls-cert file)\n"
     WSK_CLI_DEFLATE_USAGE
     "Text messages are printed on stdout, one per line. Ctrl-C closes every connection with\n"
     "1001 (going away) and exits.\n";
 
-struct serve {
+struct serve;
+
+/* One loop and its server, in its own thread (the first one in the main thread). */
+struct serve_thread {
+  struct serve *sv;
   wsk_loop *loop;
   wsk_server *server;
+  pthread_t tid;
+  int rc;
+};
+
+struct serve {
   const char *welcome;
   int echo, broadcast, quiet;
-  int stopping;
+  int stopping; /* main thread only */
+  int nthreads;
+  struct serve_thread t[MAX_THREADS];
 };
 
 __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...) {
@@ -91,21 +107,24 @@ static int parse_ms(const char *s, unsigned *out) {
 }
 
 static void on_open(wsk_conn *c) {
-  struct serve *sv = wsk_server_user_data(wsk_conn_server(c));
-  if (sv->welcome) wsk_send_text(c, sv->welcome, strlen(sv->welcome));
+  struct serve_thread *t = wsk_server_user_data(wsk_conn_server(c));
+  if (t->sv->welcome) wsk_send_text(c, t->sv->welcome, strlen(t->sv->welcome));
 }
 
 static void on_message(wsk_conn *c, int opcode, const void *data, size_t len) {
-  struct serve *sv = wsk_server_user_data(wsk_conn_server(c));
+  struct serve_thread *t = wsk_server_user_data(wsk_conn_server(c));
+  struct serve *sv = t->sv;
   if (opcode == WSK_OP_TEXT && !sv->quiet) {
+    flockfile(stdout); /* whole lines when several threads print */
     fwrite(data, 1, len, stdout);
     fputc('\n', stdout);
     fflush(stdout);
+    funlockfile(stdout);
   }
   if (sv->echo)
     wsk_send(c, opcode, data, len);
   else if (sv->broadcast)
-    wsk_server_broadcast(sv->server, opcode, data, len, c);
+    wsk_server_broadcast(t->server, opcode, data, len, c);
 }
 
 /* Without --root, plain HTTP is told that this port speaks WebSocket (426 Upgrade Required). */
@@ -118,18 +137,90 @@ static int on_http(wsk_server *s, const struct wsk_request *req, wsk_http_reply 
 }
 
 static void on_done(wsk_server *s, void *arg) {
-  struct serve *sv = arg;
-  wsk_loop_stop(sv->loop);
+  struct serve_thread *t = arg;
+  wsk_loop_stop(t->loop);
 }
 
+/* On a thread's own loop: close its WebSockets with 1001, then stop; or stop at once. */
+static void shutdown_thread(void *arg) {
+  struct serve_thread *t = arg;
+  wsk_server_shutdown(t->server, SHUTDOWN_GRACE_MS, on_done, t);
+}
+
+static void stop_thread(void *arg) {
+  struct serve_thread *t = arg;
+  wsk_loop_stop(t->loop);
+}
+
+/* Signals arrive on the main thread's loop; the other loops are told through wsk_loop_wakeup. A
+ * second Ctrl-C stops waiting for the peers. */
 static void on_signal(wsk_loop *loop, int signo, void *arg) {
   struct serve *sv = arg;
-  if (sv->stopping) { /* a second Ctrl-C: stop waiting for the peers */
-    wsk_loop_stop(loop);
-    return;
-  }
+  void (*what)(void *) = sv->stopping ? stop_thread : shutdown_thread;
   sv->stopping = 1;
-  wsk_server_shutdown(sv->server, SHUTDOWN_GRACE_MS, on_done, sv);
+  for (int i = 1; i < sv->nthreads; i++) wsk_loop_wakeup(sv->t[i].loop, what, &sv->t[i]);
+  what(&sv->t[0]);
+}
+
+static void *run_thread(void *arg) {
+  struct serve_thread *t = arg;
+  t->rc = wsk_loop_run(t->loop);
+  return NULL;
+}
+
+/* A loop and a server for t. Returns 0, or prints why not and returns -1. */
+static int open_thread(struct serve_thread *t, const struct wsk_server_options *opt) {
+  t->loop = wsk_loop_new();
+  if (!t->loop) {
+    perror("wsk serve: event loop");
+    return -1;
+  }
+  struct wsk_server_options o = *opt;
+  o.user_data = t;
+  char err[256];
+  if (wsk_server_new(t->loop, &o, &t->server, err, sizeof err) != 0) {
+    fprintf(stderr, "wsk serve: %s\n", err);
+    wsk_loop_free(t->loop);
+    return -1;
+  }
+  return 0;
+}
+
+/* The main thread's server first: on port 0 it gets one from the kernel, which the others then
+ * share. Its loop watches the signals before the other threads start, so that they inherit the
+ * blocked signal mask. Returns the threads opened (all of them unless one failed); the extra
+ * threads are running. */
+static int open_threads(struct serve *sv, struct wsk_server_options *opt) {
+  opt->reuse_port = sv->nthreads > 1;
+  if (open_thread(&sv->t[0], opt) != 0) return 0;
+  wsk_loop_on_signal(sv->t[0].loop, on_signal, sv);
+  opt->port = wsk_server_port(sv->t[0].server);
+  int n = 1;
+  for (; n < sv->nthreads; n++) {
+    struct serve_thread *t = &sv->t[n];
+    if (open_thread(t, opt) != 0) break;
+    if (pthread_create(&t->tid, NULL, run_thread, t) != 0) {
+      fprintf(stderr, "wsk serve: cannot start thread %d\n", n + 1);
+      wsk_server_free(t->server);
+      wsk_loop_free(t->loop);
+      break;
+    }
+  }
+  return n;
+}
+
+/* Stop the extra threads (unless they stopped by themselves), join them, free everything. */
+static int close_threads(struct serve *sv, int n, int stop, int rc) {
+  for (int i = 1; i < n; i++) {
+    if (stop) wsk_loop_wakeup(sv->t[i].loop, stop_thread, &sv->t[i]);
+    pthread_join(sv->t[i].tid, NULL);
+    if (!rc) rc = sv->t[i].rc;
+  }
+  for (int i = 0; i < n; i++) {
+    wsk_server_free(sv->t[i].server);
+    wsk_loop_free(sv->t[i].loop);
+  }
+  return rc;
 }
 
 /* One descriptor per connection: take all the open-files allowance the system grants. */
@@ -155,10 +246,13 @@ int wsk_cli_serve(int argc, char **argv) {
       {"max-connections", required_argument, NULL, 'N'},
       {"send-limit", required_argument, NULL, 'L'},
       {"drop-slow", no_argument, NULL, 'D'},
+      {"threads", required_argument, NULL, 'n'},
       {"tls-cert", required_argument, NULL, 'C'}, {"tls-key", required_argument, NULL, 'K'},
       WSK_CLI_DEFLATE_LONGOPTS,
       {NULL, 0, NULL, 0}};
-  struct serve sv = {0};
+  static struct serve sv;
+  memset(&sv, 0, sizeof sv);
+  sv.nthreads = 1;
   struct wsk_server_options opt;
   wsk_server_options_init(&opt);
   opt.port = 8000;
@@ -198,6 +292,12 @@ int wsk_cli_serve(int argc, char **argv) {
     case 'N': bad = wsk_cli_parse_size(optarg, &opt.max_connections); break;
     case 'L': bad = wsk_cli_parse_size(optarg, &opt.send_hard_limit); break;
     case 'D': opt.drop_on_limit = 1; break;
+    case 'n': {
+      long v = strtol(optarg, &end, 10);
+      bad = !*optarg || *end || v < 1 || v > MAX_THREADS;
+      if (!bad) sv.nthreads = (int)v;
+      break;
+    }
     case 'C': opt.tls_cert = optarg; break;
     case 'K': opt.tls_key = optarg; break;
     case 'h': fputs(usage_text, stdout); return 0;
@@ -211,37 +311,34 @@ int wsk_cli_serve(int argc, char **argv) {
   }
   if (optind < argc) return usage_error("unexpected argument '%s'", argv[optind]);
   if (sv.echo && sv.broadcast) return usage_error("choose one of --echo and --broadcast%s", "");
+  if (sv.broadcast && sv.nthreads > 1)
+    return usage_error("--broadcast reaches the clients of its own thread only: use --threads 1");
   if (sv.welcome && wsk_utf8_valid((const uint8_t *)sv.welcome, strlen(sv.welcome)) == 0)
     return usage_error("--welcome must be UTF-8 text%s", "");
   if (norigins) opt.origins = origins;
   if (!opt.root) opt.on_http = on_http;
   opt.cb.on_open = on_open;
   opt.cb.on_message = on_message;
-  opt.user_data = &sv;
 
   raise_nofile();
-  sv.loop = wsk_loop_new();
-  if (!sv.loop) {
-    perror("wsk serve: event loop");
+  for (int i = 0; i < sv.nthreads; i++) sv.t[i].sv = &sv;
+  int opened = open_threads(&sv, &opt);
+  if (opened < sv.nthreads) {
+    close_threads(&sv, opened, 1, 0);
     return 1;
   }
-  char err[256];
-  if (wsk_server_new(sv.loop, &opt, &sv.server, err, sizeof err) != 0) {
-    fprintf(stderr, "wsk serve: %s\n", err);
-    wsk_loop_free(sv.loop);
-    return 1;
-  }
-  wsk_loop_on_signal(sv.loop, on_signal, &sv);
   const char *host = opt.host && *opt.host ? opt.host : "0.0.0.0";
   const char *lb = strchr(host, ':') ? "[" : "", *rb = strchr(host, ':') ? "]" : "";
-  int port = wsk_server_port(sv.server);
+  int port = opt.port;
   const char *s = opt.tls_cert ? "s" : "";
   /* The listening line comes last: scripts wait for it as the sign that the server is ready. */
   if (opt.root)
     fprintf(stderr, "wsk: serving %s on http%s://%s%s%s:%d/\n", opt.root, s, lb, host, rb, port);
+  if (sv.nthreads > 1) fprintf(stderr, "wsk: %d threads share the port\n", sv.nthreads);
   fprintf(stderr, "wsk: listening on ws%s://%s%s%s:%d\n", s, lb, host, rb, port);
-  int rc = wsk_loop_run(sv.loop);
-  wsk_server_free(sv.server);
-  wsk_loop_free(sv.loop);
+  int rc = wsk_loop_run(sv.t[0].loop);
+  /* The main loop ends after its shutdown or at a second Ctrl-C, and the others were told too;
+   * if it failed by itself, they are stopped now. */
+  rc = close_threads(&sv, sv.nthreads, rc != 0 && !sv.stopping, rc);
   return rc == 0 ? 0 : 1;
 }

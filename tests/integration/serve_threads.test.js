@@ -1,0 +1,73 @@
+'use strict';
+// wsk serve --threads N: N threads (one loop and one server each) share the port through
+// SO_REUSEPORT. Clients spread over the threads and are echoed; text lines are printed whole;
+// SIGTERM closes every client with 1001 from whichever thread holds it and the process exits 0;
+// a second signal stops at once; bad values and --broadcast with threads are usage errors.
+const assert = require('assert');
+const fs = require('fs');
+const { spawnSync } = require('child_process');
+const path = require('path');
+const L = require('./server_lib');
+
+const t = L.suite('serve_threads');
+const wsk = path.join(L.BUILD, 'wsk');
+
+const threadsOf = (pid) => fs.readdirSync(`/proc/${pid}/task`).length;
+
+t.test('--threads 3: three threads, 60 clients echoed, whole lines, 1001 to all on SIGTERM', async () => {
+  const srv = await L.serve(['--echo', '--threads', '3']);
+  assert.ok(srv.stderr.some((l) => /3 threads share the port/.test(l)), srv.stderr.join('\n'));
+  assert.strictEqual(threadsOf(srv.child.pid), 3);
+  const clients = [];
+  for (let i = 0; i < 60; i++) clients.push(await L.client(`ws://127.0.0.1:${srv.port}/`));
+  const line = (i) => `client ${i} says ${'x'.repeat(200 + i)}`;
+  await Promise.all(clients.map(async (c, i) => {
+    for (let k = 0; k < 5; k++) {
+      c.ws.send(line(i));
+      const m = await c.next();
+      assert.strictEqual(m.data.toString(), line(i));
+    }
+    c.ws.send(Buffer.from([i, 0, 255]));
+    const b = await c.next();
+    assert.ok(b.isBinary && b.data.equals(Buffer.from([i, 0, 255])));
+  }));
+  await srv.waitStdout(line(59));
+  const printed = srv.stdout.filter((l) => l.startsWith('client '));
+  assert.strictEqual(printed.length, 300);
+  for (const l of printed) assert.match(l, /^client (\d+) says x+$/); // never two lines mixed
+  process.kill(srv.child.pid, 'SIGTERM');
+  const closes = await Promise.all(clients.map((c) => c.closed));
+  for (const r of closes) assert.strictEqual(r.code, 1001);
+  assert.deepStrictEqual(await srv.exited, { code: 0, signal: null });
+});
+
+t.test('--threads 2: a second SIGTERM stops without waiting for a silent client', async () => {
+  const srv = await L.serve(['--echo', '--quiet', '--threads', '2']);
+  const net = require('net');
+  const socks = [];
+  for (let i = 0; i < 8; i++) { // some land on each thread; none answers the close
+    const s = net.connect(srv.port, '127.0.0.1');
+    await new Promise((r) => s.on('connect', r));
+    s.write(L.upgradeRequest());
+    s.on('data', () => {});
+    socks.push(s);
+  }
+  await L.sleep(200);
+  const t0 = Date.now();
+  process.kill(srv.child.pid, 'SIGTERM');
+  await L.sleep(200);
+  process.kill(srv.child.pid, 'SIGTERM');
+  const exit = await srv.exited;
+  for (const s of socks) s.destroy();
+  assert.strictEqual(exit.code, 0);
+  assert.ok(Date.now() - t0 < 2000, `took ${Date.now() - t0} ms (the grace period is 3 s)`);
+});
+
+t.test('bad --threads values and --broadcast with threads: usage, exit 2', async () => {
+  for (const bad of [['--threads', '0'], ['--threads', 'x'], ['--threads', '257'], ['--threads'],
+    ['--broadcast', '--threads', '2']]) {
+    const r = spawnSync(wsk, ['serve', '--port', '0', ...bad], { encoding: 'utf8', timeout: 5000 });
+    assert.strictEqual(r.status, 2, bad.join(' '));
+    assert.match(r.stderr, /usage: wsk serve/);
+  }
+});
