@@ -150,8 +150,10 @@ static void print_json(const struct bench_opts *o, const struct bench_result *r,
   if (o->pid) {
     printf(",\"server_pid\":%d,\"server_cpu_s\":%.3f", o->pid, r->server_cpu_s);
     if (o->mode == BENCH_IDLE)
-      printf(",\"server_rss_delta\":%lld,\"server_rss_per_conn\":%.1f", r->server_rss_delta,
-             r->count ? (double)r->server_rss_delta / (double)r->count : 0);
+      printf(",\"measured_connections\":%u,\"server_rss_delta\":%lld,"
+             "\"server_rss_per_conn\":%.1f",
+             r->measured_conns, r->server_rss_delta,
+             r->measured_conns ? (double)r->server_rss_delta / (double)r->measured_conns : 0);
   }
   if (r->first_error[0]) {
     printf(",\"first_error\":");
@@ -194,9 +196,11 @@ static void print_text(const struct bench_opts *o, const struct bench_result *r)
     printf("idle %s: %llu of %u connections held for %.1f s, %llu lost\n", o->url,
            (unsigned long long)r->count, o->connections, r->elapsed_s,
            (unsigned long long)r->errors);
-    if (o->pid && r->count)
-      printf("  %-10s server grew by %lld bytes = %.0f bytes per connection\n", "memory",
-             r->server_rss_delta, (double)r->server_rss_delta / (double)r->count);
+    if (o->pid && r->measured_conns)
+      printf("  %-10s server's anonymous memory grew by %lld bytes over the %u connections "
+             "after the warm-up = %.0f bytes per connection\n",
+             "memory", r->server_rss_delta, r->measured_conns,
+             (double)r->server_rss_delta / (double)r->measured_conns);
     break;
   }
   printf("  %-10s bench %.2f s", "cpu", r->client_cpu_s);

@@ -34,7 +34,9 @@ struct bench_result {
   struct bench_hist hist;  /* echo: round trip; connect: connect-to-101 time (ns) */
   double client_cpu_s;     /* this process, over the measured window */
   double server_cpu_s;     /* the --pid process over the window, < 0 if unknown */
-  long long server_rss_delta; /* idle: bytes the --pid process grew while connections opened */
+  long long server_rss_delta; /* idle: anonymous resident bytes the --pid process grew by while
+                                 the measured connections opened (after the warm-up ones) */
+  unsigned measured_conns;  /* idle: connections opened after the warm-up ones */
   char first_error[160];   /* first failure seen, "" if none */
 };
 

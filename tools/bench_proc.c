@@ -38,13 +38,13 @@ double bench_proc_cpu_s(int pid) {
   return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
 }
 
-long long bench_proc_rss(int pid) {
+long long bench_proc_anon_rss(int pid) {
   char buf[256];
-  long long size, resident;
+  long long size, resident, shared;
   if (read_proc(pid, "statm", buf, sizeof buf) < 0 ||
-      sscanf(buf, "%lld %lld", &size, &resident) != 2)
+      sscanf(buf, "%lld %lld %lld", &size, &resident, &shared) != 3)
     return -1;
-  return resident * (long long)sysconf(_SC_PAGESIZE);
+  return (resident - shared) * (long long)sysconf(_SC_PAGESIZE);
 }
 
 double bench_self_cpu_s(void) {
