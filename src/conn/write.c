@@ -47,7 +47,10 @@ static inline uint8_t *cork_take(struct wsk_cork *k, size_t n) {
 
 static int in_rbuf(wsk_conn *c, const struct iovec *v) {
   uintptr_t r = (uintptr_t)wsk_loop_rbuf(c->group->loop), b = (uintptr_t)v->iov_base;
-  return v->iov_len >= CORK_REF_MIN && b >= r && b - r <= WSK_RBUF_SIZE - v->iov_len;
+  /* (len <= WSK_RBUF_SIZE first: a bigger slice, e.g. a reassembled message, cannot be inside
+   * the receive buffer, and the subtraction below must not wrap.) */
+  return v->iov_len >= CORK_REF_MIN && v->iov_len <= WSK_RBUF_SIZE && b >= r &&
+         b - r <= WSK_RBUF_SIZE - v->iov_len;
 }
 
 /* Add iov[0..n) to c's cork: big slices of the receive buffer by reference, the rest copied.
