@@ -189,7 +189,7 @@ size_t wsk_server_http_input(wsk_conn *c, uint8_t *buf, size_t len) {
   int upgrade = wsk_handshake_is_upgrade(&hreq);
   int close = hreq.version_minor == 0 || s->shutting_down ||
               wsk_http_has_token(hreq.headers, hreq.num_headers, "Connection", "close");
-  char remote[WSK_ADDR_TEXT];
+  char remote[WSK_ADDR_TEXT] = ""; /* filled by build_request when a callback will see it */
   struct wsk_request req;
   if (build_request(c, &hreq, &req, upgrade && !s->opt.on_upgrade ? NULL : remote) != 0)
     return len;
