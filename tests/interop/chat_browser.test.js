@@ -6,6 +6,7 @@
 const assert = require('assert');
 const path = require('path');
 const h = require('./lib/harness');
+const { texts, waitState, waitLog } = require('./lib/chat_page');
 
 const WELCOME = 'Welcome to the websocket server!!!';
 const SCREENSHOT = '/tmp/wsk-chat.png';
@@ -17,26 +18,6 @@ let browser;
 const pages = {};
 const problems = []; // page errors and failed requests, checked at the end
 
-const texts = (page, kind) => page.$$eval(`#log .entry.${kind} .text`, (els) => els.map((e) => e.textContent));
-
-async function waitState(page, state, code) {
-  const sel = `#state[data-state="${state}"]${code ? `[data-code="${code}"]` : ''}`;
-  await page.waitForSelector(sel, { timeout: 10000 }).catch(async () => {
-    const now = await page.$eval('#state', (e) => `${e.dataset.state} / ${e.dataset.code} / ${e.textContent}`);
-    throw new Error(`page never reached ${sel}; #state is ${now}`);
-  });
-}
-
-// Wait until the log's entries of `kind` equal `expected`.
-async function waitLog(page, kind, expected) {
-  const deadline = Date.now() + 5000;
-  for (;;) {
-    const got = await texts(page, kind);
-    if (JSON.stringify(got) === JSON.stringify(expected)) return;
-    if (Date.now() > deadline) assert.deepStrictEqual(got, expected, `#log .${kind} entries`);
-    await h.sleep(50);
-  }
-}
 
 async function openTab(name) {
   const page = await browser.newPage({ viewport: { width: 900, height: 600 } });

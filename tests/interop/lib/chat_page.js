@@ -1,0 +1,29 @@
+'use strict';
+// Reading web/index.html (the chat page) from a Playwright page: its log entries by kind
+// (sent, recv, sys) and its connection state (#state data-state / data-code).
+const assert = require('assert');
+const h = require('./harness');
+
+const texts = (page, kind) => page.$$eval(`#log .entry.${kind} .text`, (els) => els.map((e) => e.textContent));
+
+// Wait until #state shows `state` (and close `code`, if given).
+async function waitState(page, state, code) {
+  const sel = `#state[data-state="${state}"]${code ? `[data-code="${code}"]` : ''}`;
+  await page.waitForSelector(sel, { timeout: 10000 }).catch(async () => {
+    const now = await page.$eval('#state', (e) => `${e.dataset.state} / ${e.dataset.code} / ${e.textContent}`);
+    throw new Error(`page never reached ${sel}; #state is ${now}`);
+  });
+}
+
+// Wait until the log's entries of `kind` equal `expected`.
+async function waitLog(page, kind, expected) {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const got = await texts(page, kind);
+    if (JSON.stringify(got) === JSON.stringify(expected)) return;
+    if (Date.now() > deadline) assert.deepStrictEqual(got, expected, `#log .${kind} entries`);
+    await h.sleep(50);
+  }
+}
+
+module.exports = { texts, waitState, waitLog };
