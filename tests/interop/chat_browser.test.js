@@ -6,7 +6,7 @@
 const assert = require('assert');
 const path = require('path');
 const h = require('./lib/harness');
-const { texts, waitState, waitLog } = require('./lib/chat_page');
+const { waitState, waitLog } = require('./lib/chat_page');
 
 const WELCOME = 'Welcome to the websocket server!!!';
 const SCREENSHOT = '/tmp/wsk-chat.png';

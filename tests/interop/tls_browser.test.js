@@ -7,7 +7,7 @@
 const assert = require('assert');
 const path = require('path');
 const h = require('./lib/harness');
-const { texts, waitState, waitLog } = require('./lib/chat_page');
+const { waitState, waitLog } = require('./lib/chat_page');
 const { makeCerts } = require('../tls/certs');
 
 const WELCOME = 'Welcome over TLS';
