@@ -73,7 +73,9 @@ int wsk_io_set(wsk_loop *loop, struct wsk_io *io, unsigned events) {
 
 void wsk_io_close(wsk_loop *loop, struct wsk_io *io) {
   if (io->fd < 0) return;
-  /* close() alone removes the descriptor from epoll unless it was dup'ed; DEL makes sure. */
+  /* close() alone removes the descriptor from epoll unless the file is still open elsewhere (a
+   * dup, or a child between fork and exec: events for a freed connection would then still come);
+   * DEL makes sure, at one syscall per connection. */
   epoll_ctl(loop->epfd, EPOLL_CTL_DEL, io->fd, NULL);
   close(io->fd);
   io->fd = -1;
