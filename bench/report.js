@@ -25,7 +25,11 @@ const rows = [
   ['connect', 'connect+upgrade+close, 50 dialers: per s', (r) => r.rate_per_s, null, 'high', 0],
   ['connect', '  handshakes per server CPU-second', (r) => perCpu(r.count, r), 25000, 'high', 0],
   ['idle', 'idle connections held', (r) => r.count, null, null, 0],
-  ['idle', '  server RSS per idle connection (bytes)', (r) => r.server_rss_per_conn, 128, 'low', 0],
+  ['idle', '  server memory per idle connection (bytes)', (r) => r.server_rss_per_conn, 128, 'low', 0],
+  ['echo100t2', 'echo100 on wsk --threads 2 (server on both CPUs): msgs/s', (r) => r.rate_per_s, null, 'high', 0],
+  ['echo100t2', '  server CPU per message (us)', (r) => usPer(r.count, r), null, 'low', 3],
+  ['echo100t2', '  server CPU (% of one CPU over the window)', (r) => (100 * r.server_cpu_s) / r.duration_s, null, null, 0],
+  ['echo100t2', '  load generator CPU (% of window)', (r) => (100 * r.client_cpu_s) / r.duration_s, null, null, 0],
 ];
 
 function median(xs) {
@@ -51,6 +55,13 @@ for (const [scenario, label, value, target, better, digits] of rows) {
   if (target !== null && Number.isFinite(wsk)) meets = (better === 'low' ? wsk <= target : wsk >= target) ? 'yes' : 'no';
   const tgt = target === null ? '' : `${better === 'low' ? '<=' : '>='} ${target}`;
   console.log(`| ${label} | ${fmt(wsk, digits)} | ${fmt(ws, digits)} | ${fmt(ratio, 2)} | ${tgt} | ${meets} |`);
+}
+
+// Two loops against one: messages per second of echo100t2 over echo100 (wsk).
+const rateOf = (scenario) => median(good(runs.filter((r) => r.scenario === scenario && r.server === 'wsk')).map((r) => r.rate_per_s));
+if (scenarios.has('echo100t2') && scenarios.has('echo100')) {
+  console.log(`\n--threads 2 vs 1 (echo100, msgs/s): x${fmt(rateOf('echo100t2') / rateOf('echo100'), 2)}` +
+    ' (two cores shared by the two server threads and the load generator)');
 }
 
 // Anything that makes a figure suspect: failed runs, corrupted echoes, lost connections.

@@ -8,7 +8,9 @@
 #   BENCH_DURATION=3   measured seconds per run      BENCH_WARMUP=1   warm-up seconds per run
 #   BENCH_REPEATS=3    runs per scenario and server  BENCH_IDLE=10000 idle connections
 #   BENCH_SERVERS="wsk ws"                            which servers to run
-#   BENCH_SCENARIOS="echo100 echo1000 echo16k connect idle"
+#   BENCH_SCENARIOS="echo100 echo1000 echo16k connect idle echo100t2"
+# echo100t2 is echo100 against `wsk serve --threads 2` with the server on both CPUs and the load
+# generator unpinned (wsk only): how two loops scale on two cores that the load generator shares.
 #   BENCH_OUT=BUILD_DIR/bench-results.jsonl          one JSON object per run
 set -euo pipefail
 
@@ -20,7 +22,7 @@ WARMUP=${BENCH_WARMUP:-1}
 REPEATS=${BENCH_REPEATS:-3}
 IDLE=${BENCH_IDLE:-10000}
 SERVERS=${BENCH_SERVERS:-wsk ws}
-SCENARIOS=${BENCH_SCENARIOS:-echo100 echo1000 echo16k connect idle}
+SCENARIOS=${BENCH_SCENARIOS:-echo100 echo1000 echo16k connect idle echo100t2}
 OUT=${BENCH_OUT:-$BUILD/bench-results.jsonl}
 export NODE_PATH=$SRC/node_modules
 
@@ -37,14 +39,17 @@ if [ "$(ulimit -n)" -lt "$want_fds" ]; then
   fi
 fi
 
-# Server on CPU 0, load generator on CPU 1, when there are two CPUs to pin to.
+# Server on CPU 0, load generator on CPU 1, when there are two CPUs to pin to (the threaded
+# scenario: server on CPUs 0 and 1, load generator anywhere).
 if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
   PIN_SERVER=(taskset -c 0)
   PIN_LOAD=(taskset -c 1)
+  PIN_SERVER_ALL=(taskset -c 0,1)
 else
   echo "bench: fewer than 2 CPUs or no taskset: running unpinned, figures will be noisy" >&2
   PIN_SERVER=()
   PIN_LOAD=()
+  PIN_SERVER_ALL=()
 fi
 
 TMP=$(mktemp -d)
@@ -59,14 +64,19 @@ free_port() {
   node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"
 }
 
-# Start server $1 in the background; sets SERVER_PID and PORT.
+# Start server $1 for scenario $2 in the background; sets SERVER_PID and PORT.
 start_server() {
   local log=$TMP/server.log i
   : >"$log"
   case $1 in
     wsk)
       PORT=$(free_port)
-      "${PIN_SERVER[@]}" "$WSK" serve --echo --quiet --host 127.0.0.1 --port "$PORT" >"$log" 2>&1 &
+      if [ "$2" = echo100t2 ]; then
+        "${PIN_SERVER_ALL[@]}" "$WSK" serve --echo --quiet --threads 2 --host 127.0.0.1 \
+          --port "$PORT" >"$log" 2>&1 &
+      else
+        "${PIN_SERVER[@]}" "$WSK" serve --echo --quiet --host 127.0.0.1 --port "$PORT" >"$log" 2>&1 &
+      fi
       SERVER_PID=$!
       for ((i = 0; i < 100; i++)); do
         (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && return 0
@@ -96,7 +106,7 @@ stop_server() {
 
 scenario_args() {
   case $1 in
-    echo100) echo "echo -c 100 -d 16 -s 20" ;;
+    echo100 | echo100t2) echo "echo -c 100 -d 16 -s 20" ;;
     echo1000) echo "echo -c 1000 -d 16 -s 20" ;;
     echo16k) echo "echo -c 100 -d 4 -s 16384 --binary" ;;
     connect) echo "connect -c 50" ;;
@@ -111,8 +121,13 @@ for scenario in $SCENARIOS; do
   read -r -a args <<<"$(scenario_args "$scenario")"
   for ((run = 1; run <= REPEATS; run++)); do
     for server in $SERVERS; do
-      start_server "$server"
-      line=$("${PIN_LOAD[@]}" "$WSK" bench "${args[@]}" -w "$WARMUP" -t "$DURATION" -p "$SERVER_PID" \
+      pin_load=("${PIN_LOAD[@]}")
+      if [ "$scenario" = echo100t2 ]; then
+        [ "$server" = wsk ] || continue
+        pin_load=()
+      fi
+      start_server "$server" "$scenario"
+      line=$("${pin_load[@]}" "$WSK" bench "${args[@]}" -w "$WARMUP" -t "$DURATION" -p "$SERVER_PID" \
                --json "ws://127.0.0.1:$PORT/" 2>>"$TMP/bench.err") || true
       stop_server
       [ -n "$line" ] || line='{"ok":false,"error":"wsk bench printed nothing"}'
