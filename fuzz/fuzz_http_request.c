@@ -6,16 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_check.h"
 #include "wsk.h"
 
 #define MAX_HEADERS 16
 #define MAX_BYTES 2048
-
-#define REQUIRE(x)        \
-  do {                    \
-    if (!(x))             \
-      __builtin_trap();   \
-  } while (0)
 
 static int parse(const uint8_t *data, size_t len, struct wsk_http_request *req,
                  struct wsk_header *h) {
