@@ -1,10 +1,10 @@
 /* conn.c - connection life cycle and the read path.
  *
  * Reading: every connection reads into the loop's shared receive buffer and is parsed there in
- * place (unmasked in place, messages delivered by pointer). Only what cannot be consumed yet (a
- * partial frame header or control frame, an incomplete HTTP head) is copied into the connection's
- * own `ext->in`, and it is copied back in front of the next read. Big leftovers (an HTTP body on
- * its way) are read into ext->in directly instead. While a connection's input is processed its
+ * place (unmasked in place, messages delivered by pointer). Only what cannot be consumed yet is
+ * kept, and copied back in front of the next read: a cut frame header in the connection's own
+ * `spill`, a partial control frame or an incomplete HTTP head in `ext->in`. Big leftovers (an HTTP
+ * body on its way) are read into ext->in directly instead. While a connection's input is processed its
  * output is corked: everything it sends in response goes out in one syscall at the end. A TLS
  * connection (io.kind WSK_IO_TLS, see tls.c) reads through its session instead of recv. */
 #include <errno.h>
@@ -16,6 +16,7 @@
 
 #include "conn/conn_internal.h"
 #include "net/socket.h"
+#include "net/tls.h"
 #include "proto/alloc_internal.h"
 
 /* Leftovers up to this size are copied in front of the shared buffer; larger ones are read into
@@ -60,44 +61,69 @@ fail:
   return NULL;
 }
 
-static void drop_in(struct wsk_conn_ext *x) {
+/* Everything an ext holds, and the ext: the end of the iteration of a connection's destruction. */
+static void free_all(struct wsk_conn_ext *x) {
+  wsk_wq_clear(&x->wq);
+  wsk_tls_free(x->tls);
+  if (x->pmd) {
+    wsk_pmd_end(x->pmd);
+    wsk_free(x->pmd);
+  }
   wsk_free(x->in);
-  x->in = NULL;
-  x->in_len = x->in_cap = 0;
+  wsk_free(x->msg);
+  wsk_free(x->protocol);
+  wsk_free(x->remote);
+  wsk_free(x);
 }
 
-struct wsk_conn_ext *wsk_conn_ext(wsk_conn *c) {
-  if (!c->ext) c->ext = wsk_calloc(1, sizeof *c->ext);
-  return c->ext;
-}
-
-void wsk_conn_ext_trim(wsk_conn *c) {
-  struct wsk_conn_ext *x = c->ext;
-  if (!x || x->wq.head || x->in_len || x->msg || x->protocol || x->remote || x->pending || x->tls ||
-      x->pmd)
+/* The end of the iteration, for an ext whose parts may no longer be needed, or whose connection
+ * was destroyed (x->conn NULL): the one point where they are freed (see conn_internal.h). */
+static void release(struct wsk_hook *h) {
+  struct wsk_conn_ext *x = (struct wsk_conn_ext *)h; /* (release is the first member) */
+  wsk_conn *c = x->conn;
+  if (!c) {
+    free_all(x);
     return;
-  drop_in(x);
+  }
+  if (!x->in_len && x->in) {
+    wsk_free(x->in);
+    x->in = NULL;
+    x->in_cap = 0;
+  }
+  if (x->msg && wsk_conn_state(c) >= WSK_CS_LINGER) { /* a message the linger dropped */
+    wsk_free(x->msg);
+    x->msg = NULL;
+    x->msg_len = x->msg_cap = 0;
+  }
+  if (x->wq.head || x->in || x->msg || x->protocol || x->remote || x->pending || x->tls || x->pmd)
+    return;
   wsk_free(x);
   c->ext = NULL;
 }
 
-/* The buffers may be under a caller up the stack (input being parsed when a callback destroyed
- * the connection): they are freed at the end of the iteration. */
+struct wsk_conn_ext *wsk_conn_ext(wsk_conn *c) {
+  if (!c->ext && (c->ext = wsk_calloc(1, sizeof *c->ext)) != NULL) {
+    c->ext->release.fn = release;
+    c->ext->conn = c;
+  }
+  return c->ext;
+}
+
+void wsk_conn_release_later(wsk_conn *c) {
+  if (c->ext) wsk_loop_queue_hook(c->group->loop, &c->ext->release);
+}
+
+/* A destroyed connection's ext: everything in it may be under a caller up the stack (input being
+ * parsed, a message being inflated, a TLS record being read when a callback destroyed the
+ * connection), so all of it is freed at the end of the iteration. */
 static void free_ext(wsk_conn *c) {
   struct wsk_conn_ext *x = c->ext;
   if (!x) return;
-  wsk_loop *loop = c->group->loop;
-  wsk_wq_clear(&x->wq);
-  if (x->tls) wsk_conn_tls_free(c);
-  if (x->pmd) wsk_conn_deflate_free(c, x);
-  if (x->in) wsk_loop_free_later(loop, x->in);
-  if (x->msg) wsk_loop_free_later(loop, x->msg);
-  wsk_free(x->protocol);
-  wsk_free(x->remote);
-  wsk_loop_free_later(loop, x);
+  if (x->tls) wsk_conn_tls_cancel(c);
+  x->conn = NULL;
   c->ext = NULL;
+  wsk_loop_queue_hook(c->group->loop, &x->release);
 }
-
 
 /* A connection no longer has a deadline. The sweep rests once none has: a running timer would keep
  * wsk_loop_run going for up to a sweep period after the last connection ended. */
@@ -175,11 +201,12 @@ void wsk_conn_linger(wsk_conn *c) {
   wsk_conn_set_state(c, WSK_CS_LINGER);
   unsigned ms = c->group->close_timeout_ms;
   wsk_conn_set_timeout(c, ms ? ms : LINGER_DEFAULT_MS); /* a linger always ends */
-  if (c->ext) { /* drop what was read but not processed, and any message in progress */
+  c->spill_len = 0;
+  if (c->ext) { /* drop what was read but not processed, and any message in progress (freed at
+                   the end of the iteration: process() may be reading ext->in right now) */
     c->ext->in_len = 0;
-    wsk_free(c->ext->msg);
-    c->ext->msg = NULL;
-    c->ext->msg_len = c->ext->msg_cap = 0;
+    c->ext->msg_len = 0;
+    wsk_conn_release_later(c);
   }
   wsk_conn_flush(c);
 }
@@ -204,24 +231,25 @@ static size_t process(wsk_conn *c, uint8_t *buf, size_t len) {
   return off;
 }
 
-/* Keep buf[consumed..total) for the next read. `in_ext` says buf is ext->in itself. */
+/* Keep buf[consumed..total) for the next read. `in_ext` says buf is ext->in itself. A cut frame
+ * header goes to the connection's spill (no allocation for a split); the rest to ext->in. */
 static int keep_leftover(wsk_conn *c, uint8_t *buf, size_t consumed, size_t total, int in_ext) {
   size_t left = total - consumed;
+  unsigned st = wsk_conn_state(c);
   if (in_ext) {
     struct wsk_conn_ext *x = c->ext;
     if (consumed && left) memmove(x->in, x->in + consumed, left);
     x->in_len = left;
-    if (!left) {
-      drop_in(x);
-      wsk_conn_ext_trim(c);
-    }
+    if (!left) wsk_conn_release_later(c);
     return 0;
   }
   if (!left) {
-    if (c->ext) {
-      drop_in(c->ext);
-      wsk_conn_ext_trim(c);
-    }
+    if (c->ext && c->ext->in) wsk_conn_release_later(c);
+    return 0;
+  }
+  if ((st == WSK_CS_OPEN || st == WSK_CS_CLOSING) && left <= sizeof c->spill) {
+    memcpy(c->spill, buf + consumed, left);
+    c->spill_len = (uint8_t)left;
     return 0;
   }
   struct wsk_conn_ext *x = wsk_conn_ext(c);
@@ -267,7 +295,8 @@ void wsk_conn_read(wsk_conn *c) {
     size_t budget = SIZE_MAX;
     if (round >= READS_PER_WAKEUP && !(tls && (budget = wsk_conn_tls_pending(c)) > 0)) return;
     struct wsk_conn_ext *x = c->ext;
-    size_t have = x ? x->in_len : 0;
+    /* What is left of the last read: in the spill, or in ext->in (never both). */
+    size_t have = c->spill_len ? c->spill_len : x ? x->in_len : 0;
     uint8_t *buf = rbuf;
     size_t cap = WSK_RBUF_SIZE;
     int in_ext = 0;
@@ -288,7 +317,7 @@ void wsk_conn_read(wsk_conn *c) {
       cap = x->in_cap;
       in_ext = 1;
     } else if (have) {
-      memcpy(rbuf, x->in, have);
+      memcpy(rbuf, c->spill_len ? c->spill : x->in, have);
     }
     size_t room = cap - have < budget ? cap - have : budget;
     ssize_t r = tls ? wsk_conn_tls_read(c, buf + have, room) : recv(c->io.fd, buf + have, room, 0);
@@ -311,6 +340,7 @@ void wsk_conn_read(wsk_conn *c) {
       wsk_conn_unflag(c, WSK_CF_PING_OUT);
       if (c->group->idle_timeout_ms) wsk_conn_set_timeout(c, c->group->idle_timeout_ms);
     }
+    c->spill_len = 0; /* (a spill is always read through rbuf) */
     if (in_ext) {
       x->in_len = total;
       if (st == WSK_CS_UPGRADING) { /* held until the application decides */

@@ -1,12 +1,25 @@
 /* conn_internal.h - the WebSocket connection engine shared by the server and the client.
  *
- * A connection is one small slab object (80 bytes on x86-64) that lives through every
- * phase of a socket: connecting (client), HTTP (the server reads requests, the client reads the
- * 101), an upgrade deferred by the application (server), the open WebSocket, the closing
- * handshake, and a final linger that flushes, sends FIN and waits for the peer's FIN. Everything a
- * connection needs only now and then (unsent bytes, a partial frame, a fragmented message, the
- * subprotocol, the peer address text) lives in a separately allocated `ext` that is freed as soon
- * as it is empty again, so an idle WebSocket owns nothing but its slab slot and its group slot.
+ * A connection is one small slab object (96 bytes on x86-64) that lives through every phase of a
+ * socket: connecting (client), HTTP (the server reads requests, the client reads the 101), an
+ * upgrade deferred by the application (server), the open WebSocket, the closing handshake, and a
+ * final linger that flushes, sends FIN and waits for the peer's FIN.
+ *
+ * Who owns what, and when it is freed (the rule every function here obeys):
+ * - Small fixed-size state lives in the wsk_conn itself, so that bytes split anywhere by the peer
+ *   need no heap: the parser (frame header fields, the message in progress and its opcode, the
+ *   close state) and `spill`, the bytes of a frame header cut by the end of a read.
+ * - Everything a connection needs only now and then lives in `ext`, allocated on first use: unsent
+ *   bytes (the write queue), input that cannot be consumed yet (a partial control frame, an HTTP
+ *   head or body, input held during a deferred upgrade), a message being reassembled, the
+ *   subprotocol, the peer address text, a deferred upgrade, the TLS session, the deflate codec.
+ * - Code anywhere (process(), a flush, a callback, a send from another connection) only ever marks
+ *   parts of `ext` as no longer needed (in_len = 0, a queue that drained) and calls
+ *   wsk_conn_release_later(). Buffers of `ext` and `ext` itself are freed at exactly one point:
+ *   the end of the loop iteration (the ext's hook), after every handler and callback has returned,
+ *   so that no caller up the stack ever holds a pointer into freed state. A destroyed connection
+ *   hands its `ext` to the loop's deferred free instead (free_ext), also at the end of the
+ *   iteration. So an idle WebSocket owns nothing but its slab slot and its group slot.
  *
  * Connections belong to a group: the server is one group; each client connection is a group of
  * one. The group holds the callbacks, the limits and timeouts, the list of connections and the
@@ -45,12 +58,13 @@ enum wsk_conn_state {
 #define WSK_CF_PEER_EOF 0x80   /* the peer sent FIN: close once our output is flushed */
 
 struct wsk_conn_ext {
+  struct wsk_hook release;/* queued by wsk_conn_release_later: frees what is no longer needed */
+  wsk_conn *conn;         /* the owner (its ext is this one until the owner is destroyed) */
   struct wsk_wqueue wq;   /* bytes the socket did not take yet */
   uint8_t *in;            /* unconsumed input: a partial frame header, a partial control frame, */
   size_t in_len, in_cap;  /* an HTTP head (and body) being read, input held during an upgrade */
   uint8_t *msg;           /* a message being reassembled from several chunks */
-  size_t msg_len, msg_cap;
-  uint8_t msg_opcode;
+  size_t msg_len, msg_cap; /* (the message's opcode is the parser's: c->parser.msg_opcode) */
   char *protocol;         /* negotiated subprotocol, or NULL */
   char *remote;           /* cached wsk_conn_remote text */
   void *pending;          /* owner-defined: the server's deferred upgrade, the client's state */
@@ -69,6 +83,8 @@ struct wsk_conn {
   void *user_data;
   struct wsk_conn_ext *ext;
   struct wsk_parser parser;
+  uint8_t spill_len;      /* bytes of a WebSocket frame header cut by the end of a read */
+  uint8_t spill[WSK_MAX_FRAME_HEADER - 1];
 };
 
 static inline unsigned wsk_conn_state(const wsk_conn *c) { return c->io.owner_a; }
@@ -159,8 +175,10 @@ void wsk_conn_linger(wsk_conn *c);
 void wsk_conn_destroy(wsk_conn *c, int err, const char *message);
 /* The ext, allocated on first use (NULL when out of memory). */
 struct wsk_conn_ext *wsk_conn_ext(wsk_conn *c);
-/* Free the ext if nothing is left in it. */
-void wsk_conn_ext_trim(wsk_conn *c);
+/* Something in c's ext may no longer be needed: at the end of the iteration, free the input
+ * buffer if it is empty, a message dropped by a linger, and the ext itself once it holds nothing
+ * (the one place where they are freed; see the top of this file). */
+void wsk_conn_release_later(wsk_conn *c);
 /* Report on_close once (clean close, timeout or failure), leaving the socket to the caller. */
 void wsk_conn_report_close(wsk_conn *c, unsigned code, const char *reason, size_t reason_len,
                            int clean);
@@ -219,8 +237,11 @@ size_t wsk_conn_tls_pending(const wsk_conn *c);
 void wsk_conn_tls_kick(wsk_conn *c);
 /* Send close_notify: 0 when sent, WSK_EAGAIN while the socket is full (EPOLLOUT armed). */
 int wsk_conn_tls_close_notify(wsk_conn *c);
-/* Free the session (with the ext). */
+/* Free the session now (a TLS port answering plain HTTP goes on without it). */
 void wsk_conn_tls_free(wsk_conn *c);
+/* The connection is being destroyed: its session (freed with the ext at the end of the
+ * iteration) no longer reads on its own. */
+void wsk_conn_tls_cancel(wsk_conn *c);
 
 /* ---- frames out (send.c) --------------------------------------------------------------------- */
 /* The masking key of the next frame: fresh from the CSPRNG in the client role (0 or WSK_ESYS);
@@ -258,8 +279,6 @@ const char *wsk_conn_explain_proto(const wsk_conn *c, const uint8_t *frame, size
 /* Give c (before wsk_conn_open) a codec for the agreed parameters, with the group's options and
  * max_message. Returns 0, WSK_ENOMEM or WSK_EINVAL. */
 int wsk_conn_deflate_setup(wsk_conn *c, const struct wsk_pmd_params *params);
-/* Release the codec of an ext being freed. */
-void wsk_conn_deflate_free(wsk_conn *c, struct wsk_conn_ext *x);
 /* 1 if a len-byte message to c goes out compressed. */
 int wsk_conn_compresses(const wsk_conn *c, size_t len);
 /* Compress, frame (RSV1) and write one message (state and limits checked by the caller). The

@@ -28,12 +28,6 @@ int wsk_conn_deflate_setup(wsk_conn *c, const struct wsk_pmd_params *params) {
   return 0;
 }
 
-void wsk_conn_deflate_free(wsk_conn *c, struct wsk_conn_ext *x) {
-  wsk_pmd_end(x->pmd);
-  wsk_loop_free_later(c->group->loop, x->pmd); /* a caller up the stack may still hold it */
-  x->pmd = NULL;
-}
-
 int wsk_conn_compresses(const wsk_conn *c, size_t len) {
   return c->ext && c->ext->pmd && wsk_pmd_should_compress(c->ext->pmd, len);
 }

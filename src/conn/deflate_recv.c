@@ -36,9 +36,11 @@ static int grow(struct wsk_conn_ext *x, uint64_t limit, size_t hint) {
   return 0;
 }
 
-/* Inflate in[0..len) (fin: the message's last chunk) into x->msg, checking text on the way. */
-static int inflate_chunk(wsk_conn *c, struct wsk_conn_ext *x, const uint8_t *in, size_t len,
-                         int fin) {
+/* Inflate the chunk ev into x->msg, checking text on the way. */
+static int inflate_chunk(wsk_conn *c, struct wsk_conn_ext *x, const struct wsk_event *ev) {
+  const uint8_t *in = ev->data;
+  size_t len = ev->len;
+  int fin = ev->fin;
   for (;;) {
     size_t used, made, at = x->msg_len;
     uint8_t *out = x->msg ? x->msg + at : NULL;
@@ -46,7 +48,7 @@ static int inflate_chunk(wsk_conn *c, struct wsk_conn_ext *x, const uint8_t *in,
     in += used;
     len -= used;
     x->msg_len += made;
-    if (made && x->msg_opcode == WSK_OP_TEXT) {
+    if (made && ev->opcode == WSK_OP_TEXT) {
       x->msg_utf8 = wsk_utf8_feed(x->msg_utf8, x->msg + at, made);
       if (x->msg_utf8 == WSK_UTF8_REJECT) return WSK_EUTF8;
     }
@@ -57,12 +59,9 @@ static int inflate_chunk(wsk_conn *c, struct wsk_conn_ext *x, const uint8_t *in,
 
 void wsk_conn_inflate(wsk_conn *c, const struct wsk_event *ev) {
   struct wsk_conn_ext *x = c->ext; /* a compressed connection keeps its ext (and codec) for life */
-  if (ev->first) {
-    x->msg_opcode = ev->opcode;
-    x->msg_utf8 = WSK_UTF8_ACCEPT;
-  }
-  int r = inflate_chunk(c, x, ev->data, ev->len, ev->fin);
-  if (r == 0 && ev->fin && x->msg_opcode == WSK_OP_TEXT && x->msg_utf8 != WSK_UTF8_ACCEPT)
+  if (ev->first) x->msg_utf8 = WSK_UTF8_ACCEPT;
+  int r = inflate_chunk(c, x, ev);
+  if (r == 0 && ev->fin && ev->opcode == WSK_OP_TEXT && x->msg_utf8 != WSK_UTF8_ACCEPT)
     r = WSK_EUTF8; /* ends inside a character */
   if (r < 0) {
     wsk_conn_fail(c, r, error_text(r));
@@ -73,6 +72,6 @@ void wsk_conn_inflate(wsk_conn *c, const struct wsk_event *ev) {
   size_t len = x->msg_len;
   x->msg = NULL;
   x->msg_len = x->msg_cap = 0;
-  wsk_conn_deliver(c, x->msg_opcode, msg ? msg : (const uint8_t *)"", len);
+  wsk_conn_deliver(c, ev->opcode, msg ? msg : (const uint8_t *)"", len);
   wsk_free(msg);
 }

@@ -49,8 +49,10 @@ void wsk_conn_deliver(wsk_conn *c, int opcode, const void *data, size_t len) {
   g->valid_len = outer_len;
 }
 
+/* A chunk of an uncompressed message. The message in progress and its opcode are the parser's
+ * (in the connection, across reads); only its bytes need ext->msg, and an empty chunk needs
+ * nothing at all. */
 static void on_data(wsk_conn *c, const struct wsk_event *ev) {
-  struct wsk_conn_ext *x = c->ext;
   if (ev->compressed) {
     wsk_conn_inflate(c, ev);
     return;
@@ -59,20 +61,22 @@ static void on_data(wsk_conn *c, const struct wsk_event *ev) {
     wsk_conn_deliver(c, ev->opcode, ev->data, ev->len);
     return;
   }
-  if (ev->first) {
+  struct wsk_conn_ext *x = c->ext;
+  uint64_t more = ev->fin ? 0 : c->parser.remaining; /* payload of this frame still to come */
+  if (ev->len || more) {
     if (!(x = wsk_conn_ext(c))) goto nomem;
-    x->msg_opcode = ev->opcode;
+    if (append(x, ev->data, ev->len, more) != 0) goto nomem;
   }
-  /* c->parser.remaining: payload of this frame still to come. */
-  if (append(x, ev->data, ev->len, ev->fin ? 0 : c->parser.remaining) != 0) goto nomem;
   if (!ev->fin) return;
-  uint8_t *msg = x->msg;
-  size_t len = x->msg_len;
-  x->msg = NULL;
-  x->msg_len = x->msg_cap = 0;
-  wsk_conn_deliver(c, x->msg_opcode, msg ? msg : (uint8_t *)"", len);
+  uint8_t *msg = x ? x->msg : NULL;
+  size_t len = msg ? x->msg_len : 0;
+  if (msg) {
+    x->msg = NULL; /* ours now: delivered and freed here, whatever on_message does */
+    x->msg_len = x->msg_cap = 0;
+    wsk_conn_release_later(c);
+  }
+  wsk_conn_deliver(c, ev->opcode, msg ? msg : (uint8_t *)"", len);
   wsk_free(msg);
-  if (!wsk_conn_dead(c)) wsk_conn_ext_trim(c);
   return;
 nomem:
   wsk_conn_fail(c, WSK_ENOMEM, "out of memory while reassembling a message");

@@ -44,6 +44,10 @@ void wsk_conn_tls_kick(wsk_conn *c) {
     wsk_loop_queue_hook(c->group->loop, &t->kick);
 }
 
+void wsk_conn_tls_cancel(wsk_conn *c) {
+  wsk_loop_cancel_hook(c->group->loop, &session(c)->kick);
+}
+
 void wsk_conn_tls_free(wsk_conn *c) {
   struct wsk_tls *t = session(c);
   wsk_loop_cancel_hook(c->group->loop, &t->kick);
@@ -103,7 +107,7 @@ int wsk_conn_start_tls(wsk_conn *c, struct wsk_tls_ctx *ctx, const char *host) {
   struct wsk_conn_ext *x = wsk_conn_ext(c);
   struct wsk_tls *t = x ? wsk_tls_new(ctx, c->io.fd, host) : NULL;
   if (!t) {
-    if (x) wsk_conn_ext_trim(c);
+    if (x) wsk_conn_release_later(c);
     return WSK_ENOMEM;
   }
   t->owner = c;

@@ -304,7 +304,7 @@ void wsk_conn_flush(wsk_conn *c) {
     }
     if (!x->wq.head) { /* else the socket is full and EPOLLOUT stays armed */
       want_out(c, 0);
-      wsk_conn_ext_trim(c);
+      wsk_conn_release_later(c);
       if (wsk_conn_state(c) == WSK_CS_HTTP && wsk_conn_has(c, WSK_CF_HOLD_IN)) {
         /* Input paused while answers piled up: go on with what was read, then read again. */
         wsk_conn_hold_input(c, 0);

@@ -183,7 +183,7 @@ static void test_close_bytes_and_errors(void) {
 }
 
 int main(void) {
-  CHECK(sizeof(struct wsk_conn) <= 88);
+  CHECK(sizeof(struct wsk_conn) <= 96); /* idle memory: the slab slot is most of it */
   test_both_roles();
   test_close_bytes_and_errors();
   return check_report();
