@@ -695,6 +695,45 @@ WSK_API void wsk_server_shutdown(wsk_server *s, unsigned timeout_ms,
 /* Close the listener and drop every connection at once (on_close reports 1006). Frees s. */
 WSK_API void wsk_server_free(wsk_server *s);
 
+/* ---- Topics (publish/subscribe) -------------------------------------------------------------
+ * A server's open connection subscribes to topics (any bytes: a room name, a ticker symbol);
+ * wsk_publish sends one message to every subscriber of a topic, framed once (and, for connections
+ * with permessage-deflate, compressed as wsk_server_broadcast describes). A connection leaves all
+ * its topics when it closes; nothing needs to be undone in on_close.
+ * Scope and threads: topics belong to one server, that is one loop; call these on its thread. With
+ * several threads (one server per loop), publish on each server.
+ * Cost: subscribe, unsubscribe and wsk_is_subscribed are O(1); publishing is O(subscribers) and
+ * allocates nothing per subscriber. Topic names are hashed with a per-server random key.
+ * Slow subscribers: each delivery obeys the send limits of the server options. A subscriber over
+ * send_hard_limit does not get the message (it is not counted as reached) or, with drop_on_limit,
+ * is closed with 1008; a publish never blocks and never queues past the limit.
+ * Reentrancy: the only callback that can run inside wsk_publish is on_error (a subscriber over
+ * the limit with drop_on_limit); it may subscribe, unsubscribe, close or publish. Subscribers who
+ * join during a publish get the next message, not this one. */
+/* Subscribe c (a server's open WebSocket) to a topic. Returns 0, 1 if c was subscribed already,
+ * WSK_EINVAL (NULL, a client's connection), WSK_ECLOSED (not open) or WSK_ENOMEM. */
+WSK_API int wsk_subscribe(wsk_conn *c, const void *topic, size_t len);
+/* Returns 0, 1 if c was not subscribed, or WSK_EINVAL. */
+WSK_API int wsk_unsubscribe(wsk_conn *c, const void *topic, size_t len);
+/* 1 if c is subscribed to the topic, else 0. */
+WSK_API int wsk_is_subscribed(const wsk_conn *c, const void *topic, size_t len);
+/* Call fn for each topic of c (most recent first) until it returns non-zero, which is returned.
+ * fn must not subscribe or unsubscribe c. Returns 0 after the last, or WSK_EINVAL. */
+WSK_API int wsk_conn_topics(const wsk_conn *c,
+                            int (*fn)(const void *topic, size_t len, void *arg), void *arg);
+/* Subscribers of a topic on this server (0 for an unknown topic). */
+WSK_API size_t wsk_topic_subscribers(const wsk_server *s, const void *topic, size_t len);
+#define WSK_PUBLISH_EXCLUDE_SELF 1u /* wsk_conn_publish: not to the publishing connection */
+#define WSK_PUBLISH_FLAGS WSK_PUBLISH_EXCLUDE_SELF
+/* Send a text (valid UTF-8, else WSK_EUTF8) or binary message to every subscriber of the topic.
+ * flags: 0. Returns the number of subscribers it was sent or queued to (0 for a topic nobody
+ * subscribed to), or WSK_EINVAL, WSK_EUTF8, WSK_ENOMEM. */
+WSK_API int wsk_publish(wsk_server *s, const void *topic, size_t topic_len, int opcode,
+                        const void *data, size_t len, unsigned flags);
+/* The same on c's server; WSK_PUBLISH_EXCLUDE_SELF leaves c out (a chat message to the others). */
+WSK_API int wsk_conn_publish(wsk_conn *c, const void *topic, size_t topic_len, int opcode,
+                             const void *data, size_t len, unsigned flags);
+
 /* Results of the send calls (>= 0 means the message was accepted). */
 #define WSK_SEND_OK 0          /* written or queued below the high-water mark */
 #define WSK_SEND_QUEUED_HIGH 1 /* queued, but the queue is above the high-water mark: wait for

@@ -28,10 +28,15 @@ static void call_done(void *arg);
 
 static void on_timeout(wsk_conn *c) { wsk_conn_destroy(c, 0, NULL); }
 
+static void on_destroy(wsk_conn *c) {
+  wsk_upgrade_detach(c);
+  wsk_topics_leave_all(&wsk_server_of(c)->topics, c);
+}
+
 static const struct wsk_group_ops server_ops = {
     .http_input = wsk_server_http_input,
     .on_timeout = on_timeout,
-    .on_destroy = wsk_upgrade_detach,
+    .on_destroy = on_destroy,
     .on_leave = check_done,
 };
 
@@ -255,6 +260,7 @@ void wsk_server_free(wsk_server *s) {
   s->freeing = 1;
   wsk_listener_close(&s->listener);
   wsk_group_destroy(&s->group);
+  wsk_topics_free(&s->topics);
   if (s->shutdown_timer) wsk_timer_stop(s->shutdown_timer);
   if (s->done_timer) wsk_timer_stop(s->done_timer);
   wsk_loop *loop = s->group.loop;

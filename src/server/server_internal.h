@@ -6,6 +6,7 @@
 #include "conn/conn_internal.h"
 #include "net/listener.h"
 #include "net/tls.h"
+#include "topic/topic.h"
 
 struct wsk_server {
   struct wsk_group group;       /* first: a group pointer is a server pointer */
@@ -15,6 +16,7 @@ struct wsk_server {
   size_t root_len;
   char **origins;               /* copy of opt.origins */
   struct wsk_tls_ctx *tls;      /* tls_cert given: every connection starts with a TLS handshake */
+  struct wsk_topics topics;     /* publish/subscribe (topic/topic.c) */
   uint8_t shutting_down;
   uint8_t done_called;
   uint8_t freeing;

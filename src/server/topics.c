@@ -1,0 +1,64 @@
+/* topics.c - the public publish/subscribe calls over the server's topic registry (topic/). */
+#include "server/server_internal.h"
+
+/* The registry of c's server, or NULL when c is not a server's open WebSocket. */
+static struct wsk_topics *topics_of(const wsk_conn *c) {
+  if (!c || c->group->client) return NULL;
+  return &wsk_server_of(c)->topics;
+}
+
+int wsk_subscribe(wsk_conn *c, const void *topic, size_t len) {
+  struct wsk_topics *ts = topics_of(c);
+  if (!ts || (!topic && len)) return WSK_EINVAL;
+  if (wsk_conn_state(c) != WSK_CS_OPEN) return WSK_ECLOSED;
+  return wsk_topics_subscribe(ts, c->group->loop, c, topic, len);
+}
+
+int wsk_unsubscribe(wsk_conn *c, const void *topic, size_t len) {
+  struct wsk_topics *ts = topics_of(c);
+  if (!ts || (!topic && len)) return WSK_EINVAL;
+  return wsk_topics_unsubscribe(ts, c, topic, len);
+}
+
+int wsk_is_subscribed(const wsk_conn *c, const void *topic, size_t len) {
+  const struct wsk_topics *ts = topics_of(c);
+  return ts && (topic || !len) && wsk_topics_is_subscribed(ts, c, topic, len);
+}
+
+int wsk_conn_topics(const wsk_conn *c, int (*fn)(const void *topic, size_t len, void *arg),
+                    void *arg) {
+  const struct wsk_topics *ts = topics_of(c);
+  if (!ts || !fn) return WSK_EINVAL;
+  return wsk_topics_each_of(ts, c, fn, arg);
+}
+
+size_t wsk_topic_subscribers(const wsk_server *s, const void *topic, size_t len) {
+  return s && (topic || !len) ? wsk_topics_count(&s->topics, topic, len) : 0;
+}
+
+static int publish(wsk_server *s, const void *topic, size_t topic_len, int opcode,
+                   const void *data, size_t len, const wsk_conn *except) {
+  if (!s || (!topic && topic_len) || (opcode != WSK_OP_TEXT && opcode != WSK_OP_BINARY) ||
+      (!data && len))
+    return WSK_EINVAL;
+  if (opcode == WSK_OP_TEXT && !wsk_utf8_valid(data, len)) return WSK_EUTF8;
+  if (!wsk_topics_count(&s->topics, topic, topic_len)) return 0; /* nobody: nothing to frame */
+  wsk_prepared *p = wsk_prepared_new(opcode, data, len);
+  if (!p) return WSK_ENOMEM;
+  size_t sent = wsk_topics_publish(&s->topics, topic, topic_len, p, except);
+  wsk_prepared_release(p); /* queued sends hold their own references */
+  return (int)sent;
+}
+
+int wsk_publish(wsk_server *s, const void *topic, size_t topic_len, int opcode, const void *data,
+                size_t len, unsigned flags) {
+  if (flags) return WSK_EINVAL; /* (WSK_PUBLISH_EXCLUDE_SELF needs a sender: wsk_conn_publish) */
+  return publish(s, topic, topic_len, opcode, data, len, NULL);
+}
+
+int wsk_conn_publish(wsk_conn *c, const void *topic, size_t topic_len, int opcode,
+                     const void *data, size_t len, unsigned flags) {
+  if (!topics_of(c) || (flags & ~WSK_PUBLISH_FLAGS)) return WSK_EINVAL;
+  return publish(wsk_server_of(c), topic, topic_len, opcode, data, len,
+                 (flags & WSK_PUBLISH_EXCLUDE_SELF) ? c : NULL);
+}

@@ -1,0 +1,41 @@
+/* table.h - an open-addressing hash set of pointers, for the topic registry.
+ *
+ * Items are the caller's objects; the table stores a pointer and the item's 64-bit hash per slot
+ * (so growing never calls back into the caller, and most mismatches are rejected without looking
+ * at the item). Linear probing with backward-shift deletion: no tombstones, so any number of
+ * inserts and removals leaves the table no bigger than its largest population needed. */
+#ifndef WSK_TOPIC_TABLE_H
+#define WSK_TOPIC_TABLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct wsk_table_slot {
+  uint64_t hash;
+  void *item; /* NULL: empty */
+};
+
+struct wsk_table {
+  struct wsk_table_slot *slots;
+  size_t cap; /* 0 or a power of two */
+  size_t n;
+};
+
+/* The slot holding an item with this hash for which eq(item, key) is true, or NULL. The slot's
+ * item may be replaced in place by another item with the same hash. */
+struct wsk_table_slot *wsk_table_find(const struct wsk_table *t, uint64_t hash,
+                                      int (*eq)(const void *item, const void *key),
+                                      const void *key);
+/* Add an item (not present yet). Returns 0 or WSK_ENOMEM (the table unchanged). */
+int wsk_table_add(struct wsk_table *t, uint64_t hash, void *item);
+/* Remove the item stored in slot s (from wsk_table_find), shrinking a table that became sparse. */
+void wsk_table_remove(struct wsk_table *t, struct wsk_table_slot *s);
+/* Remove this exact item (pointer identity), which must be present. */
+void wsk_table_remove_item(struct wsk_table *t, uint64_t hash, const void *item);
+void wsk_table_free(struct wsk_table *t);
+
+/* SipHash-1-3 of data[0..len) under a 128-bit key: topic names come from peers, so their hashes
+ * must not be predictable (colliding names would turn every lookup into a scan). */
+uint64_t wsk_siphash13(const uint8_t key[16], const void *data, size_t len);
+
+#endif

@@ -1,0 +1,44 @@
+/* topic.h - topics (publish/subscribe) of one server: which connections subscribed to which
+ * topic, and delivery of a published message to every subscriber.
+ *
+ * Three hash sets (table.h) over two kinds of records:
+ * - a topic: its name and the array of its subscriptions (publish walks the array);
+ * - a subscription: (connection, topic), its index in the topic's array, and its place in the
+ *   connection's own list of subscriptions (what the connection leaves when it closes).
+ * `topics` finds a topic by name, `subs` a subscription by (connection, topic), `conns` the first
+ * subscription of a connection. Subscribe and unsubscribe are O(1); publish is O(subscribers) and
+ * allocates nothing per subscriber (each gets a reference to one prepared frame).
+ *
+ * Removal during a walk: a callback that runs inside a delivery (on_error on a send over the
+ * limit, on_close) may unsubscribe anything or close any connection; the walked array then gets
+ * holes, closed up when the walk ends, and a topic left empty is freed then. */
+#ifndef WSK_TOPIC_TOPIC_H
+#define WSK_TOPIC_TOPIC_H
+
+#include "topic/table.h"
+#include "wsk.h"
+
+struct wsk_topics {
+  struct wsk_table topics, subs, conns;
+  uint8_t key[16]; /* SipHash key, random per server */
+  uint8_t keyed;
+};
+
+/* Free every record (the connections are gone or going). */
+void wsk_topics_free(struct wsk_topics *ts);
+/* c is being destroyed: leave every topic it subscribed to. */
+void wsk_topics_leave_all(struct wsk_topics *ts, wsk_conn *c);
+
+int wsk_topics_subscribe(struct wsk_topics *ts, wsk_loop *loop, wsk_conn *c, const void *name,
+                         size_t len);
+int wsk_topics_unsubscribe(struct wsk_topics *ts, wsk_conn *c, const void *name, size_t len);
+int wsk_topics_is_subscribed(const struct wsk_topics *ts, const wsk_conn *c, const void *name,
+                             size_t len);
+int wsk_topics_each_of(const struct wsk_topics *ts, const wsk_conn *c,
+                       int (*fn)(const void *name, size_t len, void *arg), void *arg);
+size_t wsk_topics_count(const struct wsk_topics *ts, const void *name, size_t len);
+/* Send p to every subscriber of the topic but `except`; returns how many it was sent to. */
+size_t wsk_topics_publish(struct wsk_topics *ts, const void *name, size_t len, wsk_prepared *p,
+                          const wsk_conn *except);
+
+#endif
