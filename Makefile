@@ -4,13 +4,14 @@ ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 FAILMALLOC_BUILD ?= build-failmalloc
 LINT_BUILD ?= build-lint
+TSAN_BUILD ?= build-tsan
 FUZZ_SECONDS ?= 30
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 PREFIX     ?= /usr/local
 CMAKE_ARGS ?=
 WELCOME    := Welcome to the websocket server!!!
 
-.PHONY: all deps build test run dev sanitize valgrind failmalloc fuzz lint bench install clean
+.PHONY: all deps build test run dev sanitize tsan valgrind failmalloc fuzz lint bench install clean
 
 all: build
 
@@ -40,6 +41,16 @@ sanitize:
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --output-on-failure -j $(JOBS)
+
+# ThreadSanitizer build, and the tests in which several threads share wsk objects (a hub of loops,
+# wsk serve --threads); any report fails them.
+TSAN_TESTS ?= unit/test_hub|integration/serve_threads
+tsan:
+	@bash scripts/deps.sh --test
+	cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DWSK_TSAN=ON $(CMAKE_ARGS)
+	cmake --build $(TSAN_BUILD) -j $(JOBS)
+	cd $(TSAN_BUILD) && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 WSK_EXTRA_THREADS=1 \
+	  ctest --output-on-failure -j $(JOBS) -R '$(TSAN_TESTS)'
 
 # The integration tests of the server with every server process under valgrind memcheck: any
 # memory error or leak fails them (tests/integration/server_lib.js, WSK_VALGRIND).
@@ -80,4 +91,4 @@ install: build
 	DESTDIR=$(DESTDIR) cmake --install $(BUILD) --prefix $(PREFIX)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(FAILMALLOC_BUILD) $(LINT_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(FUZZ_BUILD) $(FAILMALLOC_BUILD) $(LINT_BUILD)

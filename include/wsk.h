@@ -481,6 +481,7 @@ WSK_API size_t wsk_pmd_memory(const wsk_pmd *z, size_t *peak);
 typedef struct wsk_loop wsk_loop;
 typedef struct wsk_timer wsk_timer;
 typedef struct wsk_server wsk_server;
+typedef struct wsk_hub wsk_hub;
 typedef struct wsk_conn wsk_conn;
 typedef struct wsk_upgrade wsk_upgrade;
 typedef struct wsk_http_reply wsk_http_reply;
@@ -659,6 +660,10 @@ struct wsk_server_options {
    * with 1009; data that does not inflate closes with 1007. See wsk_server_broadcast for
    * compression of prepared messages. wsk_server_new fails with WSK_EINVAL for unusable values. */
   struct wsk_pmd_options deflate;
+  /* Servers on several loops (threads) that share one hub share their topics: a publish on any
+   * of them reaches the subscribers of all, and wsk_publish may be called from any thread. NULL:
+   * the server's topics are its own, and wsk_publish belongs to its loop's thread. */
+  wsk_hub *hub;
 };
 
 /* Fill options with the documented defaults (zero callbacks, permessage-deflate off with the
@@ -700,8 +705,8 @@ WSK_API void wsk_server_free(wsk_server *s);
  * wsk_publish sends one message to every subscriber of a topic, framed once (and, for connections
  * with permessage-deflate, compressed as wsk_server_broadcast describes). A connection leaves all
  * its topics when it closes; nothing needs to be undone in on_close.
- * Scope and threads: topics belong to one server, that is one loop; call these on its thread. With
- * several threads (one server per loop), publish on each server.
+ * Scope and threads: topics belong to one server, that is one loop; call these on its thread,
+ * except wsk_publish on a server with a hub (below), which any thread may call.
  * Cost: subscribe, unsubscribe and wsk_is_subscribed are O(1); publishing is O(subscribers) and
  * allocates nothing per subscriber. Topic names are hashed with a per-server random key.
  * Slow subscribers: each delivery obeys the send limits of the server options. A subscriber over
@@ -723,11 +728,23 @@ WSK_API int wsk_conn_topics(const wsk_conn *c,
                             int (*fn)(const void *topic, size_t len, void *arg), void *arg);
 /* Subscribers of a topic on this server (0 for an unknown topic). */
 WSK_API size_t wsk_topic_subscribers(const wsk_server *s, const void *topic, size_t len);
+/* A hub joins servers on several loops (threads) into one topic space: give it to each of them
+ * (wsk_server_options.hub). Then a publish on any server reaches the subscribers of all of them,
+ * in publish order per publishing thread, and wsk_publish may be called from any thread (from a
+ * thread that is not the server's loop, it returns 0: the loops deliver it soon after). Each loop
+ * gets its own copy in a FIFO; a loop with 64 MiB of such messages waiting drops further ones
+ * (counted by wsk_hub_dropped). Free the hub after its servers and their loops.
+ * wsk_hub_new returns NULL when out of memory. Thread-safe, wsk_hub_free aside. */
+WSK_API wsk_hub *wsk_hub_new(void);
+WSK_API void wsk_hub_free(wsk_hub *h);
+/* Messages dropped so far because a loop had too many waiting. */
+WSK_API uint64_t wsk_hub_dropped(wsk_hub *h);
 #define WSK_PUBLISH_EXCLUDE_SELF 1u /* wsk_conn_publish: not to the publishing connection */
 #define WSK_PUBLISH_FLAGS WSK_PUBLISH_EXCLUDE_SELF
-/* Send a text (valid UTF-8, else WSK_EUTF8) or binary message to every subscriber of the topic.
- * flags: 0. Returns the number of subscribers it was sent or queued to (0 for a topic nobody
- * subscribed to), or WSK_EINVAL, WSK_EUTF8, WSK_ENOMEM. */
+/* Send a text (valid UTF-8, else WSK_EUTF8) or binary message to every subscriber of the topic
+ * (of every server of s's hub, if it has one). flags: 0. Returns the number of this server's
+ * subscribers it was sent or queued to (0 for a topic nobody here subscribed to), or WSK_EINVAL,
+ * WSK_EUTF8, WSK_ENOMEM (with a hub: some loops may have got it). */
 WSK_API int wsk_publish(wsk_server *s, const void *topic, size_t topic_len, int opcode,
                         const void *data, size_t len, unsigned flags);
 /* The same on c's server; WSK_PUBLISH_EXCLUDE_SELF leaves c out (a chat message to the others). */

@@ -13,6 +13,11 @@
 
 #define MAX_EVENTS 256
 
+/* The loop whose wsk_loop_run is on this thread's stack (loops may nest: the innermost). */
+static _Thread_local wsk_loop *running_here;
+
+int wsk_loop_is_current(const wsk_loop *loop) { return running_here == loop; }
+
 static uint64_t clock_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -188,6 +193,8 @@ int wsk_loop_run(wsk_loop *loop) {
   struct epoll_event events[MAX_EVENTS];
   loop->stop = 0;
   loop->running = 1;
+  wsk_loop *outer = running_here;
+  running_here = loop;
   int rc = 0;
   while (!loop->stop && alive(loop)) {
     int timeout = loop->hooks ? 0 : wsk_timers_timeout(loop);
@@ -210,6 +217,7 @@ int wsk_loop_run(wsk_loop *loop) {
     end_iteration(loop);
   }
   loop->running = 0;
+  running_here = outer;
   return rc;
 }
 

@@ -44,6 +44,8 @@ struct wsk_io {
 
 typedef void (*wsk_io_fn)(wsk_loop *loop, struct wsk_io *io, unsigned events);
 
+/* 1 when called from inside wsk_loop_run(loop) on this thread (a callback of that loop). */
+int wsk_loop_is_current(const wsk_loop *loop);
 /* Set the handler for a kind (the conn layer installs WSK_IO_CONN on first use). */
 void wsk_loop_set_handler(wsk_loop *loop, enum wsk_io_kind kind, wsk_io_fn fn);
 /* Watch io->fd for `events` (WSK_IO_IN/OUT). Counts as activity that keeps wsk_loop_run going,

@@ -10,8 +10,11 @@
 
 typedef uint64_t wide_key __attribute__((vector_size(32)));
 
-/* GCC only: clang 14 accepts target_clones but emits no callable wsk_mask symbol for it. */
-#if defined(__x86_64__) && defined(__has_attribute) && !defined(__clang__)
+/* GCC only: clang 14 accepts target_clones but emits no callable wsk_mask symbol for it. Not
+ * under ThreadSanitizer: the clone's resolver runs during relocation, before the sanitizer's
+ * runtime is up, and its instrumented entry crashes there. */
+#if defined(__x86_64__) && defined(__has_attribute) && !defined(__clang__) && \
+    !defined(__SANITIZE_THREAD__)
 #if __has_attribute(target_clones)
 #define MASK_CLONES __attribute__((target_clones("avx2", "default")))
 #endif

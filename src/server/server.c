@@ -146,7 +146,9 @@ int wsk_server_new(wsk_loop *loop, const struct wsk_server_options *opt, wsk_ser
   /* The shutdown timers are made now and parked: a shutdown must not fail for want of memory. */
   s->shutdown_timer = wsk_timer_start(loop, 0, 0, grace_over, s);
   s->done_timer = wsk_timer_start(loop, 0, 0, call_done, s);
-  if (wsk_group_start(g) != 0 || !s->shutdown_timer || !s->done_timer) {
+  if (opt->hub) s->hub = wsk_hub_join(opt->hub, s, loop, wsk_server_hub_deliver);
+  if (wsk_group_start(g) != 0 || !s->shutdown_timer || !s->done_timer || (opt->hub && !s->hub)) {
+    wsk_hub_leave(s->hub);
     wsk_timer_stop(s->shutdown_timer);
     wsk_timer_stop(s->done_timer);
     wsk_group_destroy(g);
@@ -260,6 +262,7 @@ void wsk_server_free(wsk_server *s) {
   s->freeing = 1;
   wsk_listener_close(&s->listener);
   wsk_group_destroy(&s->group);
+  wsk_hub_leave(s->hub);
   wsk_topics_free(&s->topics);
   if (s->shutdown_timer) wsk_timer_stop(s->shutdown_timer);
   if (s->done_timer) wsk_timer_stop(s->done_timer);

@@ -6,6 +6,7 @@
 #include "conn/conn_internal.h"
 #include "net/listener.h"
 #include "net/tls.h"
+#include "topic/hub.h"
 #include "topic/topic.h"
 
 struct wsk_server {
@@ -17,6 +18,7 @@ struct wsk_server {
   char **origins;               /* copy of opt.origins */
   struct wsk_tls_ctx *tls;      /* tls_cert given: every connection starts with a TLS handshake */
   struct wsk_topics topics;     /* publish/subscribe (topic/topic.c) */
+  struct wsk_hub_member *hub;   /* opt.hub's view of this server (topic/hub.c), or NULL */
   uint8_t shutting_down;
   uint8_t done_called;
   uint8_t freeing;
@@ -65,6 +67,10 @@ void wsk_server_upgrade(wsk_conn *c, const struct wsk_http_request *hreq,
                         const struct wsk_request *req);
 /* The connection of a pending upgrade went away. */
 void wsk_upgrade_detach(wsk_conn *c);
+
+/* topics.c: deliver a message published on another server of the hub (on this loop). */
+void wsk_server_hub_deliver(wsk_server *s, const void *topic, size_t topic_len, int opcode,
+                            const void *data, size_t len);
 
 /* static.c: serve req from the root directory (GET, HEAD). */
 void wsk_server_static(wsk_server *s, const struct wsk_request *req, struct wsk_http_reply *reply);

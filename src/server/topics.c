@@ -36,18 +36,34 @@ size_t wsk_topic_subscribers(const wsk_server *s, const void *topic, size_t len)
   return s && (topic || !len) ? wsk_topics_count(&s->topics, topic, len) : 0;
 }
 
-static int publish(wsk_server *s, const void *topic, size_t topic_len, int opcode,
-                   const void *data, size_t len, const wsk_conn *except) {
-  if (!s || (!topic && topic_len) || (opcode != WSK_OP_TEXT && opcode != WSK_OP_BINARY) ||
-      (!data && len))
-    return WSK_EINVAL;
-  if (opcode == WSK_OP_TEXT && !wsk_utf8_valid(data, len)) return WSK_EUTF8;
+/* To the subscribers of this server (on its loop). */
+static int publish_here(wsk_server *s, const void *topic, size_t topic_len, int opcode,
+                        const void *data, size_t len, const wsk_conn *except) {
   if (!wsk_topics_count(&s->topics, topic, topic_len)) return 0; /* nobody: nothing to frame */
   wsk_prepared *p = wsk_prepared_new(opcode, data, len);
   if (!p) return WSK_ENOMEM;
   size_t sent = wsk_topics_publish(&s->topics, topic, topic_len, p, except);
   wsk_prepared_release(p); /* queued sends hold their own references */
   return (int)sent;
+}
+
+void wsk_server_hub_deliver(wsk_server *s, const void *topic, size_t topic_len, int opcode,
+                            const void *data, size_t len) {
+  publish_here(s, topic, topic_len, opcode, data, len, NULL);
+}
+
+static int publish(wsk_server *s, const void *topic, size_t topic_len, int opcode,
+                   const void *data, size_t len, const wsk_conn *except) {
+  if (!s || (!topic && topic_len) || (opcode != WSK_OP_TEXT && opcode != WSK_OP_BINARY) ||
+      (!data && len))
+    return WSK_EINVAL;
+  if (opcode == WSK_OP_TEXT && !wsk_utf8_valid(data, len)) return WSK_EUTF8;
+  if (!s->hub) return publish_here(s, topic, topic_len, opcode, data, len, except);
+  if (!wsk_hub_on_loop(s->hub)) /* another thread: every loop delivers, this one included */
+    return wsk_hub_post(s->hub, NULL, topic, topic_len, opcode, data, len);
+  int r = wsk_hub_post(s->hub, s->hub, topic, topic_len, opcode, data, len);
+  int here = publish_here(s, topic, topic_len, opcode, data, len, except);
+  return r < 0 ? r : here;
 }
 
 int wsk_publish(wsk_server *s, const void *topic, size_t topic_len, int opcode, const void *data,

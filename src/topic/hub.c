@@ -1,0 +1,203 @@
+/* hub.c - the servers of several loops (threads) as one topic space.
+ *
+ * Each server is a member with its own queue of messages published elsewhere. Posting copies the
+ * message once, into a block shared (atomic reference count) by every member's queue; the first
+ * message to reach an empty queue schedules one wsk_loop_wakeup of the member's loop, which then
+ * delivers the whole batch on its own thread. Queues are FIFO, so the messages of one publishing
+ * thread reach every loop in the order they were published.
+ *
+ * Locks: hub->mu (the member list), then a member's mu (its queue), then the loop's wakeup lock.
+ * Members stay allocated until wsk_hub_free: a wakeup already scheduled for a server that is gone
+ * still finds its member (marked left) and only drops the batch. */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#include "net/loop_internal.h"
+#include "proto/alloc_internal.h"
+#include "topic/hub.h"
+
+/* Bytes a member may have queued; past it a message is dropped for that member (a loop that does
+ * not keep up must not make the publishers' memory grow without bound). */
+#define MEMBER_QUEUE_MAX (64u << 20)
+
+struct msg {
+  atomic_size_t refs;
+  int opcode;
+  size_t topic_len, len;
+  uint8_t bytes[]; /* topic, then data */
+};
+
+struct wsk_hub_member {
+  wsk_hub *hub;
+  struct wsk_hub_member *next;
+  wsk_loop *loop;
+  wsk_server *s; /* loop thread only */
+  void (*deliver)(wsk_server *s, const void *topic, size_t topic_len, int opcode,
+                  const void *data, size_t len);
+  pthread_mutex_t mu;   /* the fields below */
+  struct msg **q, **spare;
+  size_t n, cap, spare_cap, bytes;
+  uint64_t dropped;
+  uint8_t scheduled;    /* a wakeup is on its way */
+  uint8_t left;
+};
+
+struct wsk_hub {
+  pthread_mutex_t mu;
+  struct wsk_hub_member *members;
+};
+
+wsk_hub *wsk_hub_new(void) {
+  wsk_hub *h = wsk_calloc(1, sizeof *h);
+  if (h && pthread_mutex_init(&h->mu, NULL) != 0) {
+    wsk_free(h);
+    return NULL;
+  }
+  return h;
+}
+
+static void unref(struct msg *m) {
+  if (atomic_fetch_sub_explicit(&m->refs, 1, memory_order_acq_rel) == 1) wsk_free(m);
+}
+
+static void drop_queue(struct wsk_hub_member *m) {
+  for (size_t i = 0; i < m->n; i++) unref(m->q[i]);
+  m->n = m->bytes = 0;
+}
+
+void wsk_hub_free(wsk_hub *h) {
+  if (!h) return;
+  for (struct wsk_hub_member *m = h->members, *next; m; m = next) {
+    next = m->next;
+    drop_queue(m);
+    wsk_free(m->q);
+    wsk_free(m->spare);
+    pthread_mutex_destroy(&m->mu);
+    wsk_free(m);
+  }
+  pthread_mutex_destroy(&h->mu);
+  wsk_free(h);
+}
+
+struct wsk_hub_member *wsk_hub_join(wsk_hub *h, wsk_server *s, wsk_loop *loop,
+                                    void (*deliver)(wsk_server *s, const void *topic,
+                                                    size_t topic_len, int opcode,
+                                                    const void *data, size_t len)) {
+  struct wsk_hub_member *m = wsk_calloc(1, sizeof *m);
+  if (!m) return NULL;
+  if (pthread_mutex_init(&m->mu, NULL) != 0) {
+    wsk_free(m);
+    return NULL;
+  }
+  m->hub = h;
+  m->s = s;
+  m->loop = loop;
+  m->deliver = deliver;
+  pthread_mutex_lock(&h->mu);
+  m->next = h->members;
+  h->members = m;
+  pthread_mutex_unlock(&h->mu);
+  return m;
+}
+
+uint64_t wsk_hub_dropped(wsk_hub *h) {
+  uint64_t n = 0;
+  pthread_mutex_lock(&h->mu);
+  for (struct wsk_hub_member *m = h->members; m; m = m->next) {
+    pthread_mutex_lock(&m->mu);
+    n += m->dropped;
+    pthread_mutex_unlock(&m->mu);
+  }
+  pthread_mutex_unlock(&h->mu);
+  return n;
+}
+
+void wsk_hub_leave(struct wsk_hub_member *m) {
+  if (!m) return;
+  pthread_mutex_lock(&m->mu);
+  m->left = 1;
+  m->s = NULL;
+  drop_queue(m);
+  pthread_mutex_unlock(&m->mu);
+}
+
+int wsk_hub_on_loop(const struct wsk_hub_member *m) { return wsk_loop_is_current(m->loop); }
+
+/* On the member's loop: deliver the batch queued so far. */
+static void drain(void *arg) {
+  struct wsk_hub_member *m = arg;
+  pthread_mutex_lock(&m->mu);
+  struct msg **batch = m->q;
+  size_t n = m->n, cap = m->cap;
+  m->q = m->spare; /* posts during the delivery go to the other array */
+  m->cap = m->spare_cap;
+  m->spare = NULL;
+  m->spare_cap = 0;
+  m->n = m->bytes = 0;
+  m->scheduled = 0;
+  int left = m->left;
+  pthread_mutex_unlock(&m->mu);
+  for (size_t i = 0; i < n; i++) {
+    struct msg *g = batch[i];
+    if (!left && m->s)
+      m->deliver(m->s, g->bytes, g->topic_len, g->opcode, g->bytes + g->topic_len, g->len);
+    unref(g);
+  }
+  pthread_mutex_lock(&m->mu);
+  if (!m->spare) { /* keep the array for the next batch */
+    m->spare = batch;
+    m->spare_cap = cap;
+    batch = NULL;
+  }
+  pthread_mutex_unlock(&m->mu);
+  wsk_free(batch);
+}
+
+/* Queue g for m (m->mu held). Returns 0, 1 when dropped for the queue limit, or WSK_ENOMEM. */
+static int enqueue(struct wsk_hub_member *m, struct msg *g) {
+  if (m->left) return 0;
+  if (m->bytes + g->len > MEMBER_QUEUE_MAX) {
+    m->dropped++;
+    return 1;
+  }
+  if (m->n == m->cap) {
+    size_t cap = m->cap ? m->cap * 2 : 16;
+    struct msg **q = wsk_realloc(m->q, cap * sizeof *q);
+    if (!q) return WSK_ENOMEM;
+    m->q = q;
+    m->cap = cap;
+  }
+  if (!m->scheduled) {
+    if (wsk_loop_wakeup(m->loop, drain, m) != 0) return WSK_ENOMEM;
+    m->scheduled = 1;
+  }
+  atomic_fetch_add_explicit(&g->refs, 1, memory_order_relaxed);
+  m->q[m->n++] = g;
+  m->bytes += g->len;
+  return 0;
+}
+
+int wsk_hub_post(struct wsk_hub_member *from, const struct wsk_hub_member *except,
+                 const void *topic, size_t topic_len, int opcode, const void *data, size_t len) {
+  struct msg *g = wsk_malloc(sizeof *g + topic_len + len);
+  if (!g) return WSK_ENOMEM;
+  atomic_init(&g->refs, 1); /* ours, until every queue has taken its own */
+  g->opcode = opcode;
+  g->topic_len = topic_len;
+  g->len = len;
+  if (topic_len) memcpy(g->bytes, topic, topic_len);
+  if (len) memcpy(g->bytes + topic_len, data, len);
+  int rc = 0;
+  wsk_hub *h = from->hub;
+  pthread_mutex_lock(&h->mu);
+  for (struct wsk_hub_member *m = h->members; m; m = m->next) {
+    if (m == except) continue;
+    pthread_mutex_lock(&m->mu);
+    if (enqueue(m, g) < 0) rc = WSK_ENOMEM;
+    pthread_mutex_unlock(&m->mu);
+  }
+  pthread_mutex_unlock(&h->mu);
+  unref(g);
+  return rc;
+}
