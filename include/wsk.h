@@ -494,8 +494,12 @@ WSK_API wsk_loop *wsk_loop_new(void);
 WSK_API int wsk_loop_run(wsk_loop *loop);
 /* Make wsk_loop_run return after the current iteration. */
 WSK_API void wsk_loop_stop(wsk_loop *loop);
-/* Wake the loop from another thread and call cb(arg) on the loop's thread. Thread-safe.
- * Returns 0 or WSK_ENOMEM. */
+/* Run cb(arg) on the loop's thread, soon (from any thread: thread-safe and lock-free). Callbacks
+ * posted from one thread run in the order they were posted; a burst of posts wakes the loop once.
+ * Callbacks still waiting when the loop is freed are dropped without being called.
+ * Returns 0, WSK_EINVAL or WSK_ENOMEM. */
+WSK_API int wsk_loop_post(wsk_loop *loop, void (*cb)(void *arg), void *arg);
+/* The same as wsk_loop_post (its first name). */
 WSK_API int wsk_loop_wakeup(wsk_loop *loop, void (*cb)(void *arg), void *arg);
 /* Free the loop. Servers and connections on it must be freed first. */
 WSK_API void wsk_loop_free(wsk_loop *loop);

@@ -3,7 +3,7 @@
 #ifndef WSK_NET_LOOP_STRUCT_H
 #define WSK_NET_LOOP_STRUCT_H
 
-#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "net/loop_internal.h"
@@ -27,10 +27,12 @@ struct wsk_loop {
   struct wsk_timer *timers;
   uint64_t timer_seq;
 
-  /* wsk_loop_wakeup: an eventfd plus a mutex-protected FIFO of callbacks. */
+  /* wsk_loop_post: an eventfd plus a lock-free FIFO of callbacks (wakeup.c). */
   struct wsk_io wake_io;
-  pthread_mutex_t wake_mu;
-  struct wsk_wakeup_item *wake_head, *wake_tail;
+  _Atomic(struct wsk_wakeup_item *) post_head; /* producers push here */
+  struct wsk_wakeup_item *post_tail;           /* the loop pops here */
+  struct wsk_wakeup_item *post_stub;
+  atomic_uint post_pending;                    /* posts since the loop last started draining */
 
   /* wsk_loop_on_signal */
   struct wsk_io sig_io;

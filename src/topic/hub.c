@@ -2,7 +2,7 @@
  *
  * Each server is a member with its own queue of messages published elsewhere. Posting copies the
  * message once, into a block shared (atomic reference count) by every member's queue; the first
- * message to reach an empty queue schedules one wsk_loop_wakeup of the member's loop, which then
+ * message to reach an empty queue schedules one wsk_loop_post to the member's loop, which then
  * delivers the whole batch on its own thread. Queues are FIFO, so the messages of one publishing
  * thread reach every loop in the order they were published.
  *
@@ -169,7 +169,7 @@ static int enqueue(struct wsk_hub_member *m, struct msg *g) {
     m->cap = cap;
   }
   if (!m->scheduled) {
-    if (wsk_loop_wakeup(m->loop, drain, m) != 0) return WSK_ENOMEM;
+    if (wsk_loop_post(m->loop, drain, m) != 0) return WSK_ENOMEM;
     m->scheduled = 1;
   }
   atomic_fetch_add_explicit(&g->refs, 1, memory_order_relaxed);

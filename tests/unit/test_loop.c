@@ -33,6 +33,49 @@ static void test_wakeup(void) {
   wsk_loop_free(loop);
 }
 
+/* wsk_loop_post from several threads at once: every callback runs once, on the loop, each
+ * thread's in the order it posted them (the lock-free queue under load; make tsan runs it too). */
+enum { POSTERS = 4, POSTS = 50000 };
+struct post {
+  wsk_loop *loop;
+  int thread, seq;
+};
+static struct post posts[POSTERS][POSTS];
+static int next_seq[POSTERS], post_order_errors, posts_run;
+
+static void on_post(void *arg) {
+  struct post *p = arg;
+  if (p->seq != next_seq[p->thread]) post_order_errors++;
+  next_seq[p->thread] = p->seq + 1;
+  if (++posts_run == POSTERS * POSTS) wsk_loop_stop(p->loop);
+}
+
+static void *poster(void *arg) {
+  struct post *mine = arg;
+  for (int i = 0; i < POSTS; i++)
+    while (wsk_loop_post(mine[i].loop, on_post, &mine[i]) != 0) usleep(100);
+  return NULL;
+}
+
+static void test_post_many_threads(void) {
+  wsk_loop *loop = wsk_loop_new();
+  wsk_timer *guard = wsk_timer_start(loop, 30000, 0, keep_alive, NULL);
+  pthread_t th[POSTERS];
+  for (int t = 0; t < POSTERS; t++) {
+    for (int i = 0; i < POSTS; i++) posts[t][i] = (struct post){loop, t, i};
+    pthread_create(&th[t], NULL, poster, posts[t]);
+  }
+  CHECK_EQ(wsk_loop_run(loop), 0);
+  for (int t = 0; t < POSTERS; t++) pthread_join(th[t], NULL);
+  CHECK_EQ(posts_run, POSTERS * POSTS);
+  CHECK_EQ(post_order_errors, 0);
+  CHECK_EQ(wsk_loop_post(loop, NULL, NULL), WSK_EINVAL);
+  /* Posted but never run: freed with the loop (the leak checkers watch this). */
+  CHECK_EQ(wsk_loop_post(loop, on_post, &posts[0][0]), 0);
+  wsk_timer_stop(guard);
+  wsk_loop_free(loop);
+}
+
 static int got_signal;
 static void on_sig(wsk_loop *loop, int signo, void *arg) {
   got_signal = signo;
@@ -95,6 +138,7 @@ static void test_io_hooks_random(void) {
 
 int main(void) {
   test_wakeup();
+  test_post_many_threads();
   test_signal();
   test_io_hooks_random();
   return check_report();
