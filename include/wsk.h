@@ -743,6 +743,14 @@ WSK_API wsk_hub *wsk_hub_new(void);
 WSK_API void wsk_hub_free(wsk_hub *h);
 /* Messages dropped so far because a loop had too many waiting. */
 WSK_API uint64_t wsk_hub_dropped(wsk_hub *h);
+/* A server connection's id: unique on its server for the server's life (never reused), stable
+ * for the connection's; 0 for a client's connection or when out of memory. For wsk_send_id. */
+WSK_API uint64_t wsk_conn_id(wsk_conn *c);
+/* Send a message to the connection with this id. On the server's loop thread: as wsk_send, or
+ * WSK_ECLOSED when no open connection has the id. From any other thread (the server must have a
+ * hub): the message is copied and queued for the loop, which sends it if the connection is still
+ * there (else it is dropped); returns 0, WSK_EUTF8, WSK_EINVAL or WSK_ENOMEM. */
+WSK_API int wsk_send_id(wsk_server *s, uint64_t id, int opcode, const void *data, size_t len);
 #define WSK_PUBLISH_EXCLUDE_SELF 1u /* wsk_conn_publish: not to the publishing connection */
 #define WSK_PUBLISH_FLAGS WSK_PUBLISH_EXCLUDE_SELF
 /* Send a text (valid UTF-8, else WSK_EUTF8) or binary message to every subscriber of the topic

@@ -31,7 +31,11 @@ static void on_timeout(wsk_conn *c) { wsk_conn_destroy(c, 0, NULL); }
 static void on_destroy(wsk_conn *c) {
   wsk_upgrade_detach(c);
   wsk_topics_leave_all(&wsk_server_of(c)->topics, c);
+  wsk_conn_ids_forget(wsk_server_of(c), c);
 }
+
+static const struct wsk_hub_ops hub_ops = {.deliver = wsk_server_hub_deliver,
+                                           .send = wsk_server_hub_send};
 
 static const struct wsk_group_ops server_ops = {
     .http_input = wsk_server_http_input,
@@ -146,7 +150,7 @@ int wsk_server_new(wsk_loop *loop, const struct wsk_server_options *opt, wsk_ser
   /* The shutdown timers are made now and parked: a shutdown must not fail for want of memory. */
   s->shutdown_timer = wsk_timer_start(loop, 0, 0, grace_over, s);
   s->done_timer = wsk_timer_start(loop, 0, 0, call_done, s);
-  if (opt->hub) s->hub = wsk_hub_join(opt->hub, s, loop, wsk_server_hub_deliver);
+  if (opt->hub) s->hub = wsk_hub_join(opt->hub, s, loop, &hub_ops);
   if (wsk_group_start(g) != 0 || !s->shutdown_timer || !s->done_timer || (opt->hub && !s->hub)) {
     wsk_hub_leave(s->hub);
     wsk_timer_stop(s->shutdown_timer);
@@ -264,6 +268,7 @@ void wsk_server_free(wsk_server *s) {
   wsk_group_destroy(&s->group);
   wsk_hub_leave(s->hub);
   wsk_topics_free(&s->topics);
+  wsk_conn_ids_free(s);
   if (s->shutdown_timer) wsk_timer_stop(s->shutdown_timer);
   if (s->done_timer) wsk_timer_stop(s->done_timer);
   wsk_loop *loop = s->group.loop;

@@ -19,6 +19,8 @@ struct wsk_server {
   struct wsk_tls_ctx *tls;      /* tls_cert given: every connection starts with a TLS handshake */
   struct wsk_topics topics;     /* publish/subscribe (topic/topic.c) */
   struct wsk_hub_member *hub;   /* opt.hub's view of this server (topic/hub.c), or NULL */
+  struct wsk_table conn_by_id, conn_by_ptr; /* connections that have an id (conn_ids.c) */
+  uint64_t last_id;
   uint8_t shutting_down;
   uint8_t done_called;
   uint8_t freeing;
@@ -71,6 +73,11 @@ void wsk_upgrade_detach(wsk_conn *c);
 /* topics.c: deliver a message published on another server of the hub (on this loop). */
 void wsk_server_hub_deliver(wsk_server *s, const void *topic, size_t topic_len, int opcode,
                             const void *data, size_t len);
+/* conn_ids.c: send what another thread sent to connection `id` (on this loop); a connection that
+ * is gone no longer has its id */
+void wsk_server_hub_send(wsk_server *s, uint64_t id, int opcode, const void *data, size_t len);
+void wsk_conn_ids_forget(wsk_server *s, wsk_conn *c);
+void wsk_conn_ids_free(wsk_server *s);
 
 /* static.c: serve req from the root directory (GET, HEAD). */
 void wsk_server_static(wsk_server *s, const struct wsk_request *req, struct wsk_http_reply *reply);

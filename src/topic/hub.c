@@ -23,6 +23,7 @@
 
 struct msg {
   atomic_size_t refs;
+  uint64_t to;     /* a connection's id (wsk_hub_send), or 0: a publish */
   int opcode;
   size_t topic_len, len;
   uint8_t bytes[]; /* topic, then data */
@@ -33,8 +34,7 @@ struct wsk_hub_member {
   struct wsk_hub_member *next;
   wsk_loop *loop;
   wsk_server *s; /* loop thread only */
-  void (*deliver)(wsk_server *s, const void *topic, size_t topic_len, int opcode,
-                  const void *data, size_t len);
+  const struct wsk_hub_ops *ops;
   pthread_mutex_t mu;   /* the fields below */
   struct msg **q, **spare;
   size_t n, cap, spare_cap, bytes;
@@ -81,9 +81,7 @@ void wsk_hub_free(wsk_hub *h) {
 }
 
 struct wsk_hub_member *wsk_hub_join(wsk_hub *h, wsk_server *s, wsk_loop *loop,
-                                    void (*deliver)(wsk_server *s, const void *topic,
-                                                    size_t topic_len, int opcode,
-                                                    const void *data, size_t len)) {
+                                    const struct wsk_hub_ops *ops) {
   struct wsk_hub_member *m = wsk_calloc(1, sizeof *m);
   if (!m) return NULL;
   if (pthread_mutex_init(&m->mu, NULL) != 0) {
@@ -93,7 +91,7 @@ struct wsk_hub_member *wsk_hub_join(wsk_hub *h, wsk_server *s, wsk_loop *loop,
   m->hub = h;
   m->s = s;
   m->loop = loop;
-  m->deliver = deliver;
+  m->ops = ops;
   pthread_mutex_lock(&h->mu);
   m->next = h->members;
   h->members = m;
@@ -140,8 +138,10 @@ static void drain(void *arg) {
   pthread_mutex_unlock(&m->mu);
   for (size_t i = 0; i < n; i++) {
     struct msg *g = batch[i];
-    if (!left && m->s)
-      m->deliver(m->s, g->bytes, g->topic_len, g->opcode, g->bytes + g->topic_len, g->len);
+    if (!left && m->s && g->to)
+      m->ops->send(m->s, g->to, g->opcode, g->bytes, g->len);
+    else if (!left && m->s)
+      m->ops->deliver(m->s, g->bytes, g->topic_len, g->opcode, g->bytes + g->topic_len, g->len);
     unref(g);
   }
   pthread_mutex_lock(&m->mu);
@@ -178,16 +178,35 @@ static int enqueue(struct wsk_hub_member *m, struct msg *g) {
   return 0;
 }
 
-int wsk_hub_post(struct wsk_hub_member *from, const struct wsk_hub_member *except,
-                 const void *topic, size_t topic_len, int opcode, const void *data, size_t len) {
+/* One block for a message (refs 1: the caller's, until every queue has taken its own). */
+static struct msg *msg_new(uint64_t to, const void *topic, size_t topic_len, int opcode,
+                           const void *data, size_t len) {
   struct msg *g = wsk_malloc(sizeof *g + topic_len + len);
-  if (!g) return WSK_ENOMEM;
-  atomic_init(&g->refs, 1); /* ours, until every queue has taken its own */
+  if (!g) return NULL;
+  atomic_init(&g->refs, 1);
+  g->to = to;
   g->opcode = opcode;
   g->topic_len = topic_len;
   g->len = len;
   if (topic_len) memcpy(g->bytes, topic, topic_len);
   if (len) memcpy(g->bytes + topic_len, data, len);
+  return g;
+}
+
+int wsk_hub_send(struct wsk_hub_member *m, uint64_t id, int opcode, const void *data, size_t len) {
+  struct msg *g = msg_new(id, NULL, 0, opcode, data, len);
+  if (!g) return WSK_ENOMEM;
+  pthread_mutex_lock(&m->mu);
+  int rc = enqueue(m, g);
+  pthread_mutex_unlock(&m->mu);
+  unref(g);
+  return rc < 0 ? rc : 0;
+}
+
+int wsk_hub_post(struct wsk_hub_member *from, const struct wsk_hub_member *except,
+                 const void *topic, size_t topic_len, int opcode, const void *data, size_t len) {
+  struct msg *g = msg_new(0, topic, topic_len, opcode, data, len);
+  if (!g) return WSK_ENOMEM;
   int rc = 0;
   wsk_hub *h = from->hub;
   pthread_mutex_lock(&h->mu);

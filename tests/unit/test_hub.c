@@ -4,7 +4,10 @@
  * - a client's message, published by its connection with WSK_PUBLISH_EXCLUDE_SELF, reaches the
  *   five others and not itself;
  * - four foreign threads publish 200 messages each at once: every client gets all 800, each
- *   thread's in the order it published them.
+ *   thread's in the order it published them;
+ * - every connection greets its client with its wsk_conn_id; four foreign threads send 100
+ *   messages each to every client by id (wsk_send_id): all arrive, in per-thread order; an id
+ *   that no connection has is WSK_ECLOSED on the loop and dropped from another thread.
  * Run under ThreadSanitizer by `make tsan`. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -30,14 +33,26 @@ static wsk_hub *hub;
 static int opened;        /* atomically counted opens */
 static int thread_errors; /* failures seen on other threads (check.h is for the main thread) */
 
+static void fail_on_thread(void) { __atomic_add_fetch(&thread_errors, 1, __ATOMIC_SEQ_CST); }
+
 static void on_open(wsk_conn *c) {
-  if (wsk_subscribe(c, "news", 4) != 0) __atomic_add_fetch(&thread_errors, 1, __ATOMIC_SEQ_CST);
+  char hello[32];
+  int n = snprintf(hello, sizeof hello, "id:%llu", (unsigned long long)wsk_conn_id(c));
+  if (wsk_conn_id(c) == 0 || wsk_send_text(c, hello, (size_t)n) < 0) fail_on_thread();
+  if (wsk_subscribe(c, "news", 4) != 0) fail_on_thread();
   __atomic_add_fetch(&opened, 1, __ATOMIC_SEQ_CST);
 }
 
 static void on_message(wsk_conn *c, int opcode, const void *data, size_t len) {
+  if (len == 5 && memcmp(data, "probe", 5) == 0) { /* on the loop: an id nobody has */
+    wsk_server *s = wsk_conn_server(c);
+    int r = wsk_send_id(s, wsk_conn_id(c) + 1000, WSK_OP_TEXT, "x", 1);
+    const char *answer = r == WSK_ECLOSED ? "closed" : "not closed";
+    wsk_send_id(s, wsk_conn_id(c), WSK_OP_TEXT, answer, strlen(answer));
+    return;
+  }
   if (wsk_conn_publish(c, "news", 4, opcode, data, len, WSK_PUBLISH_EXCLUDE_SELF) < 0)
-    __atomic_add_fetch(&thread_errors, 1, __ATOMIC_SEQ_CST);
+    fail_on_thread();
 }
 
 static void *run(void *arg) {
@@ -51,6 +66,8 @@ static void stop(void *arg) { wsk_loop_stop(arg); }
 
 struct cli {
   int fd;
+  uint64_t id;
+  int port;
   uint8_t buf[1 << 16];
   size_t len;
 };
@@ -120,6 +137,38 @@ static int cli_quiet(struct cli *k) {
   return quiet;
 }
 
+static void *sender(void *arg) {
+  int id = (int)(intptr_t)arg;
+  char text[32];
+  for (int i = 0; i < PUBN / 2; i++)
+    for (int k = 0; k < NCLI; k++) {
+      int n = snprintf(text, sizeof text, "s%d:%d", id, i);
+      if (wsk_send_id(nodes[k % NLOOPS].server, clis[k].id, WSK_OP_TEXT, text, (size_t)n) != 0)
+        fail_on_thread();
+    }
+  return NULL;
+}
+
+/* Every client gets `count` messages "<tag><thread>:<seq>" from NPUB threads, each in order. */
+static void expect_streams(char tag, int count) {
+  char out[128];
+  for (int i = 0; i < NCLI; i++) {
+    int next[NPUB] = {0};
+    for (int m = 0; m < count; m++) {
+      int id, seq;
+      char t;
+      if (cli_recv(&clis[i], out, sizeof out) != 0 || sscanf(out, "%c%d:%d", &t, &id, &seq) != 3 ||
+          t != tag || id < 0 || id >= NPUB) {
+        CHECK(!"a message from every thread");
+        break;
+      }
+      CHECK_EQ(seq, next[id]); /* one thread's messages in the order it sent them */
+      next[id] = seq + 1;
+    }
+    CHECK(cli_quiet(&clis[i]));
+  }
+}
+
 static void *publisher(void *arg) {
   int id = (int)(intptr_t)arg;
   char text[32];
@@ -148,11 +197,17 @@ int main(void) {
     nodes[i].port = wsk_server_port(nodes[i].server);
     CHECK_EQ(pthread_create(&nodes[i].tid, NULL, run, &nodes[i]), 0);
   }
-  for (int i = 0; i < NCLI; i++) cli_open(&clis[i], nodes[i % NLOOPS].port);
+  char out[128];
+  for (int i = 0; i < NCLI; i++) {
+    cli_open(&clis[i], nodes[i % NLOOPS].port);
+    unsigned long long id = 0;
+    CHECK_EQ(cli_recv(&clis[i], out, sizeof out), 0);
+    CHECK_EQ(sscanf(out, "id:%llu", &id), 1);
+    clis[i].id = id;
+  }
   for (int t = 0; t < 1000 && __atomic_load_n(&opened, __ATOMIC_SEQ_CST) < NCLI; t++) usleep(5000);
   CHECK_EQ(__atomic_load_n(&opened, __ATOMIC_SEQ_CST), NCLI);
 
-  char out[128];
   CHECK_EQ(wsk_publish(nodes[1].server, "news", 4, WSK_OP_TEXT, "hello all", 9, 0), 0);
   for (int i = 0; i < NCLI; i++) {
     CHECK_EQ(cli_recv(&clis[i], out, sizeof out), 0);
@@ -168,23 +223,22 @@ int main(void) {
   }
   CHECK(cli_quiet(&clis[0]));
 
-  pthread_t pubs[NPUB];
-  for (int p = 0; p < NPUB; p++) CHECK_EQ(pthread_create(&pubs[p], NULL, publisher, (void *)(intptr_t)p), 0);
-  for (int p = 0; p < NPUB; p++) pthread_join(pubs[p], NULL);
-  for (int i = 0; i < NCLI; i++) {
-    int next[NPUB] = {0};
-    for (int m = 0; m < NPUB * PUBN; m++) {
-      int id, seq;
-      if (cli_recv(&clis[i], out, sizeof out) != 0 || sscanf(out, "p%d:%d", &id, &seq) != 2 ||
-          id < 0 || id >= NPUB) {
-        CHECK(!"a message from every publisher");
-        break;
-      }
-      CHECK_EQ(seq, next[id]); /* one thread's messages in the order it published them */
-      next[id] = seq + 1;
-    }
-    CHECK(cli_quiet(&clis[i]));
-  }
+  pthread_t th[NPUB];
+  for (int p = 0; p < NPUB; p++) CHECK_EQ(pthread_create(&th[p], NULL, publisher, (void *)(intptr_t)p), 0);
+  for (int p = 0; p < NPUB; p++) pthread_join(th[p], NULL);
+  expect_streams('p', NPUB * PUBN);
+
+  for (int p = 0; p < NPUB; p++) CHECK_EQ(pthread_create(&th[p], NULL, sender, (void *)(intptr_t)p), 0);
+  for (int p = 0; p < NPUB; p++) pthread_join(th[p], NULL);
+  expect_streams('s', NPUB * PUBN / 2);
+
+  cli_send(&clis[3], "probe");
+  CHECK_EQ(cli_recv(&clis[3], out, sizeof out), 0);
+  CHECK_STR(out, "closed");
+  /* From another thread, an id that is gone: queued, then dropped on the loop. */
+  CHECK_EQ(wsk_send_id(nodes[0].server, 987654, WSK_OP_TEXT, "lost", 4), 0);
+  CHECK_EQ(wsk_send_id(nodes[0].server, clis[0].id, WSK_OP_TEXT, "\xff", 1), WSK_EUTF8);
+  CHECK_EQ(wsk_send_id(nodes[0].server, clis[0].id, 9, "x", 1), WSK_EINVAL);
   CHECK_EQ(wsk_hub_dropped(hub), 0);
   CHECK_EQ(__atomic_load_n(&thread_errors, __ATOMIC_SEQ_CST), 0);
 
