@@ -15,6 +15,7 @@
 #ifndef WSK_H
 #define WSK_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,30 +34,41 @@ extern "C" {
 /* ------------------------------------------------------------------------------------------------
  * Errors
  * ---------------------------------------------------------------------------------------------- */
+/* One error space, libuv's convention. A code with an errno equivalent IS that negative errno
+ * (WSK_EAGAIN == -EAGAIN, WSK_ENOMEM == -ENOMEM, WSK_EINVAL == -EINVAL, WSK_ENOSPC == -ENOSPC,
+ * WSK_ETIMEDOUT == -ETIMEDOUT): a failure that comes from the kernel can travel up as -errno and
+ * still compare equal to the WSK_E* a caller tests for, and no two meanings share a number. The
+ * codes with no errno equivalent (WebSocket, HTTP, TLS, ...) sit at WSK_ERR_BASE and below, where
+ * no errno can be (Linux keeps -1..-4095 for them). Any other negative value is a negative errno
+ * from a system call (-ECONNRESET, -EMFILE, ...); wsk_strerror describes it too.
+ * ABI: the values changed after 0.1.0 (they were -1..-19); compare with the names, not numbers. */
+#define WSK_ERR_BASE (-5000)
 enum wsk_error {
   WSK_OK = 0,
-  WSK_EAGAIN = -1,         /* need more input bytes (parsers), or the call would block */
-  WSK_EPROTO = -2,         /* WebSocket protocol violation (close 1002) */
-  WSK_EUTF8 = -3,          /* invalid UTF-8 in a text message or close reason (close 1007) */
-  WSK_ETOOBIG = -4,        /* message or frame over the configured limit (close 1009) */
-  WSK_EHTTP = -5,          /* malformed HTTP (status 400) */
-  WSK_EHEADERS = -6,       /* HTTP head over the byte or header-count limit (status 431) */
-  WSK_ENOMEM = -7,         /* allocation failed */
-  WSK_EINVAL = -8,         /* bad argument from the caller */
-  WSK_ENOSPC = -9,         /* caller's output buffer too small */
-  WSK_ECLOSED = -10,       /* connection is closing or closed; nothing was sent */
-  WSK_ETIMEDOUT = -11,     /* a timeout expired */
-  WSK_EHANDSHAKE = -12,    /* the opening handshake failed (see the message for which rule) */
-  WSK_ESYS = -13,          /* a system call failed; errno-derived message in the error text */
-  WSK_ETLS = -14,          /* TLS failure; OpenSSL's reason in the error text */
-  WSK_EDNS = -15,          /* name resolution failed */
-  WSK_EBACKPRESSURE = -16, /* send refused: the connection's queue is over its hard limit */
-  WSK_EPOLICY = -17,       /* policy violation (close 1008) */
-  WSK_EUNSUPPORTED = -18,  /* feature not built in (e.g. wss:// without TLS) */
-  WSK_EDEFLATE = -19,      /* compressed data that does not inflate (close 1007) */
+  WSK_EAGAIN = -EAGAIN,       /* need more input bytes (parsers), or the call would block */
+  WSK_ENOMEM = -ENOMEM,       /* allocation failed */
+  WSK_EINVAL = -EINVAL,       /* bad argument from the caller */
+  WSK_ENOSPC = -ENOSPC,       /* caller's output buffer too small */
+  WSK_ETIMEDOUT = -ETIMEDOUT, /* a timeout expired */
+  WSK_EPROTO = WSK_ERR_BASE - 1,   /* WebSocket protocol violation (close 1002) */
+  WSK_EUTF8 = WSK_ERR_BASE - 2,    /* invalid UTF-8 in a text message or close reason (close 1007) */
+  WSK_ETOOBIG = WSK_ERR_BASE - 3,  /* message or frame over the configured limit (close 1009) */
+  WSK_EHTTP = WSK_ERR_BASE - 4,    /* malformed HTTP (status 400) */
+  WSK_EHEADERS = WSK_ERR_BASE - 5, /* HTTP head over the byte or header-count limit (status 431) */
+  WSK_ECLOSED = WSK_ERR_BASE - 6,  /* connection is closing or closed; nothing was sent */
+  WSK_EHANDSHAKE = WSK_ERR_BASE - 7, /* the opening handshake failed (the message says which rule) */
+  WSK_ESYS = WSK_ERR_BASE - 8,     /* a system call failed; errno-derived message in the error text */
+  WSK_ETLS = WSK_ERR_BASE - 9,     /* TLS failure; OpenSSL's reason in the error text */
+  WSK_EDNS = WSK_ERR_BASE - 10,    /* name resolution failed */
+  WSK_EBACKPRESSURE = WSK_ERR_BASE - 11, /* send refused: the queue is over its hard limit */
+  WSK_EPOLICY = WSK_ERR_BASE - 12, /* policy violation (close 1008) */
+  WSK_EUNSUPPORTED = WSK_ERR_BASE - 13, /* feature not built in (e.g. wss:// without TLS) */
+  WSK_EDEFLATE = WSK_ERR_BASE - 14, /* compressed data that does not inflate (close 1007) */
 };
+#define WSK_ERR_LAST WSK_EDEFLATE /* the lowest code: WSK_ERR_BASE-1..WSK_ERR_LAST are wsk's own */
 
-/* Short English name of an error code ("protocol error", ...). Never NULL. */
+/* Short English description of an error code ("WebSocket protocol error", ...), specific for every
+ * WSK_E* and, through the C library, for any other negative errno. Never NULL. */
 WSK_API const char *wsk_strerror(int err);
 
 /* ------------------------------------------------------------------------------------------------
@@ -504,8 +516,9 @@ WSK_API uint64_t wsk_loop_now(const wsk_loop *loop);
  * the loop again after the thread did something else for a while (timers and timeouts started
  * from a stale time would expire early). */
 WSK_API void wsk_loop_update_time(wsk_loop *loop);
-/* On SIGINT or SIGTERM, call cb(arg) on the loop (via signalfd); SIGPIPE is ignored process-wide.
- * Returns 0 or WSK_ESYS. */
+/* On SIGINT or SIGTERM, call cb(arg) on the loop (via signalfd; the two are blocked in the calling
+ * thread). Returns 0 or WSK_ESYS. The library changes no other signal disposition: it never makes
+ * SIGPIPE fire (its socket writes, TLS included, use MSG_NOSIGNAL), so it does not ignore it. */
 WSK_API int wsk_loop_on_signal(wsk_loop *loop, void (*cb)(wsk_loop *loop, int signo, void *arg),
                                void *arg);
 
@@ -633,6 +646,11 @@ struct wsk_server_options {
   /* A valid upgrade request. Return WSK_UPGRADE_ACCEPT, WSK_UPGRADE_DEFER (then complete with
    * wsk_upgrade_accept/reject later) or an HTTP status >= 400 to reject. NULL = accept all. */
   int (*on_upgrade)(wsk_server *s, const struct wsk_request *req, wsk_upgrade *up);
+  /* A failure of the server itself rather than of one connection, for the application's log (the
+   * library prints nothing): accept failing for want of descriptors or memory (err -EMFILE,
+   * -ENFILE, -ENOBUFS or -ENOMEM; the server stops accepting for 100 ms at a time, and reports it
+   * once). NULL = not reported. */
+  void (*on_server_error)(wsk_server *s, int err, const char *message);
   void *user_data;              /* wsk_server_user_data() */
   int reuse_port;               /* 1: SO_REUSEPORT, so that several processes share the port */
   /* TLS: with tls_cert set, the port speaks only https:// and wss:// (HTTP and WebSocket alike).

@@ -61,7 +61,7 @@ static int heap_push(wsk_loop *loop, struct wsk_timer *t) {
   if (loop->nheap + loop->parked >= loop->capheap) { /* (never for a timer being unparked) */
     size_t cap = loop->capheap ? loop->capheap * 2 : 16;
     struct wsk_timer **h = wsk_realloc(loop->heap, cap * sizeof *h);
-    if (!h) return -1;
+    if (!h) return WSK_ENOMEM;
     loop->heap = h;
     loop->capheap = cap;
   }

@@ -35,6 +35,11 @@ static const struct wsk_group_ops server_ops = {
     .on_leave = check_done,
 };
 
+static void on_listener_error(struct wsk_listener *l, int err, const char *message) {
+  wsk_server *s = l->owner;
+  if (s->opt.on_server_error) s->opt.on_server_error(s, err, message);
+}
+
 static void on_accept(struct wsk_listener *l, int fd) {
   wsk_server *s = l->owner;
   wsk_conn *c = wsk_conn_new(&s->group, fd, WSK_CS_HTTP);
@@ -132,6 +137,7 @@ int wsk_server_new(wsk_loop *loop, const struct wsk_server_options *opt, wsk_ser
   g->ping_interval_ms = opt->ping_interval_ms;
   s->listener.owner = s;
   s->listener.on_accept = on_accept;
+  s->listener.on_error = on_listener_error;
   int r = wsk_listener_open(&s->listener, loop, opt->host, opt->port, opt->reuse_port,
                             errbuf, errlen);
   if (r < 0) {
