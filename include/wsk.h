@@ -524,6 +524,7 @@ WSK_API int wsk_loop_on_signal(wsk_loop *loop, void (*cb)(wsk_loop *loop, int si
 
 /* A timer that calls cb(arg) after `ms`, and then every `repeat_ms` if that is non-zero (periods
  * count from the scheduled times; ticks missed while the loop was busy are skipped, not bunched).
+ * Any value works: a delay past the end of the 64-bit clock (UINT64_MAX) means never.
  * Returns NULL on allocation failure. The loop owns the timer until wsk_timer_stop(): a one-shot
  * timer stays allocated after it fired until then (or until wsk_loop_free). */
 WSK_API wsk_timer *wsk_timer_start(wsk_loop *loop, uint64_t ms, uint64_t repeat_ms,
@@ -615,6 +616,13 @@ struct wsk_tls_cert {
   const char *cert;
   const char *key;
 };
+
+/* The longest timeout of a connection, 2^31-1 ms (about 24.8 days): wsk_server_new and
+ * wsk_connect refuse a larger handshake_timeout_ms, idle_timeout_ms, close_timeout_ms or
+ * connect_timeout_ms with WSK_EINVAL (a connection keeps its deadline in 32 bits, which keeps an
+ * idle connection small). The timers (wsk_timer_start), ping_interval_ms, the reconnection delays
+ * and the wsk_server_shutdown and wsk_sync timeouts are 64-bit and take any value. */
+#define WSK_TIMEOUT_MAX_MS 2147483647u
 
 struct wsk_server_options {
   const char *host;             /* listen address; NULL or "" = "0.0.0.0"; "::" for IPv6 */

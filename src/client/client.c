@@ -230,8 +230,12 @@ static void release(wsk_client *cl) {
 
 static int setup(wsk_client *cl, const char *url, const struct wsk_client_options *opt,
                  char *errbuf, size_t errlen) {
-  int r = wsk_url_parse(url, &cl->url, errbuf, errlen);
+  static const char *const timeouts[] = {"connect_timeout_ms", "handshake_timeout_ms",
+                                         "close_timeout_ms"};
+  const unsigned ms[] = {opt->connect_timeout_ms, opt->handshake_timeout_ms, opt->close_timeout_ms};
+  int r = wsk_timeouts_check(timeouts, ms, 3, errbuf, errlen);
   if (r < 0) return r;
+  if ((r = wsk_url_parse(url, &cl->url, errbuf, errlen)) < 0) return r;
   if (cl->url.secure && (r = wsk_tls_client_ctx(opt->tls_ca_file, opt->tls_ca_dir,
                                                  opt->tls_insecure, &cl->tls, errbuf, errlen)) < 0)
     return r;

@@ -84,6 +84,11 @@ int wsk_server_new(wsk_loop *loop, const struct wsk_server_options *opt, wsk_ser
     return WSK_EINVAL;
   }
   *out = NULL;
+  static const char *const timeouts[] = {"handshake_timeout_ms", "idle_timeout_ms",
+                                         "close_timeout_ms"};
+  const unsigned ms[] = {opt->handshake_timeout_ms, opt->idle_timeout_ms, opt->close_timeout_ms};
+  int rc = wsk_timeouts_check(timeouts, ms, 3, errbuf, errlen);
+  if (rc < 0) return rc;
   wsk_server *s = wsk_calloc(1, sizeof *s);
   if (!s) goto nomem;
   s->opt = *opt;
