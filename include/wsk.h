@@ -288,6 +288,9 @@ WSK_API int wsk_utf8_valid(const uint8_t *data, size_t len);
 
 /* 1 if code may appear in a close frame on the wire (1000-1003, 1007-1014, 3000-4999). */
 WSK_API int wsk_close_code_valid(unsigned code);
+/* 0 if reason[0..len) can be sent in a close frame, else WSK_EINVAL (over 123 bytes: it must fit
+ * a control frame with the code) or WSK_EUTF8 (not UTF-8). reason may be NULL when len is 0. */
+WSK_API int wsk_close_reason_check(const char *reason, size_t len);
 
 /* Parse a close frame payload. Empty payload: *code = 1005, no reason, returns 0. Returns
  * WSK_EPROTO for a 1-byte payload or an invalid code, WSK_EUTF8 for a reason that is not UTF-8. */
@@ -737,8 +740,9 @@ WSK_API int wsk_send_binary(wsk_conn *c, const void *data, size_t len);
 WSK_API int wsk_ping(wsk_conn *c, const void *data, size_t len);
 WSK_API int wsk_pong(wsk_conn *c, const void *data, size_t len);
 /* Start the closing handshake with code (0 = no code) and reason (may be NULL). The connection
- * closes TCP after the peer answers or close_timeout_ms; on_close follows. Returns 0 or
- * WSK_ECLOSED if already closing. */
+ * closes TCP after the peer answers or close_timeout_ms; on_close follows. Returns 0, WSK_EINVAL
+ * for an invalid code or a reason over 123 bytes, WSK_EUTF8 for a reason that is not UTF-8 (as
+ * wsk_close_reason_check; nothing is sent), or WSK_ECLOSED if already closing. */
 WSK_API int wsk_close(wsk_conn *c, unsigned code, const char *reason);
 /* Drop the TCP connection now, without a close handshake (on_close reports 1006). */
 WSK_API void wsk_terminate(wsk_conn *c);
@@ -867,7 +871,8 @@ WSK_API void *wsk_client_user_data(const wsk_client *cl);
 WSK_API int wsk_client_send(wsk_client *cl, int opcode, const void *data, size_t len);
 /* Stop: no more attempts, queued messages dropped. An open connection starts the closing handshake
  * with code (0 = none) and reason; an attempt in progress is abandoned (on_close 1006 follows,
- * without on_error). Returns 0, WSK_EINVAL for a bad code, or WSK_ECLOSED if already stopped. */
+ * without on_error). Returns 0, WSK_EINVAL or WSK_EUTF8 for a bad code or reason (as wsk_close,
+ * in every state; the client goes on), or WSK_ECLOSED if already stopped. */
 WSK_API int wsk_client_close(wsk_client *cl, unsigned code, const char *reason);
 /* 1 while the client means to make another attempt; in on_close: whether one will follow. */
 WSK_API int wsk_client_reconnecting(const wsk_client *cl);

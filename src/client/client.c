@@ -374,6 +374,8 @@ int wsk_client_send(wsk_client *cl, int opcode, const void *data, size_t len) {
 
 int wsk_client_close(wsk_client *cl, unsigned code, const char *reason) {
   if (!cl || (code && !wsk_close_code_valid(code))) return WSK_EINVAL;
+  int r = wsk_close_reason_check(reason, reason ? strlen(reason) : 0);
+  if (r < 0) return r; /* refused in every state, as wsk_close does */
   if (cl->stopped || cl->freeing) return WSK_ECLOSED;
   cl->stopped = 1;
   cl->retrying = 0;
