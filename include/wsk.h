@@ -765,7 +765,9 @@ WSK_API int wsk_conn_deflate(const wsk_conn *c, struct wsk_pmd_params *params);
 /* A message framed once and sent to many connections without a copy per receiver. Reference
  * counted: wsk_prepared_new returns one reference; each queued send holds its own. On compressed
  * connections it is compressed as wsk_server_broadcast describes (the shared compressed frame is
- * made on first use and dropped with the caller's reference). */
+ * made on first use and dropped with the caller's reference). The counts and that shared frame
+ * are atomic: one prepared message may be sent on connections of several loops (threads) at once;
+ * the caller releases it once every wsk_send_prepared call has returned. */
 WSK_API wsk_prepared *wsk_prepared_new(int opcode, const void *data, size_t len);
 /* (NULL for an opcode other than text or binary, text that is not UTF-8, or no memory.) */
 /* Queue a prepared message on c. Same returns as wsk_send. */

@@ -283,10 +283,11 @@ struct wsk_prepared {
   size_t frame_len;    /* header + payload, ready for a server-role connection */
   uint8_t header_len;
   uint8_t opcode;
-  uint8_t deflated_bits; /* window of `deflated` */
+  uint8_t deflated_bits; /* of a compressed copy: the window it was made with */
   /* The same message compressed once (RSV1 frame) for connections whose compressor starts afresh
-   * for every message; made on first use, dropped with the caller's reference. */
-  struct wsk_prepared *deflated;
+   * for every message; made on first use (by any loop's thread), dropped with the caller's
+   * reference. */
+  _Atomic(struct wsk_prepared *) deflated;
   uint8_t frame[];
 };
 /* deflate.c: p compressed with a fresh compressor of `bits` window and the options' level and

@@ -13,7 +13,7 @@
 #define FLUSH_IOV 64
 
 void wsk_ref_put(struct wsk_ref *r) {
-  if (--r->refs == 0) wsk_free(r);
+  if (atomic_fetch_sub_explicit(&r->refs, 1, memory_order_acq_rel) == 1) wsk_free(r);
 }
 
 struct wsk_chunk *wsk_chunk_new(size_t cap) {

@@ -4,16 +4,21 @@
 #ifndef WSK_NET_WQUEUE_H
 #define WSK_NET_WQUEUE_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 
 /* Header of a shared, reference-counted block allocated with malloc: freed when refs reaches 0. */
+/* Atomic, so that a shared object (a prepared message) can be queued on connections of several
+ * loops' threads and released from any of them. */
 struct wsk_ref {
-  size_t refs;
+  atomic_size_t refs;
 };
-static inline void wsk_ref_get(struct wsk_ref *r) { r->refs++; }
+static inline void wsk_ref_get(struct wsk_ref *r) {
+  atomic_fetch_add_explicit(&r->refs, 1, memory_order_relaxed);
+}
 void wsk_ref_put(struct wsk_ref *r);
 
 struct wsk_chunk {
