@@ -72,7 +72,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
 
 static void write_all(int fd, const uint8_t *p, size_t n) {
   while (n > 0) {
-    ssize_t w = write(fd, p, n);
+    ssize_t w = send(fd, p, n, MSG_NOSIGNAL); /* the server may have closed its end */
     if (w > 0) {
       p += w;
       n -= (size_t)w;

@@ -15,6 +15,7 @@
 #ifndef WSK_H
 #define WSK_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,30 +34,41 @@ extern "C" {
 /* ------------------------------------------------------------------------------------------------
  * Errors
  * ---------------------------------------------------------------------------------------------- */
+/* One error space, libuv's convention. A code with an errno equivalent IS that negative errno
+ * (WSK_EAGAIN == -EAGAIN, WSK_ENOMEM == -ENOMEM, WSK_EINVAL == -EINVAL, WSK_ENOSPC == -ENOSPC,
+ * WSK_ETIMEDOUT == -ETIMEDOUT): a failure that comes from the kernel can travel up as -errno and
+ * still compare equal to the WSK_E* a caller tests for, and no two meanings share a number. The
+ * codes with no errno equivalent (WebSocket, HTTP, TLS, ...) sit at WSK_ERR_BASE and below, where
+ * no errno can be (Linux keeps -1..-4095 for them). Any other negative value is a negative errno
+ * from a system call (-ECONNRESET, -EMFILE, ...); wsk_strerror describes it too.
+ * ABI: the values changed after 0.1.0 (they were -1..-19); compare with the names, not numbers. */
+#define WSK_ERR_BASE (-5000)
 enum wsk_error {
   WSK_OK = 0,
-  WSK_EAGAIN = -1,         /* need more input bytes (parsers), or the call would block */
-  WSK_EPROTO = -2,         /* WebSocket protocol violation (close 1002) */
-  WSK_EUTF8 = -3,          /* invalid UTF-8 in a text message or close reason (close 1007) */
-  WSK_ETOOBIG = -4,        /* message or frame over the configured limit (close 1009) */
-  WSK_EHTTP = -5,          /* malformed HTTP (status 400) */
-  WSK_EHEADERS = -6,       /* HTTP head over the byte or header-count limit (status 431) */
-  WSK_ENOMEM = -7,         /* allocation failed */
-  WSK_EINVAL = -8,         /* bad argument from the caller */
-  WSK_ENOSPC = -9,         /* caller's output buffer too small */
-  WSK_ECLOSED = -10,       /* connection is closing or closed; nothing was sent */
-  WSK_ETIMEDOUT = -11,     /* a timeout expired */
-  WSK_EHANDSHAKE = -12,    /* the opening handshake failed (see the message for which rule) */
-  WSK_ESYS = -13,          /* a system call failed; errno-derived message in the error text */
-  WSK_ETLS = -14,          /* TLS failure; OpenSSL's reason in the error text */
-  WSK_EDNS = -15,          /* name resolution failed */
-  WSK_EBACKPRESSURE = -16, /* send refused: the connection's queue is over its hard limit */
-  WSK_EPOLICY = -17,       /* policy violation (close 1008) */
-  WSK_EUNSUPPORTED = -18,  /* feature not built in (e.g. wss:// without TLS) */
-  WSK_EDEFLATE = -19,      /* compressed data that does not inflate (close 1007) */
+  WSK_EAGAIN = -EAGAIN,       /* need more input bytes (parsers), or the call would block */
+  WSK_ENOMEM = -ENOMEM,       /* allocation failed */
+  WSK_EINVAL = -EINVAL,       /* bad argument from the caller */
+  WSK_ENOSPC = -ENOSPC,       /* caller's output buffer too small */
+  WSK_ETIMEDOUT = -ETIMEDOUT, /* a timeout expired */
+  WSK_EPROTO = WSK_ERR_BASE - 1,   /* WebSocket protocol violation (close 1002) */
+  WSK_EUTF8 = WSK_ERR_BASE - 2,    /* invalid UTF-8 in a text message or close reason (close 1007) */
+  WSK_ETOOBIG = WSK_ERR_BASE - 3,  /* message or frame over the configured limit (close 1009) */
+  WSK_EHTTP = WSK_ERR_BASE - 4,    /* malformed HTTP (status 400) */
+  WSK_EHEADERS = WSK_ERR_BASE - 5, /* HTTP head over the byte or header-count limit (status 431) */
+  WSK_ECLOSED = WSK_ERR_BASE - 6,  /* connection is closing or closed; nothing was sent */
+  WSK_EHANDSHAKE = WSK_ERR_BASE - 7, /* the opening handshake failed (the message says which rule) */
+  WSK_ESYS = WSK_ERR_BASE - 8,     /* a system call failed; errno-derived message in the error text */
+  WSK_ETLS = WSK_ERR_BASE - 9,     /* TLS failure; OpenSSL's reason in the error text */
+  WSK_EDNS = WSK_ERR_BASE - 10,    /* name resolution failed */
+  WSK_EBACKPRESSURE = WSK_ERR_BASE - 11, /* send refused: the queue is over its hard limit */
+  WSK_EPOLICY = WSK_ERR_BASE - 12, /* policy violation (close 1008) */
+  WSK_EUNSUPPORTED = WSK_ERR_BASE - 13, /* feature not built in (e.g. wss:// without TLS) */
+  WSK_EDEFLATE = WSK_ERR_BASE - 14, /* compressed data that does not inflate (close 1007) */
 };
+#define WSK_ERR_LAST WSK_EDEFLATE /* the lowest code: WSK_ERR_BASE-1..WSK_ERR_LAST are wsk's own */
 
-/* Short English name of an error code ("protocol error", ...). Never NULL. */
+/* Short English description of an error code ("WebSocket protocol error", ...), specific for every
+ * WSK_E* and, through the C library, for any other negative errno. Never NULL. */
 WSK_API const char *wsk_strerror(int err);
 
 /* ------------------------------------------------------------------------------------------------
@@ -276,6 +288,9 @@ WSK_API int wsk_utf8_valid(const uint8_t *data, size_t len);
 
 /* 1 if code may appear in a close frame on the wire (1000-1003, 1007-1014, 3000-4999). */
 WSK_API int wsk_close_code_valid(unsigned code);
+/* 0 if reason[0..len) can be sent in a close frame, else WSK_EINVAL (over 123 bytes: it must fit
+ * a control frame with the code) or WSK_EUTF8 (not UTF-8). reason may be NULL when len is 0. */
+WSK_API int wsk_close_reason_check(const char *reason, size_t len);
 
 /* Parse a close frame payload. Empty payload: *code = 1005, no reason, returns 0. Returns
  * WSK_EPROTO for a 1-byte payload or an invalid code, WSK_EUTF8 for a reason that is not UTF-8. */
@@ -509,13 +524,15 @@ WSK_API uint64_t wsk_loop_now(const wsk_loop *loop);
  * the loop again after the thread did something else for a while (timers and timeouts started
  * from a stale time would expire early). */
 WSK_API void wsk_loop_update_time(wsk_loop *loop);
-/* On SIGINT or SIGTERM, call cb(arg) on the loop (via signalfd); SIGPIPE is ignored process-wide.
- * Returns 0 or WSK_ESYS. */
+/* On SIGINT or SIGTERM, call cb(arg) on the loop (via signalfd; the two are blocked in the calling
+ * thread). Returns 0 or WSK_ESYS. The library changes no other signal disposition: it never makes
+ * SIGPIPE fire (its socket writes, TLS included, use MSG_NOSIGNAL), so it does not ignore it. */
 WSK_API int wsk_loop_on_signal(wsk_loop *loop, void (*cb)(wsk_loop *loop, int signo, void *arg),
                                void *arg);
 
 /* A timer that calls cb(arg) after `ms`, and then every `repeat_ms` if that is non-zero (periods
  * count from the scheduled times; ticks missed while the loop was busy are skipped, not bunched).
+ * Any value works: a delay past the end of the 64-bit clock (UINT64_MAX) means never.
  * Returns NULL on allocation failure. The loop owns the timer until wsk_timer_stop(): a one-shot
  * timer stays allocated after it fired until then (or until wsk_loop_free). */
 WSK_API wsk_timer *wsk_timer_start(wsk_loop *loop, uint64_t ms, uint64_t repeat_ms,
@@ -608,6 +625,13 @@ struct wsk_tls_cert {
   const char *key;
 };
 
+/* The longest timeout of a connection, 2^31-1 ms (about 24.8 days): wsk_server_new and
+ * wsk_connect refuse a larger handshake_timeout_ms, idle_timeout_ms, close_timeout_ms or
+ * connect_timeout_ms with WSK_EINVAL (a connection keeps its deadline in 32 bits, which keeps an
+ * idle connection small). The timers (wsk_timer_start), ping_interval_ms, the reconnection delays
+ * and the wsk_server_shutdown and wsk_sync timeouts are 64-bit and take any value. */
+#define WSK_TIMEOUT_MAX_MS 2147483647u
+
 struct wsk_server_options {
   const char *host;             /* listen address; NULL or "" = "0.0.0.0"; "::" for IPv6 */
   int port;                     /* 0 = let the kernel pick (see wsk_server_port) */
@@ -638,6 +662,11 @@ struct wsk_server_options {
   /* A valid upgrade request. Return WSK_UPGRADE_ACCEPT, WSK_UPGRADE_DEFER (then complete with
    * wsk_upgrade_accept/reject later) or an HTTP status >= 400 to reject. NULL = accept all. */
   int (*on_upgrade)(wsk_server *s, const struct wsk_request *req, wsk_upgrade *up);
+  /* A failure of the server itself rather than of one connection, for the application's log (the
+   * library prints nothing): accept failing for want of descriptors or memory (err -EMFILE,
+   * -ENFILE, -ENOBUFS or -ENOMEM; the server stops accepting for 100 ms at a time, and reports it
+   * once). NULL = not reported. */
+  void (*on_server_error)(wsk_server *s, int err, const char *message);
   void *user_data;              /* wsk_server_user_data() */
   int reuse_port;               /* 1: SO_REUSEPORT, so that several processes share the port */
   /* TLS: with tls_cert set, the port speaks only https:// and wss:// (HTTP and WebSocket alike).
@@ -779,8 +808,9 @@ WSK_API int wsk_send_binary(wsk_conn *c, const void *data, size_t len);
 WSK_API int wsk_ping(wsk_conn *c, const void *data, size_t len);
 WSK_API int wsk_pong(wsk_conn *c, const void *data, size_t len);
 /* Start the closing handshake with code (0 = no code) and reason (may be NULL). The connection
- * closes TCP after the peer answers or close_timeout_ms; on_close follows. Returns 0 or
- * WSK_ECLOSED if already closing. */
+ * closes TCP after the peer answers or close_timeout_ms; on_close follows. Returns 0, WSK_EINVAL
+ * for an invalid code or a reason over 123 bytes, WSK_EUTF8 for a reason that is not UTF-8 (as
+ * wsk_close_reason_check; nothing is sent), or WSK_ECLOSED if already closing. */
 WSK_API int wsk_close(wsk_conn *c, unsigned code, const char *reason);
 /* Drop the TCP connection now, without a close handshake (on_close reports 1006). */
 WSK_API void wsk_terminate(wsk_conn *c);
@@ -803,7 +833,9 @@ WSK_API int wsk_conn_deflate(const wsk_conn *c, struct wsk_pmd_params *params);
 /* A message framed once and sent to many connections without a copy per receiver. Reference
  * counted: wsk_prepared_new returns one reference; each queued send holds its own. On compressed
  * connections it is compressed as wsk_server_broadcast describes (the shared compressed frame is
- * made on first use and dropped with the caller's reference). */
+ * made on first use and dropped with the caller's reference). The counts and that shared frame
+ * are atomic: one prepared message may be sent on connections of several loops (threads) at once;
+ * the caller releases it once every wsk_send_prepared call has returned. */
 WSK_API wsk_prepared *wsk_prepared_new(int opcode, const void *data, size_t len);
 /* (NULL for an opcode other than text or binary, text that is not UTF-8, or no memory.) */
 /* Queue a prepared message on c. Same returns as wsk_send. */
@@ -909,7 +941,8 @@ WSK_API void *wsk_client_user_data(const wsk_client *cl);
 WSK_API int wsk_client_send(wsk_client *cl, int opcode, const void *data, size_t len);
 /* Stop: no more attempts, queued messages dropped. An open connection starts the closing handshake
  * with code (0 = none) and reason; an attempt in progress is abandoned (on_close 1006 follows,
- * without on_error). Returns 0, WSK_EINVAL for a bad code, or WSK_ECLOSED if already stopped. */
+ * without on_error). Returns 0, WSK_EINVAL or WSK_EUTF8 for a bad code or reason (as wsk_close,
+ * in every state; the client goes on), or WSK_ECLOSED if already stopped. */
 WSK_API int wsk_client_close(wsk_client *cl, unsigned code, const char *reason);
 /* 1 while the client means to make another attempt; in on_close: whether one will follow. */
 WSK_API int wsk_client_reconnecting(const wsk_client *cl);

@@ -106,6 +106,11 @@ static int parse_ms(const char *s, unsigned *out) {
   return 0;
 }
 
+/* The library prints nothing; what it reports about the server goes to the log (stderr). */
+static void on_server_error(wsk_server *s, int err, const char *message) {
+  fprintf(stderr, "wsk serve: %s\n", message);
+}
+
 static void on_open(wsk_conn *c) {
   struct serve_thread *t = wsk_server_user_data(wsk_conn_server(c));
   if (t->sv->welcome) wsk_send_text(c, t->sv->welcome, strlen(t->sv->welcome));
@@ -319,6 +324,7 @@ int wsk_cli_serve(int argc, char **argv) {
   if (!opt.root) opt.on_http = on_http;
   opt.cb.on_open = on_open;
   opt.cb.on_message = on_message;
+  opt.on_server_error = on_server_error;
 
   raise_nofile();
   for (int i = 0; i < sv.nthreads; i++) sv.t[i].sv = &sv;

@@ -230,8 +230,12 @@ static void release(wsk_client *cl) {
 
 static int setup(wsk_client *cl, const char *url, const struct wsk_client_options *opt,
                  char *errbuf, size_t errlen) {
-  int r = wsk_url_parse(url, &cl->url, errbuf, errlen);
+  static const char *const timeouts[] = {"connect_timeout_ms", "handshake_timeout_ms",
+                                         "close_timeout_ms"};
+  const unsigned ms[] = {opt->connect_timeout_ms, opt->handshake_timeout_ms, opt->close_timeout_ms};
+  int r = wsk_timeouts_check(timeouts, ms, 3, errbuf, errlen);
   if (r < 0) return r;
+  if ((r = wsk_url_parse(url, &cl->url, errbuf, errlen)) < 0) return r;
   if (cl->url.secure && (r = wsk_tls_client_ctx(opt->tls_ca_file, opt->tls_ca_dir,
                                                  opt->tls_insecure, &cl->tls, errbuf, errlen)) < 0)
     return r;
@@ -370,6 +374,8 @@ int wsk_client_send(wsk_client *cl, int opcode, const void *data, size_t len) {
 
 int wsk_client_close(wsk_client *cl, unsigned code, const char *reason) {
   if (!cl || (code && !wsk_close_code_valid(code))) return WSK_EINVAL;
+  int r = wsk_close_reason_check(reason, reason ? strlen(reason) : 0);
+  if (r < 0) return r; /* refused in every state, as wsk_close does */
   if (cl->stopped || cl->freeing) return WSK_ECLOSED;
   cl->stopped = 1;
   cl->retrying = 0;

@@ -97,11 +97,11 @@ static void on_deadline(void *arg) {
 }
 
 /* Run the loop until done(s), timeout_ms (-1: none) or nothing is left to wait for. */
-static void run(wsk_sync *s, int (*done)(const wsk_sync *s), int timeout_ms) {
+static void run(wsk_sync *s, int (*done)(const wsk_sync *s), long long timeout_ms) {
   if (done(s)) return;
   s->timed_out = 0;
   wsk_timer *t = NULL;
-  if (timeout_ms >= 0 && !(t = wsk_timer_start(s->loop, (unsigned)timeout_ms, 0, on_deadline, s)))
+  if (timeout_ms >= 0 && !(t = wsk_timer_start(s->loop, (uint64_t)timeout_ms, 0, on_deadline, s)))
     return;
   while (!done(s) && !s->timed_out) {
     s->kicked = 0;
@@ -157,7 +157,7 @@ int wsk_sync_connect(const char *url, const struct wsk_client_options *opt, unsi
   o.send_high_water = 1;
   int r = wsk_connect(s->loop, url, &o, &s->client, errbuf, errlen);
   if (r == 0) {
-    run(s, open_or_ended, timeout_ms ? (int)timeout_ms : -1);
+    run(s, open_or_ended, timeout_ms ? (long long)timeout_ms : -1);
     if (!s->opened) {
       r = s->err ? s->err : s->ended ? WSK_ECLOSED : WSK_ETIMEDOUT;
       if (errbuf && s->error[0])

@@ -168,6 +168,10 @@ int wsk_conn_open(wsk_conn *c, const char *protocol);
 void wsk_conn_feed_held(wsk_conn *c);
 /* Timeout in ms from now, 0 = none. */
 void wsk_conn_set_timeout(wsk_conn *c, unsigned ms);
+/* Options that become connection deadlines: ms[i] (the option names[i]) at most
+ * WSK_TIMEOUT_MAX_MS. Returns 0, or WSK_EINVAL with a sentence naming the first one over. */
+int wsk_timeouts_check(const char *const names[], const unsigned ms[], size_t n, char *errbuf,
+                       size_t errlen);
 /* End the exchange: stop reading input, flush, send FIN (server), wait for EOF or close_timeout. */
 void wsk_conn_linger(wsk_conn *c);
 /* Close the socket now. err != 0 reports on_error(err, message) first when on_close is owed;
@@ -298,10 +302,11 @@ struct wsk_prepared {
   size_t frame_len;    /* header + payload, ready for a server-role connection */
   uint8_t header_len;
   uint8_t opcode;
-  uint8_t deflated_bits; /* window of `deflated` */
+  uint8_t deflated_bits; /* of a compressed copy: the window it was made with */
   /* The same message compressed once (RSV1 frame) for connections whose compressor starts afresh
-   * for every message; made on first use, dropped with the caller's reference. */
-  struct wsk_prepared *deflated;
+   * for every message; made on first use (by any loop's thread), dropped with the caller's
+   * reference. */
+  _Atomic(struct wsk_prepared *) deflated;
   uint8_t frame[];
 };
 /* deflate.c: p compressed with a fresh compressor of `bits` window and the options' level and

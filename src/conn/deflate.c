@@ -5,6 +5,7 @@
  * The codec allocates zlib's state on first use in each direction, and releases it after every
  * message on the side that has no context takeover (proto/deflate_*.c), so an idle compressed
  * connection holds zlib memory only while context takeover is in force. */
+#include <stdatomic.h>
 #include <string.h>
 
 #include "conn/conn_internal.h"
@@ -71,7 +72,7 @@ struct wsk_prepared *wsk_prepared_deflate(const struct wsk_prepared *p,
   v->header_len = (uint8_t)hl;
   v->opcode = p->opcode;
   v->deflated_bits = (uint8_t)bits;
-  v->deflated = NULL;
+  atomic_init(&v->deflated, NULL);
 out:
   wsk_pmd_end(z);
   wsk_free(z);

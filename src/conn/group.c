@@ -154,3 +154,15 @@ void wsk_group_destroy(struct wsk_group *g) {
   g->conns = NULL;
   g->cap = 0;
 }
+
+int wsk_timeouts_check(const char *const names[], const unsigned ms[], size_t n, char *errbuf,
+                       size_t errlen) {
+  for (size_t i = 0; i < n; i++) {
+    if (ms[i] <= WSK_TIMEOUT_MAX_MS) continue;
+    if (errbuf)
+      snprintf(errbuf, errlen, "%s %u is over the longest timeout of a connection, "
+               "WSK_TIMEOUT_MAX_MS (%u ms, about 24.8 days)", names[i], ms[i], WSK_TIMEOUT_MAX_MS);
+    return WSK_EINVAL;
+  }
+  return 0;
+}

@@ -4,6 +4,7 @@
  * compressed: connections whose compressor resets after every message (server_no_context_takeover)
  * share one compressed frame, made on first use; with context takeover a compressed message
  * depends on that connection's earlier ones, so it is compressed by the connection itself. */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,7 +23,7 @@ wsk_prepared *wsk_prepared_new(int opcode, const void *data, size_t len) {
   p->header_len = (uint8_t)hl;
   p->opcode = (uint8_t)opcode;
   p->deflated_bits = 0;
-  p->deflated = NULL;
+  atomic_init(&p->deflated, NULL);
   memcpy(p->frame, hdr, hl);
   if (len) memcpy(p->frame + hl, data, len);
   return p;
@@ -30,10 +31,9 @@ wsk_prepared *wsk_prepared_new(int opcode, const void *data, size_t len) {
 
 void wsk_prepared_release(wsk_prepared *p) {
   if (!p) return;
-  if (p->deflated) { /* no send can follow the caller's release: queued sends hold their own */
-    wsk_ref_put(&p->deflated->ref);
-    p->deflated = NULL;
-  }
+  /* No send can follow the caller's release: queued sends hold their own references. */
+  wsk_prepared *z = atomic_exchange_explicit(&p->deflated, NULL, memory_order_acquire);
+  if (z) wsk_ref_put(&z->ref);
   wsk_ref_put(&p->ref);
 }
 
@@ -41,11 +41,18 @@ void wsk_prepared_release(wsk_prepared *p) {
  * window of `bits`: made with the first such connection's window, usable by any with a window at
  * least as large. NULL when c cannot use it (or out of memory): c compresses by itself. */
 static wsk_prepared *deflated_for(wsk_conn *c, wsk_prepared *p, int bits) {
-  if (!p->deflated) {
-    p->deflated = wsk_prepared_deflate(p, c->group->deflate, bits);
-    if (p->deflated) p->deflated_bits = (uint8_t)bits;
+  wsk_prepared *z = atomic_load_explicit(&p->deflated, memory_order_acquire);
+  if (!z) {
+    wsk_prepared *mine = wsk_prepared_deflate(p, c->group->deflate, bits);
+    if (!mine) return NULL;
+    /* Another loop's thread may have made one meanwhile: the first one stays. */
+    if (atomic_compare_exchange_strong_explicit(&p->deflated, &z, mine, memory_order_acq_rel,
+                                                memory_order_acquire))
+      z = mine;
+    else
+      wsk_ref_put(&mine->ref);
   }
-  return p->deflated && p->deflated_bits <= bits ? p->deflated : NULL;
+  return z->deflated_bits <= bits ? z : NULL;
 }
 
 int wsk_send_prepared(wsk_conn *c, wsk_prepared *p) {

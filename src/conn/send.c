@@ -160,7 +160,9 @@ int wsk_conn_close_with(wsk_conn *c, unsigned code, const char *reason, size_t r
 int wsk_close(wsk_conn *c, unsigned code, const char *reason) {
   if (!c) return WSK_EINVAL;
   if (code && !wsk_close_code_valid(code)) return WSK_EINVAL;
-  return wsk_conn_close_with(c, code, reason, reason ? strlen(reason) : 0);
+  size_t len = reason ? strlen(reason) : 0;
+  int r = wsk_close_reason_check(reason, len);
+  return r < 0 ? r : wsk_conn_close_with(c, code, reason, len);
 }
 
 void wsk_conn_fail(wsk_conn *c, int err, const char *message) {

@@ -128,11 +128,11 @@ ssize_t wsk_conn_tls_read(wsk_conn *c, void *buf, size_t len) {
   ssize_t r = wsk_tls_read(t, buf, len, why, sizeof why);
   if (r < 0 && r != WSK_EAGAIN) {
     wsk_conn_destroy(c, (int)r, why);
-    return -1;
+    return r;
   }
   if (t->want != before) wsk_conn_rearm(c);
   if (t->want & WSK_TLS_READ_FAILED) wsk_conn_tls_kick(c); /* the failure, after these bytes */
-  return r == WSK_EAGAIN ? -1 : r;
+  return r;
 }
 
 int wsk_conn_tls_close_notify(wsk_conn *c) {

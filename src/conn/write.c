@@ -299,7 +299,7 @@ void wsk_conn_flush(wsk_conn *c) {
       else
         snprintf(why, sizeof why, "%s", strerror((int)-w));
       snprintf(msg, sizeof msg, "%s: %s", tls ? "TLS write" : "send", why);
-      wsk_conn_destroy(c, w == -EPROTO && tls ? WSK_ETLS : WSK_ESYS, msg);
+      wsk_conn_destroy(c, w == WSK_ETLS ? WSK_ETLS : WSK_ESYS, msg);
       return;
     }
     if (!x->wq.head) { /* else the socket is full and EPOLLOUT stays armed */

@@ -29,12 +29,14 @@ static void on_listener_io(wsk_loop *loop, struct wsk_io *io, unsigned events) {
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO) continue;
       if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-        if (!l->warned) {
-          fprintf(stderr, "wsk: accept on port %d: %s; pausing new connections for %d ms "
-                          "(raise the limit with ulimit -n)\n",
-                  l->port, strerror(errno), WSK_ACCEPT_PAUSE_MS);
-          l->warned = 1;
+        if (!l->warned && l->on_error) {
+          char msg[192];
+          int err = errno;
+          snprintf(msg, sizeof msg, "accept on port %d: %s; pausing new connections for %d ms "
+                   "(raise the limit with ulimit -n)", l->port, strerror(err), WSK_ACCEPT_PAUSE_MS);
+          l->on_error(l, -err, msg);
         }
+        l->warned = 1;
         l->paused = 1;
         wsk_timer_unpark(l->pause, WSK_ACCEPT_PAUSE_MS);
         wsk_io_set(loop, &l->io, 0);

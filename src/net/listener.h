@@ -1,7 +1,8 @@
 /* listener.h - a listening socket on the loop: accepts in a loop until the kernel has no more
  * pending connections, and survives descriptor or memory exhaustion (EMFILE, ENFILE, ENOBUFS,
- * ENOMEM) without spinning: it stops watching the socket for a pause, logs once, and resumes. The
- * pause timer is allocated with the listener and parked, so pausing needs no memory. */
+ * ENOMEM) without spinning: it stops watching the socket for a pause, reports it once through
+ * on_error (the library prints nothing), and resumes. The pause timer is allocated with the
+ * listener and parked, so pausing needs no memory. */
 #ifndef WSK_NET_LISTENER_H
 #define WSK_NET_LISTENER_H
 
@@ -19,6 +20,8 @@ struct wsk_listener {
   void *owner;
   /* A new non-blocking, close-on-exec connection with TCP_NODELAY set; the callee owns fd. */
   void (*on_accept)(struct wsk_listener *l, int fd);
+  /* accept failed for want of resources (err: -EMFILE, ...); NULL = not reported. */
+  void (*on_error)(struct wsk_listener *l, int err, const char *message);
 };
 
 /* Open and start watching (SO_REUSEPORT when reuse_port). Returns 0 or a negative code with a

@@ -1,6 +1,5 @@
 /* loop.c - the epoll event loop: descriptors, the iteration, hooks and deferred frees. */
 #include <errno.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -38,9 +37,6 @@ wsk_loop *wsk_loop_new(void) {
   loop->rnd_pos = sizeof loop->rnd; /* empty pool */
   loop->sig_io.fd = -1;
   if (wsk_wakeup_init(loop) != 0) goto fail;
-  /* A peer that resets a connection must not kill the process: sends also use MSG_NOSIGNAL, this
-   * covers whatever else the application writes to sockets. */
-  signal(SIGPIPE, SIG_IGN);
   return loop;
 fail: {
   int saved = errno;
@@ -122,7 +118,7 @@ static int push_ptr(void ***arr, size_t *n, size_t *cap, void *p) {
   if (*n == *cap) {
     size_t ncap = *cap ? *cap * 2 : 64;
     void **a = wsk_realloc(*arr, ncap * sizeof *a);
-    if (!a) return -1;
+    if (!a) return WSK_ENOMEM;
     *arr = a;
     *cap = ncap;
   }

@@ -18,7 +18,6 @@ static void on_signal_io(wsk_loop *loop, struct wsk_io *io, unsigned events) {
  * inherit the mask) so that they are only ever delivered through the descriptor. */
 int wsk_loop_on_signal(wsk_loop *loop, void (*cb)(wsk_loop *loop, int signo, void *arg),
                        void *arg) {
-  signal(SIGPIPE, SIG_IGN);
   loop->sig_cb = cb;
   loop->sig_arg = arg;
   if (loop->sig_io.fd >= 0) return 0;

@@ -71,10 +71,10 @@ int wsk_sock_listen(const char *host, int port, int reuse_port, char *errbuf, si
 int wsk_sock_local_port(int fd) {
   struct sockaddr_storage ss = {0}; /* (what the kernel does not fill reads as AF_UNSPEC) */
   socklen_t len = sizeof ss;
-  if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0) return -1;
+  if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0) return WSK_ESYS;
   if (ss.ss_family == AF_INET) return ntohs(((struct sockaddr_in *)&ss)->sin_port);
   if (ss.ss_family == AF_INET6) return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-  return -1;
+  return WSK_ESYS;
 }
 
 void wsk_sock_addr_text(const struct sockaddr *sa, char out[WSK_ADDR_TEXT]) {

@@ -19,6 +19,10 @@ struct wsk_timer {
   struct wsk_timer *prev, *next;   /* list of all timers of the loop */
 };
 
+/* ms after t: a delay of any size saturates at the end of time (never) instead of wrapping into
+ * the past (at once). */
+static uint64_t after(uint64_t t, uint64_t ms) { return ms > UINT64_MAX - t ? UINT64_MAX : t + ms; }
+
 static int earlier(const struct wsk_timer *a, const struct wsk_timer *b) {
   return a->when < b->when || (a->when == b->when && a->seq < b->seq);
 }
@@ -61,7 +65,7 @@ static int heap_push(wsk_loop *loop, struct wsk_timer *t) {
   if (loop->nheap + loop->parked >= loop->capheap) { /* (never for a timer being unparked) */
     size_t cap = loop->capheap ? loop->capheap * 2 : 16;
     struct wsk_timer **h = wsk_realloc(loop->heap, cap * sizeof *h);
-    if (!h) return -1;
+    if (!h) return WSK_ENOMEM;
     loop->heap = h;
     loop->capheap = cap;
   }
@@ -88,7 +92,7 @@ wsk_timer *wsk_timer_start(wsk_loop *loop, uint64_t ms, uint64_t repeat_ms, void
   struct wsk_timer *t = wsk_calloc(1, sizeof *t);
   if (!t) return NULL;
   t->loop = loop;
-  t->when = loop->now + ms;
+  t->when = after(loop->now, ms);
   t->repeat = repeat_ms;
   t->cb = cb;
   t->arg = arg;
@@ -113,7 +117,7 @@ void wsk_timer_unpark(wsk_timer *t, uint64_t ms) {
   if (!t->parked) return;
   t->parked = 0;
   t->loop->parked--;
-  t->when = t->loop->now + ms;
+  t->when = after(t->loop->now, ms);
   heap_push(t->loop, t); /* the slot kept for it: cannot fail */
 }
 
@@ -149,8 +153,8 @@ void wsk_timers_run(wsk_loop *loop) {
     heap_remove(loop, t);
     if (t->repeat) {
       /* Keep the period from the scheduled time; ticks missed during a stall are skipped. */
-      t->when += t->repeat;
-      if (t->when <= loop->now) t->when = loop->now + t->repeat;
+      t->when = after(t->when, t->repeat);
+      if (t->when <= loop->now) t->when = after(loop->now, t->repeat);
       if (heap_push(loop, t) != 0) t->slot = NOT_IN_HEAP; /* out of memory: becomes one-shot */
     }
     t->cb(t->arg);

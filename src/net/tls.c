@@ -145,7 +145,7 @@ ssize_t wsk_tls_writev(struct wsk_tls *t, const struct iovec *iov, int n) {
       if (e == SSL_ERROR_WANT_READ) t->want |= WSK_TLS_WRITE_WANTS_IN;
       if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE || total) break;
       if (e == SSL_ERROR_SYSCALL && errno) return -errno;
-      return -EPROTO; /* the reason stays in OpenSSL's queue for wsk_tls_error_text */
+      return WSK_ETLS; /* the reason stays in OpenSSL's queue for wsk_tls_error_text */
     }
     total += w;
     while (w) { /* step over the w bytes taken */
@@ -162,11 +162,11 @@ ssize_t wsk_tls_writev(struct wsk_tls *t, const struct iovec *iov, int n) {
   return (ssize_t)total;
 }
 
-void wsk_tls_error_text(int neg_errno, char *out, size_t cap) {
-  if (neg_errno == -EPROTO)
+void wsk_tls_error_text(int err, char *out, size_t cap) {
+  if (err == WSK_ETLS)
     reason(out, cap, "TLS protocol error");
   else
-    snprintf(out, cap, "%s", strerror(-neg_errno));
+    snprintf(out, cap, "%s", wsk_strerror(err));
 }
 
 int wsk_tls_shutdown(struct wsk_tls *t) {
@@ -192,9 +192,11 @@ int wsk_tls_handshake(struct wsk_tls *t, char *errbuf, size_t errlen) { return W
 ssize_t wsk_tls_read(struct wsk_tls *t, void *buf, size_t len, char *errbuf, size_t errlen) {
   return WSK_EUNSUPPORTED;
 }
-ssize_t wsk_tls_writev(struct wsk_tls *t, const struct iovec *iov, int n) { return -ENOTSUP; }
-void wsk_tls_error_text(int neg_errno, char *out, size_t cap) {
-  snprintf(out, cap, "%s", strerror(-neg_errno));
+ssize_t wsk_tls_writev(struct wsk_tls *t, const struct iovec *iov, int n) {
+  return WSK_EUNSUPPORTED;
+}
+void wsk_tls_error_text(int err, char *out, size_t cap) {
+  snprintf(out, cap, "%s", wsk_strerror(err));
 }
 int wsk_tls_shutdown(struct wsk_tls *t) { return 0; }
 size_t wsk_tls_pending(const struct wsk_tls *t) { return 0; }

@@ -1,9 +1,9 @@
 /* tls.h - TLS for the net layer, over OpenSSL (libssl): contexts that hold the configuration
  * (tls_ctx.c) and the TLS session of one non-blocking socket (tls.c).
  *
- * A session reads and writes the socket itself (an OpenSSL socket BIO on the descriptor), so the
- * layers above keep their own buffers and queues and only swap recv/sendmsg for wsk_tls_read and
- * wsk_tls_writev. Non-blocking TLS has one twist: a read may have to write first (a TLS 1.3 key
+ * A session reads and writes the socket itself (a socket BIO on the descriptor whose writes
+ * cannot raise SIGPIPE, tls_bio.c), so the layers above keep their own buffers and queues and
+ * only swap recv/sendmsg for wsk_tls_read and wsk_tls_writev. Non-blocking TLS has one twist: a read may have to write first (a TLS 1.3 key
  * update, a handshake message) and a write may have to read. The session notes such a need in
  * `want`, and the caller arms the other direction and retries when it is ready.
  *
@@ -56,6 +56,9 @@ struct wsk_tls {
  * NULL when out of memory. */
 struct wsk_tls *wsk_tls_new(struct wsk_tls_ctx *x, int fd, const char *host);
 void wsk_tls_free(struct wsk_tls *t);
+/* The BIO (BIO *) a session reads and writes fd through: a socket BIO whose writes cannot raise
+ * SIGPIPE (tls_bio.c). NULL when out of memory. */
+void *wsk_tls_bio_new(int fd);
 
 /* Advance the handshake. Returns 0 once complete, WSK_EAGAIN (want says which direction), or a
  * failure with a sentence in errbuf: WSK_EHTTP when a server received plain HTTP instead of a TLS
@@ -70,7 +73,7 @@ ssize_t wsk_tls_read(struct wsk_tls *t, void *buf, size_t len, char *errbuf, siz
 
 /* Write from iov[0..n): the bytes taken (possibly 0 when the socket is full; the caller keeps the
  * rest and calls again later starting from the first byte not taken, which OpenSSL requires when
- * a record could not be sent whole), or -errno for a failed socket, -EPROTO for a TLS failure
+ * a record could not be sent whole), or -errno for a failed socket, WSK_ETLS for a TLS failure
  * (wsk_tls_error_text says which). Small pieces are gathered into full records. */
 ssize_t wsk_tls_writev(struct wsk_tls *t, const struct iovec *iov, int n);
 
@@ -81,7 +84,8 @@ int wsk_tls_shutdown(struct wsk_tls *t);
 /* Plaintext already decrypted and not read yet (epoll does not see it). */
 size_t wsk_tls_pending(const struct wsk_tls *t);
 
-/* The text for a negative return of wsk_tls_writev: OpenSSL's reason for -EPROTO, else strerror. */
-void wsk_tls_error_text(int neg_errno, char *out, size_t cap);
+/* The text for a negative return of wsk_tls_writev: OpenSSL's reason for WSK_ETLS, else what
+ * wsk_strerror says. */
+void wsk_tls_error_text(int err, char *out, size_t cap);
 
 #endif

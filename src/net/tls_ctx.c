@@ -232,7 +232,9 @@ static int expect_host(SSL *ssl, const char *host) {
 struct wsk_tls *wsk_tls_new(struct wsk_tls_ctx *x, int fd, const char *host) {
   struct wsk_tls *t = wsk_calloc(1, sizeof *t);
   SSL *ssl = t ? SSL_new(x->ctx) : NULL;
-  if (!ssl || SSL_set_fd(ssl, fd) != 1) goto fail;
+  BIO *bio = ssl ? wsk_tls_bio_new(fd) : NULL;
+  if (!bio) goto fail;
+  SSL_set_bio(ssl, bio, bio); /* (one reference, for both directions) */
   if (!host) {
     SSL_set_accept_state(ssl);
   } else {

@@ -8,11 +8,12 @@
 
 #include "net/tls.h"
 #include "proto/alloc_internal.h"
+#include "wsk.h"
 
 #define FLUSH_IOV 64
 
 void wsk_ref_put(struct wsk_ref *r) {
-  if (--r->refs == 0) wsk_free(r);
+  if (atomic_fetch_sub_explicit(&r->refs, 1, memory_order_acq_rel) == 1) wsk_free(r);
 }
 
 struct wsk_chunk *wsk_chunk_new(size_t cap) {
@@ -44,7 +45,7 @@ int wsk_wq_push_copy(struct wsk_wqueue *q, const struct iovec *iov, int n) {
   size_t total = 0;
   for (int i = 0; i < n; i++) total += iov[i].iov_len;
   struct wsk_chunk *c = wsk_chunk_new(total);
-  if (!c) return -1;
+  if (!c) return WSK_ENOMEM;
   uint8_t *p = wsk_chunk_buf(c);
   for (int i = 0; i < n; i++) {
     if (iov[i].iov_len) memcpy(p, iov[i].iov_base, iov[i].iov_len);
@@ -57,7 +58,7 @@ int wsk_wq_push_copy(struct wsk_wqueue *q, const struct iovec *iov, int n) {
 
 int wsk_wq_push_ref(struct wsk_wqueue *q, struct wsk_ref *ref, const uint8_t *data, size_t len) {
   struct wsk_chunk *c = wsk_malloc(sizeof *c);
-  if (!c) return -1;
+  if (!c) return WSK_ENOMEM;
   c->data = data;
   c->len = len;
   c->ref = ref;

@@ -4,16 +4,21 @@
 #ifndef WSK_NET_WQUEUE_H
 #define WSK_NET_WQUEUE_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 
 /* Header of a shared, reference-counted block allocated with malloc: freed when refs reaches 0. */
+/* Atomic, so that a shared object (a prepared message) can be queued on connections of several
+ * loops' threads and released from any of them. */
 struct wsk_ref {
-  size_t refs;
+  atomic_size_t refs;
 };
-static inline void wsk_ref_get(struct wsk_ref *r) { r->refs++; }
+static inline void wsk_ref_get(struct wsk_ref *r) {
+  atomic_fetch_add_explicit(&r->refs, 1, memory_order_relaxed);
+}
 void wsk_ref_put(struct wsk_ref *r);
 
 struct wsk_chunk {
@@ -35,14 +40,14 @@ static inline uint8_t *wsk_chunk_buf(struct wsk_chunk *c) { return (uint8_t *)(c
 void wsk_chunk_free(struct wsk_chunk *c);
 
 void wsk_wq_push(struct wsk_wqueue *q, struct wsk_chunk *c);
-/* Append a copy of the bytes of iov[0..n) as one chunk. Returns 0 or -1 (out of memory). */
+/* Append a copy of the bytes of iov[0..n) as one chunk. Returns 0 or WSK_ENOMEM. */
 int wsk_wq_push_copy(struct wsk_wqueue *q, const struct iovec *iov, int n);
-/* Append data[0..len) of a shared object, taking a reference. Returns 0 or -1. */
+/* Append data[0..len) of a shared object, taking a reference. Returns 0 or WSK_ENOMEM. */
 int wsk_wq_push_ref(struct wsk_wqueue *q, struct wsk_ref *ref, const uint8_t *data, size_t len);
 struct wsk_tls;
 /* Write as much as the socket takes, through the TLS session tls when not NULL. Returns the bytes
- * written (possibly 0 when the socket is full) or -errno on a hard error (EPIPE, ECONNRESET, ...;
- * EPROTO for a TLS failure). */
+ * written (possibly 0 when the socket is full) or -errno on a hard error (-EPIPE, -ECONNRESET, ...;
+ * WSK_ETLS for a TLS failure): in wsk.h's error space either way. */
 ssize_t wsk_wq_flush(struct wsk_wqueue *q, int fd, struct wsk_tls *tls);
 /* Drop everything queued. */
 void wsk_wq_clear(struct wsk_wqueue *q);

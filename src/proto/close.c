@@ -8,6 +8,11 @@ int wsk_close_code_valid(unsigned code) {
   return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014);
 }
 
+int wsk_close_reason_check(const char *reason, size_t len) {
+  if (len > WSK_MAX_CONTROL_PAYLOAD - 2) return WSK_EINVAL;
+  return len && !wsk_utf8_valid((const uint8_t *)reason, len) ? WSK_EUTF8 : 0;
+}
+
 int wsk_close_parse(const uint8_t *payload, size_t len, unsigned *code, const char **reason,
                     size_t *reason_len) {
   unsigned c = WSK_CLOSE_NO_STATUS;

@@ -1,20 +1,22 @@
-/* error.c - names of wsk's error codes (proto layer: no state, no syscalls). */
+/* error.c - descriptions of wsk's error codes (proto layer: no state, no syscalls). */
+#include <string.h>
+
 #include "wsk.h"
 
 const char *wsk_strerror(int err) {
   switch (err) {
   case WSK_OK: return "success";
-  case WSK_EAGAIN: return "need more data";
+  case WSK_EAGAIN: return "need more data, or the call would block";
+  case WSK_ENOMEM: return "out of memory";
+  case WSK_EINVAL: return "invalid argument";
+  case WSK_ENOSPC: return "output buffer too small";
+  case WSK_ETIMEDOUT: return "timed out";
   case WSK_EPROTO: return "WebSocket protocol error";
   case WSK_EUTF8: return "invalid UTF-8 in text";
   case WSK_ETOOBIG: return "message too big";
   case WSK_EHTTP: return "malformed HTTP";
   case WSK_EHEADERS: return "HTTP head too large";
-  case WSK_ENOMEM: return "out of memory";
-  case WSK_EINVAL: return "invalid argument";
-  case WSK_ENOSPC: return "output buffer too small";
   case WSK_ECLOSED: return "connection closed";
-  case WSK_ETIMEDOUT: return "timed out";
   case WSK_EHANDSHAKE: return "WebSocket handshake failed";
   case WSK_ESYS: return "system call failed";
   case WSK_ETLS: return "TLS error";
@@ -24,5 +26,7 @@ const char *wsk_strerror(int err) {
   case WSK_EUNSUPPORTED: return "not supported by this build";
   case WSK_EDEFLATE: return "compressed data does not inflate";
   }
-  return "unknown error";
+  /* The rest of the space is -errno (see wsk.h). glibc's strerror keeps its text per thread. */
+  if (err < 0 && err >= -4095) return strerror(-err);
+  return "not a wsk error code";
 }

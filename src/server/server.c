@@ -44,6 +44,11 @@ static const struct wsk_group_ops server_ops = {
     .on_leave = check_done,
 };
 
+static void on_listener_error(struct wsk_listener *l, int err, const char *message) {
+  wsk_server *s = l->owner;
+  if (s->opt.on_server_error) s->opt.on_server_error(s, err, message);
+}
+
 static void on_accept(struct wsk_listener *l, int fd) {
   wsk_server *s = l->owner;
   wsk_conn *c = wsk_conn_new(&s->group, fd, WSK_CS_HTTP);
@@ -88,6 +93,11 @@ int wsk_server_new(wsk_loop *loop, const struct wsk_server_options *opt, wsk_ser
     return WSK_EINVAL;
   }
   *out = NULL;
+  static const char *const timeouts[] = {"handshake_timeout_ms", "idle_timeout_ms",
+                                         "close_timeout_ms"};
+  const unsigned ms[] = {opt->handshake_timeout_ms, opt->idle_timeout_ms, opt->close_timeout_ms};
+  int rc = wsk_timeouts_check(timeouts, ms, 3, errbuf, errlen);
+  if (rc < 0) return rc;
   wsk_server *s = wsk_calloc(1, sizeof *s);
   if (!s) goto nomem;
   s->opt = *opt;
@@ -141,6 +151,7 @@ int wsk_server_new(wsk_loop *loop, const struct wsk_server_options *opt, wsk_ser
   g->ping_interval_ms = opt->ping_interval_ms;
   s->listener.owner = s;
   s->listener.on_accept = on_accept;
+  s->listener.on_error = on_listener_error;
   int r = wsk_listener_open(&s->listener, loop, opt->host, opt->port, opt->reuse_port,
                             errbuf, errlen);
   if (r < 0) {

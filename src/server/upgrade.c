@@ -64,9 +64,19 @@ static int finish_accept(wsk_upgrade *up) {
   }
   chunk->len = (size_t)n;
   wsk_conn_set_timeout(c, 0);
-  wsk_conn_write_chunk(c, chunk);
+  /* The 101 goes out now rather than with the cork at the end of the read, so that its result
+   * decides whether the WebSocket opens; what on_open sends is corked again. */
+  int corked = c->group->cork->owner == c;
+  wsk_conn_uncork(c);
+  int r = wsk_conn_write_chunk(c, chunk);
+  if (r < 0) { /* the peer is gone (or no memory to queue): the WebSocket never opened */
+    upgrade_free(up);
+    wsk_conn_destroy(c, 0, NULL);
+    return r;
+  }
+  if (corked) wsk_conn_cork(c);
   c->user_data = up->user_data;
-  int r = wsk_conn_open(c, up->selected);
+  r = wsk_conn_open(c, up->selected);
   upgrade_free(up);
   if (r < 0) wsk_conn_destroy(c, r, "out of memory opening the connection");
   return r;

@@ -86,6 +86,11 @@ static void on_error(wsk_conn *c, int err, const char *message) {
   say("error %d %s\n", err, message);
 }
 
+/* The library prints nothing: the application logs what it reports. */
+static void on_server_error(wsk_server *s, int err, const char *message) {
+  fprintf(stderr, "server_fixture: server error %d: %s\n", err, message);
+}
+
 static void on_drain(wsk_conn *c) {
   say("drain\n");
   wsk_close(c, 1000, "drained");
@@ -158,6 +163,7 @@ int main(int argc, char **argv) {
     }
   }
   opt.on_upgrade = on_upgrade;
+  opt.on_server_error = on_server_error;
   opt.cb.on_open = on_open;
   opt.cb.on_message = on_message;
   opt.cb.on_pong = on_pong;

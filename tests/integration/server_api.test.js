@@ -49,7 +49,7 @@ t.test('keepalive: a live client stays; a silent peer is dropped after one inter
     const frames = L.framesAfter101(dead.buf());
     assert.ok(frames.length >= 1 && frames.every((x) => x.opcode === 9), 'it got pings');
     await f.waitStdout('close 1006 0 ');
-    assert.ok(f.stdout.some((l) => /^error -11 no pong/.test(l)), f.stdout.join('|'));
+    assert.ok(f.stdout.some((l) => /^error -110 no pong/.test(l)), f.stdout.join('|'));
     await L.sleep(300);
     assert.strictEqual(live.ws.readyState, 1, 'the ws client answers pings and stays open');
     live.ws.close(1000);
@@ -71,7 +71,7 @@ t.test('idle timeout: no data for idle_timeout_ms -> close 1001 "idle timeout"',
     assert.ok(close, 'a close frame');
     assert.strictEqual(close.payload.readUInt16BE(0), 1001);
     assert.strictEqual(close.payload.subarray(2).toString(), 'idle timeout');
-    assert.ok(f.stdout.some((l) => /^error -11 no data/.test(l)));
+    assert.ok(f.stdout.some((l) => /^error -110 no data/.test(l)));
     c.s.write(L.frame(8, Buffer.from([0x03, 0xe9])));
     await f.waitStdout('close 1001 1 ');
     c.s.destroy();
@@ -82,7 +82,7 @@ t.test('close timeout: a peer that never answers our close frame is dropped (100
     const c = await rawWs(f.port);
     await c.s.ended; // idle close at ~200 ms, unanswered, dropped ~300 ms later
     await f.waitStdout('close 1006 0 ');
-    assert.ok(f.stdout.some((l) => /^error -11 the peer did not answer our close frame/.test(l)), f.stdout.join('|'));
+    assert.ok(f.stdout.some((l) => /^error -110 the peer did not answer our close frame/.test(l)), f.stdout.join('|'));
   }));
 
 t.test('on_http: method, percent-decoded path, raw query, headers, body, remote', () =>
@@ -95,7 +95,7 @@ t.test('on_http: method, percent-decoded path, raw query, headers, body, remote'
     assert.strictEqual(Buffer.from(r.body, 'latin1').toString(), 'POST|/a b/é|x=1%202&y|spaced value|hello|127.0.0.1');
   }));
 
-t.test('descriptor exhaustion (EMFILE): accepting pauses, is logged once, and resumes', async () => {
+t.test('descriptor exhaustion (EMFILE): accepting pauses, is reported once through on_server_error (the library prints nothing), and resumes', async () => {
   const bin = path.join(L.BUILD, 'tests', 'server_fixture');
   const f = await L.start('/bin/bash', ['-c', 'ulimit -n 24 && exec "$0"', bin]);
   try {
@@ -114,7 +114,9 @@ t.test('descriptor exhaustion (EMFILE): accepting pauses, is logged once, and re
     await L.sleep(500);
     const ticks = cpuTicks() - before;
     assert.ok(ticks < 20, `the server spun: ${ticks} ticks in 500 ms`);
-    assert.strictEqual(f.stderr.filter((l) => /Too many open files/.test(l)).length, 1, f.stderr.join('|'));
+    const emfile = f.stderr.filter((l) => /Too many open files/.test(l));
+    assert.strictEqual(emfile.length, 1, f.stderr.join('|'));
+    assert.match(emfile[0], new RegExp(`^server_fixture: server error ${-24}: accept on port \\d+: `));
     for (const s of socks) s.destroy();
     await L.sleep(300);
     const c = await L.client(`ws://127.0.0.1:${f.port}/`); // accepting again
@@ -157,7 +159,7 @@ t.test('deferred upgrade: the client leaves first -> accept returns WSK_ECLOSED,
     s.write(L.upgradeRequest());
     await L.sleep(50);
     s.destroy();
-    await f.waitStdout('defer-result -10');
+    await f.waitStdout('defer-result -5006');
     assert.ok(!f.stdout.some((l) => l.startsWith('open')));
     const c = await L.client(`ws://127.0.0.1:${f.port}/`); // still serving
     c.ws.close();
@@ -232,8 +234,8 @@ t.test('hard limit: a send over it is refused with WSK_EBACKPRESSURE; --drop clo
   withFixture(['--flood', '65536', '--high-water', '0', '--hard-limit', '2000000', '--drop'], async (f) => {
     const c = await rawWs(f.port);
     c.s.pause();
-    await f.waitStdout('refused -16');
-    assert.ok(f.stdout.some((l) => l.startsWith('error -16 ')));
+    await f.waitStdout('refused -5011');
+    assert.ok(f.stdout.some((l) => l.startsWith('error -5011 ')));
     c.s.destroy();
     await f.waitStdout('close 1006 0 ');
   }));
@@ -245,7 +247,7 @@ t.test('protocol error: on_error with a message, then on_close(1006), close 1002
     const frames = L.framesAfter101(c.buf());
     assert.strictEqual(frames[0].payload.readUInt16BE(0), 1002);
     await f.waitStdout('close 1006 0 ');
-    const i = f.stdout.findIndex((l) => l.startsWith('error -2 '));
+    const i = f.stdout.findIndex((l) => l.startsWith('error -5001 '));
     assert.ok(i >= 0 && i < f.stdout.indexOf('close 1006 0 '), f.stdout.join('|'));
   }));
 

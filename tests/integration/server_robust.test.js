@@ -158,7 +158,7 @@ t.test('RST in the middle of a frame: on_error + on_close(1006), the other clien
     await L.sleep(100);
     c.s.resetAndDestroy();
     await f.waitStdout('close 1006 0 ');
-    assert.ok(f.stdout.some((l) => /^error -13 recv: Connection reset by peer/.test(l)), f.stdout.join('|'));
+    assert.ok(f.stdout.some((l) => /^error -5008 recv: Connection reset by peer/.test(l)), f.stdout.join('|'));
     other.ws.send('still here');
     assert.strictEqual((await other.next()).data.toString(), 'still here');
     other.ws.close(1000);

@@ -205,7 +205,7 @@ t.test('handshake timeout', async () => {
   const s = await rawServer(() => {});
   try {
     const p = probe(s.url, ['--handshake-timeout', '300']);
-    await p.next(/^error -11 127\.0\.0\.1:\d+ did not answer the upgrade within 300 ms/);
+    await p.next(/^error -110 127\.0\.0\.1:\d+ did not answer the upgrade within 300 ms/);
     await p.next(/^close 1006 0/);
     await p.next(/^done$/);
     assert.strictEqual(await p.wait(), 0);

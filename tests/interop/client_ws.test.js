@@ -83,7 +83,7 @@ t.test('over max_message from the server: close 1009', async () => {
   const p = probe(`${base}/echo`, ['--max-message', '1000']);
   await p.next(/^open/);
   p.send('big binary 1001');
-  await p.next(/^error -4 /);
+  await p.next(/^error -5003 /);
   await p.next(/^close 1006 0/);
   assert.strictEqual(await p.wait(), 0);
   await h.sleep(100);
@@ -130,7 +130,7 @@ t.test('close codes: the client closes with 4001, the server with 4000', async (
 t.test('refused upgrade: 401 with its body in the error', async () => {
   const p = probe(`${base}/private/info`, ['-H', 'X-Token: wrong']);
   const m = await p.next(/^error (-\d+) (.*)$/);
-  assert.strictEqual(Number(m[1]), -12);
+  assert.strictEqual(Number(m[1]), -5007);
   assert.strictEqual(m[2], 'server refused the upgrade: 401 Unauthorized: token missing or wrong');
   await p.next(/^close 1006 0/);
   await p.next(/^done$/);
@@ -180,7 +180,7 @@ t.test('reconnection with backoff against a server that restarts; queued message
   await p.next(/^reconnect 1 100$/);
   p.send('text queued one');
   p.send('text queued two');
-  await p.next(/^error -13 connect to 127\.0\.0\.1:\d+: Connection refused$/);
+  await p.next(/^error -5008 connect to 127\.0\.0\.1:\d+: Connection refused$/);
   await p.next(/^reconnect 2 200$/);
   await p.next(/^reconnect 3 400$/);
   await p.next(/^reconnect 4 400$/); // capped
@@ -201,7 +201,7 @@ t.test('reconnection gives up after max_attempts', async () => {
   const port = await h.freePort();
   const p = probe(`ws://127.0.0.1:${port}/`, ['--reconnect', '--initial-delay', '20',
     '--max-attempts', '2', '--jitter', '0']);
-  await p.next(/^error -13 connect to .*refused/);
+  await p.next(/^error -5008 connect to .*refused/);
   await p.next(/^close 1006 0/);
   await p.next(/^reconnect 1 20$/);
   await p.next(/^reconnect 2 40$/);

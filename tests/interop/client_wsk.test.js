@@ -41,12 +41,12 @@ t.test('sending while not connected: refused without a queue, bounded with one',
   let p = probe(`ws://127.0.0.1:${port}/`, ['--reconnect', '--initial-delay', '100', '--jitter', '0']);
   await p.next(/^reconnect 1 100$/);
   p.send('text nowhere');
-  await p.next(/^send-error -10$/);
+  await p.next(/^send-error -5006$/);
   p.send('stop 1000'); // between attempts: nothing to close, no more attempts
   p.send('state');
   await p.next(/^state open=0 reconnecting=0$/);
   p.send('text still nowhere');
-  await p.next(/^send-error -10$/);
+  await p.next(/^send-error -5006$/);
   p.end();
   assert.strictEqual(await p.wait(), 0);
 
@@ -54,11 +54,11 @@ t.test('sending while not connected: refused without a queue, bounded with one',
     '--queue', '5']);
   await p.next(/^reconnect 1 100$/);
   p.send('text abcdef');
-  await p.next(/^send-error -16$/);
+  await p.next(/^send-error -5011$/);
   p.send('text abc');
   p.send('binary 0102');
   p.send('binary 03');
-  await p.next(/^send-error -16$/);
+  await p.next(/^send-error -5011$/);
   const srv = await h.startWsk(['--echo', '--quiet'], { port });
   await p.next(/^open/, 10000);
   await p.next(/^message text 3 \w+ abc$/);
@@ -95,8 +95,8 @@ t.test('blocking layer: connect, send, receive, poll, timeout, close', async () 
       `sync-message text 10 ${fnv(Buffer.from('hello sync'))} hello sync`,
       `sync-message binary 5 ${fnv(Buffer.from([0, 1, 2, 0xfe, 0xff]))} 000102feff`,
       `sync-message binary ${big.length} ${fnv(big)} ${big.subarray(0, 20).toString('hex')}`,
-      'sync-poll -11',
-      'sync-wait -11',
+      'sync-poll -110',
+      'sync-wait -110',
       'sync-close 0',
     ]);
   } finally {
@@ -108,7 +108,7 @@ t.test('blocking layer: connection refused is an error with its reason', async (
   const port = await h.freePort();
   const p = probe(`ws://127.0.0.1:${port}/`, ['--sync']);
   assert.strictEqual(await p.wait(), 0);
-  assert.deepStrictEqual(p.lines, [`sync-connect-error -13 connect to 127.0.0.1:${port}: Connection refused`]);
+  assert.deepStrictEqual(p.lines, [`sync-connect-error -5008 connect to 127.0.0.1:${port}: Connection refused`]);
 });
 
 t.after(async () => { if (echo) await echo.proc.stop('SIGTERM'); });

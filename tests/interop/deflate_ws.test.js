@@ -401,7 +401,7 @@ t.test('raw server: a deflate bomb to our client closes with 1009', async () => 
   try {
     const p = probe(srv.url, ['--deflate', 'on', '--max-message', String(MiB)]);
     await p.next(/^open/);
-    await p.next(/^error -4 the peer sent a compressed message that inflates past max_message$/);
+    await p.next(/^error -5003 the peer sent a compressed message that inflates past max_message$/);
     await p.next(/^close 1006 0/);
     assert.ok(!p.lines.some((l) => l.startsWith('message')));
     p.end();
@@ -427,7 +427,7 @@ t.test('raw server: answers that break the offer fail the handshake, saying why'
     try {
       const p = probe(srv.url, ['--deflate', 'sbits=11']);
       const m = await p.next(/^error (-\d+) (.*)$/);
-      assert.strictEqual(Number(m[1]), -12, m[0]);
+      assert.strictEqual(Number(m[1]), -5007, m[0]);
       assert.match(m[2], /^bad handshake answer: /);
       assert.match(m[2], why, `${answer}: ${m[2]}`);
       await p.next(/^close 1006 0/);

@@ -103,7 +103,7 @@ for (const [name, args, why] of refusals) {
     assert.match(line, new RegExp(`^wsk connect: TLS handshake with localhost \\(127\\.0\\.0\\.1:${servers[name].port}\\) failed: `));
     assert.strictEqual(servers[name].seen.requests.length, before, 'no upgrade request was sent');
     const p = probe(url(name), args);
-    await p.next(new RegExp(`^error ${-14} TLS handshake .*${why.source.split(': ').pop()}`));
+    await p.next(new RegExp(`^error ${-5009} TLS handshake .*${why.source.split(': ').pop()}`));
     await p.next(/^close 1006 0/);
     p.end();
     assert.strictEqual(await p.wait(), 0);
@@ -138,7 +138,7 @@ t.test('a server that never answers the TLS hello: handshake_timeout_ms', async 
   await new Promise((resolve) => mute.listen(0, '127.0.0.1', resolve));
   const port = mute.address().port;
   const p = probe(`wss://127.0.0.1:${port}/`, ['--ca', pki.ca, '--handshake-timeout', '300']);
-  await p.next(new RegExp(`^error -11 the TLS handshake with 127\\.0\\.0\\.1:${port} did not complete within 300 ms`));
+  await p.next(new RegExp(`^error -110 the TLS handshake with 127\\.0\\.0\\.1:${port} did not complete within 300 ms`));
   await p.next(/^close 1006 0/);
   p.end();
   assert.strictEqual(await p.wait(), 0);
@@ -149,7 +149,7 @@ t.test('a server that never answers the TLS hello: handshake_timeout_ms', async 
 t.test('wss:// to a server without TLS: a TLS error, not a hang', async () => {
   const p = probe(`wss://127.0.0.1:${servers.plain.port}/echo`, ['--ca', pki.ca]);
   const m = await p.next(/^error (-\d+) (.*)/);
-  assert.strictEqual(Number(m[1]), -14, m[0]);
+  assert.strictEqual(Number(m[1]), -5009, m[0]);
   assert.match(m[2], /^TLS handshake with 127\.0\.0\.1:\d+ failed: /);
   await p.next(/^close 1006 0/);
   p.end();

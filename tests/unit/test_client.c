@@ -140,6 +140,7 @@ static void test_connect_checks(void) {
   CHECK_EQ(wsk_client_send(cl, WSK_OP_TEXT, "x", 1), WSK_ECLOSED); /* no queue */
   CHECK_EQ(wsk_client_send(cl, 7, "x", 1), WSK_EINVAL);
   CHECK_EQ(wsk_client_close(cl, 999, NULL), WSK_EINVAL);
+  CHECK_EQ(wsk_client_close(cl, 1000, "\xc3\x28"), WSK_EUTF8); /* refused, the client goes on */
   CHECK_EQ(wsk_client_close(cl, 1000, NULL), 0);
   CHECK_EQ(wsk_client_close(cl, 1000, NULL), WSK_ECLOSED);
   wsk_client_free(cl);

@@ -71,6 +71,21 @@ static void test_build(void) {
   CHECK(code == 1000 && rlen == 121);
 }
 
+/* What wsk_close and wsk_client_close accept as a reason: what fits a control frame with the code,
+ * in UTF-8. */
+static void test_reason_check(void) {
+  char r[124];
+  memset(r, 'x', sizeof r);
+  CHECK_EQ(wsk_close_reason_check(NULL, 0), 0);
+  CHECK_EQ(wsk_close_reason_check(r, 123), 0);
+  CHECK_EQ(wsk_close_reason_check(r, 124), WSK_EINVAL);
+  memcpy(r + 120, "\xe2\x82\xac", 3);
+  CHECK_EQ(wsk_close_reason_check(r, 123), 0);
+  CHECK_EQ(wsk_close_reason_check(r, 122), WSK_EUTF8); /* a character cut short */
+  CHECK_EQ(wsk_close_reason_check("\xc3\x28", 2), WSK_EUTF8);
+  CHECK_EQ(wsk_close_reason_check("\xed\xa0\x80", 3), WSK_EUTF8); /* a surrogate */
+}
+
 static void test_error_codes(void) {
   CHECK_EQ(wsk_close_code_for_error(WSK_EPROTO), 1002);
   CHECK_EQ(wsk_close_code_for_error(WSK_EUTF8), 1007);
@@ -84,6 +99,7 @@ int main(void) {
   test_codes();
   test_parse();
   test_build();
+  test_reason_check();
   test_error_codes();
   return check_report();
 }

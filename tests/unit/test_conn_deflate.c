@@ -259,7 +259,7 @@ static void test_prepared(void) {
     wsk_prepared *p = wsk_prepared_new(WSK_OP_BINARY, msg, sizeof msg);
     for (int i = 0; i < 4; i++) CHECK(wsk_send_prepared(conns[i], p) >= 0);
     CHECK(p->deflated != NULL);
-    CHECK_EQ(p->deflated_bits, 15);
+    CHECK_EQ(p->deflated->deflated_bits, 15);
     CHECK(p->deflated->frame_len < sizeof msg / 10);
     wsk_prepared_release(p);
     run_for(4);

@@ -125,7 +125,15 @@ static void test_both_roles(void) {
   CHECK_EQ(wsk_ping(c, big, 126), WSK_EINVAL);
   CHECK_EQ(wsk_send_text(c, "\xc3\x28", 2), WSK_EUTF8);
 
-  /* the client closes: both sides report 4000 "bye" cleanly, once */
+  /* a reason that cannot go in a close frame is refused and nothing is sent (the close below is
+   * the one the server sees) */
+  char long_reason[125];
+  memset(long_reason, 'r', 124);
+  long_reason[124] = '\0';
+  CHECK_EQ(wsk_close(c, 4000, "\xc3\x28"), WSK_EUTF8);
+  CHECK_EQ(wsk_close(c, 4000, long_reason), WSK_EINVAL);
+  CHECK_EQ(wsk_close(s, 4000, "\xc3\x28"), WSK_EUTF8);
+
   CHECK_EQ(wsk_close(c, 4000, "bye"), 0);
   CHECK_EQ(wsk_close(c, 4000, "bye"), WSK_ECLOSED);
   CHECK_EQ(wsk_send_text(c, "late", 4), WSK_ECLOSED);

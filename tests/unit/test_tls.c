@@ -5,6 +5,7 @@
  * arrive intact. Certificates are made here, in memory, and written to a temporary file.
  * In a build without TLS, the public API must refuse TLS with WSK_EUNSUPPORTED. */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -197,6 +198,25 @@ static void test_plain_http(struct wsk_tls_ctx *sctx, struct wsk_tls_ctx *cctx) 
   pair_close(&p);
 }
 
+/* A write to a peer that has gone fails with -EPIPE and raises no SIGPIPE (main restored its
+ * default action, which would end this program): the library leaves that signal to the
+ * application, so OpenSSL must not write with write(2). */
+static void test_peer_gone(struct wsk_tls_ctx *sctx, struct wsk_tls_ctx *cctx) {
+  struct pair p;
+  pair_open(&p, sctx, cctx, "localhost", 0);
+  char err[256];
+  CHECK_EQ(handshake(&p, err, sizeof err, NULL), 0);
+  close(p.fd[1]);
+  p.fd[1] = -1;
+  static const uint8_t data[100];
+  struct iovec iov = {(void *)data, sizeof data};
+  ssize_t w = wsk_tls_writev(p.s, &iov, 1);
+  CHECK_EQ(w, -EPIPE);
+  wsk_tls_error_text((int)w, err, sizeof err);
+  CHECK_STR(err, strerror(EPIPE));
+  pair_close(&p);
+}
+
 /* The sender side of the stream test: a queue of contiguous chunks, as the connection keeps. */
 struct chunk {
   const uint8_t *p;
@@ -293,6 +313,7 @@ static void test_stream(struct wsk_tls_ctx *sctx, struct wsk_tls_ctx *cctx) {
 }
 
 int main(void) {
+  signal(SIGPIPE, SIG_DFL);
   CHECK(mkdtemp(dir) != NULL);
   make_cert(path_of("a.pem"), "localhost", "DNS:localhost,IP:127.0.0.1");
   make_cert(path_of("b.pem"), "other.test", "DNS:*.other.test");
@@ -314,6 +335,7 @@ int main(void) {
   test_verify(sctx, trust);
   test_sni(trust_both);
   test_plain_http(sctx, trust);
+  test_peer_gone(sctx, trust);
   test_stream(sctx, trust);
   wsk_tls_ctx_free(sctx);
   wsk_tls_ctx_free(trust);
