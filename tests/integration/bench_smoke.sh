@@ -18,6 +18,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 # Start a node server script ($1, then its args) that prints "listening PORT"; sets PORT.
 start_node() {
   local log=$TMP/server$((${#PIDS[@]})).log i
+  : >"$log" # (made now: the background job's redirection may come after the first awk below)
   node "$@" >"$log" 2>&1 &
   PIDS+=($!)
   PORT=
