@@ -42,8 +42,9 @@ class Suite {
   async runCase(c, harness, script) {
     const ctx = harness.context(c);
     let timer;
+    const ms = split.timeLimit(c);
     const timeout = new Promise((resolve) => {
-      timer = setTimeout(() => resolve(new CaseFailure(`timed out after ${c.timeout} ms`)), c.timeout);
+      timer = setTimeout(() => resolve(new CaseFailure(`timed out after ${ms} ms`)), ms);
     });
     let error = null;
     try {

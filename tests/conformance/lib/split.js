@@ -15,6 +15,7 @@
 // for its pieces. Deadlines that a case sets after writing count from the last piece (written()).
 
 const { AsyncLocalStorage } = require('async_hooks');
+const { prng } = require('./data');
 
 const PAUSE_MS = 1;          // between the pieces of a connection
 const MAX_CUTS = 6;          // random cuts per write, at most
@@ -22,10 +23,12 @@ const NEAR = 24;             // "near the start or the end of a write": within t
 // Byte mode: the leading bytes of each write are sent one per write, up to a budget per connection
 // (a 1 ms pause per byte: a case that streams megabytes still ends in time).
 const BYTEWISE_BYTES = 256;
-const BYTEWISE_BUDGET = 1024;
+const BYTEWISE_BUDGET = 512;
 // Pieces per connection at most: past it, writes go whole (a case that streams a megabyte in
 // hundreds of writes still ends in time, pauses taking more than 1 ms on a busy event loop).
-const PIECE_BUDGET = 1024;
+const PIECE_BUDGET = 512;
+// What the pauses may add to a case's run time (its time limit is raised by as much).
+const EXTRA_MS = 10000;
 // A run over many seeds runs each case under one seed in SHARE ((case index + seed) % SHARE is
 // 0), in byte mode under one seed in BYTE_SHARE: over any 16 consecutive seeds, every case runs
 // split twice, once of them byte per byte.
@@ -41,18 +44,6 @@ function hash32(...parts) {
   return h;
 }
 
-/* mulberry32: a small seeded PRNG, uniform in [0, 1). */
-function prng(state) {
-  let a = state >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /* Whether case index i runs under seed s in a run over many seeds, and how. */
 function chosen(i, s) {
   return (i + s) % SHARE === 0;
@@ -66,6 +57,11 @@ function bytewise(i, s) {
 function inCase(c, fn) {
   if (!c.seed) return fn();
   return scope.run({ seed: c.seed, id: c.id, bytewise: bytewise(c.index, c.seed), conns: 0 }, fn);
+}
+
+/* The time limit of job c: its case's, and what the pauses of split delivery may add. */
+function timeLimit(c) {
+  return c.timeout + (c.seed ? EXTRA_MS : 0);
 }
 
 /* How job c ran, for its FAIL line ('' without split delivery). */
@@ -104,7 +100,8 @@ const written = Symbol('split written');
 function wrap(sock) {
   const ctx = scope.getStore();
   if (!ctx) return sock;
-  const rand = prng(hash32(ctx.seed, ctx.id, ++ctx.conns));
+  const next = prng(hash32(ctx.seed, ctx.id, ++ctx.conns));
+  const rand = () => next() / 4294967296; // uniform in [0, 1)
   let budget = ctx.bytewise ? BYTEWISE_BUDGET : 0;
   let pieces = PIECE_BUDGET;
   const write = sock.write.bind(sock);
@@ -166,5 +163,5 @@ function parseSeeds(text) {
   return Array.from({ length: Math.max(0, to - from + 1) }, (_, k) => from + k);
 }
 
-module.exports = { inCase, describe, chosen, wrap, whenWritten, destroyAfterWrites,
+module.exports = { inCase, timeLimit, describe, chosen, wrap, whenWritten, destroyAfterWrites,
                    parseSeeds };
