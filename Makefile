@@ -74,7 +74,7 @@ fuzz:
 
 # The conformance suites with split delivery (tests/conformance/README.md) over SOAK_SEEDS: each
 # seed runs an eighth of the cases, so 1000 seeds run every case 125 times split at random points
-# (a quarter of them byte per byte). About 3.5 hours on two cores; every failure prints its seed.
+# (half of them byte per byte). About 3.5 hours on two cores; every failure prints its seed.
 SOAK_SEEDS ?= 1-1000
 SOAK_SUITES := server_split server_deflate_split server_split_tls client_split
 soak: build

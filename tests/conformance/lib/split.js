@@ -9,10 +9,10 @@
 // case's id as the filter (the FAIL line gives the command).
 //
 // Cuts fall anywhere in a write, more often in its first and last bytes (frame and HTTP heads).
-// In byte mode (a quarter of the cases of a seed) the first BYTEWISE_BYTES bytes of every write go
-// one byte per write (until BYTEWISE_BUDGET bytes of the connection went so), the rest at random
-// cuts. The end of a connection (end, reset, destroy) waits
-// for its pieces. Deadlines that a case sets after writing count from the last piece (written()).
+// In byte mode (see bytewise()) the first BYTEWISE_BYTES bytes of every write go one byte per
+// write (until BYTEWISE_BUDGET bytes of the connection went so), the rest at random cuts. The end
+// of a connection (end, reset, destroy) waits for its pieces. Deadlines that a case sets after
+// writing count from the last piece (whenWritten()).
 
 const { AsyncLocalStorage } = require('async_hooks');
 const { prng } = require('./data');
@@ -30,8 +30,9 @@ const PIECE_BUDGET = 512;
 // What the pauses may add to a case's run time (its time limit is raised by as much).
 const EXTRA_MS = 10000;
 // A run over many seeds runs each case under one seed in SHARE ((case index + seed) % SHARE is
-// 0), in byte mode under one seed in BYTE_SHARE: over any 16 consecutive seeds, every case runs
-// split twice, once of them byte per byte.
+// 0); a case runs byte per byte under one seed in BYTE_SHARE (with one seed: one case in 16; with
+// many: half the runs). Over any 16 consecutive seeds every case runs split twice, once of them
+// byte per byte.
 const SHARE = 8;
 const BYTE_SHARE = 16;
 
