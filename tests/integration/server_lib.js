@@ -149,6 +149,43 @@ function raw(port, data, { until, ms = 3000, chunks } = {}) {
   });
 }
 
+// A raw connection that delivers bytes in separate reads: Nagle is off, so each write is one TCP
+// segment, and `send` pauses between pieces so that the server reads them one by one. Received
+// bytes are collected. Resolves { s, buf(), until(pred, ms), send(pieces, pauseMs), closed }:
+// until resolves the received buffer once pred(buffer) holds (rejects after ms), closed resolves
+// once the socket is closed (by either side).
+async function segments(port) {
+  const s = net.connect(port, '127.0.0.1');
+  s.setNoDelay(true);
+  const got = [];
+  let waiters = [];
+  const buf = () => Buffer.concat(got);
+  const wake = () => { waiters = waiters.filter((w) => !w()); };
+  s.on('data', (d) => { got.push(d); wake(); });
+  s.on('error', () => {});
+  const closed = new Promise((r) => s.on('close', () => { wake(); r(); }));
+  await new Promise((resolve, reject) => { s.once('connect', resolve); s.once('error', reject); });
+  const until = (pred, ms = 5000) => new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no expected bytes within ${ms} ms; got ` +
+      JSON.stringify(buf().toString('latin1').slice(0, 200)))), ms);
+    const check = () => {
+      if (!pred(buf()) && !s.destroyed) return false;
+      clearTimeout(timer);
+      if (pred(buf())) resolve(buf());
+      else reject(new Error(`connection closed; got ${JSON.stringify(buf().toString('latin1').slice(0, 200))}`));
+      return true;
+    };
+    if (!check()) waiters.push(check);
+  });
+  const send = async (pieces, pauseMs = 50) => {
+    for (let i = 0; i < pieces.length; i++) {
+      if (i) await sleep(pauseMs);
+      s.write(pieces[i]);
+    }
+  };
+  return { s, buf, until, send, closed };
+}
+
 // Split a byte stream of HTTP responses (each with Content-Length, or bodiless) into
 // { status, headers, body } objects.
 function responses(buf) {
@@ -275,5 +312,5 @@ function suite(name, { timeoutMs = 120000 } = {}) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-module.exports = { BUILD, SRC, start, serve, raw, responses, upgradeRequest, frame, parseFrames,
+module.exports = { BUILD, SRC, start, serve, raw, segments, responses, upgradeRequest, frame, parseFrames,
   framesAfter101, client, suite, sleep };

@@ -67,6 +67,7 @@ function clientEnding(add) {
     const c = await t.spawn();
     const p = c.accept();
     p.write(p.text('first ', { fin: false }));
+    await p.written(); // (split delivery: the 101 and the fragment reach the client first)
     await sleep(50);
     process.kill(c.proc.child.pid, 'SIGINT');
     await p.expectClose([1000]);

@@ -16,6 +16,7 @@ const { readHead, awaitHead, HOST } = require('./handshake');
 const { parseRequest, checkRequest, switchingProtocols } = require('./accept');
 const { Peer, CaseFailure, fail, sleep } = require('./peer');
 const { spawnTracked, wskBinary, kill } = require('./process');
+const split = require('./split');
 
 const START_MS = 5000; // spawn to TCP connection
 const HEAD_MS = 3000;  // TCP connection to the complete request head
@@ -103,7 +104,8 @@ class Client {
   /* A failed opening handshake: the client closes TCP (a reset is accepted) within ms without
    * sending a single byte after its request, then exits 1 with a reason matching `reason`. */
   async expectHandshakeFailure(reason, ms = 3000) {
-    const how = await Promise.race([this.ended, sleep(ms).then(() => null)]);
+    const late = split.whenWritten(this.sock).then(() => sleep(ms)).then(() => null);
+    const how = await Promise.race([this.ended, late]);
     if (!how) fail(`expected the client to fail the handshake and close TCP within ${ms} ms`);
     if (this.afterLength()) {
       fail(`the client sent ${this.afterLength()} bytes after a failed handshake: ` +
@@ -112,11 +114,13 @@ class Client {
     this.expectExit(1, reason);
   }
 
-  /* The process exits as expected within EXIT_MS, and says what it should on stderr. */
+  /* The process exits as expected within EXIT_MS (of our last piece written, under split
+   * delivery), and says what it should on stderr. */
   async finish() {
     const want = this.expected || (this.peer && exitFor(this.peer));
     if (!want) throw new Error('the case set no expectation for the client\'s exit');
-    const exit = await Promise.race([this.proc.exited, sleep(EXIT_MS).then(() => null)]);
+    const late = split.whenWritten(this.sock).then(() => sleep(EXIT_MS)).then(() => null);
+    const exit = await Promise.race([this.proc.exited, late]);
     const lines = this.proc.stderr().split('\n').filter((l) => l.length);
     const said = lines.length ? `; stderr: ${lines.slice(0, 3).join(' / ').slice(0, 300)}` : '';
     if (!exit) {
@@ -196,6 +200,7 @@ class ClientHarness {
     });
     listener.close();
     sock.setNoDelay(true);
+    split.wrap(sock);
     const r = await awaitHead(readHead(sock, parseRequest), HEAD_MS);
     client.attach(sock, r.rest);
     if (!r.head) {

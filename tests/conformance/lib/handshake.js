@@ -7,6 +7,7 @@ const crypto = require('crypto');
 const { Peer, fail } = require('./peer');
 const { Deflate, parseAnswer } = require('./deflate');
 const transport = require('./transport');
+const { whenWritten } = require('./split');
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 const HOST = '127.0.0.1';
@@ -86,10 +87,17 @@ function readHead(sock, parse = parseHead) {
   return { done, stop };
 }
 
-/* The response head, or a null head when none completed within ms of the call. */
-async function awaitHead(reading, ms) {
-  const timer = setTimeout(reading.stop, ms);
+/* The response head, or a null head when none completed within ms of the call (of the last
+ * piece written to sock, under split delivery). As in Peer.next, bytes that arrived in time but
+ * wait to be read still count (one more poll before giving up). */
+async function awaitHead(reading, ms, sock = null) {
+  let timer = null;
+  let done = false;
+  whenWritten(sock).then(() => {
+    if (!done) timer = setTimeout(() => setImmediate(reading.stop), ms);
+  });
   const r = await reading.done;
+  done = true;
   clearTimeout(timer);
   return r;
 }
@@ -101,7 +109,7 @@ async function httpExchange(port, request, ms = 3000) {
   try {
     const reading = readHead(sock);
     sock.write(request);
-    const r = await awaitHead(reading, ms);
+    const r = await awaitHead(reading, ms, sock);
     if (!r.head) {
       fail(`expected an HTTP response, got ${r.closed ? 'the connection closed' : 'nothing'}` +
            (r.raw.length ? ` after ${JSON.stringify(r.raw.toString('latin1').slice(0, 60))}` : ''));
@@ -165,7 +173,7 @@ async function openClient(port, opts = {}) {
   } else {
     sock.write(bytes);
   }
-  const r = await awaitHead(reading, 3000);
+  const r = await awaitHead(reading, 3000, sock);
   if (!r.head) {
     sock.destroy();
     fail(`opening handshake: no response head (${r.closed ? 'connection closed' : 'timeout'})`);

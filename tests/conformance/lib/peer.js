@@ -8,6 +8,7 @@
 const { isUtf8 } = require('buffer');
 const { OP, RSV1, opName, isControl, isKnownOpcode, toBuffer, buildFrame, closePayload,
         FrameReader, FrameError } = require('./frames');
+const { whenWritten, destroyAfterWrites } = require('./split');
 
 class CaseFailure extends Error {}
 
@@ -187,7 +188,7 @@ class Peer {
   /* The next event, or { t: 'timeout' } after ms. Bytes that arrived in time but wait to be read
    * still count: after a busy stretch (big payloads made or checked in this process) Node runs the
    * expired timers of an iteration before it polls, so the timeout is only declared after one
-   * more poll (setImmediate). */
+   * more poll (setImmediate). Under split delivery the ms count from our last piece written. */
   next(ms = 2000) {
     if (this.events.length) return Promise.resolve(this.events.shift());
     return new Promise((resolve) => {
@@ -197,11 +198,14 @@ class Peer {
         resolve(ev);
       };
       this.waiter = waiter;
-      timer = setTimeout(() => setImmediate(() => {
+      whenWritten(this.socket).then(() => {
         if (this.waiter !== waiter) return;
-        this.waiter = null;
-        resolve({ t: 'timeout', ms });
-      }), ms);
+        timer = setTimeout(() => setImmediate(() => {
+          if (this.waiter !== waiter) return;
+          this.waiter = null;
+          resolve({ t: 'timeout', ms });
+        }), ms);
+      });
     });
   }
 
@@ -268,6 +272,12 @@ class Peer {
       if (i && delay) await sleep(delay);
       if (!this.socket.destroyed) this.socket.write(parts[i]);
     }
+  }
+
+  /* Resolves once every byte written so far is on its way (under split delivery its pieces take
+   * a while; at once otherwise). */
+  written() {
+    return whenWritten(this.socket);
   }
 
   /* Write the bytes in chunks of `chunk` bytes, pausing `delay` ms between chunks. */
@@ -368,7 +378,7 @@ class Peer {
   }
 
   destroy() {
-    this.socket.destroy();
+    destroyAfterWrites(this.socket);
   }
 }
 

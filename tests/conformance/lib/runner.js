@@ -7,8 +7,11 @@
 //   context(case) -> { t, finish(), logs(), cleanup() }: t is what the case function receives,
 //   finish() runs after the case function succeeded (and may fail the case), logs() describes a
 //   failed case's connections and processes, cleanup() releases everything the case used.
+// A case runs as a job: the case with the split seed it runs under (0: no split delivery) and a
+// label naming both.
 
 const { CaseFailure } = require('./peer');
+const split = require('./split');
 
 class Suite {
   /* target: the side under test, 'server' or 'client'. */
@@ -23,8 +26,8 @@ class Suite {
     let n = 0;
     fn((name, run, opts = {}) => {
       if (opts.only && opts.only !== this.target) return;
-      this.cases.push({ id: `${id}.${++n}`, name, run, endpoint: opts.endpoint || 'main',
-                        timeout: opts.timeout || 15000 });
+      this.cases.push({ id: `${id}.${++n}`, index: this.cases.length, name, run,
+                        endpoint: opts.endpoint || 'main', timeout: opts.timeout || 15000 });
     }, this.target);
   }
 
@@ -35,15 +38,18 @@ class Suite {
     return this.cases.filter((c) => filters.some((f) => matches(c, f)));
   }
 
-  async runCase(c, harness) {
+  /* c: a job; script: the test file, named in the replay command of a failed split job. */
+  async runCase(c, harness, script) {
     const ctx = harness.context(c);
     let timer;
+    const ms = split.timeLimit(c);
     const timeout = new Promise((resolve) => {
-      timer = setTimeout(() => resolve(new CaseFailure(`timed out after ${c.timeout} ms`)), c.timeout);
+      timer = setTimeout(() => resolve(new CaseFailure(`timed out after ${ms} ms`)), ms);
     });
     let error = null;
     try {
-      error = await Promise.race([c.run(ctx.t).then(() => ctx.finish()).then(() => null), timeout]);
+      const run = split.inCase(c, () => c.run(ctx.t).then(() => ctx.finish()));
+      error = await Promise.race([run.then(() => null), timeout]);
     } catch (e) {
       error = e;
     } finally {
@@ -52,14 +58,26 @@ class Suite {
     const logs = error ? ctx.logs() : [];
     ctx.cleanup();
     if (!error) return { ok: true };
-    const why = error instanceof CaseFailure ? error.message : `suite error: ${error.stack}`;
+    const why = (error instanceof CaseFailure ? error.message : `suite error: ${error.stack}`) +
+                split.describe(c, script);
     return { ok: false, why, logs };
   }
 
-  /* Run the selected cases, then stop the harness; resolves the number of failures (problems
-   * the harness reports count as failures). */
-  async run({ harness, concurrency = 16, filters = [] }) {
+  /* The jobs of the selected cases: each case once under `seed` (0: not split), or with `seeds`
+   * (many split seeds) each seed over its share of the cases. */
+  jobs(filters, { seed = 0, seeds = null }) {
     const cases = this.select(filters);
+    const job = (c, s) => ({ ...c, seed: s, label: s ? `${c.id} (seed ${s})` : c.id });
+    if (!seeds) return cases.map((c) => job(c, seed));
+    return seeds.flatMap((s) => cases.filter((c) => split.chosen(c.index, s)).map((c) => job(c, s)));
+  }
+
+  /* Run the jobs of the selected cases (see jobs()), then stop the harness; resolves the number
+   * of failures (problems the harness reports count as failures). quiet: FAIL lines only;
+   * progress(): called as each job ends; script: the test file (for replay commands). */
+  async run({ harness, concurrency = 16, filters = [], seed = 0, seeds = null, quiet = false,
+              progress = () => {}, script = '' }) {
+    const cases = this.jobs(filters, { seed, seeds });
     const results = new Array(cases.length);
     let printed = 0;
     let nextIndex = 0;
@@ -67,15 +85,16 @@ class Suite {
       while (printed < cases.length && results[printed]) {
         const c = cases[printed];
         const r = results[printed];
-        if (r.ok) console.log(`PASS ${c.id} ${c.name}`);
-        else console.log([`FAIL ${c.id} ${c.name}: ${r.why}`, ...r.logs].join('\n'));
+        if (!r.ok) console.log([`FAIL ${c.id} ${c.name}: ${r.why}`, ...r.logs].join('\n'));
+        else if (!quiet) console.log(`PASS ${c.id} ${c.name}`);
         printed++;
       }
     };
     const worker = async () => {
       while (nextIndex < cases.length) {
         const i = nextIndex++;
-        results[i] = await this.runCase(cases[i], harness);
+        results[i] = await this.runCase(cases[i], harness, script);
+        progress();
         flush();
       }
     };
@@ -84,7 +103,8 @@ class Suite {
     for (const p of problems) console.log(`FAIL ${this.target}: ${p}`);
     const caseFailures = results.filter((r) => !r.ok).length;
     const failed = caseFailures + problems.length;
-    console.log(`${results.length - caseFailures} passed, ${failed} failed`);
+    const what = seeds ? ` (split seeds ${seeds[0]}-${seeds.at(-1)}: ${results.length} runs)` : '';
+    console.log(`${results.length - caseFailures} passed, ${failed} failed${what}`);
     return failed;
   }
 }

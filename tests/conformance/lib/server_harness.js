@@ -93,14 +93,14 @@ class ServerHarness {
         return s;
       },
     };
-    server.inFlight.add(c.id);
+    server.inFlight.add(c.label);
     return {
       t,
       finish: async () => {},
       logs: () => peers.filter((p) => p.log.length)
         .map((p, i) => `      connection ${i + 1} saw: ${p.log.slice(-8).join(' | ')}`),
       cleanup: () => {
-        server.inFlight.delete(c.id);
+        server.inFlight.delete(c.label);
         for (const p of peers) p.destroy();
         for (const s of extra) kill(s.child);
       },

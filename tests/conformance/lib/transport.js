@@ -7,6 +7,7 @@
 
 const net = require('net');
 const tls = require('tls');
+const split = require('./split');
 
 let pki = null; // { ca, server: { cert, key } } once TLS is on
 
@@ -19,14 +20,15 @@ function serverArgs() {
   return pki ? ['--tls-cert', pki.server.cert, '--tls-key', pki.server.key] : [];
 }
 
-/* A connected socket to 127.0.0.1:port (half-open allowed): resolves once it can carry bytes. */
+/* A connected socket to 127.0.0.1:port (half-open allowed): resolves once it can carry bytes.
+ * Under split delivery (lib/split.js) what is written to it goes out in pieces. */
 function connect(host, port) {
   return new Promise((resolve, reject) => {
     const raw = net.connect({ host, port, allowHalfOpen: true });
     if (!pki) {
       raw.once('connect', () => {
         raw.removeListener('error', reject);
-        resolve(raw);
+        resolve(split.wrap(raw));
       });
       raw.once('error', reject);
       return;
@@ -39,7 +41,7 @@ function connect(host, port) {
     };
     sock.once('secureConnect', () => {
       sock.removeListener('error', reject);
-      resolve(sock);
+      resolve(split.wrap(sock));
     });
     sock.once('error', reject);
   });
