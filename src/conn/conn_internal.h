@@ -233,6 +233,10 @@ size_t wsk_conn_frame_header(wsk_conn *c, uint8_t *hdr, int rsv, int opcode, uin
 /* Frame and write one message or control frame (masked in the client role). Checks nothing:
  * neither state nor limits. Returns 0 or a negative code. */
 int wsk_conn_send_frame(wsk_conn *c, int opcode, const void *data, size_t len, struct wsk_ref *ref);
+/* The automatic answer to a ping (len <= 125): while output is queued, it replaces a pong queued
+ * before and not yet written (RFC 6455 5.5.3), so pending pongs never pile up. Returns 0 or a
+ * negative code (nothing was written). */
+int wsk_conn_send_pong(wsk_conn *c, const void *data, size_t len);
 /* A data message with the state and backpressure checks of wsk_send (no UTF-8 check). */
 int wsk_conn_send_data(wsk_conn *c, int opcode, const void *data, size_t len,
                        struct wsk_ref *ref);

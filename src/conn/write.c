@@ -216,8 +216,9 @@ int wsk_conn_write_chunk(wsk_conn *c, struct wsk_chunk *chunk) {
     return WSK_ECLOSED;
   }
   struct wsk_cork *cork = c->group->cork;
+  int file = chunk->data == NULL; /* a file chunk: only the queue sends it (wsk_wq_flush) */
   if (cork->owner == c && !queued(c)) {
-    uint8_t *p = cork_take(cork, chunk->len);
+    uint8_t *p = file ? NULL : cork_take(cork, chunk->len);
     if (p) {
       memcpy(p, chunk->data, chunk->len);
       wsk_chunk_free(chunk);
@@ -229,7 +230,7 @@ int wsk_conn_write_chunk(wsk_conn *c, struct wsk_chunk *chunk) {
       return r;
     }
   }
-  if (!queued(c)) {
+  if (!queued(c) && !file) {
     struct iovec v = {(void *)chunk->data, chunk->len};
     ssize_t w = sendv(c, &v, 1);
     if (w < 0) {
