@@ -40,6 +40,41 @@ async function stalled(port, request, opts = {}) {
   return { s, buf, read, got: () => got };
 }
 
+// A WebSocket (raw, through stalled()) whose 101 was read; it reads nothing more until told.
+async function upgraded(port) {
+  const p = await stalled(port, L.upgradeRequest());
+  p.s.resume();
+  for (let i = 0; i < 500 && p.buf().indexOf('\r\n\r\n') < 0; i++) await L.sleep(10);
+  p.s.pause();
+  assert.match(p.buf().toString('latin1'), /^HTTP\/1\.1 101 /);
+  return p;
+}
+
+// The frames p got after its 101, once nothing more arrived for `quiet` ms.
+async function framesWhenQuiet(p, quiet = 300) {
+  p.s.resume();
+  for (let last = -1; p.got() !== last;) {
+    last = p.got();
+    await L.sleep(quiet);
+  }
+  const buf = p.buf();
+  const end = buf.indexOf('\r\n\r\n');
+  const body = buf.subarray(end + 4);
+  const frames = L.parseFrames(body);
+  const used = frames.reduce((n, f) => n + f.payload.length + (f.payload.length < 126 ? 2 : f.payload.length < 65536 ? 4 : 10), 0);
+  assert.strictEqual(used, body.length, 'the stream is whole frames');
+  return frames;
+}
+
+// Write frames (an array of buffers) as fast as the socket takes them; resolves once they are
+// all with the kernel.
+async function writeAll(s, frames, batch = 1000) {
+  for (let i = 0; i < frames.length; i += batch) {
+    if (!s.write(Buffer.concat(frames.slice(i, i + batch)))) await new Promise((r) => s.once('drain', r));
+  }
+  while (s.writableLength) await L.sleep(5);
+}
+
 // A fresh root with big.bin (a sparse file of `size` bytes: no disk used, zeros read) and
 // mixed.bin (`mixed` bytes of pseudo-random data, for byte-exact checks).
 function makeRoot(t, size, mixed) {
@@ -110,4 +145,5 @@ async function fullDownloads(srv, data, size, opts = {}) {
   assert.ok(h.endsWith('\r\n\r\n'), 'nothing after the HEAD answer');
 }
 
-module.exports = { stalled, makeRoot, slowBigFile, fullDownloads };
+module.exports = { stalled, upgraded, framesWhenQuiet, writeAll, makeRoot, slowBigFile,
+  fullDownloads };
