@@ -152,6 +152,8 @@ int wsk_conn_open(wsk_conn *c, const char *protocol);
 void wsk_conn_feed_held(wsk_conn *c);
 /* Timeout in ms from now, 0 = none. */
 void wsk_conn_set_timeout(wsk_conn *c, unsigned ms);
+/* How long a lingering connection waits for the peer's FIN when close_timeout_ms is 0. */
+#define WSK_LINGER_DEFAULT_MS 2000
 /* End the exchange: stop reading input, flush, send FIN (server), wait for EOF or close_timeout. */
 void wsk_conn_linger(wsk_conn *c);
 /* Close the socket now. err != 0 reports on_error(err, message) first when on_close is owed;

@@ -287,6 +287,17 @@ static void linger_step(wsk_conn *c) {
   }
 }
 
+/* The socket took output of a server connection answering HTTP or lingering: its deadline counts
+ * from this progress, so a big file to a slow reader is not cut off, while a peer that stops
+ * reading is dropped a timeout later. */
+static void progress(wsk_conn *c) {
+  const struct wsk_group *g = c->group;
+  unsigned st = wsk_conn_state(c), linger = g->close_timeout_ms;
+  if (g->client || !c->deadline) return;
+  if (st == WSK_CS_HTTP) wsk_conn_set_timeout(c, g->handshake_timeout_ms);
+  if (st == WSK_CS_LINGER) wsk_conn_set_timeout(c, linger ? linger : WSK_LINGER_DEFAULT_MS);
+}
+
 void wsk_conn_flush(wsk_conn *c) {
   struct wsk_conn_ext *x = c->ext;
   struct wsk_group *g = c->group;
@@ -303,6 +314,7 @@ void wsk_conn_flush(wsk_conn *c) {
       wsk_conn_destroy(c, w == -EPROTO && tls ? WSK_ETLS : WSK_ESYS, msg);
       return;
     }
+    if (w > 0) progress(c);
     if (!x->wq.head) { /* else the socket is full and EPOLLOUT stays armed */
       want_out(c, 0);
       wsk_conn_ext_trim(c);
