@@ -131,6 +131,7 @@ static void test_file_chunks(void) {
   CHECK_EQ(wsk_wq_push_copy(&q, &head, 1), 0);
   struct wsk_chunk *f = wsk_chunk_file(fd, 7, BODY);
   CHECK(f != NULL);
+  if (!f) return;
   wsk_wq_push(&q, f);
   CHECK_EQ(wsk_wq_push_copy(&q, &tail, 1), 0);
   CHECK_EQ(q.bytes, TOTAL);
@@ -152,7 +153,8 @@ static void test_file_chunks(void) {
 
   /* A file that ends before the length queued: EIO, and clearing the queue closes it. */
   fd = temp_file(src, 10);
-  wsk_wq_push(&q, wsk_chunk_file(fd, 0, 20));
+  if (!(f = wsk_chunk_file(fd, 0, 20))) return;
+  wsk_wq_push(&q, f);
   CHECK_EQ(wsk_wq_flush(&q, sv[0], NULL), 10);
   CHECK_EQ(wsk_wq_flush(&q, sv[0], NULL), -EIO);
   CHECK(is_open(fd));
