@@ -50,19 +50,31 @@ async function upgraded(port) {
   return p;
 }
 
-// The frames p got after its 101, once nothing more arrived for `quiet` ms.
-async function framesWhenQuiet(p, quiet = 300) {
+// The frames p got after its 101 (they must be whole), read until until(frames) says so, or
+// without `until` once nothing more arrived for `quiet` ms; fails after ms.
+async function framesRead(p, { until, quiet = 500, ms = 20000 } = {}) {
+  const parse = () => {
+    const buf = p.buf();
+    const body = buf.subarray(buf.indexOf('\r\n\r\n') + 4);
+    const frames = L.parseFrames(body);
+    const size = (n) => n + (n < 126 ? 2 : n < 65536 ? 4 : 10);
+    frames.whole = frames.reduce((n, f) => n + size(f.payload.length), 0) === body.length;
+    return frames;
+  };
   p.s.resume();
-  for (let last = -1; p.got() !== last;) {
-    last = p.got();
-    await L.sleep(quiet);
+  const t0 = Date.now();
+  let frames = null;
+  for (let last = -1, since = t0; !frames; await L.sleep(20)) {
+    if (p.got() !== last) {
+      last = p.got();
+      since = Date.now();
+      if (until && until(parse())) frames = parse();
+    } else if (!until && Date.now() - since >= quiet) {
+      frames = parse();
+    }
+    assert.ok(frames || Date.now() - t0 < ms, `the frames awaited did not arrive within ${ms} ms`);
   }
-  const buf = p.buf();
-  const end = buf.indexOf('\r\n\r\n');
-  const body = buf.subarray(end + 4);
-  const frames = L.parseFrames(body);
-  const used = frames.reduce((n, f) => n + f.payload.length + (f.payload.length < 126 ? 2 : f.payload.length < 65536 ? 4 : 10), 0);
-  assert.strictEqual(used, body.length, 'the stream is whole frames');
+  assert.ok(frames.whole, 'the stream is whole frames');
   return frames;
 }
 
@@ -145,5 +157,5 @@ async function fullDownloads(srv, data, size, opts = {}) {
   assert.ok(h.endsWith('\r\n\r\n'), 'nothing after the HEAD answer');
 }
 
-module.exports = { stalled, upgraded, framesWhenQuiet, writeAll, makeRoot, slowBigFile,
+module.exports = { stalled, upgraded, framesRead, writeAll, makeRoot, slowBigFile,
   fullDownloads };

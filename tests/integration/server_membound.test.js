@@ -46,7 +46,8 @@ t.test('200 000 pings, never read: one pong pending, RSS bounded, then a valid s
   const grew = rssOf(srv) - before;
   console.log(`# server RSS ${L.mb(before)} MB before, +${L.mb(grew)} MB after ${PINGS} pings`);
   assert.ok(grew < 4 * MiB, `the server grew by ${L.mb(grew)} MB`);
-  const got = await M.framesWhenQuiet(p);
+  const lastIs = (f, i) => f.length > 0 && f[f.length - 1].payload.readUInt32BE(0) === i;
+  const got = await M.framesRead(p, { until: (f) => lastIs(f, PINGS - 1) });
   assert.ok(got.length > 0 && got.length < PINGS, `${got.length} pongs`);
   let last = -1;
   for (const f of got) {
@@ -57,8 +58,7 @@ t.test('200 000 pings, never read: one pong pending, RSS bounded, then a valid s
   }
   assert.strictEqual(last, PINGS - 1, 'the last ping is answered');
   p.s.write(L.frame(8, Buffer.from([0x03, 0xe8])));
-  const end = await M.framesWhenQuiet(p);
-  assert.strictEqual(end[end.length - 1].opcode, 8, 'the close is answered');
+  await M.framesRead(p, { until: (f) => f.length > 0 && f[f.length - 1].opcode === 8 });
   await p.s.ended;
   await healthy(srv);
 });
@@ -85,7 +85,7 @@ for (const mode of [[], ['--drop-slow']]) {
     const grew = rssOf(srv) - before;
     console.log(`# server RSS ${L.mb(before)} MB before, +${L.mb(grew)} MB after ${(COUNT * SIZE) >> 20} MB to echo`);
     assert.ok(grew < 1 * MiB + 8 * MiB, `the server grew by ${L.mb(grew)} MB`);
-    const got = await M.framesWhenQuiet(p);
+    const got = await M.framesRead(p, mode.length ? { until: (f) => f.some((x) => x.opcode === 8) } : {});
     const data = got.filter((f) => f.opcode === 2).map((f) => f.payload.readUInt32BE(0));
     assert.ok(data.length > 0 && data.length < COUNT, `${data.length} echoes`);
     assert.deepStrictEqual(data, [...data].sort((a, b) => a - b), 'in order, with gaps');
@@ -120,7 +120,7 @@ t.test('200 slow HTTP uploads (1 byte every 10 ms): RSS bounded, closed at the d
       `(${Math.round(grew / PEERS / 1024)} KiB each)`);
     // What each one sent so far, the 64 KiB of room a body is read into, and allocator slack.
     assert.ok(grew / PEERS < 128 * 1024, `${Math.round(grew / PEERS / 1024)} KiB per upload`);
-    for (let i = 0; i < 300 && closed < PEERS; i++) await L.sleep(10);
+    while (closed < PEERS && Date.now() - t0 < TIMEOUT + 5000) await L.sleep(10);
     assert.strictEqual(closed, PEERS, 'every slow upload is closed at the deadline');
     assert.ok(Date.now() - t0 >= TIMEOUT, 'not before it');
     assert.ok(peers.every((p) => p.got() === 0), 'closed without an answer');
@@ -131,7 +131,7 @@ t.test('200 slow HTTP uploads (1 byte every 10 ms): RSS bounded, closed at the d
 });
 
 t.test('2000 half-open connections: RSS per connection bounded, all closed by the timeouts', async () => {
-  const PEERS = 2000, TIMEOUT = 3000;
+  const PEERS = 2000, TIMEOUT = 5000;
   const srv = await L.serve(['--echo', '--quiet', '--handshake-timeout', String(TIMEOUT),
     '--idle-timeout', String(TIMEOUT), '--close-timeout', '500']);
   t.cleanup(() => srv.stop('SIGKILL'));
@@ -154,14 +154,14 @@ t.test('2000 half-open connections: RSS per connection bounded, all closed by th
   const grew = rssOf(srv) - before;
   console.log(`# server RSS ${L.mb(before)} MB before, +${L.mb(grew)} MB with ${PEERS} half-open ` +
     `connections (${Math.round(grew / PEERS)} bytes each; set up in ${setup} ms)`);
-  assert.ok(setup < TIMEOUT - 500, `the set-up took ${setup} ms`);
+  assert.ok(setup < TIMEOUT - 1000, `the set-up took ${setup} ms`);
   assert.ok(grew / PEERS < 2048, `${Math.round(grew / PEERS)} bytes per connection`);
   let closed = 0;
   for (const p of peers) {
     p.s.ended.then(() => closed++);
     p.s.resume(); // (a paused socket would not see the end behind the close frame)
   }
-  for (let i = 0; i < 600 && closed < PEERS; i++) await L.sleep(10);
-  assert.strictEqual(closed, PEERS, 'every half-open connection is closed by its timeout');
+  while (closed < PEERS && Date.now() - t0 < TIMEOUT + 5000) await L.sleep(10);
+  assert.strictEqual(closed, PEERS, 'every half-open connection is closed by its timeouts');
   await healthy(srv);
 });
