@@ -102,16 +102,17 @@ function makeRoot(t, size, mixed) {
 
 // `clients` stalled GETs of big.bin (every fourth one pipelines three of them): the server's RSS
 // may not grow by more than `bound` bytes while they wait. Then each reads `sample` bytes (the
-// head must announce the whole file, the body so far is zeros) and is closed. Returns the peers
-// closed and the growth measured.
+// head must announce the whole file, the body so far is zeros) and is closed, and the server's
+// descriptors (sockets and files) are back to what they were. Returns the growth measured.
 async function slowBigFile(srv, { clients, size, bound, sample, tls: useTls, ca }) {
   const rssOf = () => L.memory(srv.child.pid).rss;
+  const fds = () => fs.readdirSync(`/proc/${srv.child.pid}/fd`).length;
   const get = 'GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n';
   const warm = await stalled(srv.port, get, { tls: useTls, ca });
   await warm.read(sample); // every buffer of the path used once before the baseline
   warm.s.destroy();
   await L.sleep(200);
-  const before = rssOf();
+  const before = rssOf(), fdsBefore = fds();
   const peers = [];
   for (let i = 0; i < clients; i++) {
     peers.push(await stalled(srv.port, i % 4 ? get : get.repeat(3), { tls: useTls, ca, keep: sample }));
@@ -131,6 +132,9 @@ async function slowBigFile(srv, { clients, size, bound, sample, tls: useTls, ca 
     assert.ok(body.equals(Buffer.alloc(body.length)), 'the sparse file reads as zeros');
     p.s.destroy();
   }
+  // Each connection and its file are closed once the client is gone: no descriptor stays.
+  for (let i = 0; i < 300 && fds() !== fdsBefore; i++) await L.sleep(10);
+  assert.strictEqual(fds(), fdsBefore, 'the server holds the descriptors it held before');
   return grew;
 }
 
