@@ -40,9 +40,10 @@ async function stalled(port, request, opts = {}) {
   return { s, buf, read, got: () => got };
 }
 
-// A WebSocket (raw, through stalled()) whose 101 was read; it reads nothing more until told.
-async function upgraded(port) {
-  const p = await stalled(port, L.upgradeRequest());
+// A WebSocket (raw, through stalled(), opts for it) whose 101 was read; it reads nothing more
+// until told.
+async function upgraded(port, opts) {
+  const p = await stalled(port, L.upgradeRequest(), opts);
   p.s.resume();
   for (let i = 0; i < 500 && p.buf().indexOf('\r\n\r\n') < 0; i++) await L.sleep(10);
   p.s.pause();
@@ -85,6 +86,46 @@ async function writeAll(s, frames, batch = 1000) {
     if (!s.write(Buffer.concat(frames.slice(i, i + batch)))) await new Promise((r) => s.once('drain', r));
   }
   while (s.writableLength) await L.sleep(5);
+}
+
+// `count` pings with 125-byte payloads from a WebSocket that does not read: the server's RSS may
+// not grow by more than `bound` (one pong pending at most). Then the peer reads: every frame a
+// pong, in order, the last one answering the last ping; its close is answered.
+async function pingFlood(srv, count, bound, opts) {
+  const p = await upgraded(srv.port, opts);
+  // Masked with a zero key (any key is valid; this one spares masking 25 MB in JavaScript).
+  const ping = (i) => {
+    const f = Buffer.alloc(2 + 4 + 125, i & 0xff);
+    f[0] = 0x89;
+    f[1] = 0x80 | 125;
+    f.writeUInt32BE(0, 2);
+    f.writeUInt32BE(i, 6);
+    return f;
+  };
+  await writeAll(p.s, [ping(0)]);
+  await L.sleep(100);
+  const before = L.memory(srv.child.pid).rss;
+  const frames = [];
+  for (let i = 1; i < count; i++) frames.push(ping(i));
+  await writeAll(p.s, frames);
+  await L.sleep(500); // the server reads what the kernel still holds
+  const grew = L.memory(srv.child.pid).rss - before;
+  console.log(`# server RSS ${L.mb(before)} MB before, +${L.mb(grew)} MB after ${count} pings`);
+  assert.ok(grew < bound, `the server grew by ${L.mb(grew)} MB`);
+  const lastIs = (f, i) => f.length > 0 && f[f.length - 1].payload.readUInt32BE(0) === i;
+  const got = await framesRead(p, { until: (f) => lastIs(f, count - 1) });
+  assert.ok(got.length > 0 && got.length < count, `${got.length} pongs`);
+  let last = -1;
+  for (const f of got) {
+    assert.ok(f.opcode === 10 && f.fin && f.payload.length === 125, 'a pong with a ping payload');
+    const i = f.payload.readUInt32BE(0);
+    assert.ok(i > last, `pong ${i} after ${last}`);
+    last = i;
+  }
+  assert.strictEqual(last, count - 1, 'the last ping is answered');
+  p.s.write(L.frame(8, Buffer.from([0x03, 0xe8])));
+  await framesRead(p, { until: (f) => f.length > 0 && f[f.length - 1].opcode === 8 });
+  await p.s.ended;
 }
 
 // A fresh root with big.bin (a sparse file of `size` bytes: no disk used, zeros read) and
@@ -161,5 +202,5 @@ async function fullDownloads(srv, data, size, opts = {}) {
   assert.ok(h.endsWith('\r\n\r\n'), 'nothing after the HEAD answer');
 }
 
-module.exports = { stalled, upgraded, framesRead, writeAll, makeRoot, slowBigFile,
+module.exports = { stalled, upgraded, framesRead, writeAll, pingFlood, makeRoot, slowBigFile,
   fullDownloads };
