@@ -69,7 +69,8 @@ int wsk_conn_send_pong(wsk_conn *c, const void *data, size_t len) {
   /* Output is waiting (the peer does not read): this pong replaces one still queued whole, so a
    * ping flood costs one queued pong, not one per ping. */
   uint8_t frame[WSK_MAX_FRAME_HEADER + 125], key[4];
-  if (len > 125 || wsk_conn_mask_key(c, key) != 0) return WSK_EINVAL;
+  if (len > 125) return WSK_EINVAL;
+  if (wsk_conn_mask_key(c, key) != 0) return WSK_ESYS;
   size_t hl = wsk_conn_frame_header(c, frame, 0, WSK_OP_PONG, len, key);
   if (len) memcpy(frame + hl, data, len);
   if (c->group->client) wsk_mask(frame + hl, len, key, 0);
