@@ -28,8 +28,6 @@
 #define READS_PER_WAKEUP 4
 /* Input held during a deferred upgrade before we stop reading. */
 #define HELD_INPUT_MAX (256 * 1024)
-/* How long a lingering connection waits for the peer's FIN when close_timeout_ms is 0. */
-#define LINGER_DEFAULT_MS 2000
 
 wsk_conn *wsk_conn_new(struct wsk_group *g, int fd, enum wsk_conn_state state) {
   if (g->n == g->cap) {
@@ -200,7 +198,7 @@ void wsk_conn_linger(wsk_conn *c) {
   if (wsk_conn_dead(c)) return;
   wsk_conn_set_state(c, WSK_CS_LINGER);
   unsigned ms = c->group->close_timeout_ms;
-  wsk_conn_set_timeout(c, ms ? ms : LINGER_DEFAULT_MS); /* a linger always ends */
+  wsk_conn_set_timeout(c, ms ? ms : WSK_LINGER_DEFAULT_MS); /* a linger always ends */
   c->spill_len = 0;
   if (c->ext) { /* drop what was read but not processed, and any message in progress (freed at
                    the end of the iteration: process() may be reading ext->in right now) */

@@ -172,6 +172,8 @@ void wsk_conn_set_timeout(wsk_conn *c, unsigned ms);
  * WSK_TIMEOUT_MAX_MS. Returns 0, or WSK_EINVAL with a sentence naming the first one over. */
 int wsk_timeouts_check(const char *const names[], const unsigned ms[], size_t n, char *errbuf,
                        size_t errlen);
+/* How long a lingering connection waits for the peer's FIN when close_timeout_ms is 0. */
+#define WSK_LINGER_DEFAULT_MS 2000
 /* End the exchange: stop reading input, flush, send FIN (server), wait for EOF or close_timeout. */
 void wsk_conn_linger(wsk_conn *c);
 /* Close the socket now. err != 0 reports on_error(err, message) first when on_close is owed;
@@ -258,6 +260,10 @@ size_t wsk_conn_frame_header(wsk_conn *c, uint8_t *hdr, int rsv, int opcode, uin
 /* Frame and write one message or control frame (masked in the client role). Checks nothing:
  * neither state nor limits. Returns 0 or a negative code. */
 int wsk_conn_send_frame(wsk_conn *c, int opcode, const void *data, size_t len, struct wsk_ref *ref);
+/* The automatic answer to a ping (len <= 125): while output is queued, it replaces a pong queued
+ * before and not yet written (RFC 6455 5.5.3), so pending pongs never pile up. Returns 0 or a
+ * negative code (nothing was written). */
+int wsk_conn_send_pong(wsk_conn *c, const void *data, size_t len);
 /* A data message with the state and backpressure checks of wsk_send (no UTF-8 check). */
 int wsk_conn_send_data(wsk_conn *c, int opcode, const void *data, size_t len,
                        struct wsk_ref *ref);

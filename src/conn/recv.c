@@ -125,7 +125,7 @@ size_t wsk_conn_ws_input(wsk_conn *c, uint8_t *buf, size_t len) {
     case WSK_EV_PING:
       /* Auto-pong, unless the queue is over its hard limit (only the latest ping needs one). */
       if (!g->hard_limit || wsk_conn_pending(c) <= g->hard_limit) {
-        if (wsk_conn_state(c) == WSK_CS_OPEN) wsk_conn_send_frame(c, WSK_OP_PONG, ev.data, ev.len, NULL);
+        if (wsk_conn_state(c) == WSK_CS_OPEN) wsk_conn_send_pong(c, ev.data, ev.len);
       }
       if (!wsk_conn_dead(c) && g->cb.on_ping && wsk_conn_state(c) == WSK_CS_OPEN)
         g->cb.on_ping(c, ev.data, ev.len);

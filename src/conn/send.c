@@ -63,6 +63,21 @@ int wsk_conn_send_frame(wsk_conn *c, int opcode, const void *data, size_t len,
   return wsk_conn_write_chunk(c, chunk);
 }
 
+int wsk_conn_send_pong(wsk_conn *c, const void *data, size_t len) {
+  struct wsk_conn_ext *x = c->ext;
+  if (!x || !x->wq.head) return wsk_conn_send_frame(c, WSK_OP_PONG, data, len, NULL);
+  /* Output is waiting (the peer does not read): this pong replaces one still queued whole, so a
+   * ping flood costs one queued pong, not one per ping. */
+  uint8_t frame[WSK_MAX_FRAME_HEADER + 125], key[4];
+  if (len > 125) return WSK_EINVAL;
+  if (wsk_conn_mask_key(c, key) != 0) return WSK_ESYS;
+  size_t hl = wsk_conn_frame_header(c, frame, 0, WSK_OP_PONG, len, key);
+  if (len) memcpy(frame + hl, data, len);
+  if (c->group->client) wsk_mask(frame + hl, len, key, 0);
+  struct iovec v = {frame, hl + len};
+  return wsk_wq_push_latest(&x->wq, &v, 1, sizeof frame) == 0 ? 0 : WSK_ENOMEM;
+}
+
 /* A frame over the hard limit is refused; with drop_on_limit the connection is closed (1008). */
 static int refuse_over_limit(wsk_conn *c) {
   struct wsk_group *g = c->group;

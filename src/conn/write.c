@@ -216,8 +216,9 @@ int wsk_conn_write_chunk(wsk_conn *c, struct wsk_chunk *chunk) {
     return WSK_ECLOSED;
   }
   struct wsk_cork *cork = c->group->cork;
+  int file = chunk->data == NULL; /* a file chunk: only the queue sends it (wsk_wq_flush) */
   if (cork->owner == c && !queued(c)) {
-    uint8_t *p = cork_take(cork, chunk->len);
+    uint8_t *p = file ? NULL : cork_take(cork, chunk->len);
     if (p) {
       memcpy(p, chunk->data, chunk->len);
       wsk_chunk_free(chunk);
@@ -229,7 +230,7 @@ int wsk_conn_write_chunk(wsk_conn *c, struct wsk_chunk *chunk) {
       return r;
     }
   }
-  if (!queued(c)) {
+  if (!queued(c) && !file) {
     struct iovec v = {(void *)chunk->data, chunk->len};
     ssize_t w = sendv(c, &v, 1);
     if (w < 0) {
@@ -286,6 +287,17 @@ static void linger_step(wsk_conn *c) {
   }
 }
 
+/* The socket took output of a server connection answering HTTP or lingering: its deadline counts
+ * from this progress, so a big file to a slow reader is not cut off, while a peer that stops
+ * reading is dropped a timeout later. */
+static void progress(wsk_conn *c) {
+  const struct wsk_group *g = c->group;
+  unsigned st = wsk_conn_state(c), linger = g->close_timeout_ms;
+  if (g->client || !c->deadline) return;
+  if (st == WSK_CS_HTTP) wsk_conn_set_timeout(c, g->handshake_timeout_ms);
+  if (st == WSK_CS_LINGER) wsk_conn_set_timeout(c, linger ? linger : WSK_LINGER_DEFAULT_MS);
+}
+
 void wsk_conn_flush(wsk_conn *c) {
   struct wsk_conn_ext *x = c->ext;
   struct wsk_group *g = c->group;
@@ -302,6 +314,7 @@ void wsk_conn_flush(wsk_conn *c) {
       wsk_conn_destroy(c, w == WSK_ETLS ? WSK_ETLS : WSK_ESYS, msg);
       return;
     }
+    if (w > 0) progress(c);
     if (!x->wq.head) { /* else the socket is full and EPOLLOUT stays armed */
       want_out(c, 0);
       wsk_conn_release_later(c);

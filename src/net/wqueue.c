@@ -4,13 +4,19 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "net/tls.h"
 #include "proto/alloc_internal.h"
 #include "wsk.h"
 
 #define FLUSH_IOV 64
+/* Bytes of a file read per TLS write: one full record of plaintext, on the stack. */
+#define FILE_SLICE (16 * 1024)
+/* Largest count for one sendfile call (the kernel's own limit is a little below 2 GiB). */
+#define SENDFILE_MAX (1u << 30)
 
 void wsk_ref_put(struct wsk_ref *r) {
   if (atomic_fetch_sub_explicit(&r->refs, 1, memory_order_acq_rel) == 1) wsk_free(r);
@@ -26,9 +32,27 @@ struct wsk_chunk *wsk_chunk_new(size_t cap) {
   return c;
 }
 
+static int is_file(const struct wsk_chunk *c) { return c->data == NULL; }
+
 void wsk_chunk_free(struct wsk_chunk *c) {
   if (c->ref) wsk_ref_put(c->ref);
+  if (is_file(c)) close(((struct wsk_file_chunk *)c)->fd);
   wsk_free(c);
+}
+
+struct wsk_chunk *wsk_chunk_file(int fd, off_t off, size_t len) {
+  struct wsk_file_chunk *f = wsk_malloc(sizeof *f);
+  if (!f) {
+    close(fd);
+    return NULL;
+  }
+  f->c.next = NULL;
+  f->c.data = NULL;
+  f->c.len = len;
+  f->c.ref = NULL;
+  f->fd = fd;
+  f->off = off;
+  return &f->c;
 }
 
 void wsk_wq_push(struct wsk_wqueue *q, struct wsk_chunk *c) {
@@ -67,6 +91,27 @@ int wsk_wq_push_ref(struct wsk_wqueue *q, struct wsk_ref *ref, const uint8_t *da
   return 0;
 }
 
+int wsk_wq_push_latest(struct wsk_wqueue *q, const struct iovec *iov, int n, size_t cap) {
+  size_t total = 0;
+  for (int i = 0; i < n; i++) total += iov[i].iov_len;
+  struct wsk_chunk *c = q->latest;
+  if (c && c->data == wsk_chunk_buf(c) && total <= cap) { /* none of it written: replace it */
+    q->bytes -= c->len;
+  } else {
+    if (!(c = wsk_chunk_new(cap))) return -1;
+    wsk_wq_push(q, c);
+    q->latest = c;
+  }
+  uint8_t *p = wsk_chunk_buf(c);
+  for (int i = 0; i < n; i++) {
+    if (iov[i].iov_len) memcpy(p, iov[i].iov_base, iov[i].iov_len);
+    p += iov[i].iov_len;
+  }
+  c->len = total;
+  q->bytes += total;
+  return 0;
+}
+
 ssize_t wsk_sendv(int fd, const struct iovec *iov, int n, int flags) {
   struct msghdr msg = {.msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)n};
   flags |= MSG_NOSIGNAL;
@@ -80,36 +125,89 @@ ssize_t wsk_sendv(int fd, const struct iovec *iov, int n, int flags) {
   }
 }
 
+/* The bytes of file chunk f that one flush_file call offers. */
+static size_t file_slice(const struct wsk_chunk *f, const struct wsk_tls *tls) {
+  size_t max = tls ? FILE_SLICE : SENDFILE_MAX;
+  return f->len < max ? f->len : max;
+}
+
+/* Send what the socket takes of the first `want` bytes of file chunk f: sendfile on a plain
+ * socket, through tls a slice read into a stack buffer (read again from the same offset when the
+ * socket was full: a TLS retry must start with the same bytes). Returns the bytes taken, 0 when
+ * the socket is full, or -errno (EIO when the file ended early: the length announced cannot be
+ * kept). */
+static ssize_t flush_file(struct wsk_file_chunk *f, size_t want, int fd, struct wsk_tls *tls) {
+  if (tls) {
+    uint8_t slice[FILE_SLICE];
+    ssize_t r;
+    while ((r = pread(f->fd, slice, want, f->off)) < 0 && errno == EINTR) {}
+    if (r <= 0) return r < 0 ? -errno : -EIO;
+    struct iovec v = {slice, (size_t)r};
+    return wsk_tls_writev(tls, &v, 1);
+  }
+  for (;;) {
+    off_t off = f->off;
+    ssize_t w = sendfile(fd, f->fd, &off, want);
+    if (w > 0) return w;
+    if (w == 0) return -EIO;
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
+    return -errno;
+  }
+}
+
+/* Drop the w bytes just written from the front of q. */
+static void consume(struct wsk_wqueue *q, size_t w) {
+  q->bytes -= w;
+  while (q->head && (w > 0 || q->head->len == 0)) {
+    struct wsk_chunk *c = q->head;
+    if (w < c->len) {
+      if (is_file(c))
+        ((struct wsk_file_chunk *)c)->off += (off_t)w;
+      else
+        c->data += w;
+      c->len -= w;
+      return;
+    }
+    w -= c->len;
+    q->head = c->next;
+    if (!q->head) q->tail = NULL;
+    if (c == q->latest) q->latest = NULL;
+    wsk_chunk_free(c);
+  }
+}
+
 ssize_t wsk_wq_flush(struct wsk_wqueue *q, int fd, struct wsk_tls *tls) {
   size_t total = 0;
   while (q->head) {
     struct iovec iov[FLUSH_IOV];
-    int n = 0;
+    int n = 0, tried_latest = 0;
     size_t want = 0;
-    for (struct wsk_chunk *c = q->head; c && n < FLUSH_IOV; c = c->next) {
-      iov[n].iov_base = (void *)c->data;
-      iov[n].iov_len = c->len;
-      want += c->len;
-      n++;
+    ssize_t w;
+    if (is_file(q->head)) {
+      want = file_slice(q->head, tls);
+      w = flush_file((struct wsk_file_chunk *)q->head, want, fd, tls);
+    } else {
+      struct wsk_chunk *c = q->head;
+      for (; c && !is_file(c) && n < FLUSH_IOV; c = c->next) {
+        iov[n].iov_base = (void *)c->data;
+        iov[n].iov_len = c->len;
+        want += c->len;
+        tried_latest |= c == q->latest;
+        n++;
+      }
+      /* (MSG_MORE: the head of a file answer goes out with the file's first bytes) */
+      w = tls ? wsk_tls_writev(tls, iov, n) : wsk_sendv(fd, iov, n, c && is_file(c) ? MSG_MORE : 0);
     }
-    ssize_t w = tls ? wsk_tls_writev(tls, iov, n) : wsk_sendv(fd, iov, n, 0);
     if (w < 0) return total ? (ssize_t)total : w;
     total += (size_t)w;
-    q->bytes -= (size_t)w;
-    size_t left = (size_t)w;
-    while (q->head && (left > 0 || q->head->len == 0)) {
-      struct wsk_chunk *c = q->head;
-      if (left < c->len) {
-        c->data += left;
-        c->len -= left;
-        break;
-      }
-      left -= c->len;
-      q->head = c->next;
-      if (!q->head) q->tail = NULL;
-      wsk_chunk_free(c);
+    consume(q, (size_t)w);
+    if ((size_t)w < want) {
+      /* The socket is full. A TLS retry must repeat the bytes it was given, so the latest chunk,
+       * if it was among them, can no longer be replaced. */
+      if (tls && tried_latest) q->latest = NULL;
+      break;
     }
-    if ((size_t)w < want) break; /* the socket is full */
   }
   return (ssize_t)total;
 }
@@ -121,5 +219,6 @@ void wsk_wq_clear(struct wsk_wqueue *q) {
     wsk_chunk_free(c);
   }
   q->tail = NULL;
+  q->latest = NULL;
   q->bytes = 0;
 }

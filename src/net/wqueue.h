@@ -1,6 +1,8 @@
 /* wqueue.h - a socket's queue of bytes not yet written: a FIFO of chunks flushed with one
- * sendmsg (writev) per call. A chunk either owns its bytes (stored right after it) or points into
- * a reference-counted object shared by many queues (a prepared message framed once). */
+ * sendmsg (writev) per call. A chunk either owns its bytes (stored right after it), points into
+ * a reference-counted object shared by many queues (a prepared message framed once), or is a
+ * slice of an open file sent as the socket drains (sendfile; bounded reads under TLS), so a big
+ * file never sits in memory. */
 #ifndef WSK_NET_WQUEUE_H
 #define WSK_NET_WQUEUE_H
 
@@ -23,14 +25,25 @@ void wsk_ref_put(struct wsk_ref *r);
 
 struct wsk_chunk {
   struct wsk_chunk *next;
-  const uint8_t *data;   /* next unwritten byte */
+  const uint8_t *data;   /* next unwritten byte; NULL for a file chunk (struct wsk_file_chunk) */
   size_t len;            /* unwritten bytes */
   struct wsk_ref *ref;   /* shared owner of data, or NULL when data follows this header */
+};
+
+/* len bytes of the file fd from off on. The chunk owns fd: wsk_chunk_free closes it, which is the
+ * only place it is closed (the chunk is freed once written, or with its queue). */
+struct wsk_file_chunk {
+  struct wsk_chunk c;
+  int fd;
+  off_t off;
 };
 
 struct wsk_wqueue {
   struct wsk_chunk *head, *tail;
   size_t bytes;
+  /* A chunk that a newer one of its kind replaces while none of it is written (the latest pong:
+   * RFC 6455 5.5.3 lets a peer's pings be answered by one pong for the last), or NULL. */
+  struct wsk_chunk *latest;
 };
 
 /* A chunk owning `cap` bytes of storage at wsk_chunk_buf(c), with len 0; NULL if out of memory.
@@ -38,12 +51,19 @@ struct wsk_wqueue {
 struct wsk_chunk *wsk_chunk_new(size_t cap);
 static inline uint8_t *wsk_chunk_buf(struct wsk_chunk *c) { return (uint8_t *)(c + 1); }
 void wsk_chunk_free(struct wsk_chunk *c);
+/* A chunk for len bytes of file fd from off on, taking ownership of fd (closed when out of
+ * memory). len > 0. NULL if out of memory. */
+struct wsk_chunk *wsk_chunk_file(int fd, off_t off, size_t len);
 
 void wsk_wq_push(struct wsk_wqueue *q, struct wsk_chunk *c);
 /* Append a copy of the bytes of iov[0..n) as one chunk. Returns 0 or WSK_ENOMEM. */
 int wsk_wq_push_copy(struct wsk_wqueue *q, const struct iovec *iov, int n);
 /* Append data[0..len) of a shared object, taking a reference. Returns 0 or WSK_ENOMEM. */
 int wsk_wq_push_ref(struct wsk_wqueue *q, struct wsk_ref *ref, const uint8_t *data, size_t len);
+/* Queue a copy of iov[0..n) as the replaceable chunk (see `latest`): it takes the place of the
+ * one queued before when none of that was written yet, else it is appended. cap: the room of each
+ * such chunk (the same in every call, at least the bytes of iov). Returns 0 or -1. */
+int wsk_wq_push_latest(struct wsk_wqueue *q, const struct iovec *iov, int n, size_t cap);
 struct wsk_tls;
 /* Write as much as the socket takes, through the TLS session tls when not NULL. Returns the bytes
  * written (possibly 0 when the socket is full) or -errno on a hard error (-EPIPE, -ECONNRESET, ...;

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,9 +17,6 @@
 #include <unistd.h>
 
 #include "server/server_internal.h"
-
-/* Files over this size are refused (they are read into memory to be sent). */
-#define MAX_STATIC_FILE (256u * 1024 * 1024)
 
 static const struct {
   const char *ext;
@@ -97,6 +95,9 @@ static int file_head(char *out, size_t cap, int status, const char *type, long l
                   close ? "Connection: close\r\n" : "");
 }
 
+/* Answer with the file open on fd, which this takes over. The body is not read here: it is queued
+ * as a file chunk and sent in slices as the socket drains (net/wqueue.c), so the server holds no
+ * more of it than one slice, whatever its size and however slowly the client reads. */
 static void send_file(struct wsk_http_reply *reply, const struct wsk_request *req, int fd,
                       const struct stat *st, const char *path) {
   const char *type = mime_type(path);
@@ -106,27 +107,22 @@ static void send_file(struct wsk_http_reply *reply, const struct wsk_request *re
   char head[512];
   int hl = file_head(head, sizeof head, status, type, (long long)st->st_size, st->st_mtime,
                      reply->close);
-  struct wsk_chunk *chunk = wsk_chunk_new((size_t)hl + body);
-  if (!chunk) {
+  struct wsk_chunk *chunk = wsk_chunk_new((size_t)hl);
+  struct wsk_chunk *file = NULL;
+  if (chunk && body)
+    file = wsk_chunk_file(fd, 0, body); /* owns fd from here on, even when it fails */
+  else
+    close(fd);
+  if (!chunk || (body && !file)) {
+    if (chunk) wsk_chunk_free(chunk);
     send_error(reply, 500, NULL);
     return;
   }
-  uint8_t *p = wsk_chunk_buf(chunk);
-  memcpy(p, head, (size_t)hl);
-  size_t got = 0;
-  while (got < body) {
-    ssize_t r = pread(fd, p + hl + got, body - got, (off_t)got);
-    if (r <= 0) break;
-    got += (size_t)r;
-  }
-  if (got < body) { /* the file shrank or failed under us */
-    wsk_chunk_free(chunk);
-    send_error(reply, 500, NULL);
-    return;
-  }
-  chunk->len = (size_t)hl + body;
+  memcpy(wsk_chunk_buf(chunk), head, (size_t)hl);
+  chunk->len = (size_t)hl;
   reply->replied = 1;
   wsk_conn_write_chunk(reply->c, chunk);
+  if (file) wsk_conn_write_chunk(reply->c, file);
   if (reply->close) wsk_conn_linger(reply->c);
 }
 
@@ -179,11 +175,10 @@ void wsk_server_static(wsk_server *s, const struct wsk_request *req, struct wsk_
     send_error(reply, 301, extra);
     return;
   }
-  if (!S_ISREG(st.st_mode) || (unsigned long long)st.st_size > MAX_STATIC_FILE) {
+  if (!S_ISREG(st.st_mode) || (unsigned long long)st.st_size > SIZE_MAX) {
     close(fd);
     send_error(reply, 403, NULL);
     return;
   }
   send_file(reply, req, fd, &st, resolved);
-  close(fd);
 }

@@ -312,5 +312,19 @@ function suite(name, { timeoutMs = 120000 } = {}) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+// Memory of process pid from /proc/PID/status, in bytes: { rss: VmRSS, hwm: VmHWM (peak) }.
+// Tests that bound the server's memory call noQuarantine() before starting it: in a sanitizer
+// build, freed memory must go back at once, not wait in ASan's quarantine.
+function memory(pid) {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (name) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)[1]) * 1024;
+  return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
+}
+function noQuarantine() {
+  process.env.ASAN_OPTIONS = `${process.env.ASAN_OPTIONS || ''}:quarantine_size_mb=0:` +
+    'thread_local_quarantine_size_kb=0';
+}
+const mb = (bytes) => (bytes / 1048576).toFixed(1);
+
 module.exports = { BUILD, SRC, start, serve, raw, segments, responses, upgradeRequest, frame, parseFrames,
-  framesAfter101, client, suite, sleep };
+  framesAfter101, client, suite, sleep, memory, noQuarantine, mb };

@@ -6,7 +6,6 @@
 // messages over the limit are dropped for the slow client only, which stays connected; with it
 // the slow client is closed with 1008.
 const assert = require('assert');
-const fs = require('fs');
 const net = require('net');
 const L = require('./server_lib');
 
@@ -18,15 +17,8 @@ const WINDOW = 8; // messages the sender is ahead of the reading client (512 KiB
 // Peak memory the server may add on top of what it used before the flood: the send limit, one
 // more message in flight per client, the receive buffer and allocator slack. The flood is 64 MB.
 const ALLOWANCE = LIMIT + 12 * (1 << 20);
-// In a sanitizer build, freed memory must go back at once, not wait in ASan's quarantine.
-process.env.ASAN_OPTIONS = `${process.env.ASAN_OPTIONS || ''}:quarantine_size_mb=0:` +
-  'thread_local_quarantine_size_kb=0';
-
-function memory(pid) {
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (name) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)[1]) * 1024;
-  return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
-}
+L.noQuarantine();
+const { memory } = L;
 
 function message(i) {
   const b = Buffer.alloc(SIZE, i & 0xff);

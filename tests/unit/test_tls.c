@@ -20,6 +20,7 @@
 #include <openssl/x509v3.h>
 
 #include "net/tls.h"
+#include "net/wqueue.h"
 
 static char dir[] = "/tmp/wsk-test-tls-XXXXXX";
 
@@ -312,6 +313,104 @@ static void test_stream(struct wsk_tls_ctx *sctx, struct wsk_tls_ctx *cctx) {
   free(copy);
 }
 
+/* Records of the queue test: a type byte, a 4-byte length, the payload. */
+static size_t record(uint8_t *out, uint8_t type, uint32_t seq, size_t len) {
+  out[0] = type;
+  for (int i = 0; i < 4; i++) out[1 + i] = (uint8_t)(len >> (24 - 8 * i));
+  for (size_t i = 0; i < len; i++) out[5 + i] = (uint8_t)(i < 4 ? seq >> (24 - 8 * i) : seq + i);
+  return 5 + len;
+}
+
+static uint32_t record_seq(const uint8_t *r) {
+  return (uint32_t)r[5] << 24 | (uint32_t)r[6] << 16 | (uint32_t)r[7] << 8 | r[8];
+}
+
+/* The connection's write queue over TLS through small socket buffers, so that SSL_write has to be
+ * retried: data records, file chunks (read in slices) and pongs replaced while queued. A pong that
+ * was part of a write OpenSSL must retry is never replaced: the stream parses, every data and file
+ * record arrives in order, pongs in increasing order ending with the last one queued. */
+static void test_queue(struct wsk_tls_ctx *sctx, struct wsk_tls_ctx *cctx) {
+  enum { ROUNDS = 6000, FILE_REC = 5 + 20000, CAP = 16 << 20 };
+  static uint8_t got[CAP];
+  uint8_t rec[5 + 4096] = {0};
+  char name[] = "/tmp/wsk-test-tls-queue-XXXXXX";
+  int file = mkstemp(name);
+  CHECK(file >= 0);
+  unlink(name);
+  uint8_t *frec = malloc(FILE_REC);
+  record(frec, 'F', 7, FILE_REC - 5);
+  CHECK_EQ(write(file, frec, FILE_REC), FILE_REC);
+  struct pair p;
+  pair_open(&p, sctx, cctx, "localhost", 8192);
+  char err[256];
+  CHECK_EQ(handshake(&p, err, sizeof err, NULL), 0);
+  struct wsk_wqueue q = {0};
+  size_t recvd = 0, blocked = 0;
+  uint32_t data = 0, pongs = 0;
+  unsigned seed = 777;
+  for (int round = 0; (round < ROUNDS || q.head) && round < 10 * ROUNDS; round++) {
+    seed = seed * 1103515245u + 12345u;
+    if (round < ROUNDS) {
+      unsigned kind = (seed >> 8) % 64;
+      if (kind < 32) {
+        size_t n = record(rec, 'P', pongs++, 4 + (seed >> 12) % 122);
+        struct iovec v = {rec, n};
+        CHECK_EQ(wsk_wq_push_latest(&q, &v, 1, 5 + 125), 0);
+      } else if (kind < 63) {
+        size_t n = record(rec, 'D', data++, 4 + (seed >> 12) % 4000);
+        struct iovec v = {rec, n};
+        CHECK_EQ(wsk_wq_push_copy(&q, &v, 1), 0);
+      } else {
+        wsk_wq_push(&q, wsk_chunk_file(dup(file), 0, FILE_REC));
+      }
+    }
+    size_t before = q.bytes;
+    ssize_t w = wsk_wq_flush(&q, p.fd[1], p.c);
+    CHECK(w >= 0);
+    if (w < 0) break;
+    if ((size_t)w < before) blocked++;
+    size_t room = (seed >> 20) % 2 ? 1 + (seed >> 14) % 3000 : 64 * 1024;
+    if (room > CAP - recvd) room = CAP - recvd;
+    ssize_t r = room ? wsk_tls_read(p.s, got + recvd, room, err, sizeof err) : 0;
+    CHECK(r > 0 || r == WSK_EAGAIN || !room);
+    if (r > 0) recvd += (size_t)r;
+  }
+  for (int i = 0; i < 1000; i++) { /* what is still in the socket */
+    ssize_t r = wsk_tls_read(p.s, got + recvd, CAP - recvd, err, sizeof err);
+    if (r > 0) recvd += (size_t)r;
+  }
+  uint32_t next_data = 0, files = 0;
+  long last_pong = -1;
+  size_t off = 0;
+  while (off + 9 <= recvd) {
+    size_t len = (size_t)got[off + 1] << 24 | (size_t)got[off + 2] << 16 |
+                 (size_t)got[off + 3] << 8 | got[off + 4];
+    if (off + 5 + len > recvd) break;
+    uint8_t type = got[off];
+    record(rec, type, record_seq(got + off), len < 4096 ? len : 0);
+    if (type == 'F') {
+      CHECK(len == FILE_REC - 5 && memcmp(got + off, frec, FILE_REC) == 0);
+      files++;
+    } else {
+      CHECK((type == 'D' || type == 'P') && len < 4096 && memcmp(got + off, rec, 5 + len) == 0);
+      if (type == 'D') CHECK_EQ(record_seq(got + off), next_data++);
+      if (type == 'P') CHECK((long)record_seq(got + off) > last_pong);
+      if (type == 'P') last_pong = (long)record_seq(got + off);
+    }
+    if (check_failures) break;
+    off += 5 + len;
+  }
+  CHECK_EQ(off, recvd);
+  CHECK_EQ(next_data, data);
+  CHECK(files > 0);
+  CHECK_EQ(last_pong, (long)pongs - 1);
+  CHECK(blocked > 100);
+  wsk_wq_clear(&q);
+  pair_close(&p);
+  close(file);
+  free(frec);
+}
+
 int main(void) {
   signal(SIGPIPE, SIG_DFL);
   CHECK(mkdtemp(dir) != NULL);
@@ -337,6 +436,7 @@ int main(void) {
   test_plain_http(sctx, trust);
   test_peer_gone(sctx, trust);
   test_stream(sctx, trust);
+  test_queue(sctx, trust);
   wsk_tls_ctx_free(sctx);
   wsk_tls_ctx_free(trust);
   wsk_tls_ctx_free(trust_both);

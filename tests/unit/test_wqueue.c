@@ -1,8 +1,10 @@
 /* test_wqueue.c - write queues over a socketpair with a small send buffer: partial writes keep
- * their place, shared (reference-counted) chunks are released once written, order is kept. */
+ * their place, shared (reference-counted) chunks are released once written, order is kept; file
+ * chunks are sent in slices and close their file once; the latest chunk is replaced in place. */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -133,10 +135,107 @@ static void test_ref_threads(void) {
   wsk_ref_put(r);
 }
 
+static int temp_file(const uint8_t *data, size_t len) {
+  char name[] = "/tmp/wsk-wqueue-XXXXXX";
+  int fd = mkstemp(name);
+  CHECK(fd >= 0);
+  unlink(name);
+  CHECK_EQ(write(fd, data, len), (ssize_t)len);
+  return fd;
+}
+
+static int is_open(int fd) { return fcntl(fd, F_GETFD) != -1; }
+
+/* "HEAD", 300 KiB of a file from offset 7, "TAIL", through a small socket buffer: the file goes
+ * out in many partial sends, in order, and its descriptor is closed once it is written. */
+static void test_file_chunks(void) {
+  enum { FILE_LEN = 300 * 1024 + 7, BODY = FILE_LEN - 7, TOTAL = BODY + 8 };
+  uint8_t *src = malloc(FILE_LEN), *dst = malloc(TOTAL);
+  for (size_t i = 0; i < FILE_LEN; i++) src[i] = (uint8_t)(i * 13 + (i >> 10));
+  int fd = temp_file(src, FILE_LEN);
+  int sv[2];
+  CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+  int small = 4096;
+  setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+  struct wsk_wqueue q = {0};
+  struct iovec head = {"HEAD", 4}, tail = {"TAIL", 4};
+  CHECK_EQ(wsk_wq_push_copy(&q, &head, 1), 0);
+  struct wsk_chunk *f = wsk_chunk_file(fd, 7, BODY);
+  CHECK(f != NULL);
+  if (!f) return;
+  wsk_wq_push(&q, f);
+  CHECK_EQ(wsk_wq_push_copy(&q, &tail, 1), 0);
+  CHECK_EQ(q.bytes, TOTAL);
+  size_t got = 0;
+  int rounds = 0, partial = 0;
+  while (got < TOTAL && rounds++ < 100000) {
+    ssize_t w = wsk_wq_flush(&q, sv[0], NULL);
+    CHECK(w >= 0);
+    if (w > 0 && q.bytes > 0) partial++;
+    got += drain(sv[1], dst + got, TOTAL - got);
+  }
+  CHECK_EQ(got, TOTAL);
+  CHECK(partial > 2); /* (sendfile fills a Unix socket in big steps) */
+  CHECK(q.head == NULL && q.bytes == 0);
+  CHECK_MEM(dst, "HEAD", 4);
+  CHECK_MEM(dst + 4, src + 7, BODY);
+  CHECK_MEM(dst + 4 + BODY, "TAIL", 4);
+  CHECK(!is_open(fd)); /* closed by the chunk once written */
+
+  /* A file that ends before the length queued: EIO, and clearing the queue closes it. */
+  fd = temp_file(src, 10);
+  if (!(f = wsk_chunk_file(fd, 0, 20))) return;
+  wsk_wq_push(&q, f);
+  CHECK_EQ(wsk_wq_flush(&q, sv[0], NULL), 10);
+  CHECK_EQ(wsk_wq_flush(&q, sv[0], NULL), -EIO);
+  CHECK(is_open(fd));
+  wsk_wq_clear(&q);
+  CHECK(!is_open(fd));
+  close(sv[0]);
+  close(sv[1]);
+  free(src);
+  free(dst);
+}
+
+/* The latest chunk is replaced while none of it is written, and appended anew once it was. */
+static void test_latest(void) {
+  struct wsk_wqueue q = {0};
+  struct iovec data = {"data", 4}, p1 = {"p1", 2}, p22 = {"p22", 3}, p3 = {"p3", 2};
+  CHECK_EQ(wsk_wq_push_copy(&q, &data, 1), 0);
+  CHECK_EQ(wsk_wq_push_latest(&q, &p1, 1, 8), 0);
+  CHECK_EQ(wsk_wq_push_latest(&q, &p22, 1, 8), 0);
+  CHECK_EQ(q.bytes, 7);
+  CHECK(q.head->next == q.tail && q.tail == q.latest); /* one pong queued, the newer one */
+  CHECK_EQ(wsk_wq_push_copy(&q, &data, 1), 0);
+  CHECK_EQ(wsk_wq_push_latest(&q, &p3, 1, 8), 0); /* still in place, before the later data */
+  CHECK_EQ(q.bytes, 10);
+  int sv[2];
+  CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+  uint8_t out[32];
+  CHECK_EQ(wsk_wq_flush(&q, sv[0], NULL), 10);
+  CHECK(q.latest == NULL);
+  CHECK_EQ(recv(sv[1], out, sizeof out, 0), 10);
+  CHECK_MEM(out, "datap3data", 10);
+  /* Written in part: a newer one goes behind it. */
+  CHECK_EQ(wsk_wq_push_latest(&q, &p22, 1, 8), 0);
+  q.head->data++; /* as if the socket took one byte */
+  q.head->len--;
+  q.bytes--;
+  CHECK_EQ(wsk_wq_push_latest(&q, &p1, 1, 8), 0);
+  CHECK(q.head != q.tail && q.tail == q.latest);
+  CHECK_EQ(wsk_wq_flush(&q, sv[0], NULL), 4);
+  CHECK_EQ(recv(sv[1], out, sizeof out, 0), 4);
+  CHECK_MEM(out, "22p1", 4);
+  close(sv[0]);
+  close(sv[1]);
+}
+
 int main(void) {
   signal(SIGPIPE, SIG_DFL);
   test_partial_writes();
   test_chunk_api();
   test_ref_threads();
+  test_file_chunks();
+  test_latest();
   return check_report();
 }
