@@ -8,7 +8,7 @@
 const { isUtf8 } = require('buffer');
 const { OP, RSV1, opName, isControl, isKnownOpcode, toBuffer, buildFrame, closePayload,
         FrameReader, FrameError } = require('./frames');
-const { whenWritten, destroyAfterWrites } = require('./split');
+const { whenWritten, destroyAfterWrites, isSplit } = require('./split');
 
 class CaseFailure extends Error {}
 
@@ -82,6 +82,11 @@ class Peer {
     socket.on('end', () => this.onEnd({ t: 'end' }));
     socket.on('error', (err) => {
       if (this.ended) return;
+      // Split delivery may still be writing pieces of bytes that followed our close frame when
+      // the other side, done with the closing handshake, closes TCP as it should; the write
+      // after its close then fails with EPIPE. In one write those bytes would have been read and
+      // ignored before it closed: for the case, the other side closed TCP.
+      if (err.code === 'EPIPE' && isSplit(socket)) return this.onEnd({ t: 'end' });
       this.onEnd(err.code === 'ECONNRESET' ? { t: 'reset' } : { t: 'error', err });
     });
     if (leftover && leftover.length) this.onData(leftover);

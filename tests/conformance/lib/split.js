@@ -144,6 +144,11 @@ function wrap(sock) {
   return sock;
 }
 
+/* Whether sock's writes are split (wrap made it so). */
+function isSplit(sock) {
+  return Boolean(sock && sock[written]);
+}
+
 /* Resolves once every byte written to sock so far is on its way (at once without split). */
 function whenWritten(sock) {
   return sock && sock[written] ? sock[written]() : Promise.resolve();
@@ -164,5 +169,5 @@ function parseSeeds(text) {
   return Array.from({ length: Math.max(0, to - from + 1) }, (_, k) => from + k);
 }
 
-module.exports = { inCase, timeLimit, describe, chosen, wrap, whenWritten, destroyAfterWrites,
-                   parseSeeds };
+module.exports = { inCase, timeLimit, describe, chosen, wrap, isSplit, whenWritten,
+                   destroyAfterWrites, parseSeeds };
