@@ -54,7 +54,7 @@ tsan:
 
 # The integration tests of the server with every server process under valgrind memcheck: any
 # memory error or leak fails them (tests/integration/server_lib.js, WSK_VALGRIND).
-VALGRIND_TESTS ?= integration/(server_http|server_ws|server_static|server_robust|serve_options|server_example|server_shutdown|server_api)
+VALGRIND_TESTS ?= integration/(server_http|server_ws|server_static|server_robust|serve_options|server_example|server_shutdown|server_api|rooms_example)
 valgrind: build
 	@bash scripts/deps.sh --test
 	cd $(BUILD) && WSK_VALGRIND=1 ctest --output-on-failure -j $(JOBS) -R '$(VALGRIND_TESTS)'
