@@ -6,11 +6,7 @@
 
 #include "wsk.h"
 
-struct said {
-  wsk_conn *from;
-  const void *text;
-  size_t len;
-};
+struct said { wsk_conn *from; const void *text; size_t len; };
 
 static int say_in(const void *room, size_t room_len, void *arg) {
   struct said *s = arg;
@@ -22,14 +18,12 @@ static int say_in(const void *room, size_t room_len, void *arg) {
 static void on_message(wsk_conn *c, int opcode, const void *data, size_t len) {
   const char *text = data;
   if (opcode != WSK_OP_TEXT) return;
-  if (len > 6 && memcmp(text, "/join ", 6) == 0) {
+  if (len > 6 && memcmp(text, "/join ", 6) == 0)
     wsk_subscribe(c, text + 6, len - 6);
-  } else if (len > 7 && memcmp(text, "/leave ", 7) == 0) {
+  else if (len > 7 && memcmp(text, "/leave ", 7) == 0)
     wsk_unsubscribe(c, text + 7, len - 7);
-  } else {
-    struct said s = {c, data, len};
-    wsk_conn_topics(c, say_in, &s); /* (a closing connection leaves its rooms by itself) */
-  }
+  else
+    wsk_conn_topics(c, say_in, &(struct said){c, data, len}); /* every room c is in */
 }
 
 static void on_shutdown_done(wsk_server *s, void *loop) { wsk_loop_stop(loop); }
