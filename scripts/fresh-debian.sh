@@ -30,8 +30,8 @@ if ! command -v debootstrap >/dev/null; then
   log "installing debootstrap"
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
 fi
-mirror=${FRESH_MIRROR:-$(grep -rhoE '^(URIs:|deb) +https?://[^ ]+/debian/?( |$)' /etc/apt/sources.list \
-  /etc/apt/sources.list.d 2>/dev/null | head -n1 | awk '{print $2}')}
+mirror=${FRESH_MIRROR:-$(cat /etc/apt/sources.list /etc/apt/sources.list.d/* 2>/dev/null |
+  awk '/^(URIs:|deb) +https?:\/\/[^ ]+\/debian\/?( |$)/ { print $2; exit }' || true)}
 mirror=${mirror:-http://deb.debian.org/debian}
 if ss -ltn 2>/dev/null | grep -q ':8000 '; then fail "port 8000 is in use here; make run needs it"; fi
 
