@@ -20,6 +20,10 @@ for mode in --build --test --valgrind --lint --dev; do
 done
 ! wants --build | grep -qx 'nodejs\|npm\|chromium\|valgrind' || fail "deps.sh --build wants test peers"
 wants --test | grep -qx chromium || fail "deps.sh --test does not want chromium"
+# A Node already installed (here: the one running the other tests) is kept, with its npm.
+if command -v node >/dev/null && command -v npm >/dev/null; then
+  ! wants --test | grep -qx 'nodejs\|npm' || fail "deps.sh --test replaces the installed $(command -v node)"
+fi
 [ "$(wants --fuzz | grep -cx 'clang\|libclang-rt-dev')" = 2 ] || fail "deps.sh --fuzz: $(wants --fuzz | tr '\n' ' ')"
 ! grep -nE '(clang|llvm|gcc)[a-z-]*-[0-9]+' Makefile scripts/deps.sh || fail "a compiler version is hard-coded"
 
