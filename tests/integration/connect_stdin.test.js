@@ -68,14 +68,15 @@ function lateServer() {
           buf = buf.subarray(end + 4);
           open = true;
         }
-        // Client frames are masked: opcode in the low bits of byte 0; 8 is close.
-        if (buf.length >= 2 && (buf[0] & 0x0f) === 8) {
+        // Small masked client frames (one read may hold several): skip data, answer the close
+        // (opcode 8) with a message first.
+        while (buf.length >= 2 && buf.length >= 6 + (buf[1] & 0x7f)) {
+          const close = (buf[0] & 0x0f) === 8;
+          buf = buf.subarray(6 + (buf[1] & 0x7f));
+          if (!close) continue;
           s.write(Buffer.concat([Buffer.from([0x81, 10]), Buffer.from('late reply'),
             Buffer.from([0x88, 2, 0x03, 0xe8])]));
           s.end();
-          buf = Buffer.alloc(0);
-        } else if (buf.length >= 2 && buf.length >= 6 + (buf[1] & 0x7f)) {
-          buf = buf.subarray(6 + (buf[1] & 0x7f)); // a small data frame: skip it
         }
       });
       s.on('error', () => {});
