@@ -4,8 +4,9 @@
  * message received is printed on stdout (text as is, binary as `< [binary N bytes] HEX`; --json:
  * one JSON object per message). At the end of stdin, as after -x, it waits --wait seconds for
  * answers (or for the server's close) and then closes with 1000; messages that arrive while our
- * close is on its way are still printed (deliver_after_close). --echo sends every message back. After a closing handshake it exits once
- * the server has closed TCP (RFC 6455 7.1.1), or after the close timeout (5 s).
+ * close is on its way are still printed (deliver_after_close). --echo sends every message back.
+ * After a closing handshake it exits once the server has closed TCP (RFC 6455 7.1.1), or after
+ * the close timeout (5 s).
  * --show-frames prints the handshake lines and every frame header on stderr. Exit status: 0 after
  * a clean close (1000, 1001 or no code), 1 with a one-line reason on stderr otherwise, 2 for bad
  * usage. stdin is read through the loop, so messages keep arriving while the user types. */

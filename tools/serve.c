@@ -107,7 +107,8 @@ int wsk_cli_parse_ms(const char *s, unsigned *out) {
 static void on_open(wsk_conn *c) {
   struct serve_thread *t = wsk_server_user_data(wsk_conn_server(c));
   const char *w = t->sv->welcome;
-  if (w && wsk_send_text(c, w, strlen(w)) >= 0 && t->sv->log) wsk_cli_access_count(c, 0, strlen(w), 0);
+  if (w && wsk_send_text(c, w, strlen(w)) >= 0 && t->sv->log)
+    wsk_cli_access_count(c, 0, strlen(w), 0);
 }
 
 static int on_upgrade(wsk_server *s, const struct wsk_request *req, wsk_upgrade *up) {
