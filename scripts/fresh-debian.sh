@@ -73,12 +73,22 @@ mount -t sysfs -o ro sysfs "$root/sys"
 mkdir -p "$root/dev/pts" "$root/dev/shm"
 mount -t devpts -o newinstance,ptmxmode=0666 devpts "$root/dev/pts"
 mount -t tmpfs -o mode=1777 shm "$root/dev/shm"
+ln -sf pts/ptmx "$root/dev/ptmx" # pseudo-terminals from the root's own devpts (script(1) in the tests)
+# This machine may reach the npm registry through a TLS-inspecting proxy whose CA it trusts
+# (/usr/local/share/ca-certificates): Node in the root is told to trust the same certificates,
+# or `npm ci` fails with SELF_SIGNED_CERT_IN_CHAIN. A machine without such a proxy has none.
+node_ca=()
+if ls /usr/local/share/ca-certificates/*.crt >/dev/null 2>&1; then
+  mkdir -p "$root/etc/ssl"
+  cat /usr/local/share/ca-certificates/*.crt >"$root/etc/ssl/host-extra-ca.pem"
+  node_ca=(NODE_EXTRA_CA_CERTS=/etc/ssl/host-extra-ca.pem)
+fi
 git clone -q --no-local "$repo" "$root/root/wsk"
 chroot "$root" apt-get update -qq >/dev/null
 step "minimal bookworm root ready"
 
 # Run one command in the root as a new user's shell would: a clean environment, in the clone.
-shell=(chroot "$root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM=dumb
+shell=(chroot "$root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM=dumb "${node_ca[@]}"
   PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin bash -c)
 in_root() { "${shell[@]}" "cd /root/wsk && $1"; }
 
