@@ -1,4 +1,5 @@
 # Thin wrapper around CMake. `make run` and `make test` are the two set-up commands of the README.
+# Each target builds only what it runs and asks scripts/deps.sh only for what it needs.
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
@@ -9,9 +10,11 @@ FUZZ_SECONDS ?= 30
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 PREFIX     ?= /usr/local
 CMAKE_ARGS ?=
+SEED_PORT  ?= 8000
 WELCOME    := Welcome to the websocket server!!!
 
-.PHONY: all deps build test run dev sanitize tsan valgrind failmalloc fuzz soak lint bench install clean
+.PHONY: all deps build test run seed dev sanitize tsan valgrind failmalloc fuzz soak lint bench \
+        install fresh-check clean
 
 all: build
 
@@ -29,10 +32,19 @@ test: build
 	@bash scripts/deps.sh --test
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
-run: build
-	./$(BUILD)/wsk serve --port 8000 --root web --broadcast --welcome '$(WELCOME)'
+# The chat demo: the `wsk` server alone (not the tests and benchmarks of `make build`).
+run: $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS) --target wsk
+	$(BUILD)/wsk serve --port 8000 --root web --broadcast --welcome '$(WELCOME)'
 
-dev: build
+# The seed example: examples/just_ws_server answers every HTTP request with "I am connected!"
+# and WebSockets on the same port; examples/justWs.html is its page, opened from the disk.
+seed: $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS) --target just_ws_server
+	@echo "seed: open examples/justWs.html in a browser (file://$(CURDIR)/examples/justWs.html; add ?port=N for a port other than 8000); Ctrl-C stops the server"
+	$(BUILD)/examples/just_ws_server $(SEED_PORT)
+
+dev: $(BUILD)/CMakeCache.txt
 	@bash scripts/dev.sh
 
 sanitize:
@@ -56,7 +68,7 @@ tsan:
 # memory error or leak fails them (tests/integration/server_lib.js, WSK_VALGRIND).
 VALGRIND_TESTS ?= integration/(server_http|server_ws|server_static|server_robust|serve_options|server_example|server_shutdown|server_api|rooms_example)
 valgrind: build
-	@bash scripts/deps.sh --test
+	@bash scripts/deps.sh --valgrind
 	cd $(BUILD) && WSK_VALGRIND=1 ctest --output-on-failure -j $(JOBS) -R '$(VALGRIND_TESTS)'
 
 # Every allocation of a scripted server session made to fail in turn (ASan+UBSan build).
@@ -70,14 +82,14 @@ failmalloc:
 # cppcheck over everything that is built, then the Clang static analyzer (.clang-tidy) over the
 # library, the tools and the examples. Any finding fails.
 lint:
-	@bash scripts/deps.sh --test
+	@bash scripts/deps.sh --lint
 	cppcheck -q --std=c11 --enable=warning,performance,portability --inline-suppr --error-exitcode=1 \
 	  -D_GNU_SOURCE -DWSK_WITH_TLS=1 -I include -I src src tools examples tests/helpers fuzz bench
 	cmake -S . -B $(LINT_BUILD) -DCMAKE_EXPORT_COMPILE_COMMANDS=ON $(CMAKE_ARGS) >/dev/null
 	run-clang-tidy -quiet -p $(LINT_BUILD) -j $(JOBS) '$(CURDIR)/(src|tools|examples)/'
 
 fuzz:
-	@bash scripts/deps.sh --build
+	@bash scripts/deps.sh --fuzz
 	CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug -DWSK_FUZZ=ON \
 	  -DCMAKE_C_FLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer" $(CMAKE_ARGS)
 	cmake --build $(FUZZ_BUILD) -j $(JOBS)
@@ -102,6 +114,11 @@ bench: build
 
 install: build
 	DESTDIR=$(DESTDIR) cmake --install $(BUILD) --prefix $(PREFIX)
+
+# A new user's path on a fresh Debian 12: debootstrap a minimal bookworm root, clone this
+# repository into it, and run the README's set-up commands there (scripts/fresh-debian.sh; root).
+fresh-check:
+	@bash scripts/fresh-debian.sh
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(FUZZ_BUILD) $(FAILMALLOC_BUILD) $(LINT_BUILD)

@@ -916,7 +916,10 @@ struct wsk_client_options {
    * deflate.enabled the request offers it (wsk_pmd_client_offer); a server that accepts it with
    * parameters that break the offer fails the attempt with WSK_EHANDSHAKE and the rule it broke,
    * and one that does not accept it gives a plain connection. */
-  struct wsk_pmd_options deflate;
+  struct wsk_pmd_options deflate;  /* 1: messages that arrive after this side sent its close frame (while the server has not yet
+   * answered it) still reach on_message, as a command-line client that closes at the end of its
+   * input wants; 0 (the default): they are dropped, as RFC 6455 allows. */
+  int deliver_after_close;
 };
 
 /* Fill options with the documented defaults (zero callbacks, no reconnection, permessage-deflate

@@ -4,7 +4,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v inotifywait >/dev/null; then
-  bash scripts/deps.sh || { echo "dev: needs inotifywait: apt-get install inotify-tools" >&2; exit 1; }
+  bash scripts/deps.sh --dev || { echo "dev: needs inotifywait: apt-get install inotify-tools" >&2; exit 1; }
 fi
 BUILD=${BUILD:-build}
 pid=

@@ -22,7 +22,8 @@ static const char usage[] =
     "  -w, --warmup S       seconds of load before measuring (1)\n"
     "  -t, --duration S     seconds measured, or held for idle (5)\n"
     "  -p, --pid PID        server process: report its CPU per message and idle RSS growth\n"
-    "  -j, --json           print one JSON object instead of text\n";
+    "  -j, --json           print one JSON object instead of text\n"
+    WSK_CLI_EXIT_CODES;
 
 void bench_result_note_error(struct bench_result *r, const char *why) {
   if (!r->first_error[0]) snprintf(r->first_error, sizeof r->first_error, "%s", why);
@@ -58,6 +59,7 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o) {
   size_t v;
   int opt;
   optind = 0; /* the dispatcher may have used getopt already */
+  opterr = 0; /* the one-line error below says it */
   while ((opt = getopt_long(argc, argv, "c:s:bd:w:t:p:jh", longopts, NULL)) != -1) {
     switch (opt) {
     case 'c':
@@ -85,7 +87,9 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o) {
       break;
     case 'j': o->json = 1; break;
     case 'h': fputs(usage, stdout); return 1;
-    default: fputs(usage, stderr); return -1;
+    default:
+      wsk_cli_usage_error("bench", "unknown option or missing value '%s'", argv[optind - 1]);
+      return -1;
     }
   }
   int rest = argc - optind;
@@ -95,44 +99,32 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o) {
     else if (strcmp(m, "connect") == 0) o->mode = BENCH_CONNECT;
     else if (strcmp(m, "idle") == 0) o->mode = BENCH_IDLE;
     else {
-      fprintf(stderr, "wsk bench: unknown mode '%s' (echo, connect or idle)\n", m);
+      wsk_cli_usage_error("bench", "unknown mode '%s' (echo, connect or idle)", m);
       return -1;
     }
   } else if (rest != 1) {
-    fputs(usage, stderr);
+    wsk_cli_usage_error("bench", "%s", rest ? "too many arguments" : "a URL is required");
     return -1;
   }
   o->url = argv[optind];
   if (!o->connections) o->connections = o->mode == BENCH_ECHO ? 100 : o->mode == BENCH_IDLE ? 1000 : 50;
   return 0;
 bad:
-  fprintf(stderr, "wsk bench: bad value '%s' for -%c\n%s", optarg, opt, usage);
+  wsk_cli_usage_error("bench", "bad value '%s' for -%c", optarg, opt);
   return -1;
 }
 
 static const char *const mode_names[] = {"echo", "connect", "idle"};
 
-/* JSON string body: escape quotes, backslashes and control bytes. */
-static void json_str(const char *s) {
-  putchar('"');
-  for (; *s; s++) {
-    unsigned char ch = (unsigned char)*s;
-    if (ch == '"' || ch == '\\') printf("\\%c", ch);
-    else if (ch < 0x20) printf("\\u%04x", ch);
-    else putchar(ch);
-  }
-  putchar('"');
-}
-
 static double rate(double n, double s) { return s > 0 ? n / s : 0; }
 
 static void print_json(const struct bench_opts *o, const struct bench_result *r, const char *err) {
   printf("{\"mode\":\"%s\",\"url\":", mode_names[o->mode]);
-  json_str(o->url);
+  wsk_cli_json_str(stdout, o->url, strlen(o->url));
   printf(",\"ok\":%s", err ? "false" : "true");
   if (err) {
     printf(",\"error\":");
-    json_str(err);
+    wsk_cli_json_str(stdout, err, strlen(err));
   }
   printf(",\"connections\":%u,\"duration_s\":%.3f,\"count\":%llu,\"rate_per_s\":%.1f", o->connections,
          r->elapsed_s, (unsigned long long)r->count, rate((double)r->count, r->elapsed_s));
@@ -157,7 +149,7 @@ static void print_json(const struct bench_opts *o, const struct bench_result *r,
   }
   if (r->first_error[0]) {
     printf(",\"first_error\":");
-    json_str(r->first_error);
+    wsk_cli_json_str(stdout, r->first_error, strlen(r->first_error));
   }
   printf("}\n");
 }

@@ -5,6 +5,7 @@
 #define WSK_TOOLS_CLI_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 /* `wsk serve [--host H] [--port P] [--root DIR] [--echo | --broadcast] ...` (tools/serve.c). */
 int wsk_cli_serve(int argc, char **argv);
@@ -19,6 +20,23 @@ int wsk_cli_connect(int argc, char **argv);
 /* Write prefix, then text[0..len) with its control characters escaped, then a newline, on
  * stderr: for log lines that quote a peer (tools/log.c). */
 void wsk_cli_log(const char *prefix, const char *text, size_t len);
+
+/* Milliseconds for an option: 0 (none) to a day. Returns 0 and *out, or -1 (tools/serve.c). */
+int wsk_cli_parse_ms(const char *s, unsigned *out);
+
+/* Bad usage of `wsk <command>`: print one line, "wsk <command>: <what>; try 'wsk <command>
+ * --help'", on stderr and return 2 (tools/usage.c). */
+__attribute__((format(printf, 2, 3))) int wsk_cli_usage_error(const char *command,
+                                                               const char *fmt, ...);
+
+/* The exit statuses, the same for every command; the last lines of each --help. */
+#define WSK_CLI_EXIT_CODES                                                                     \
+  "Exit status: 0 on success (a clean close, a clean stop), 1 on failure (with a one-line\n"  \
+  "reason on stderr), 2 for bad usage (a wrong option or value).\n"
+
+/* s[0..len) as a JSON string, quotes included; s is UTF-8, control bytes become \u00NN
+ * (tools/json.c). */
+void wsk_cli_json_str(FILE *out, const char *s, size_t len);
 
 /* A byte count for an option: decimal, optionally with a k or m suffix (KiB, MiB), not 0.
  * Returns 0 and *out, or -1 (tools/serve.c). */
@@ -50,6 +68,25 @@ enum {
   "  --deflate-no-context-takeover  compress each message on its own, both ways: the state\n"   \
   "                       is released between messages, at some cost in compression\n"         \
   "  --deflate-threshold BYTES  send shorter messages uncompressed (default 0: compress all)\n"
+
+/* `wsk serve --log FORMAT`: the access log (tools/access_log.c). */
+#include <stdint.h>
+enum wsk_cli_log_format { WSK_CLI_LOG_OFF, WSK_CLI_LOG_TEXT, WSK_CLI_LOG_JSON };
+struct wsk_upgrade;
+struct wsk_request;
+struct wsk_conn;
+/* "text" or "json". Returns 0 and *out, or -1. */
+int wsk_cli_log_format_parse(const char *s, enum wsk_cli_log_format *out);
+/* From on_upgrade: log the upgrade and give the connection its record (its user data). shared
+ * is the thread's running total of broadcast bytes. Returns WSK_UPGRADE_ACCEPT, or 503 without
+ * memory. */
+int wsk_cli_access_upgrade(struct wsk_upgrade *up, const struct wsk_request *req,
+                           enum wsk_cli_log_format format, const uint64_t *shared);
+/* Message bytes received from and sent to c; not_shared: bytes of c's own message that were
+ * broadcast to the others (not to c). */
+void wsk_cli_access_count(struct wsk_conn *c, uint64_t in, uint64_t out, uint64_t not_shared);
+/* From on_close: log the close and free the record. */
+void wsk_cli_access_close(struct wsk_conn *c, unsigned code, int clean);
 
 struct wsk_pmd_options;
 /* Apply the deflate flag whose getopt code is `code` (arg: its value) to o. Returns 1 when it was

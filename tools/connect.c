@@ -1,20 +1,22 @@
 /* connect.c - `wsk connect URL`: a WebSocket client for the terminal and for scripts.
  *
  * Interactive by default: each line of stdin is sent as a text message (--binary: binary), each
- * message received is printed on stdout (text as is, binary as `< [binary N bytes] HEX`), and the
- * end of stdin closes with 1000. -x sends the given messages and closes after --wait seconds or
- * when the server closes; --echo sends every message back. After a closing handshake it exits once
- * the server has closed TCP (RFC 6455 7.1.1), or after the close timeout (5 s).
+ * message received is printed on stdout (text as is, binary as `< [binary N bytes] HEX`; --json:
+ * one JSON object per message). At the end of stdin, as after -x, it waits --wait seconds for
+ * answers (or for the server's close) and then closes with 1000; messages that arrive while our
+ * close is on its way are still printed (deliver_after_close). --echo sends every message back.
+ * After a closing handshake it exits once the server has closed TCP (RFC 6455 7.1.1), or after
+ * the close timeout (5 s).
  * --show-frames prints the handshake lines and every frame header on stderr. Exit status: 0 after
  * a clean close (1000, 1001 or no code), 1 with a one-line reason on stderr otherwise, 2 for bad
  * usage. stdin is read through the loop, so messages keep arriving while the user types. */
 #include <errno.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -27,24 +29,34 @@ static const char usage_text[] =
     "usage: wsk connect URL [-H 'Name: value']... [--subprotocol P]... [--origin O]\n"
     "                   [-x MESSAGE]... [--wait S] [--binary] [--echo] [--show-frames]\n"
     "                   [--reconnect] [--ca FILE|DIR] [--insecure] [--max-message BYTES]\n"
+    "                   [--connect-timeout MS] [--handshake-timeout MS] [--json]\n"
     "                   [--deflate [--deflate-...]]\n"
     "  -H, --header 'N: V'  add a request header (repeatable)\n"
     "  --subprotocol P      offer subprotocol P (repeatable, in order of preference)\n"
     "  --origin O           send Origin: O\n"
     "  -x, --execute MSG    send MSG once connected (repeatable), then close after --wait\n"
-    "  --wait S             with -x: seconds to wait for answers before closing (default 2)\n"
+    "  --wait S             after -x or the end of stdin: seconds to wait for answers, or\n"
+    "                       for the server's close, before closing (default 2)\n"
     "  --binary             send stdin lines and -x messages as binary messages\n"
     "  --echo               send every message received back, until the server closes\n"
     "  --show-frames        print the handshake and every frame header on stderr\n"
+    "  --json               print each message received as one JSON object per line:\n"
+    "                       {\"time\":SECONDS,\"opcode\":\"text\"|\"binary\",\"data\":...}\n"
+    "                       (binary data in hex)\n"
     "  --reconnect          reconnect with backoff when the connection ends\n"
     "  --ca FILE|DIR        wss://: trust the CAs of this PEM file or hashed directory instead\n"
     "                       of the system's\n"
     "  --insecure           wss://: do not verify the server's certificate (testing only)\n"
+    "  --connect-timeout MS  give up when DNS and the TCP connect take longer (default 10000)\n"
+    "  --handshake-timeout MS  give up when the server's 101 has not come MS after the TCP\n"
+    "                       connect (default 10000; 0 = never)\n"
     "  --max-message BYTES  largest message accepted (default 16M; k and m suffixes); a bigger\n"
     "                       one closes the connection with 1009\n"
     WSK_CLI_DEFLATE_USAGE
     "Without -x or --echo, each line of stdin is sent as a message and every message received\n"
-    "is printed on stdout; the end of stdin (Ctrl-D) closes with 1000.\n";
+    "is printed on stdout; at the end of stdin (Ctrl-D) it waits --wait seconds for answers,\n"
+    "then closes with 1000.\n"
+    WSK_CLI_EXIT_CODES;
 
 struct cli {
   wsk_loop *loop;
@@ -54,7 +66,7 @@ struct cli {
   const char *x[MAX_LIST];
   size_t nx;
   unsigned wait_ms;
-  int binary, echo, show_frames, reconnect;
+  int binary, echo, show_frames, reconnect, json;
   int stdin_eof, interrupted, exit_code;
   char *line;
   size_t line_len, line_cap;
@@ -62,15 +74,7 @@ struct cli {
   char reason[640]; /* the one-line reason for a non-zero exit */
 };
 
-__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  fprintf(stderr, "wsk connect: ");
-  vfprintf(stderr, fmt, ap);
-  va_end(ap);
-  fprintf(stderr, "\n%s", usage_text);
-  return 2;
-}
+#define usage_error(...) wsk_cli_usage_error("connect", __VA_ARGS__)
 
 /* Keep the first non-zero exit status and its reason. */
 static void set_result(struct cli *cli, int code, const char *reason) {
@@ -114,6 +118,13 @@ static void on_wait_over(void *arg) {
   wsk_client_close(cli->client, WSK_CLOSE_NORMAL, NULL);
 }
 
+/* After -x or the end of stdin, answers may still be on their way: close after --wait. */
+static void start_wait(struct cli *cli) {
+  if (!cli->wait_timer)
+    cli->wait_timer = wsk_timer_start(cli->loop, cli->wait_ms, 0, on_wait_over, cli);
+  if (!cli->wait_timer) wsk_client_close(cli->client, WSK_CLOSE_NORMAL, NULL);
+}
+
 static void on_open(wsk_conn *c) {
   struct cli *cli = wsk_conn_user_data(c);
   const char *proto = wsk_conn_protocol(c);
@@ -121,9 +132,37 @@ static void on_open(wsk_conn *c) {
   const char *ext = wsk_conn_response_header(c, "Sec-WebSocket-Extensions");
   if (ext && wsk_conn_deflate(c, NULL)) wsk_cli_log("wsk connect: compressing: ", ext, strlen(ext));
   for (size_t i = 0; i < cli->nx; i++) send_message(cli, cli->x[i], strlen(cli->x[i]));
-  if (cli->nx && !cli->wait_timer)
-    cli->wait_timer = wsk_timer_start(cli->loop, cli->wait_ms, 0, on_wait_over, cli);
-  if (cli->stdin_eof) wsk_client_close(cli->client, WSK_CLOSE_NORMAL, NULL);
+  if (cli->nx || cli->stdin_eof) start_wait(cli);
+}
+
+static void print_hex(const uint8_t *p, size_t len) {
+  static const char digits[] = "0123456789abcdef";
+  char hex[4096];
+  for (size_t i = 0; i < len;) {
+    size_t n = 0;
+    for (; i < len && n + 2 <= sizeof hex; i++) {
+      hex[n++] = digits[p[i] >> 4];
+      hex[n++] = digits[p[i] & 15];
+    }
+    fwrite(hex, 1, n, stdout); /* cppcheck-suppress uninitvar ; n bytes were just written */
+  }
+}
+
+/* --json: {"time":UNIX_SECONDS,"opcode":"text"|"binary","data":TEXT_OR_HEX} on one line. */
+static void print_json(int opcode, const void *data, size_t len) {
+  struct timeval tv;
+  gettimeofday(&tv, NULL);
+  printf("{\"time\":%lld.%03ld,\"opcode\":\"%s\",\"data\":", (long long)tv.tv_sec,
+         (long)(tv.tv_usec / 1000), opcode == WSK_OP_TEXT ? "text" : "binary");
+  if (opcode == WSK_OP_TEXT) {
+    wsk_cli_json_str(stdout, data, len);
+  } else {
+    putchar('"');
+    print_hex(data, len);
+    putchar('"');
+  }
+  fputs("}\n", stdout);
+  fflush(stdout);
 }
 
 static void print_message(int opcode, const void *data, size_t len) {
@@ -131,18 +170,8 @@ static void print_message(int opcode, const void *data, size_t len) {
     fwrite(data, 1, len, stdout);
     fputc('\n', stdout);
   } else {
-    static const char digits[] = "0123456789abcdef";
-    const uint8_t *p = data;
-    char hex[4096];
     printf("< [binary %zu bytes] ", len);
-    for (size_t i = 0; i < len;) {
-      size_t n = 0;
-      for (; i < len && n + 2 <= sizeof hex; i++) {
-        hex[n++] = digits[p[i] >> 4];
-        hex[n++] = digits[p[i] & 15];
-      }
-      fwrite(hex, 1, n, stdout); /* cppcheck-suppress uninitvar ; n bytes were just written */
-    }
+    print_hex(data, len);
     fputc('\n', stdout);
   }
   fflush(stdout);
@@ -150,7 +179,10 @@ static void print_message(int opcode, const void *data, size_t len) {
 
 static void on_message(wsk_conn *c, int opcode, const void *data, size_t len) {
   struct cli *cli = wsk_conn_user_data(c);
-  print_message(opcode, data, len);
+  if (cli->json)
+    print_json(opcode, data, len);
+  else
+    print_message(opcode, data, len);
   if (cli->echo) wsk_send(c, opcode, data, len);
 }
 
@@ -242,7 +274,7 @@ static void take_input(struct cli *cli, const char *buf, size_t n, int eof) {
 
 static void input_ended(struct cli *cli) {
   cli->stdin_eof = 1;
-  if (wsk_client_conn(cli->client)) wsk_client_close(cli->client, WSK_CLOSE_NORMAL, NULL);
+  if (wsk_client_conn(cli->client)) start_wait(cli); /* else on_open starts it */
 }
 
 static void on_stdin(wsk_watch *w, int fd, unsigned events, void *arg) {
@@ -293,7 +325,10 @@ int wsk_cli_connect(int argc, char **argv) {
       {"echo", no_argument, NULL, 'e'},              {"show-frames", no_argument, NULL, 'f'},
       {"reconnect", no_argument, NULL, 'r'},         {"help", no_argument, NULL, 'h'},
       {"ca", required_argument, NULL, 'c'},          {"insecure", no_argument, NULL, 'k'},
-      {"max-message", required_argument, NULL, 'm'}, WSK_CLI_DEFLATE_LONGOPTS,
+      {"max-message", required_argument, NULL, 'm'}, {"json", no_argument, NULL, 'j'},
+      {"connect-timeout", required_argument, NULL, 'C'},
+      {"handshake-timeout", required_argument, NULL, 'T'},
+      WSK_CLI_DEFLATE_LONGOPTS,
       {NULL, 0, NULL, 0}};
   struct cli cli = {.wait_ms = 2000};
   const char *headers[MAX_LIST + 1] = {0}, *protocols[MAX_LIST + 1] = {0};
@@ -330,6 +365,15 @@ int wsk_cli_connect(int argc, char **argv) {
     case 'e': cli.echo = 1; break;
     case 'f': cli.show_frames = 1; break;
     case 'r': cli.reconnect = 1; break;
+    case 'j': cli.json = 1; break;
+    case 'C':
+      if (wsk_cli_parse_ms(optarg, &opt.connect_timeout_ms) != 0 || !opt.connect_timeout_ms)
+        return usage_error("bad --connect-timeout '%s'", optarg);
+      break;
+    case 'T':
+      if (wsk_cli_parse_ms(optarg, &opt.handshake_timeout_ms) != 0)
+        return usage_error("bad --handshake-timeout '%s'", optarg);
+      break;
     case 'c': {
       struct stat st;
       if (stat(optarg, &st) != 0) return usage_error("cannot read --ca '%s'", optarg);
@@ -371,6 +415,7 @@ int wsk_cli_connect(int argc, char **argv) {
   opt.queue_limit = QUEUE_LIMIT; /* lines typed before the connection opens are sent then */
   opt.reconnect = cli.reconnect;
   opt.on_reconnect = on_reconnect;
+  opt.deliver_after_close = 1; /* answers to the last lines may cross our close */
   if (cli.show_frames) {
     opt.on_frame = on_frame;
     opt.on_handshake_line = on_handshake_line;

@@ -5,7 +5,7 @@
  * same port (SO_REUSEPORT: the kernel spreads the connections over them). */
 #include <getopt.h>
 #include <pthread.h>
-#include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <sys/resource.h>
 #include <stdlib.h>
@@ -23,7 +23,7 @@ static const char usage_text[] =
     "                 [--max-message BYTES] [--origin O]... [--quiet]\n"
     "                 [--handshake-timeout MS] [--idle-timeout MS] [--close-timeout MS]\n"
     "                 [--ping-interval MS] [--max-connections N] [--send-limit BYTES]\n"
-    "                 [--drop-slow] [--threads N]\n"
+    "                 [--drop-slow] [--threads N] [--log text|json]\n"
     "                 [--tls-cert FILE [--tls-key FILE]] [--deflate [--deflate-...]]\n"
     "  --host H             listen address (default 0.0.0.0; :: for IPv6 and IPv4)\n"
     "  --port P             port (default 8000; 0 = any free port, printed at startup)\n"
@@ -44,11 +44,14 @@ static const char usage_text[] =
     "  --drop-slow          close a client over --send-limit instead of dropping its messages\n"
     "  --threads N          N event loops in N threads on the same port (default 1), each with\n"
     "                       its own connections (--max-connections counts per thread)\n"
+    "  --log text|json      an access log on stderr: one line per upgrade (remote address, path,\n"
+    "                       101) and per close (code, bytes received and sent, seconds)\n"
     "  --tls-cert FILE      speak TLS (https:// and wss://) with this PEM certificate chain\n"
     "  --tls-key FILE       its PEM private key (default: in the --tls-cert file)\n"
     WSK_CLI_DEFLATE_USAGE
     "Text messages are printed on stdout, one per line. Ctrl-C closes every connection with\n"
-    "1001 (going away) and exits.\n";
+    "1001 (going away) and exits; a second Ctrl-C exits at once.\n"
+    WSK_CLI_EXIT_CODES;
 
 struct serve;
 
@@ -59,25 +62,21 @@ struct serve_thread {
   wsk_server *server;
   pthread_t tid;
   int rc;
+  uint64_t shared_out; /* message bytes broadcast by this thread (--log) */
 };
 
 struct serve {
   const char *welcome;
   int echo, broadcast, quiet;
+  enum wsk_cli_log_format log;
   int stopping; /* main thread only */
   int nthreads;
+  atomic_int shut;      /* threads that began their shutdown */
+  atomic_size_t closing; /* the WebSockets they are closing */
   struct serve_thread t[MAX_THREADS];
 };
 
-__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  fprintf(stderr, "wsk serve: ");
-  vfprintf(stderr, fmt, ap);
-  va_end(ap);
-  fprintf(stderr, "\n%s", usage_text);
-  return 2;
-}
+#define usage_error(...) wsk_cli_usage_error("serve", __VA_ARGS__)
 
 int wsk_cli_parse_size(const char *s, size_t *out) {
   char *end;
@@ -96,8 +95,7 @@ int wsk_cli_parse_size(const char *s, size_t *out) {
   return 0;
 }
 
-/* Milliseconds: 0 (none) to a day. */
-static int parse_ms(const char *s, unsigned *out) {
+int wsk_cli_parse_ms(const char *s, unsigned *out) {
   char *end;
   if (!*s || *s == '-') return -1;
   unsigned long v = strtoul(s, &end, 10);
@@ -113,7 +111,18 @@ static void on_server_error(wsk_server *s, int err, const char *message) {
 
 static void on_open(wsk_conn *c) {
   struct serve_thread *t = wsk_server_user_data(wsk_conn_server(c));
-  if (t->sv->welcome) wsk_send_text(c, t->sv->welcome, strlen(t->sv->welcome));
+  const char *w = t->sv->welcome;
+  if (w && wsk_send_text(c, w, strlen(w)) >= 0 && t->sv->log)
+    wsk_cli_access_count(c, 0, strlen(w), 0);
+}
+
+static int on_upgrade(wsk_server *s, const struct wsk_request *req, wsk_upgrade *up) {
+  struct serve_thread *t = wsk_server_user_data(s);
+  return wsk_cli_access_upgrade(up, req, t->sv->log, &t->shared_out);
+}
+
+static void on_close(wsk_conn *c, unsigned code, const char *reason, size_t reason_len, int clean) {
+  wsk_cli_access_close(c, code, clean);
 }
 
 static void on_message(wsk_conn *c, int opcode, const void *data, size_t len) {
@@ -126,10 +135,15 @@ static void on_message(wsk_conn *c, int opcode, const void *data, size_t len) {
     fflush(stdout);
     funlockfile(stdout);
   }
-  if (sv->echo)
-    wsk_send(c, opcode, data, len);
-  else if (sv->broadcast)
-    wsk_server_broadcast(t->server, opcode, data, len, c);
+  uint64_t out = 0, shared = 0;
+  if (sv->echo && wsk_send(c, opcode, data, len) >= 0)
+    out = len;
+  else if (sv->broadcast && wsk_server_broadcast(t->server, opcode, data, len, c) > 0)
+    shared = len;
+  if (sv->log) {
+    t->shared_out += shared;
+    wsk_cli_access_count(c, len, out, shared);
+  }
 }
 
 /* Without --root, plain HTTP is told that this port speaks WebSocket (426 Upgrade Required). */
@@ -149,6 +163,12 @@ static void on_done(wsk_server *s, void *arg) {
 /* On a thread's own loop: close its WebSockets with 1001, then stop; or stop at once. */
 static void shutdown_thread(void *arg) {
   struct serve_thread *t = arg;
+  struct serve *sv = t->sv;
+  size_t n = atomic_fetch_add(&sv->closing, wsk_server_count(t->server)) +
+             wsk_server_count(t->server);
+  /* The last thread to begin has the total. */
+  if (atomic_fetch_add(&sv->shut, 1) + 1 == sv->nthreads)
+    fprintf(stderr, "wsk: closing %zu connection%s\n", n, n == 1 ? "" : "s");
   wsk_server_shutdown(t->server, SHUTDOWN_GRACE_MS, on_done, t);
 }
 
@@ -196,6 +216,14 @@ static int open_thread(struct serve_thread *t, const struct wsk_server_options *
  * blocked signal mask. Returns the threads opened (all of them unless one failed); the extra
  * threads are running. */
 static int open_threads(struct serve *sv, struct wsk_server_options *opt) {
+  if (sv->nthreads > 1 && opt->port != 0) {
+    /* SO_REUSEPORT would let us join another server's group on the port (of the same user) and
+     * take half its connections: bind once without it, so that a port in use fails here as it
+     * does with one thread ("Address already in use"). */
+    if (open_thread(&sv->t[0], opt) != 0) return 0;
+    wsk_server_free(sv->t[0].server);
+    wsk_loop_free(sv->t[0].loop);
+  }
   opt->reuse_port = sv->nthreads > 1;
   if (open_thread(&sv->t[0], opt) != 0) return 0;
   wsk_loop_on_signal(sv->t[0].loop, on_signal, sv);
@@ -251,6 +279,7 @@ int wsk_cli_serve(int argc, char **argv) {
       {"max-connections", required_argument, NULL, 'N'},
       {"send-limit", required_argument, NULL, 'L'},
       {"drop-slow", no_argument, NULL, 'D'},
+      {"log", required_argument, NULL, 'l'},
       {"threads", required_argument, NULL, 'n'},
       {"tls-cert", required_argument, NULL, 'C'}, {"tls-key", required_argument, NULL, 'K'},
       WSK_CLI_DEFLATE_LONGOPTS,
@@ -290,13 +319,14 @@ int wsk_cli_serve(int argc, char **argv) {
       origins[norigins++] = optarg;
       break;
     case 'q': sv.quiet = 1; break;
-    case 'T': bad = parse_ms(optarg, &opt.handshake_timeout_ms); break;
-    case 'I': bad = parse_ms(optarg, &opt.idle_timeout_ms); break;
-    case 'c': bad = parse_ms(optarg, &opt.close_timeout_ms); break;
-    case 'P': bad = parse_ms(optarg, &opt.ping_interval_ms); break;
+    case 'T': bad = wsk_cli_parse_ms(optarg, &opt.handshake_timeout_ms); break;
+    case 'I': bad = wsk_cli_parse_ms(optarg, &opt.idle_timeout_ms); break;
+    case 'c': bad = wsk_cli_parse_ms(optarg, &opt.close_timeout_ms); break;
+    case 'P': bad = wsk_cli_parse_ms(optarg, &opt.ping_interval_ms); break;
     case 'N': bad = wsk_cli_parse_size(optarg, &opt.max_connections); break;
     case 'L': bad = wsk_cli_parse_size(optarg, &opt.send_hard_limit); break;
     case 'D': opt.drop_on_limit = 1; break;
+    case 'l': bad = wsk_cli_log_format_parse(optarg, &sv.log); break;
     case 'n': {
       long v = strtol(optarg, &end, 10);
       bad = !*optarg || *end || v < 1 || v > MAX_THREADS;
@@ -325,6 +355,10 @@ int wsk_cli_serve(int argc, char **argv) {
   opt.cb.on_open = on_open;
   opt.cb.on_message = on_message;
   opt.on_server_error = on_server_error;
+  if (sv.log) {
+    opt.on_upgrade = on_upgrade;
+    opt.cb.on_close = on_close;
+  }
 
   raise_nofile();
   for (int i = 0; i < sv.nthreads; i++) sv.t[i].sv = &sv;
@@ -346,5 +380,6 @@ int wsk_cli_serve(int argc, char **argv) {
   /* The main loop ends after its shutdown or at a second Ctrl-C, and the others were told too;
    * if it failed by itself, they are stopped now. */
   rc = close_threads(&sv, sv.nthreads, rc != 0 && !sv.stopping, rc);
+  fprintf(stderr, "wsk: stopped\n");
   return rc == 0 ? 0 : 1;
 }

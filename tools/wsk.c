@@ -21,7 +21,9 @@ static void usage(FILE *out) {
                "commands:\n");
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
     fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
-  fprintf(out, "  wsk --version   print the version\n");
+  fprintf(out, "options:\n"
+               "  -h, --help  print this help\n"
+               "  --version   print the version\n" WSK_CLI_EXIT_CODES);
 }
 
 int main(int argc, char **argv) {
@@ -39,7 +41,6 @@ int main(int argc, char **argv) {
   }
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
     if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
-  fprintf(stderr, "wsk: unknown command '%s'\n", argv[1]);
-  usage(stderr);
+  fprintf(stderr, "wsk: unknown command '%s'; try 'wsk --help'\n", argv[1]);
   return 2;
 }

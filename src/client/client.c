@@ -323,6 +323,7 @@ int wsk_connect(wsk_loop *loop, const char *url, const struct wsk_client_options
   struct wsk_group *g = &cl->group;
   wsk_group_init(g, loop, &client_ops, cl);
   g->client = 1;
+  g->deliver_closing = opt->deliver_after_close != 0;
   g->cb = opt->cb;
   g->cb.on_open = on_open;
   g->cb.on_error = on_error;

@@ -123,6 +123,7 @@ struct wsk_group {
   unsigned handshake_timeout_ms, idle_timeout_ms, close_timeout_ms, ping_interval_ms;
   uint8_t drop_on_limit;
   uint8_t client;                 /* connections of this group have the client role */
+  uint8_t deliver_closing;        /* on_message also in WSK_CS_CLOSING (deliver_after_close) */
   /* Optional observer of every frame header read (outgoing 0) or written (outgoing 1). */
   void (*on_frame)(wsk_conn *c, int outgoing, const struct wsk_frame_header *h);
   /* permessage-deflate options (the owner's copy), or NULL when the extension is off. */

@@ -39,7 +39,9 @@ static int append(struct wsk_conn_ext *x, const uint8_t *data, size_t len, uint6
 
 void wsk_conn_deliver(wsk_conn *c, int opcode, const void *data, size_t len) {
   struct wsk_group *g = c->group;
-  if (!g->cb.on_message || wsk_conn_state(c) != WSK_CS_OPEN) return;
+  int st = wsk_conn_state(c);
+  if (!g->cb.on_message || (st != WSK_CS_OPEN && !(st == WSK_CS_CLOSING && g->deliver_closing)))
+    return;
   const void *outer = g->valid_text; /* (a callback may deliver another message) */
   size_t outer_len = g->valid_len;
   g->valid_text = opcode == WSK_OP_TEXT ? data : NULL;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "proto/alloc_internal.h"
@@ -106,7 +107,10 @@ int wsk_server_new(wsk_loop *loop, const struct wsk_server_options *opt, wsk_ser
   if (opt->origins && !(s->origins = copy_list(opt->origins))) goto nomem;
   if (opt->root) {
     char resolved[PATH_MAX];
-    if (!realpath(opt->root, resolved)) {
+    struct stat st;
+    int ok = realpath(opt->root, resolved) && stat(resolved, &st) == 0;
+    if (!ok || !S_ISDIR(st.st_mode)) {
+      if (ok) errno = ENOTDIR; /* a file: it would answer every path with 404 */
       if (errbuf) snprintf(errbuf, errlen, "root directory %s: %s", opt->root, strerror(errno));
       release(s);
       return WSK_EINVAL;

@@ -142,8 +142,8 @@ t.test('exit status and one-line reasons', async () => {
     [['http://127.0.0.1/', '-x', 'a'], 2, /^wsk connect: not a WebSocket URL/],
     [['ws://user@127.0.0.1/'], 2, /^wsk connect: user info \(user@host\) is not supported/],
     [['ws://127.0.0.1/#frag'], 2, /fragment/],
-    [[], 2, /^wsk connect: a URL is required$/],
-    [[echo.url, '--bogus'], 2, /^wsk connect: unknown option '--bogus'$/],
+    [[], 2, /^wsk connect: a URL is required; try 'wsk connect --help'$/],
+    [[echo.url, '--bogus'], 2, /^wsk connect: unknown option '--bogus'; try 'wsk connect --help'$/],
     [['ws://no-such-host.invalid/', '-x', 'a'], 1, /^wsk connect: cannot resolve no-such-host\.invalid: /],
   ];
   for (const [args, status, line] of cases) {
