@@ -1,8 +1,11 @@
 /* serve.c - `wsk serve`: a WebSocket server on one port, with static files over plain HTTP when
- * --root is given. Messages are echoed (--echo), relayed to every other client (--broadcast) or
- * only printed; text messages are printed on stdout, one per line. SIGINT/SIGTERM close every
- * WebSocket with 1001 and exit 0. With --threads N, N threads each run a loop and a server on the
- * same port (SO_REUSEPORT: the kernel spreads the connections over them). */
+ * --root is given. Messages are echoed (--echo), relayed to every other client (--broadcast), to
+ * every other client in the same room (--rooms: the URL path /room/NAME names it) or only printed;
+ * text messages are printed on stdout, one per line. SIGINT/SIGTERM close every WebSocket with
+ * 1001 and exit 0. With --threads N, N threads each run a loop and a server on the same port
+ * (SO_REUSEPORT: the kernel spreads the connections over them); their servers share one hub, so
+ * --broadcast and --rooms reach the clients of every thread (the broadcast is the topic "", a
+ * room the topic of its name). */
 #include <getopt.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -17,9 +20,11 @@
 #define MAX_ORIGINS 64
 #define MAX_THREADS 256
 #define SHUTDOWN_GRACE_MS 3000
+#define ROOM_MAX 256
 
 static const char usage_text[] =
-    "usage: wsk serve [--host H] [--port P] [--root DIR] [--echo | --broadcast] [--welcome TEXT]\n"
+    "usage: wsk serve [--host H] [--port P] [--root DIR] [--echo | --broadcast | --rooms]\n"
+    "                 [--welcome TEXT]\n"
     "                 [--max-message BYTES] [--origin O]... [--quiet]\n"
     "                 [--handshake-timeout MS] [--idle-timeout MS] [--close-timeout MS]\n"
     "                 [--ping-interval MS] [--max-connections N] [--send-limit BYTES]\n"
@@ -30,6 +35,8 @@ static const char usage_text[] =
     "  --root DIR           serve the files of DIR over HTTP on the same port\n"
     "  --echo               send every message back to its sender\n"
     "  --broadcast          send every message to every other client\n"
+    "  --rooms              send every message to every other client in the same room: the\n"
+    "                       URL path /room/NAME names the room (any other path is a room too)\n"
     "  --welcome TEXT       send TEXT to every client when it connects\n"
     "  --max-message BYTES  largest message accepted (default 16M; k and m suffixes)\n"
     "  --origin O           allow WebSockets only from this Origin (repeatable)\n"
@@ -43,7 +50,8 @@ static const char usage_text[] =
     "                       to that client are dropped, or it is closed with 1008 (--drop-slow)\n"
     "  --drop-slow          close a client over --send-limit instead of dropping its messages\n"
     "  --threads N          N event loops in N threads on the same port (default 1), each with\n"
-    "                       its own connections (--max-connections counts per thread)\n"
+    "                       its own connections (--max-connections counts per thread);\n"
+    "                       --broadcast and --rooms reach the clients of every thread\n"
     "  --log text|json      an access log on stderr: one line per upgrade (remote address, path,\n"
     "                       101) and per close (code, bytes received and sent, seconds)\n"
     "  --tls-cert FILE      speak TLS (https:// and wss://) with this PEM certificate chain\n"
@@ -63,11 +71,17 @@ struct serve_thread {
   pthread_t tid;
   int rc;
   uint64_t shared_out; /* message bytes broadcast by this thread (--log) */
+  /* --rooms: the room of the connection being upgraded. on_upgrade sets it and, when it accepts,
+   * the library calls on_open for that connection before returning, so nothing is allocated for
+   * it (an upgrade that never opens leaves nothing behind). */
+  char room[ROOM_MAX];
+  size_t room_len;
 };
 
 struct serve {
   const char *welcome;
-  int echo, broadcast, quiet;
+  int echo, broadcast, rooms, quiet;
+  wsk_hub *hub; /* the servers of every thread */
   enum wsk_cli_log_format log;
   int stopping; /* main thread only */
   int nthreads;
@@ -112,13 +126,44 @@ static void on_server_error(wsk_server *s, int err, const char *message) {
 static void on_open(wsk_conn *c) {
   struct serve_thread *t = wsk_server_user_data(wsk_conn_server(c));
   const char *w = t->sv->welcome;
+  int joined = 0;
+  if (t->sv->broadcast) joined = wsk_subscribe(c, "", 0);
+  if (t->sv->rooms) joined = wsk_subscribe(c, t->room, t->room_len);
+  if (joined < 0) { /* (out of memory) */
+    wsk_close(c, WSK_CLOSE_INTERNAL, "cannot join");
+    return;
+  }
   if (w && wsk_send_text(c, w, strlen(w)) >= 0 && t->sv->log)
     wsk_cli_access_count(c, 0, strlen(w), 0);
 }
 
 static int on_upgrade(wsk_server *s, const struct wsk_request *req, wsk_upgrade *up) {
   struct serve_thread *t = wsk_server_user_data(s);
-  return wsk_cli_access_upgrade(up, req, t->sv->log, &t->shared_out);
+  if (t->sv->rooms) {
+    static const char prefix[] = "/room/";
+    const char *room = req->path;
+    if (strncmp(room, prefix, sizeof prefix - 1) == 0) room += sizeof prefix - 1;
+    t->room_len = strlen(room);
+    if (t->room_len > sizeof t->room) return 414; /* a room name that long is no name */
+    memcpy(t->room, room, t->room_len);
+  }
+  return t->sv->log ? wsk_cli_access_upgrade(up, req, t->sv->log, &t->shared_out)
+                    : WSK_UPGRADE_ACCEPT;
+}
+
+/* --rooms: a message goes to the connection's room (its one topic). */
+struct relay {
+  wsk_conn *from;
+  int opcode;
+  const void *data;
+  size_t len;
+  int reached;
+};
+static int relay_to(const void *topic, size_t topic_len, void *arg) {
+  struct relay *r = arg;
+  r->reached = wsk_conn_publish(r->from, topic, topic_len, r->opcode, r->data, r->len,
+                                WSK_PUBLISH_EXCLUDE_SELF);
+  return 0;
 }
 
 static void on_close(wsk_conn *c, unsigned code, const char *reason, size_t reason_len, int clean) {
@@ -138,8 +183,14 @@ static void on_message(wsk_conn *c, int opcode, const void *data, size_t len) {
   uint64_t out = 0, shared = 0;
   if (sv->echo && wsk_send(c, opcode, data, len) >= 0)
     out = len;
-  else if (sv->broadcast && wsk_server_broadcast(t->server, opcode, data, len, c) > 0)
+  else if (sv->broadcast &&
+           wsk_conn_publish(c, "", 0, opcode, data, len, WSK_PUBLISH_EXCLUDE_SELF) > 0)
     shared = len;
+  else if (sv->rooms) {
+    struct relay r = {c, opcode, data, len, 0};
+    wsk_conn_topics(c, relay_to, &r);
+    if (r.reached > 0) shared = len;
+  }
   if (sv->log) {
     t->shared_out += shared;
     wsk_cli_access_count(c, len, out, shared);
@@ -270,6 +321,7 @@ int wsk_cli_serve(int argc, char **argv) {
       {"host", required_argument, NULL, 'H'},    {"port", required_argument, NULL, 'p'},
       {"root", required_argument, NULL, 'r'},    {"echo", no_argument, NULL, 'e'},
       {"broadcast", no_argument, NULL, 'b'},     {"welcome", required_argument, NULL, 'w'},
+      {"rooms", no_argument, NULL, 'R'},
       {"max-message", required_argument, NULL, 'm'}, {"origin", required_argument, NULL, 'o'},
       {"quiet", no_argument, NULL, 'q'},         {"help", no_argument, NULL, 'h'},
       {"handshake-timeout", required_argument, NULL, 'T'},
@@ -309,6 +361,7 @@ int wsk_cli_serve(int argc, char **argv) {
     case 'r': opt.root = optarg; break;
     case 'e': sv.echo = 1; break;
     case 'b': sv.broadcast = 1; break;
+    case 'R': sv.rooms = 1; break;
     case 'w': sv.welcome = optarg; break;
     case 'm':
       if (wsk_cli_parse_size(optarg, &opt.max_message) != 0)
@@ -346,8 +399,8 @@ int wsk_cli_serve(int argc, char **argv) {
   }
   if (optind < argc) return usage_error("unexpected argument '%s'", argv[optind]);
   if (sv.echo && sv.broadcast) return usage_error("choose one of --echo and --broadcast%s", "");
-  if (sv.broadcast && sv.nthreads > 1)
-    return usage_error("--broadcast reaches the clients of its own thread only: use --threads 1");
+  if (sv.rooms && (sv.echo || sv.broadcast))
+    return usage_error("--rooms goes with neither --echo nor --broadcast%s", "");
   if (sv.welcome && wsk_utf8_valid((const uint8_t *)sv.welcome, strlen(sv.welcome)) == 0)
     return usage_error("--welcome must be UTF-8 text%s", "");
   if (norigins) opt.origins = origins;
@@ -355,9 +408,11 @@ int wsk_cli_serve(int argc, char **argv) {
   opt.cb.on_open = on_open;
   opt.cb.on_message = on_message;
   opt.on_server_error = on_server_error;
-  if (sv.log) {
-    opt.on_upgrade = on_upgrade;
-    opt.cb.on_close = on_close;
+  if (sv.log) opt.cb.on_close = on_close;
+  if (sv.log || sv.rooms) opt.on_upgrade = on_upgrade;
+  if (!(opt.hub = sv.hub = wsk_hub_new())) {
+    fprintf(stderr, "wsk serve: out of memory\n");
+    return 1;
   }
 
   raise_nofile();
@@ -365,6 +420,7 @@ int wsk_cli_serve(int argc, char **argv) {
   int opened = open_threads(&sv, &opt);
   if (opened < sv.nthreads) {
     close_threads(&sv, opened, 1, 0);
+    wsk_hub_free(sv.hub);
     return 1;
   }
   const char *host = opt.host && *opt.host ? opt.host : "0.0.0.0";
@@ -380,6 +436,7 @@ int wsk_cli_serve(int argc, char **argv) {
   /* The main loop ends after its shutdown or at a second Ctrl-C, and the others were told too;
    * if it failed by itself, they are stopped now. */
   rc = close_threads(&sv, sv.nthreads, rc != 0 && !sv.stopping, rc);
+  wsk_hub_free(sv.hub);
   fprintf(stderr, "wsk: stopped\n");
   return rc == 0 ? 0 : 1;
 }

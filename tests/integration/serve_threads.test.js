@@ -2,7 +2,8 @@
 // wsk serve --threads N: N threads (one loop and one server each) share the port through
 // SO_REUSEPORT. Clients spread over the threads and are echoed; text lines are printed whole;
 // SIGTERM closes every client with 1001 from whichever thread holds it and the process exits 0;
-// a second signal stops at once; bad values and --broadcast with threads are usage errors.
+// a second signal stops at once; bad values are usage errors. The servers of the threads share a
+// hub: --broadcast and --rooms reach the clients of every thread.
 const assert = require('assert');
 const fs = require('fs');
 const { spawnSync } = require('child_process');
@@ -72,9 +73,55 @@ t.test('--threads 2: a second SIGTERM stops without waiting for a silent client'
   assert.ok(Date.now() - t0 < 2000, `took ${Date.now() - t0} ms (the grace period is 3 s)`);
 });
 
-t.test('bad --threads values and --broadcast with threads: one line, exit 2', async () => {
+/* Wait until every client has `count(i)` messages (or fail after 10 s). */
+async function collect(clients, count) {
+  for (let waited = 0; clients.some((c, i) => c.messages.length < count(i)); waited += 20) {
+    assert.ok(waited < 10000, `messages: ${clients.map((c) => c.messages.length).join(' ')}`);
+    await L.sleep(20);
+  }
+  await L.sleep(200); /* nothing more may come */
+  return clients.map((c) => c.messages.map((m) => m.data.toString()).sort());
+}
+
+t.test('--broadcast --threads 3: 60 clients, every message reaches the 59 others, whichever thread holds them', async () => {
+  const srv = await L.serve(['--broadcast', '--quiet', '--threads', '3']);
+  const clients = [];
+  for (let i = 0; i < 60; i++) clients.push(await L.client(`ws://127.0.0.1:${srv.port}/`));
+  await L.sleep(200); /* every on_open (the subscription) has run on its thread */
+  clients.forEach((c, i) => c.ws.send(`from ${i}`));
+  const got = await collect(clients, () => 59);
+  got.forEach((msgs, i) => {
+    const want = [];
+    for (let k = 0; k < 60; k++) if (k !== i) want.push(`from ${k}`);
+    assert.deepStrictEqual(msgs, want.sort(), `client ${i}`);
+  });
+  for (const c of clients) c.ws.terminate();
+  process.kill(srv.child.pid, 'SIGTERM');
+  assert.strictEqual((await srv.exited).code, 0);
+});
+
+t.test('--rooms --threads 2: a message reaches the others in its room (the URL path), on every thread', async () => {
+  const srv = await L.serve(['--rooms', '--quiet', '--threads', '2', '--welcome', 'hi']);
+  const rooms = ['/room/red', '/room/red', '/room/red', '/room/blue', '/room/blue', '/', '/room/red',
+    '/room/blue', '/elsewhere', '/room/red'];
+  const clients = [];
+  for (const r of rooms) clients.push(await L.client(`ws://127.0.0.1:${srv.port}${r}`));
+  await collect(clients, () => 1); /* the welcome */
+  for (const c of clients) assert.strictEqual(c.messages.shift().data.toString(), 'hi');
+  clients.forEach((c, i) => c.ws.send(`${rooms[i]} ${i}`));
+  const mates = (i) => rooms.map((r, k) => k).filter((k) => k !== i && rooms[k] === rooms[i]);
+  const got = await collect(clients, (i) => mates(i).length);
+  got.forEach((msgs, i) => {
+    assert.deepStrictEqual(msgs, mates(i).map((k) => `${rooms[k]} ${k}`).sort(), `client ${i}`);
+  });
+  for (const c of clients) c.ws.terminate();
+  process.kill(srv.child.pid, 'SIGTERM');
+  assert.strictEqual((await srv.exited).code, 0);
+});
+
+t.test('bad --threads values, --rooms with --echo or --broadcast: one line, exit 2', async () => {
   for (const bad of [['--threads', '0'], ['--threads', 'x'], ['--threads', '257'], ['--threads'],
-    ['--broadcast', '--threads', '2']]) {
+    ['--rooms', '--echo'], ['--broadcast', '--rooms']]) {
     const r = spawnSync(wsk, ['serve', '--port', '0', ...bad], { encoding: 'utf8', timeout: 5000 });
     assert.strictEqual(r.status, 2, bad.join(' '));
     assert.match(r.stderr, /^wsk serve: [^\n]*; try 'wsk serve --help'\n$/); // one line
