@@ -5,6 +5,11 @@ FUZZ_BUILD ?= build-fuzz
 FAILMALLOC_BUILD ?= build-failmalloc
 LINT_BUILD ?= build-lint
 FUZZ_SECONDS ?= 30
+# The server target covers the deepest path (every read boundary of HTTP and WebSocket input): it
+# gets at least 120 s, and all of a longer FUZZ_SECONDS.
+FUZZ_SERVER_SECONDS ?= $(shell s=$(FUZZ_SECONDS); echo $$((s > 120 ? s : 120)))
+# Targets to run, without the fuzz_ prefix (e.g. "server parser"); empty: all of them.
+FUZZ_TARGETS ?=
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 PREFIX     ?= /usr/local
 CMAKE_ARGS ?=
@@ -70,7 +75,7 @@ fuzz:
 	CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug -DWSK_FUZZ=ON \
 	  -DCMAKE_C_FLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer" $(CMAKE_ARGS)
 	cmake --build $(FUZZ_BUILD) -j $(JOBS)
-	@bash scripts/fuzz.sh $(FUZZ_BUILD)/fuzz $(FUZZ_SECONDS)
+	@bash scripts/fuzz.sh -t server=$(FUZZ_SERVER_SECONDS) $(FUZZ_BUILD)/fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 bench: build
 	@bash scripts/deps.sh --test
