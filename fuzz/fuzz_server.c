@@ -11,11 +11,12 @@
  *   bit 2  slow peer: the server's socket takes little (SLOW_SNDBUF) and the peer reads its
  *          answers only at an empty chunk, READ_UNIT bytes each (all of them when its own write
  *          would block), so answers queue up on the server and drain in steps
- * The rest is chunks: a length (little-endian base 128, at most 3 bytes) then that many bytes
- * (fewer at the end of the input). Each chunk is written alone and the loop runs until the server
- * has read it, so one chunk is one read (a chunk bigger than the socket takes is written as the
- * server reads it). An empty chunk only lets the peer read. Then the peer hangs up, and the
- * connection must be gone within a few loop iterations. fuzz/server_seed.py writes inputs. */
+ * The rest is chunks (fuzz_chunks.h, with mutations that keep them): a length (little-endian
+ * base 128, at most 3 bytes) then that many bytes (fewer at the end of the input). Each chunk is
+ * written alone and the loop runs until the server has read it, so one chunk is one read (a chunk
+ * bigger than the socket takes is written as the server reads it). An empty chunk is a turn where
+ * the peer reads. Then the peer hangs up, and the connection must be gone within a few loop
+ * iterations. fuzz/server_seed.py writes inputs. */
 #include <fcntl.h>
 #include <linux/sockios.h>
 #include <stdint.h>
@@ -27,6 +28,7 @@
 #include <unistd.h>
 
 #include "fuzz_check.h"
+#include "fuzz_chunks.h"
 #include "server/server_internal.h"
 #include "wsk.h"
 
@@ -153,17 +155,8 @@ static void let_read(int fd) {
   }
 }
 
-/* The next chunk's length: little-endian base 128, at most 3 bytes. */
-static size_t chunk_len(const uint8_t **data, size_t *size) {
-  size_t len = 0;
-  for (int shift = 0; shift < 21 && *size > 0; shift += 7) {
-    uint8_t b = **data;
-    (*data)++;
-    (*size)--;
-    len |= (size_t)(b & 0x7f) << shift;
-    if (!(b & 0x80)) break;
-  }
-  return len;
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned seed) {
+  return chunks_mutate(data, size, max_size, seed);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -184,11 +177,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     write_all(sv[1], (const uint8_t *)"\r\n", 2);
   }
   while (size > 0 && alive()) {
-    size_t len = chunk_len(&data, &size);
-    if (len > size) len = size;
-    write_all(sv[1], data, len);
-    data += len;
-    size -= len;
+    size_t len;
+    const uint8_t *chunk = chunk_next(&data, &size, &len);
+    write_all(sv[1], chunk, len);
     let_read(sv[0]);
     if (!(mode & MODE_SLOW))
       drain(sv[1]);
