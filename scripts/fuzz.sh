@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs libFuzzer targets on their corpora in fuzz/corpus/<name>/, then prints one line per target
-# (execs, exec/s, coverage, corpus) from libFuzzer's final stats.
+# Runs libFuzzer targets on their corpora in fuzz/corpus/<name>/ (with fuzz/<name>.dict if there is
+# one), then prints one line per target (execs, exec/s, coverage, corpus) from libFuzzer's final
+# stats.
 #
 #   scripts/fuzz.sh [-t NAME=SECONDS]... DIR SECONDS [NAME...]
 #
@@ -45,8 +46,10 @@ for name in "${names[@]}"; do
   work=$(mktemp -d)
   echo "fuzz: fuzz_$name for ${secs}s (corpus $corpus)"
   # New inputs go to a scratch dir; the committed corpus is only read, so a run leaves the tree clean.
+  dict=()
+  if [ -f "$src/fuzz/$name.dict" ]; then dict=(-dict="$src/fuzz/$name.dict"); fi
   result=clean
-  if ! "$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+  if ! "$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 "${dict[@]}" \
         -artifact_prefix="$work/" "$work" "$corpus" >"$work/log" 2>&1; then
     tail -n 60 "$work/log"
     ls "$work"/crash-* "$work"/leak-* "$work"/timeout-* "$work"/oom-* 2>/dev/null || true
