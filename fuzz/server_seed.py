@@ -38,8 +38,16 @@ def http(head, body=b""):
     return head.replace("\n", "\r\n").encode() + body
 
 
-# Issue 12's two crashes, each in the reads that trigger it.
 SEEDS = {
+    # State kept between reads: a message whose fragments (and a ping among them) come in reads
+    # of their own, and an HTTP body over 4 KiB (read into the connection's own buffer) in pieces.
+    "ws_fragments_per_read": (
+        UPGRADE, [b"", frame(0, 1, b"a"), frame(1, 9, b"p"), frame(0, 0, b"b"), frame(1, 0, b"c"),
+                  frame(1, 8, b"\x03\xe8")]),
+    "http_body_in_pieces": (
+        0, [http("POST /e HTTP/1.1\nHost: x\nContent-Length: 6000\n\n", b"a" * 4200),
+            b"b" * 1000, b"c" * 800, http("GET /big.txt HTTP/1.1\nHost: x\nConnection: close\n\n")]),
+    # Issue 12's two crashes, each in the reads that trigger it.
     # An empty first fragment in one read, its continuation in the next (the upgrade is read alone).
     "split_empty_first_fragment": (UPGRADE, [b"", frame(0, 1, b""), frame(1, 0, b"hi")]),
     # A static file queued for a slow keep-alive peer, then a Connection: close request whose body
