@@ -7,6 +7,11 @@ FAILMALLOC_BUILD ?= build-failmalloc
 LINT_BUILD ?= build-lint
 TSAN_BUILD ?= build-tsan
 FUZZ_SECONDS ?= 30
+# The server target covers the deepest path (every read boundary of HTTP and WebSocket input): it
+# gets at least 120 s, and all of a longer FUZZ_SECONDS.
+FUZZ_SERVER_SECONDS ?= $(shell s=$(FUZZ_SECONDS); echo $$((s > 120 ? s : 120)))
+# Targets to run, without the fuzz_ prefix (e.g. "server parser"); empty: all of them.
+FUZZ_TARGETS ?=
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 PREFIX     ?= /usr/local
 CMAKE_ARGS ?=
@@ -93,7 +98,7 @@ fuzz:
 	CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug -DWSK_FUZZ=ON \
 	  -DCMAKE_C_FLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer" $(CMAKE_ARGS)
 	cmake --build $(FUZZ_BUILD) -j $(JOBS)
-	@bash scripts/fuzz.sh $(FUZZ_BUILD)/fuzz $(FUZZ_SECONDS)
+	@bash scripts/fuzz.sh -t server=$(FUZZ_SERVER_SECONDS) $(FUZZ_BUILD)/fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 # The conformance suites with split delivery (tests/conformance/README.md) over SOAK_SEEDS: each
 # seed runs an eighth of the cases, so 1000 seeds run every case 125 times split at random points
