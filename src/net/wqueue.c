@@ -2,6 +2,8 @@
 #include "net/wqueue.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sendfile.h>
@@ -131,6 +133,28 @@ static size_t file_slice(const struct wsk_chunk *f, const struct wsk_tls *tls) {
   return f->len < max ? f->len : max;
 }
 
+/* sendfile has no MSG_NOSIGNAL: to a peer that has gone it raises SIGPIPE, which would kill an
+ * application that kept the default action (the library sets no signal disposition). So SIGPIPE is
+ * blocked in this thread for the call, and one that the call raised is taken back before the mask
+ * is restored (one that was pending already is left alone). */
+static ssize_t sendfile_quiet(int out, int in, off_t *off, size_t n) {
+  sigset_t pipe_set, old, pending;
+  sigemptyset(&pipe_set);
+  sigaddset(&pipe_set, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+  sigpending(&pending);
+  int was_pending = sigismember(&pending, SIGPIPE);
+  ssize_t w = sendfile(out, in, off, n);
+  int err = errno;
+  if (w < 0 && err == EPIPE && !was_pending) {
+    struct timespec zero = {0, 0};
+    while (sigtimedwait(&pipe_set, NULL, &zero) < 0 && errno == EINTR) {}
+  }
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  errno = err;
+  return w;
+}
+
 /* Send what the socket takes of the first `want` bytes of file chunk f: sendfile on a plain
  * socket, through tls a slice read into a stack buffer (read again from the same offset when the
  * socket was full: a TLS retry must start with the same bytes). Returns the bytes taken, 0 when
@@ -147,7 +171,7 @@ static ssize_t flush_file(struct wsk_file_chunk *f, size_t want, int fd, struct 
   }
   for (;;) {
     off_t off = f->off;
-    ssize_t w = sendfile(fd, f->fd, &off, want);
+    ssize_t w = sendfile_quiet(fd, f->fd, &off, want);
     if (w > 0) return w;
     if (w == 0) return -EIO;
     if (errno == EINTR) continue;

@@ -230,12 +230,42 @@ static void test_latest(void) {
   close(sv[1]);
 }
 
+/* A file to a peer that has gone: -EPIPE, and no SIGPIPE (sendfile has no MSG_NOSIGNAL; this
+ * program keeps SIGPIPE's default action, which would kill it). A SIGPIPE that was pending before
+ * is left pending. */
+static void test_file_to_gone_peer(void) {
+  static const uint8_t data[4096];
+  int sv[2];
+  CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+  close(sv[1]);
+  struct wsk_wqueue q = {0};
+  struct wsk_chunk *f = wsk_chunk_file(temp_file(data, sizeof data), 0, sizeof data);
+  CHECK(f != NULL);
+  if (!f) return;
+  wsk_wq_push(&q, f);
+  CHECK_EQ(wsk_wq_flush(&q, sv[0], NULL), -EPIPE);
+  sigset_t pipe_set, old, pending;
+  sigemptyset(&pipe_set);
+  sigaddset(&pipe_set, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+  raise(SIGPIPE);
+  CHECK_EQ(wsk_wq_flush(&q, sv[0], NULL), -EPIPE);
+  sigpending(&pending);
+  CHECK(sigismember(&pending, SIGPIPE)); /* the application's own, still there */
+  struct timespec zero = {0, 0};
+  CHECK_EQ(sigtimedwait(&pipe_set, NULL, &zero), SIGPIPE);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  wsk_wq_clear(&q);
+  close(sv[0]);
+}
+
 int main(void) {
   signal(SIGPIPE, SIG_DFL);
   test_partial_writes();
   test_chunk_api();
   test_ref_threads();
   test_file_chunks();
+  test_file_to_gone_peer();
   test_latest();
   return check_report();
 }
