@@ -5,6 +5,10 @@
 // by PID when the test process exits.
 
 const { spawn } = require('child_process');
+// "localhost" is ::1 first on Debian (/etc/hosts), and Node 18 (Debian 12's) tries only the
+// first address, while the servers under test listen on IPv4: peers that dial localhost try
+// 127.0.0.1 first, as Node 20's happy eyeballs would find it.
+require('dns').setDefaultResultOrder('ipv4first');
 const net = require('net');
 const path = require('path');
 const fs = require('fs');
