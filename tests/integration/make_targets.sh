@@ -13,16 +13,17 @@ run=$(make -n run BUILD="$WSK_BUILD")
 builds=$(grep -c 'cmake --build' <<<"$run" || true)
 [ "$builds" = 1 ] && grep -q 'cmake --build .* --target wsk$' <<<"$run" || fail "make run builds more than wsk: $run"
 
-# deps.sh: what each mode wants.
+# deps.sh: what each mode wants. (grep reads the whole list, never -q: under pipefail, a grep that
+# quits at its first match can kill the writer with SIGPIPE and fail the pipeline.)
 wants() { bash scripts/deps.sh --list "$1"; }
 for mode in --build --test --valgrind --lint --dev; do
-  ! wants "$mode" | grep -qx 'clang\|libclang-rt.*' || fail "deps.sh $mode wants clang: $(wants "$mode" | tr '\n' ' ')"
+  ! wants "$mode" | grep -x >/dev/null 'clang\|libclang-rt.*' || fail "deps.sh $mode wants clang: $(wants "$mode" | tr '\n' ' ')"
 done
-! wants --build | grep -qx 'nodejs\|npm\|chromium\|valgrind' || fail "deps.sh --build wants test peers"
-wants --test | grep -qx chromium || fail "deps.sh --test does not want chromium"
+! wants --build | grep -x >/dev/null 'nodejs\|npm\|chromium\|valgrind' || fail "deps.sh --build wants test peers"
+wants --test | grep -x >/dev/null chromium || fail "deps.sh --test does not want chromium"
 # A Node already installed (here: the one running the other tests) is kept, with its npm.
 if command -v node >/dev/null && command -v npm >/dev/null; then
-  ! wants --test | grep -qx 'nodejs\|npm' || fail "deps.sh --test replaces the installed $(command -v node)"
+  ! wants --test | grep -x >/dev/null 'nodejs\|npm' || fail "deps.sh --test replaces the installed $(command -v node)"
 fi
 [ "$(wants --fuzz | grep -cx 'clang\|libclang-rt-dev')" = 2 ] || fail "deps.sh --fuzz: $(wants --fuzz | tr '\n' ' ')"
 ! grep -nE '(clang|llvm|gcc)[a-z-]*-[0-9]+' Makefile scripts/deps.sh || fail "a compiler version is hard-coded"
