@@ -4,8 +4,8 @@
  * place (unmasked in place, messages delivered by pointer). Only what cannot be consumed yet is
  * kept, and copied back in front of the next read: a cut frame header in the connection's own
  * `spill`, a partial control frame or an incomplete HTTP head in `ext->in`. Big leftovers (an HTTP
- * body on its way) are read into ext->in directly instead. While a connection's input is processed its
- * output is corked: everything it sends in response goes out in one syscall at the end. A TLS
+ * body on its way) are read into ext->in directly instead. While a connection's input is processed
+ * its output is corked: everything it sends in response goes out in one syscall at the end. A TLS
  * connection (io.kind WSK_IO_TLS, see tls.c) reads through its session instead of recv. */
 #include <errno.h>
 #include <stdio.h>
@@ -241,13 +241,10 @@ static int keep_leftover(wsk_conn *c, uint8_t *buf, size_t consumed, size_t tota
     if (!left) wsk_conn_release_later(c);
     return 0;
   }
-  if (!left) {
-    if (c->ext && c->ext->in) wsk_conn_release_later(c);
-    return 0;
-  }
-  if ((st == WSK_CS_OPEN || st == WSK_CS_CLOSING) && left <= sizeof c->spill) {
+  if (!left || ((st == WSK_CS_OPEN || st == WSK_CS_CLOSING) && left <= sizeof c->spill)) {
     memcpy(c->spill, buf + consumed, left);
     c->spill_len = (uint8_t)left;
+    if (c->ext && c->ext->in) wsk_conn_release_later(c); /* ext->in holds nothing now */
     return 0;
   }
   struct wsk_conn_ext *x = wsk_conn_ext(c);

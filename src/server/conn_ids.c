@@ -14,11 +14,8 @@ struct conn_id {
   uint64_t id;
 };
 
-static uint64_t mix(uint64_t x) {
-  x ^= x >> 31;
-  x *= 0x9e3779b97f4a7c15ull;
-  return x ^ (x >> 29);
-}
+static uint64_t conn_hash(const wsk_conn *c) { return wsk_table_mix((uintptr_t)c); }
+
 static int by_id(const void *item, const void *key) {
   return ((const struct conn_id *)item)->id == *(const uint64_t *)key;
 }
@@ -29,18 +26,18 @@ static int by_conn(const void *item, const void *key) {
 uint64_t wsk_conn_id(wsk_conn *c) {
   if (!c || c->group->client) return 0;
   wsk_server *s = wsk_server_of(c);
-  struct wsk_table_slot *slot = wsk_table_find(&s->conn_by_ptr, mix((uintptr_t)c), by_conn, c);
+  struct wsk_table_slot *slot = wsk_table_find(&s->conn_by_ptr, conn_hash(c), by_conn, c);
   if (slot) return ((struct conn_id *)slot->item)->id;
   struct conn_id *e = wsk_malloc(sizeof *e);
   if (!e) return 0;
   e->c = c;
   e->id = ++s->last_id;
-  if (wsk_table_add(&s->conn_by_id, mix(e->id), e) != 0) {
+  if (wsk_table_add(&s->conn_by_id, wsk_table_mix(e->id), e) != 0) {
     wsk_free(e);
     return 0;
   }
-  if (wsk_table_add(&s->conn_by_ptr, mix((uintptr_t)c), e) != 0) {
-    wsk_table_remove_item(&s->conn_by_id, mix(e->id), e);
+  if (wsk_table_add(&s->conn_by_ptr, conn_hash(c), e) != 0) {
+    wsk_table_remove_item(&s->conn_by_id, wsk_table_mix(e->id), e);
     wsk_free(e);
     return 0;
   }
@@ -49,11 +46,11 @@ uint64_t wsk_conn_id(wsk_conn *c) {
 
 void wsk_conn_ids_forget(wsk_server *s, wsk_conn *c) {
   if (!s->conn_by_ptr.n) return;
-  struct wsk_table_slot *slot = wsk_table_find(&s->conn_by_ptr, mix((uintptr_t)c), by_conn, c);
+  struct wsk_table_slot *slot = wsk_table_find(&s->conn_by_ptr, conn_hash(c), by_conn, c);
   if (!slot) return;
   struct conn_id *e = slot->item;
   wsk_table_remove(&s->conn_by_ptr, slot);
-  wsk_table_remove_item(&s->conn_by_id, mix(e->id), e);
+  wsk_table_remove_item(&s->conn_by_id, wsk_table_mix(e->id), e);
   wsk_free(e);
 }
 
@@ -65,7 +62,7 @@ void wsk_conn_ids_free(wsk_server *s) {
 
 /* On the server's loop. */
 static int send_here(wsk_server *s, uint64_t id, int opcode, const void *data, size_t len) {
-  struct wsk_table_slot *slot = wsk_table_find(&s->conn_by_id, mix(id), by_id, &id);
+  struct wsk_table_slot *slot = wsk_table_find(&s->conn_by_id, wsk_table_mix(id), by_id, &id);
   if (!slot) return WSK_ECLOSED;
   return wsk_send(((struct conn_id *)slot->item)->c, opcode, data, len);
 }

@@ -39,12 +39,7 @@ size_t wsk_topic_subscribers(const wsk_server *s, const void *topic, size_t len)
 /* To the subscribers of this server (on its loop). */
 static int publish_here(wsk_server *s, const void *topic, size_t topic_len, int opcode,
                         const void *data, size_t len, const wsk_conn *except) {
-  if (!wsk_topics_count(&s->topics, topic, topic_len)) return 0; /* nobody: nothing to frame */
-  wsk_prepared *p = wsk_prepared_new(opcode, data, len);
-  if (!p) return WSK_ENOMEM;
-  size_t sent = wsk_topics_publish(&s->topics, topic, topic_len, p, except);
-  wsk_prepared_release(p); /* queued sends hold their own references */
-  return (int)sent;
+  return wsk_topics_publish(&s->topics, topic, topic_len, opcode, data, len, except);
 }
 
 void wsk_server_hub_deliver(wsk_server *s, const void *topic, size_t topic_len, int opcode,

@@ -34,6 +34,15 @@ void wsk_table_remove(struct wsk_table *t, struct wsk_table_slot *s);
 void wsk_table_remove_item(struct wsk_table *t, uint64_t hash, const void *item);
 void wsk_table_free(struct wsk_table *t);
 
+/* A 64-bit mix (MurmurHash3's finalizer) for keys no peer chooses: pointers, our own counters. */
+static inline uint64_t wsk_table_mix(uint64_t x) {
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdull;
+  x ^= x >> 33;
+  x *= 0xc4ceb9fe1a85ec53ull;
+  return x ^ (x >> 33);
+}
+
 /* SipHash-1-3 of data[0..len) under a 128-bit key: topic names come from peers, so their hashes
  * must not be predictable (colliding names would turn every lookup into a scan). */
 uint64_t wsk_siphash13(const uint8_t key[16], const void *data, size_t len);

@@ -33,16 +33,10 @@ struct sub_key {
 };
 
 /* Pointers are not chosen by peers: a good mix is enough for them. */
-static uint64_t mix(uint64_t x) {
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdull;
-  x ^= x >> 33;
-  x *= 0xc4ceb9fe1a85ec53ull;
-  return x ^ (x >> 33);
-}
-static uint64_t conn_hash(const wsk_conn *c) { return mix((uintptr_t)c); }
+static uint64_t conn_hash(const wsk_conn *c) { return wsk_table_mix((uintptr_t)c); }
 static uint64_t sub_hash(const wsk_conn *c, const struct topic *t) {
-  return mix((uintptr_t)c ^ ((uint64_t)(uintptr_t)t << 17 | (uint64_t)(uintptr_t)t >> 47));
+  uint64_t tp = (uintptr_t)t;
+  return wsk_table_mix((uintptr_t)c ^ (tp << 17 | tp >> 47));
 }
 
 static int topic_is(const void *item, const void *key) {
@@ -219,12 +213,14 @@ void wsk_topics_leave_all(struct wsk_topics *ts, wsk_conn *c) {
     remove_sub(ts, slot->item);
 }
 
-size_t wsk_topics_publish(struct wsk_topics *ts, const void *name, size_t len, wsk_prepared *p,
-                          const wsk_conn *except) {
+int wsk_topics_publish(struct wsk_topics *ts, const void *name, size_t len, int opcode,
+                       const void *data, size_t data_len, const wsk_conn *except) {
   uint64_t hash;
   struct topic *t = find_topic(ts, name, len, &hash);
-  if (!t) return 0;
-  size_t sent = 0;
+  if (!t) return 0; /* nobody: nothing to frame */
+  wsk_prepared *p = wsk_prepared_new(opcode, data, data_len);
+  if (!p) return WSK_ENOMEM;
+  int sent = 0;
   uint32_t end = t->n; /* subscribers who join during the walk get the next message */
   t->walking++;
   for (uint32_t i = 0; i < end; i++) {
@@ -233,6 +229,7 @@ size_t wsk_topics_publish(struct wsk_topics *ts, const void *name, size_t len, w
   }
   t->walking--;
   settle(ts, t);
+  wsk_prepared_release(p); /* queued sends hold their own references */
   return sent;
 }
 

@@ -37,8 +37,9 @@ int wsk_topics_is_subscribed(const struct wsk_topics *ts, const wsk_conn *c, con
 int wsk_topics_each_of(const struct wsk_topics *ts, const wsk_conn *c,
                        int (*fn)(const void *name, size_t len, void *arg), void *arg);
 size_t wsk_topics_count(const struct wsk_topics *ts, const void *name, size_t len);
-/* Send p to every subscriber of the topic but `except`; returns how many it was sent to. */
-size_t wsk_topics_publish(struct wsk_topics *ts, const void *name, size_t len, wsk_prepared *p,
-                          const wsk_conn *except);
+/* Send a message (checked already) to every subscriber of the topic but `except`, framed once
+ * (and only when the topic has subscribers). Returns how many it was sent to, or WSK_ENOMEM. */
+int wsk_topics_publish(struct wsk_topics *ts, const void *name, size_t len, int opcode,
+                       const void *data, size_t data_len, const wsk_conn *except);
 
 #endif

@@ -139,20 +139,18 @@ static void test_basics(void) {
   CHECK_EQ(wsk_topics_each_of(&ts, a, collect, names), 0);
   CHECK_STR(names, "lobby,room,");
 
-  wsk_prepared *p = wsk_prepared_new(WSK_OP_TEXT, "hello", 5);
-  CHECK_EQ(wsk_topics_publish(&ts, "room", 4, p, NULL), 2);
-  CHECK_EQ(wsk_topics_publish(&ts, "room", 4, p, b), 1);
-  CHECK_EQ(wsk_topics_publish(&ts, "nobody", 6, p, NULL), 0);
+  CHECK_EQ(wsk_topics_publish(&ts, "room", 4, WSK_OP_TEXT, "hello", 5, NULL), 2);
+  CHECK_EQ(wsk_topics_publish(&ts, "room", 4, WSK_OP_TEXT, "hello", 5, b), 1);
+  CHECK_EQ(wsk_topics_publish(&ts, "nobody", 6, WSK_OP_TEXT, "hello", 5, NULL), 0);
   CHECK_EQ(received(0, hello, sizeof hello), 2);
   CHECK_EQ(received(1, hello, sizeof hello), 1);
 
   CHECK_EQ(wsk_topics_unsubscribe(&ts, a, "room", 4), 0);
   CHECK_EQ(wsk_topics_unsubscribe(&ts, a, "room", 4), 1);
   CHECK_EQ(wsk_topics_count(&ts, "room", 4), 1);
-  CHECK_EQ(wsk_topics_publish(&ts, "room", 4, p, NULL), 1);
+  CHECK_EQ(wsk_topics_publish(&ts, "room", 4, WSK_OP_TEXT, "hello", 5, NULL), 1);
   CHECK_EQ(received(0, hello, sizeof hello), 0);
   CHECK_EQ(received(1, hello, sizeof hello), 1);
-  wsk_prepared_release(p);
 
   /* Destroyed: b leaves "room" and "", and the empty topics go away. */
   wsk_conn_destroy(b, 0, NULL);
@@ -184,8 +182,7 @@ static void test_reentrant(void) {
   group.hard_limit = wsk_buffered_amount(conns[3]) + 2;
   group.drop_on_limit = 1;
   group.cb.on_error = on_error;
-  wsk_prepared *p = wsk_prepared_new(WSK_OP_BINARY, "abc", 3);
-  size_t sent = wsk_topics_publish(&ts, "t", 1, p, NULL);
+  int sent = wsk_topics_publish(&ts, "t", 1, WSK_OP_BINARY, "abc", 3, NULL);
   CHECK_EQ(reentered, 1);
   CHECK_EQ(sent, NCONN - 3 - 2); /* neither conns[3] (over the limit) nor the one unsubscribed */
   CHECK_EQ(received(2, frame, sizeof frame), 0);
@@ -193,9 +190,8 @@ static void test_reentrant(void) {
   for (int i = 4; i < NCONN - 1; i++) CHECK_EQ(received(i, frame, sizeof frame), 1);
   CHECK_EQ(wsk_topics_count(&ts, "t", 1), NCONN - 3 - 2 + 1);
   /* The holes are closed: the next publish reaches everyone left, the newcomer included. */
-  CHECK_EQ(wsk_topics_publish(&ts, "t", 1, p, NULL), NCONN - 3 - 2 + 1);
+  CHECK_EQ(wsk_topics_publish(&ts, "t", 1, WSK_OP_BINARY, "abc", 3, NULL), NCONN - 3 - 2 + 1);
   CHECK_EQ(received(2, frame, sizeof frame), 1);
-  wsk_prepared_release(p);
   group.cb.on_error = NULL;
   group.hard_limit = 0;
 }
