@@ -87,12 +87,14 @@ static void want_out(wsk_conn *c, int on) {
 
 void wsk_conn_rearm(wsk_conn *c) { want_out(c, c->ext && c->ext->wq.head); }
 
-/* A plain server connection whose closing handshake is complete (both close frames exchanged:
- * the peer sends nothing more) closes as soon as its output is written, as RFC 6455 7.1.1 asks of
- * the server: the kernel still delivers what was written, then the FIN, and no wakeup, read or
- * shutdown is spent waiting for the peer's FIN. Its last write is sent with MSG_MORE, so that the
- * close() right after it puts the FIN in the same segment. */
-static int closes_when_written(const wsk_conn *c) {
+/* A plain server connection whose closing handshake is complete (both close frames exchanged)
+ * sends its last write with MSG_MORE: the shutdown(SHUT_WR) right after it (linger_step) puts the
+ * FIN in the same segment. It does not close() at once: a peer may still send bytes after its
+ * close frame (a second close, a ping), and bytes arriving at a closed socket draw a RST that
+ * throws away whatever of our output the kernel has not delivered yet (the echo before the close,
+ * the close frame itself). So it lingers: FIN, then input is discarded until the peer's FIN or the
+ * close timeout. */
+static int ends_when_written(const wsk_conn *c) {
   return wsk_conn_state(c) == WSK_CS_LINGER && c->io.kind == WSK_IO_CONN && !c->group->client &&
          c->parser.closed && wsk_conn_has(c, WSK_CF_CLOSE_SENT);
 }
@@ -101,7 +103,7 @@ static int closes_when_written(const wsk_conn *c) {
 static ssize_t sendv(wsk_conn *c, const struct iovec *iov, int n) {
   if (c->io.kind == WSK_IO_TLS) /* NOLINTNEXTLINE(clang-analyzer-core.NullDereference) */
     return wsk_tls_writev(c->ext->tls, iov, n); /* (a TLS connection keeps its ext) */
-  return wsk_sendv(c->io.fd, iov, n, closes_when_written(c) ? MSG_MORE : 0);
+  return wsk_sendv(c->io.fd, iov, n, ends_when_written(c) ? MSG_MORE : 0);
 }
 
 /* A write failed for good: the peer is gone. Drop the output; the read side learns the reason
@@ -273,10 +275,9 @@ void wsk_conn_uncork(wsk_conn *c) {
 }
 
 /* The last step of a lingering connection once its output is written: TLS close_notify, FIN
- * (server role), and close when the peer has already sent its FIN or nothing more can come (see
- * closes_when_written). */
+ * (server role), and close when the peer has already sent its FIN (see ends_when_written). */
 static void linger_step(wsk_conn *c) {
-  if (wsk_conn_has(c, WSK_CF_PEER_EOF) || closes_when_written(c)) {
+  if (wsk_conn_has(c, WSK_CF_PEER_EOF)) {
     wsk_conn_destroy(c, 0, NULL);
     return;
   }
