@@ -29,7 +29,8 @@ static const char usage_text[] =
     "usage: wsk connect URL [-H 'Name: value']... [--subprotocol P]... [--origin O]\n"
     "                   [-x MESSAGE]... [--wait S] [--binary] [--echo] [--show-frames]\n"
     "                   [--reconnect] [--ca FILE|DIR] [--insecure] [--max-message BYTES]\n"
-    "                   [--connect-timeout MS] [--handshake-timeout MS] [--json]\n"
+    "                   [--connect-timeout MS] [--handshake-timeout MS]\n"
+    "                   [--close-timeout MS] [--json]\n"
     "                   [--deflate [--deflate-...]]\n"
     "  -H, --header 'N: V'  add a request header (repeatable)\n"
     "  --subprotocol P      offer subprotocol P (repeatable, in order of preference)\n"
@@ -50,6 +51,8 @@ static const char usage_text[] =
     "  --connect-timeout MS  give up when DNS and the TCP connect take longer (default 10000)\n"
     "  --handshake-timeout MS  give up when the server's 101 has not come MS after the TCP\n"
     "                       connect (default 10000; 0 = never)\n"
+    "  --close-timeout MS   drop the connection when the server has not ended the closing\n"
+    "                       handshake (its close frame, then TCP) MS after ours (default 5000)\n"
     "  --max-message BYTES  largest message accepted (default 16M; k and m suffixes); a bigger\n"
     "                       one closes the connection with 1009\n"
     WSK_CLI_DEFLATE_USAGE
@@ -328,6 +331,7 @@ int wsk_cli_connect(int argc, char **argv) {
       {"max-message", required_argument, NULL, 'm'}, {"json", no_argument, NULL, 'j'},
       {"connect-timeout", required_argument, NULL, 'C'},
       {"handshake-timeout", required_argument, NULL, 'T'},
+      {"close-timeout", required_argument, NULL, 'L'},
       WSK_CLI_DEFLATE_LONGOPTS,
       {NULL, 0, NULL, 0}};
   struct cli cli = {.wait_ms = 2000};
@@ -373,6 +377,10 @@ int wsk_cli_connect(int argc, char **argv) {
     case 'T':
       if (wsk_cli_parse_ms(optarg, &opt.handshake_timeout_ms) != 0)
         return usage_error("bad --handshake-timeout '%s'", optarg);
+      break;
+    case 'L':
+      if (wsk_cli_parse_ms(optarg, &opt.close_timeout_ms) != 0 || !opt.close_timeout_ms)
+        return usage_error("bad --close-timeout '%s'", optarg);
       break;
     case 'c': {
       struct stat st;

@@ -73,6 +73,8 @@ struct wsk_conn_ext {
   wsk_pmd *pmd;           /* permessage-deflate codec, only when negotiated (kept for life) */
   struct wsk_pmd_params pmd_params;
   wsk_utf8_state msg_utf8;/* UTF-8 state of a compressed text message being inflated */
+  uint64_t dropped;       /* messages refused over the send limit (wsk_conn_dropped): an ext
+                             that counted any is kept for the connection's life */
 };
 
 struct wsk_conn {
@@ -87,8 +89,14 @@ struct wsk_conn {
   uint8_t spill[WSK_MAX_FRAME_HEADER - 1];
 };
 
-static inline unsigned wsk_conn_state(const wsk_conn *c) { return c->io.owner_a; }
-static inline void wsk_conn_set_state(wsk_conn *c, unsigned s) { c->io.owner_a = (uint8_t)s; }
+/* owner_a: the state in its low bits, and WSK_CA_BATCHED (batch.c). */
+#define WSK_CA_STATE 0x0f
+#define WSK_CA_BATCHED 0x80 /* in the group's batch: output waits for the end of the iteration */
+static inline unsigned wsk_conn_state(const wsk_conn *c) { return c->io.owner_a & WSK_CA_STATE; }
+static inline void wsk_conn_set_state(wsk_conn *c, unsigned s) {
+  c->io.owner_a = (uint8_t)((c->io.owner_a & ~WSK_CA_STATE) | s);
+}
+static inline int wsk_conn_batched(const wsk_conn *c) { return c->io.owner_a & WSK_CA_BATCHED; }
 static inline int wsk_conn_has(const wsk_conn *c, unsigned f) { return (c->io.owner_b & f) != 0; }
 static inline void wsk_conn_flag(wsk_conn *c, unsigned f) { c->io.owner_b |= (uint8_t)f; }
 static inline void wsk_conn_unflag(wsk_conn *c, unsigned f) { c->io.owner_b &= (uint8_t)~f; }
@@ -142,7 +150,25 @@ struct wsk_group {
   wsk_timer *sweep;               /* checks deadlines while n_timed > 0, parked otherwise */
   wsk_timer *ping;                /* keepalive, when ping_interval_ms */
   unsigned sweep_ms;
+  /* The batch (batch.c): connections whose output waits in their queue for one write at the end
+   * of the loop iteration, and the hook that writes them. */
+  wsk_conn **batch;
+  uint32_t n_batch, cap_batch;
+  struct wsk_hook batch_hook;
 };
+
+/* ---- the batch (batch.c) ----------------------------------------------------------------------
+ * Output to a connection other than the one being served (a publish, a broadcast, a send from a
+ * timer or from another connection's callback) is not written at once while the loop runs: it is
+ * appended to the connection's queue, the connection joins its group's batch, and at the end of
+ * the iteration each connection of the batch is written with one call, whatever number of
+ * messages it got. (The connection being served collects its own output in the loop's cork.) */
+/* Add c to the batch. Returns 0, or -1 when c cannot wait (not an open WebSocket, the loop is not
+ * running, or no memory to grow the batch): write now. */
+int wsk_conn_batch(wsk_conn *c);
+/* Group life: the batch's hook is set up by wsk_group_init; wsk_group_destroy drops the batch. */
+void wsk_batch_init(struct wsk_group *g);
+void wsk_batch_free(struct wsk_group *g);
 
 /* ---- group (group.c) ---------------------------------------------------------------------- */
 void wsk_group_init(struct wsk_group *g, wsk_loop *loop, const struct wsk_group_ops *ops,

@@ -27,6 +27,7 @@ void wsk_group_init(struct wsk_group *g, wsk_loop *loop, const struct wsk_group_
   g->cork = wsk_loop_cork(loop);
   g->ops = ops;
   g->owner = owner;
+  wsk_batch_init(g);
 }
 
 static void ping_tick(void *arg);
@@ -150,6 +151,7 @@ void wsk_group_destroy(struct wsk_group *g) {
   if (g->sweep) wsk_timer_stop(g->sweep);
   if (g->ping) wsk_timer_stop(g->ping);
   g->sweep = g->ping = NULL;
+  wsk_batch_free(g);
   wsk_free(g->conns);
   g->conns = NULL;
   g->cap = 0;

@@ -2,8 +2,10 @@
  *
  * Order of preference: (1) while the connection's input is being processed, writes are collected
  * in the loop's cork (small pieces copied, big slices of the receive buffer referenced) and sent
- * with one sendmsg when processing ends; (2) when nothing is queued, bytes go straight to the
- * socket (one send, or one sendmsg of header + payload); (3) what the socket does not take is
+ * with one sendmsg when processing ends; (2) output to any other connection while the loop runs
+ * waits in that connection's queue for the batch (batch.c): one write per connection at the end
+ * of the iteration; (3) otherwise (outside the loop, a big message) bytes go straight to the
+ * socket (one send, or one sendmsg of header + payload); (4) what the socket does not take is
  * queued (copied, or referenced when shared) and EPOLLOUT is armed until the queue is empty.
  * The cork is used only while the queue is empty, so the order of the bytes always holds. */
 #include <errno.h>
@@ -18,6 +20,9 @@
 /* Slices of the receive buffer at least this big are referenced by the cork; smaller ones are
  * copied (cheaper than one more iovec for the kernel to walk). */
 #define CORK_REF_MIN 1024
+/* Output to a connection that is not batched yet goes straight to the socket from this size on:
+ * it fills a write by itself, and copying it into the queue would cost more than the call. */
+#define BATCH_MAX (64 * 1024)
 
 static int queued(const wsk_conn *c) { return c->ext && c->ext->wq.head; }
 
@@ -125,7 +130,9 @@ static int out_of_memory(wsk_conn *c) {
   return WSK_ENOMEM;
 }
 
-/* Queue the bytes of iov[0..n) from offset `skip` on: copies, except iov[ref_i] by reference. */
+/* Queue the bytes of iov[0..n) from offset `skip` on: copies, except iov[ref_i] by reference when
+ * it is big (a small shared frame is cheaper copied than referenced). EPOLLOUT is armed unless
+ * the batch writes c at the end of the iteration. */
 static int queue_rest(wsk_conn *c, const struct iovec *iov, int n, size_t skip,
                       struct wsk_ref *ref, int ref_i) {
   struct wsk_conn_ext *x = wsk_conn_ext(c);
@@ -142,7 +149,7 @@ static int queue_rest(wsk_conn *c, const struct iovec *iov, int n, size_t skip,
     base += skip;
     len -= skip;
     skip = 0;
-    if (i == ref_i && ref) {
+    if (i == ref_i && ref && len >= CORK_REF_MIN) {
       if (ncopy && wsk_wq_push_copy(&x->wq, copy, ncopy) != 0) return out_of_memory(c);
       ncopy = 0;
       if (wsk_wq_push_ref(&x->wq, ref, base, len) != 0) return out_of_memory(c);
@@ -153,7 +160,7 @@ static int queue_rest(wsk_conn *c, const struct iovec *iov, int n, size_t skip,
     }
   }
   if (ncopy && wsk_wq_push_copy(&x->wq, copy, ncopy) != 0) return out_of_memory(c);
-  want_out(c, 1);
+  if (!wsk_conn_batched(c)) want_out(c, 1);
   return 0;
 }
 
@@ -193,6 +200,8 @@ int wsk_conn_writev(wsk_conn *c, const struct iovec *iov, int n, struct wsk_ref 
     all[nall++] = iov[i];
     want += iov[i].iov_len;
   }
+  if (cork->owner != c && want < BATCH_MAX && wsk_conn_batch(c) == 0)
+    return queue_rest(c, iov, n, 0, ref, ref_i);
   return send_or_queue(c, all, nall, want, ref, ref_i >= 0 ? ref_i + shift : -1);
 }
 
@@ -232,7 +241,7 @@ int wsk_conn_write_chunk(wsk_conn *c, struct wsk_chunk *chunk) {
       return r;
     }
   }
-  if (!queued(c) && !file) {
+  if (!queued(c) && !file && (cork->owner == c || chunk->len >= BATCH_MAX || wsk_conn_batch(c))) {
     struct iovec v = {(void *)chunk->data, chunk->len};
     ssize_t w = sendv(c, &v, 1);
     if (w < 0) {
@@ -253,7 +262,7 @@ int wsk_conn_write_chunk(wsk_conn *c, struct wsk_chunk *chunk) {
     return out_of_memory(c);
   }
   wsk_wq_push(&x->wq, chunk);
-  want_out(c, 1);
+  if (!wsk_conn_batched(c)) want_out(c, 1);
   return 0;
 }
 

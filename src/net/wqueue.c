@@ -31,6 +31,7 @@ struct wsk_chunk *wsk_chunk_new(size_t cap) {
   c->data = wsk_chunk_buf(c);
   c->len = 0;
   c->ref = NULL;
+  c->cap = cap;
   return c;
 }
 
@@ -52,6 +53,7 @@ struct wsk_chunk *wsk_chunk_file(int fd, off_t off, size_t len) {
   f->c.data = NULL;
   f->c.len = len;
   f->c.ref = NULL;
+  f->c.cap = 0;
   f->fd = fd;
   f->off = off;
   return &f->c;
@@ -67,18 +69,28 @@ void wsk_wq_push(struct wsk_wqueue *q, struct wsk_chunk *c) {
   q->bytes += c->len;
 }
 
+/* Free storage at the end of chunk c (0 for a ref or file chunk, or the replaceable one). */
+static size_t room(const struct wsk_wqueue *q, const struct wsk_chunk *c) {
+  if (!c->cap || c == q->latest) return 0;
+  return c->cap - (size_t)(c->data + c->len - (const uint8_t *)(c + 1));
+}
+
 int wsk_wq_push_copy(struct wsk_wqueue *q, const struct iovec *iov, int n) {
   size_t total = 0;
   for (int i = 0; i < n; i++) total += iov[i].iov_len;
-  struct wsk_chunk *c = wsk_chunk_new(total);
-  if (!c) return WSK_ENOMEM;
-  uint8_t *p = wsk_chunk_buf(c);
+  struct wsk_chunk *c = q->tail;
+  if (!c || room(q, c) < total) {
+    if (!(c = wsk_chunk_new(total > WSK_WQ_CHUNK_MIN ? total : WSK_WQ_CHUNK_MIN)))
+      return WSK_ENOMEM;
+    wsk_wq_push(q, c);
+  }
+  uint8_t *p = (uint8_t *)c->data + c->len;
   for (int i = 0; i < n; i++) {
     if (iov[i].iov_len) memcpy(p, iov[i].iov_base, iov[i].iov_len);
     p += iov[i].iov_len;
   }
-  c->len = total;
-  wsk_wq_push(q, c);
+  c->len += total;
+  q->bytes += total;
   return 0;
 }
 
@@ -88,6 +100,7 @@ int wsk_wq_push_ref(struct wsk_wqueue *q, struct wsk_ref *ref, const uint8_t *da
   c->data = data;
   c->len = len;
   c->ref = ref;
+  c->cap = 0;
   wsk_ref_get(ref);
   wsk_wq_push(q, c);
   return 0;

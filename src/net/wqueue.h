@@ -28,6 +28,7 @@ struct wsk_chunk {
   const uint8_t *data;   /* next unwritten byte; NULL for a file chunk (struct wsk_file_chunk) */
   size_t len;            /* unwritten bytes */
   struct wsk_ref *ref;   /* shared owner of data, or NULL when data follows this header */
+  size_t cap;            /* bytes of storage after this header (0: ref or file chunk) */
 };
 
 /* len bytes of the file fd from off on. The chunk owns fd: wsk_chunk_free closes it, which is the
@@ -56,7 +57,10 @@ void wsk_chunk_free(struct wsk_chunk *c);
 struct wsk_chunk *wsk_chunk_file(int fd, off_t off, size_t len);
 
 void wsk_wq_push(struct wsk_wqueue *q, struct wsk_chunk *c);
-/* Append a copy of the bytes of iov[0..n) as one chunk. Returns 0 or WSK_ENOMEM. */
+/* Append a copy of the bytes of iov[0..n): into the last chunk when it owns its storage and has
+ * room (many small messages queued in one iteration become one chunk, written with one call),
+ * else into a new chunk of at least WSK_WQ_CHUNK_MIN bytes. Returns 0 or WSK_ENOMEM. */
+#define WSK_WQ_CHUNK_MIN 1024
 int wsk_wq_push_copy(struct wsk_wqueue *q, const struct iovec *iov, int n);
 /* Append data[0..len) of a shared object, taking a reference. Returns 0 or WSK_ENOMEM. */
 int wsk_wq_push_ref(struct wsk_wqueue *q, struct wsk_ref *ref, const uint8_t *data, size_t len);

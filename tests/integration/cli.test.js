@@ -3,7 +3,7 @@
 // the options are (exit 2), --help documents the exit statuses 0, 1 and 2, a second server on a
 // port in use fails with "Address already in use" in every mode (--threads included), --root must
 // be a directory, the server says how many connections it closes and that it stopped,
-// `wsk connect --handshake-timeout`, and the access log of `wsk serve --log text|json`.
+// `wsk connect --handshake-timeout` and `--close-timeout`, and the access log of `wsk serve --log text|json`.
 const assert = require('assert');
 const net = require('net');
 const path = require('path');
@@ -106,6 +106,55 @@ t.test('wsk connect --handshake-timeout: a server that never answers the upgrade
     assert.ok(Date.now() - t0 < 3000);
   } finally {
     silent.close();
+  }
+});
+
+t.test('wsk connect --close-timeout: a server that answers close but never closes TCP', async () => {
+  // A raw server: the 101, then a close frame back for the client's, and the socket left open.
+  const crypto = require('crypto');
+  const raw = net.createServer((s) => {
+    s.on('error', () => {});
+    let head = '';
+    let upgraded = false;
+    let frames = Buffer.alloc(0);
+    s.on('data', (d) => {
+      if (upgraded) { // the client's masked frames, short ones: answer its close frame
+        frames = Buffer.concat([frames, d]);
+        while (frames.length >= 6 && frames.length >= 6 + (frames[1] & 0x7f)) {
+          if ((frames[0] & 0x0f) === 8) s.write(Buffer.from([0x88, 0x02, 0x03, 0xe8]));
+          frames = frames.subarray(6 + (frames[1] & 0x7f));
+        }
+        return;
+      }
+      head += d.toString('latin1');
+      const m = /Sec-WebSocket-Key: (\S+)/i.exec(head);
+      if (!head.includes('\r\n\r\n') || !m) return;
+      upgraded = true;
+      const accept = crypto.createHash('sha1')
+        .update(m[1] + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64');
+      s.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+              `Sec-WebSocket-Accept: ${accept}\r\n\r\n`);
+    });
+  });
+  await new Promise((r) => raw.listen(0, '127.0.0.1', r));
+  try {
+    const t0 = Date.now();
+    const r = await new Promise((resolve) => {
+      const { spawn } = require('child_process');
+      const c = spawn(wsk, ['connect', `ws://127.0.0.1:${raw.address().port}/`, '-x', 'hi',
+                            '--wait', '0', '--close-timeout', '300'], { stdio: ['pipe', 'pipe', 'pipe'] });
+      let err = '';
+      c.stderr.on('data', (d) => { err += d; });
+      const timer = setTimeout(() => c.kill('SIGKILL'), 8000);
+      c.on('exit', (code) => { clearTimeout(timer); resolve({ code, err }); });
+    });
+    assert.strictEqual(r.code, 0, r.err);
+    assert.ok(Date.now() - t0 < 3000, `took ${Date.now() - t0} ms (the default close timeout is 5000)`);
+    const bad = require('child_process').spawnSync(wsk, ['connect', 'ws://127.0.0.1:1/', '--close-timeout', '0']);
+    assert.strictEqual(bad.status, 2);
+    assert.match(bad.stderr.toString(), /bad --close-timeout '0'/);
+  } finally {
+    raw.close();
   }
 });
 
