@@ -743,7 +743,8 @@ WSK_API void wsk_server_free(wsk_server *s);
  * Cost: subscribe, unsubscribe and wsk_is_subscribed are O(1); publishing is O(subscribers) and
  * allocates nothing per subscriber. Topic names are hashed with a per-server random key.
  * Slow subscribers: each delivery obeys the send limits of the server options. A subscriber over
- * send_hard_limit does not get the message (it is not counted as reached) or, with drop_on_limit,
+ * send_hard_limit does not get the message (it is not counted as reached; wsk_conn_dropped counts
+ * it) or, with drop_on_limit,
  * is closed with 1008; a publish never blocks and never queues past the limit.
  * Reentrancy: the only callback that can run inside wsk_publish is on_error (a subscriber over
  * the limit with drop_on_limit); it may subscribe, unsubscribe, close or publish. Subscribers who
@@ -798,7 +799,11 @@ WSK_API int wsk_conn_publish(wsk_conn *c, const void *topic, size_t topic_len, i
                                   on_drain before sending more */
 
 /* Send a text (must be valid UTF-8, else WSK_EUTF8), binary or any data opcode message.
- * The data is copied or written at once; the caller keeps ownership. Returns WSK_SEND_OK,
+ * The data is written at once or copied; the caller keeps ownership. While the loop runs, output
+ * to a connection other than the one whose input is being handled (a broadcast, a publish, a send
+ * from a timer) waits in that connection's queue and is written at the end of the loop iteration,
+ * one write per connection for all its messages of the iteration; wsk_buffered_amount counts it
+ * until then. Returns WSK_SEND_OK,
  * WSK_SEND_QUEUED_HIGH, or a negative error (WSK_ECLOSED, WSK_EBACKPRESSURE, WSK_ENOMEM) in which
  * case nothing was sent. */
 WSK_API int wsk_send(wsk_conn *c, int opcode, const void *data, size_t len);
@@ -816,6 +821,10 @@ WSK_API int wsk_close(wsk_conn *c, unsigned code, const char *reason);
 WSK_API void wsk_terminate(wsk_conn *c);
 /* Bytes queued and not yet written to the socket. */
 WSK_API size_t wsk_buffered_amount(const wsk_conn *c);
+/* Messages not sent to c because its queue was over send_hard_limit (a slow reader; each such
+ * send returned WSK_EBACKPRESSURE, and a publish skipped c). A connection that dropped any keeps
+ * 160 bytes more for its life to count them. */
+WSK_API uint64_t wsk_conn_dropped(const wsk_conn *c);
 WSK_API void *wsk_conn_user_data(const wsk_conn *c);
 WSK_API void wsk_conn_set_user_data(wsk_conn *c, void *user_data);
 /* The negotiated subprotocol, "" if none. */

@@ -93,7 +93,8 @@ static void release(struct wsk_hook *h) {
     x->msg = NULL;
     x->msg_len = x->msg_cap = 0;
   }
-  if (x->wq.head || x->in || x->msg || x->protocol || x->remote || x->pending || x->tls || x->pmd)
+  if (x->wq.head || x->in || x->msg || x->protocol || x->remote || x->pending || x->tls || x->pmd ||
+      x->dropped)
     return;
   wsk_free(x);
   c->ext = NULL;

@@ -78,9 +78,12 @@ int wsk_conn_send_pong(wsk_conn *c, const void *data, size_t len) {
   return wsk_wq_push_latest(&x->wq, &v, 1, sizeof frame) == 0 ? 0 : WSK_ENOMEM;
 }
 
-/* A frame over the hard limit is refused; with drop_on_limit the connection is closed (1008). */
+/* A frame over the hard limit is refused (counted: wsk_conn_dropped); with drop_on_limit the
+ * connection is closed (1008). */
 static int refuse_over_limit(wsk_conn *c) {
   struct wsk_group *g = c->group;
+  struct wsk_conn_ext *x = wsk_conn_ext(c); /* (there already: its queue is over the limit) */
+  if (x) x->dropped++;
   if (g->drop_on_limit) {
     static const char reason[] = "send queue over its limit";
     if (g->cb.on_error)
@@ -122,6 +125,8 @@ int wsk_conn_send_framed(wsk_conn *c, const uint8_t *frame, size_t len, struct w
   struct iovec iov = {(void *)frame, len};
   return after_send(c, wsk_conn_writev(c, &iov, 1, ref, 0));
 }
+
+uint64_t wsk_conn_dropped(const wsk_conn *c) { return c && c->ext ? c->ext->dropped : 0; }
 
 int wsk_send(wsk_conn *c, int opcode, const void *data, size_t len) {
   if (!c || (opcode != WSK_OP_TEXT && opcode != WSK_OP_BINARY) || (!data && len))
