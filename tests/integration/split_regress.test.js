@@ -7,6 +7,11 @@
 //       body over 4 KiB and `Connection: close` completing in a later segment after the client
 //       read part of the answer: the flush of the linger freed the connection's input state while
 //       the read path still used it (SIGSEGV). Both answers must be whole once the client reads.
+//   (c) a peer that writes after its own close frame (a ping) while it has not read the echo of a
+//       big message yet: the server used to close() at once after the closing handshake, so the
+//       late ping drew a RST that threw away the part of the echo still in the server's kernel
+//       queue. The server now lingers (FIN, input discarded until the peer's FIN): the echo and the
+//       close frame arrive whole.
 // After each, the server is still running and serves a new connection.
 const assert = require('assert');
 const fs = require('fs');
@@ -98,5 +103,29 @@ t.test('(b) queued file answer, then a >4 KiB body with Connection: close comple
     assert.strictEqual(form.headers.connection, 'close');
     assert.deepStrictEqual(more, []);
   });
+  await stillServing(srv);
+});
+
+t.test('(c) a ping after the close frame, the echo not read yet: echo and close arrive whole', async () => {
+  const srv = await L.serve(['--echo', '--quiet']);
+  t.cleanup(() => srv.stop('SIGKILL'));
+  const size = 4 * 1024 * 1024; // more than the kernel's buffers take before we read
+  const conns = await Promise.all([0, 1, 2].map(() => L.segments(srv.port)));
+  await Promise.all(conns.map(async (c) => {
+    c.s.write(L.upgradeRequest());
+    await c.until((b) => headEnd(b) >= 0);
+    c.s.pause(); // the echo fills the socket buffers and waits
+    c.s.write(Buffer.concat([L.frame(0x2, Buffer.alloc(size, 0x63)), L.frame(0x8, Buffer.from([0x03, 0xe8]))]));
+    await L.sleep(400); // the server echoes what fits, answers the close frame
+    c.s.write(L.frame(0x9, 'late')); // RFC 6455 says not to; a peer may anyway
+    await L.sleep(200);
+    c.s.resume();
+    await c.until(() => (L.framesAfter101(c.buf()) || []).length >= 2, 10000);
+    c.s.end();
+    await c.closed;
+    const frames = L.framesAfter101(c.buf());
+    assert.deepStrictEqual(frames.map((f) => [f.opcode, f.payload.length]), [[2, size], [8, 2]]);
+    assert.ok(frames[0].payload.every((b) => b === 0x63), 'the echo is intact');
+  }));
   await stillServing(srv);
 });
