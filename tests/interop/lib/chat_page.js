@@ -1,6 +1,7 @@
 'use strict';
 // Reading web/index.html (the chat page) from a Playwright page: its log entries by kind
-// (sent, recv, sys) and its connection state (#state data-state / data-code).
+// (sent, recv, sys), their senders' names, its connection state (#state data-state / data-code)
+// and the room's member count (#members data-count).
 const assert = require('assert');
 const h = require('./harness');
 
@@ -26,4 +27,9 @@ async function waitLog(page, kind, expected) {
   }
 }
 
-module.exports = { texts, waitState, waitLog };
+// The text the page sends for `text` typed under the name in its #name field (web/chat.js).
+async function wireText(page, text) {
+  return JSON.stringify({ name: await page.inputValue('#name'), text });
+}
+
+module.exports = { texts, waitState, waitLog, wireText };
