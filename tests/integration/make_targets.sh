@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The Makefile as a new user meets it: `make run` builds the server alone (not the tests and the
-# benchmarks) and serves the chat with rooms, scripts/deps.sh asks each target only for its own packages (no clang for a plain
-# build, nothing pinned to a compiler version), and `make seed` builds and starts the seed example
-# (examples/just_ws_server), says which page to open, and answers HTTP with "I am connected!".
+# benchmarks) and serves the chat with rooms, scripts/deps.sh asks each target only for its own
+# packages (no clang for a plain build, nothing pinned to a compiler version), and `make seed`
+# builds and starts the seed example (examples/just_ws_server), says which page to open, and
+# answers HTTP with "I am connected!".
 set -euo pipefail
 : "${WSK_BUILD:?}" "${WSK_SRC:?}"
 cd "$WSK_SRC"
