@@ -3,7 +3,8 @@
 // SO_REUSEPORT. Clients spread over the threads and are echoed; text lines are printed whole;
 // SIGTERM closes every client with 1001 from whichever thread holds it and the process exits 0;
 // a second signal stops at once; bad values are usage errors. The servers of the threads share a
-// hub: --broadcast and --rooms reach the clients of every thread.
+// hub: --broadcast and --rooms reach the clients of every thread, and the member counts that
+// --rooms sends to a room count the members of every thread.
 const assert = require('assert');
 const fs = require('fs');
 const { spawnSync } = require('child_process');
@@ -116,7 +117,7 @@ t.test('--broadcast --threads 3: 60 clients, every message reaches the 59 others
   assert.strictEqual((await srv.exited).code, 0);
 });
 
-t.test('--rooms --threads 2: a message reaches the others in its room (the URL path), on every thread', async () => {
+t.test('--rooms --threads 2: a message reaches the others in its room (the URL path), on every thread; member counts', async () => {
   const srv = await L.serve(['--rooms', '--quiet', '--threads', '2', '--welcome', 'hi']);
   const rooms = ['/room/red', '/room/red', '/room/red', '/room/blue', '/room/blue', '/', '/room/red',
     '/room/blue', '/elsewhere', '/room/red'];
@@ -142,6 +143,12 @@ t.test('--rooms --threads 2: a message reaches the others in its room (the URL p
   const gone = new Set([0, 1]);
   for (const k of gone) clients[k].ws.terminate();
   await waitCounts(clients, (i) => size(i, (k) => !gone.has(k)), (i) => !gone.has(i) && rooms[i] === rooms[0]);
+  // A room name goes into the notices, which are text: it must be UTF-8 (and not too long).
+  for (const [room, status] of [['/room/%FF', 400], [`/room/${'x'.repeat(257)}`, 414]]) {
+    const [r] = L.responses(await L.raw(srv.port, L.upgradeRequest({ path: room }),
+      { until: (b) => L.responses(b).length === 1 }));
+    assert.strictEqual(r.status, status, room);
+  }
   for (const c of clients) c.ws.terminate();
   process.kill(srv.child.pid, 'SIGTERM');
   assert.strictEqual((await srv.exited).code, 0);
