@@ -37,10 +37,11 @@ test: build
 	@bash scripts/deps.sh --test
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
-# The chat demo: the `wsk` server alone (not the tests and benchmarks of `make build`).
+# The chat demo: the `wsk` server alone (not the tests and benchmarks of `make build`), relaying
+# messages within rooms (the page's URL hash names its room: http://localhost:8000/#lobby).
 run: $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS) --target wsk
-	$(BUILD)/wsk serve --port 8000 --root web --broadcast --welcome '$(WELCOME)'
+	$(BUILD)/wsk serve --port 8000 --root web --rooms --welcome '$(WELCOME)'
 
 # The seed example: examples/just_ws_server answers every HTTP request with "I am connected!"
 # and WebSockets on the same port; examples/justWs.html is its page, opened from the disk.

@@ -12,7 +12,7 @@ stop() { [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; pi
 trap 'stop; exit 0' INT TERM
 start() {
   if cmake --build "$BUILD" -j "$(nproc)" >/tmp/wsk-dev-build.log 2>&1; then
-    ./"$BUILD"/wsk serve --port "${PORT:-8000}" --root web --broadcast \
+    ./"$BUILD"/wsk serve --port "${PORT:-8000}" --root web --rooms \
       --welcome 'Welcome to the websocket server!!!' &
     pid=$!
   else

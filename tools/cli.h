@@ -93,4 +93,21 @@ struct wsk_pmd_options;
  * one of them, -1 for a bad value, 0 for any other code. */
 int wsk_cli_deflate_option(int code, const char *arg, struct wsk_pmd_options *o);
 
+/* `wsk serve --rooms`: the members of each room across the threads (tools/serve_rooms.c). The
+ * table is thread-safe; every change makes the announcer (one loop and its server, set before
+ * any join) publish {"type":"members","room":NAME,"count":N} to the room, soon after. Free the
+ * table after the loops. */
+#define WSK_CLI_ROOM_MAX 256 /* bytes in a room name, at most */
+struct wsk_loop;
+struct wsk_server;
+struct wsk_cli_rooms;
+struct wsk_cli_rooms *wsk_cli_rooms_new(void); /* NULL when out of memory */
+void wsk_cli_rooms_free(struct wsk_cli_rooms *r);
+void wsk_cli_rooms_announcer(struct wsk_cli_rooms *r, struct wsk_loop *loop,
+                             struct wsk_server *server);
+/* One more member in the room. Returns 0, WSK_EINVAL (a name too long) or WSK_ENOMEM. */
+int wsk_cli_rooms_join(struct wsk_cli_rooms *r, const char *name, size_t len);
+/* One member fewer (one that joined). */
+void wsk_cli_rooms_leave(struct wsk_cli_rooms *r, const char *name, size_t len);
+
 #endif

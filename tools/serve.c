@@ -5,7 +5,8 @@
  * 1001 and exit 0. With --threads N, N threads each run a loop and a server on the same port
  * (SO_REUSEPORT: the kernel spreads the connections over them); their servers share one hub, so
  * --broadcast and --rooms reach the clients of every thread (the broadcast is the topic "", a
- * room the topic of its name). */
+ * room the topic of its name). With --rooms, the members of a room are told how many they are
+ * after each join and leave (tools/serve_rooms.c). */
 #include <getopt.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -20,7 +21,6 @@
 #define MAX_ORIGINS 64
 #define MAX_THREADS 256
 #define SHUTDOWN_GRACE_MS 3000
-#define ROOM_MAX 256
 
 static const char usage_text[] =
     "usage: wsk serve [--host H] [--port P] [--root DIR] [--echo | --broadcast | --rooms]\n"
@@ -36,7 +36,10 @@ static const char usage_text[] =
     "  --echo               send every message back to its sender\n"
     "  --broadcast          send every message to every other client\n"
     "  --rooms              send every message to every other client in the same room: the\n"
-    "                       URL path /room/NAME names the room (any other path is a room too)\n"
+    "                       URL path /room/NAME names the room (any other path is a room too;\n"
+    "                       a name is UTF-8, 256 bytes at most); after each join and leave,\n"
+    "                       the room's members get {\"type\":\"members\",\"room\":\"NAME\",\"count\":N}\n"
+    "                       (a text message; the last one they get has the current count)\n"
     "  --welcome TEXT       send TEXT to every client when it connects\n"
     "  --max-message BYTES  largest message accepted (default 16M; k and m suffixes)\n"
     "  --origin O           allow WebSockets only from this Origin (repeatable)\n"
@@ -74,7 +77,7 @@ struct serve_thread {
   /* --rooms: the room of the connection being upgraded. on_upgrade sets it and, when it accepts,
    * the library calls on_open for that connection before returning, so nothing is allocated for
    * it (an upgrade that never opens leaves nothing behind). */
-  char room[ROOM_MAX];
+  char room[WSK_CLI_ROOM_MAX];
   size_t room_len;
 };
 
@@ -82,6 +85,7 @@ struct serve {
   const char *welcome;
   int echo, broadcast, rooms, quiet;
   wsk_hub *hub; /* the servers of every thread */
+  struct wsk_cli_rooms *members; /* --rooms: how many are in each room */
   enum wsk_cli_log_format log;
   int stopping; /* main thread only */
   int nthreads;
@@ -123,12 +127,22 @@ static void on_server_error(wsk_server *s, int err, const char *message) {
   fprintf(stderr, "wsk serve: %s\n", message);
 }
 
+/* --rooms: c is subscribed to its room exactly when it counts as a member (on_close relies on it). */
+static int join_room(wsk_conn *c, struct serve_thread *t) {
+  int rc = wsk_subscribe(c, t->room, t->room_len);
+  if (rc >= 0 && (rc = wsk_cli_rooms_join(t->sv->members, t->room, t->room_len)) < 0)
+    wsk_unsubscribe(c, t->room, t->room_len);
+  return rc;
+}
+
+/* The welcome goes out before the member count: the count is published later, from a posted
+ * callback, while the welcome is queued here. */
 static void on_open(wsk_conn *c) {
   struct serve_thread *t = wsk_server_user_data(wsk_conn_server(c));
   const char *w = t->sv->welcome;
   int joined = 0;
   if (t->sv->broadcast) joined = wsk_subscribe(c, "", 0);
-  if (t->sv->rooms) joined = wsk_subscribe(c, t->room, t->room_len);
+  if (t->sv->rooms) joined = join_room(c, t);
   if (joined < 0) { /* (out of memory) */
     wsk_close(c, WSK_CLOSE_INTERNAL, "cannot join");
     return;
@@ -145,6 +159,8 @@ static int on_upgrade(wsk_server *s, const struct wsk_request *req, wsk_upgrade 
     if (strncmp(room, prefix, sizeof prefix - 1) == 0) room += sizeof prefix - 1;
     t->room_len = strlen(room);
     if (t->room_len > sizeof t->room) return 414; /* a room name that long is no name */
+    /* The name goes into the member notices, which are text. */
+    if (!wsk_utf8_valid((const uint8_t *)room, t->room_len)) return 400;
     memcpy(t->room, room, t->room_len);
   }
   return t->sv->log ? wsk_cli_access_upgrade(up, req, t->sv->log, &t->shared_out)
@@ -166,8 +182,16 @@ static int relay_to(const void *topic, size_t topic_len, void *arg) {
   return 0;
 }
 
+static int leave_room(const void *topic, size_t len, void *members) {
+  wsk_cli_rooms_leave(members, topic, len);
+  return 0;
+}
+
+/* A connection is still subscribed in on_close: it leaves its topics when it is freed. */
 static void on_close(wsk_conn *c, unsigned code, const char *reason, size_t reason_len, int clean) {
-  wsk_cli_access_close(c, code, clean);
+  struct serve *sv = ((struct serve_thread *)wsk_server_user_data(wsk_conn_server(c)))->sv;
+  if (sv->rooms) wsk_conn_topics(c, leave_room, sv->members);
+  if (sv->log) wsk_cli_access_close(c, code, clean);
 }
 
 static void on_message(wsk_conn *c, int opcode, const void *data, size_t len) {
@@ -278,6 +302,7 @@ static int open_threads(struct serve *sv, struct wsk_server_options *opt) {
   opt->reuse_port = sv->nthreads > 1;
   if (open_thread(&sv->t[0], opt) != 0) return 0;
   wsk_loop_on_signal(sv->t[0].loop, on_signal, sv);
+  if (sv->members) wsk_cli_rooms_announcer(sv->members, sv->t[0].loop, sv->t[0].server);
   opt->port = wsk_server_port(sv->t[0].server);
   int n = 1;
   for (; n < sv->nthreads; n++) {
@@ -293,17 +318,17 @@ static int open_threads(struct serve *sv, struct wsk_server_options *opt) {
   return n;
 }
 
-/* Stop the extra threads (unless they stopped by themselves), join them, free everything. */
+/* Stop the extra threads (unless they stopped by themselves), join them, free everything. The
+ * servers go before any loop: the connections they drop leave their rooms, which posts to the
+ * first loop. */
 static int close_threads(struct serve *sv, int n, int stop, int rc) {
   for (int i = 1; i < n; i++) {
     if (stop) wsk_loop_wakeup(sv->t[i].loop, stop_thread, &sv->t[i]);
     pthread_join(sv->t[i].tid, NULL);
     if (!rc) rc = sv->t[i].rc;
   }
-  for (int i = 0; i < n; i++) {
-    wsk_server_free(sv->t[i].server);
-    wsk_loop_free(sv->t[i].loop);
-  }
+  for (int i = 0; i < n; i++) wsk_server_free(sv->t[i].server);
+  for (int i = 0; i < n; i++) wsk_loop_free(sv->t[i].loop);
   return rc;
 }
 
@@ -408,10 +433,11 @@ int wsk_cli_serve(int argc, char **argv) {
   opt.cb.on_open = on_open;
   opt.cb.on_message = on_message;
   opt.on_server_error = on_server_error;
-  if (sv.log) opt.cb.on_close = on_close;
+  if (sv.log || sv.rooms) opt.cb.on_close = on_close;
   if (sv.log || sv.rooms) opt.on_upgrade = on_upgrade;
-  if (!(opt.hub = sv.hub = wsk_hub_new())) {
+  if (!(opt.hub = sv.hub = wsk_hub_new()) || (sv.rooms && !(sv.members = wsk_cli_rooms_new()))) {
     fprintf(stderr, "wsk serve: out of memory\n");
+    wsk_hub_free(sv.hub);
     return 1;
   }
 
@@ -421,6 +447,7 @@ int wsk_cli_serve(int argc, char **argv) {
   if (opened < sv.nthreads) {
     close_threads(&sv, opened, 1, 0);
     wsk_hub_free(sv.hub);
+    wsk_cli_rooms_free(sv.members);
     return 1;
   }
   const char *host = opt.host && *opt.host ? opt.host : "0.0.0.0";
@@ -437,6 +464,7 @@ int wsk_cli_serve(int argc, char **argv) {
    * if it failed by itself, they are stopped now. */
   rc = close_threads(&sv, sv.nthreads, rc != 0 && !sv.stopping, rc);
   wsk_hub_free(sv.hub);
+  wsk_cli_rooms_free(sv.members);
   fprintf(stderr, "wsk: stopped\n");
   return rc == 0 ? 0 : 1;
 }

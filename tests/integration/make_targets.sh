@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The Makefile as a new user meets it: `make run` builds the server alone (not the tests and the
-# benchmarks), scripts/deps.sh asks each target only for its own packages (no clang for a plain
-# build, nothing pinned to a compiler version), and `make seed` builds and starts the seed example
-# (examples/just_ws_server), says which page to open, and answers HTTP with "I am connected!".
+# benchmarks) and serves the chat with rooms, scripts/deps.sh asks each target only for its own
+# packages (no clang for a plain build, nothing pinned to a compiler version), and `make seed`
+# builds and starts the seed example (examples/just_ws_server), says which page to open, and
+# answers HTTP with "I am connected!".
 set -euo pipefail
 : "${WSK_BUILD:?}" "${WSK_SRC:?}"
 cd "$WSK_SRC"
@@ -12,6 +13,9 @@ fail() { echo "make_targets: $*" >&2; exit 1; }
 run=$(make -n run BUILD="$WSK_BUILD")
 builds=$(grep -c 'cmake --build' <<<"$run" || true)
 [ "$builds" = 1 ] && grep -q 'cmake --build .* --target wsk$' <<<"$run" || fail "make run builds more than wsk: $run"
+# ... and serves the chat page with rooms and the welcome (the page and chat_browser expect them).
+grep -q "wsk serve --port 8000 --root web --rooms --welcome 'Welcome to the websocket server!!!'$" <<<"$run" ||
+  fail "make run does not serve the chat with rooms: $run"
 
 # deps.sh: what each mode wants. (grep reads the whole list, never -q: under pipefail, a grep that
 # quits at its first match can kill the writer with SIGPIPE and fail the pipeline.)
@@ -48,4 +52,4 @@ exec 3<&-
 grep -q 'I am connected!' <<<"$reply" || fail "seed server answered: $reply"
 kill -TERM -- -"$pid"
 wait "$pid" || true
-echo "make_targets: make run builds wsk alone, deps.sh asks per target, make seed works"
+echo "make_targets: make run builds wsk alone and serves rooms, deps.sh asks per target, make seed works"

@@ -3,7 +3,8 @@
 // SO_REUSEPORT. Clients spread over the threads and are echoed; text lines are printed whole;
 // SIGTERM closes every client with 1001 from whichever thread holds it and the process exits 0;
 // a second signal stops at once; bad values are usage errors. The servers of the threads share a
-// hub: --broadcast and --rooms reach the clients of every thread.
+// hub: --broadcast and --rooms reach the clients of every thread, and the member counts that
+// --rooms sends to a room count the members of every thread.
 const assert = require('assert');
 const fs = require('fs');
 const { spawnSync } = require('child_process');
@@ -73,14 +74,30 @@ t.test('--threads 2: a second SIGTERM stops without waiting for a silent client'
   assert.ok(Date.now() - t0 < 2000, `took ${Date.now() - t0} ms (the grace period is 3 s)`);
 });
 
-/* Wait until every client has `count(i)` messages (or fail after 10 s). */
-async function collect(clients, count) {
-  for (let waited = 0; clients.some((c, i) => c.messages.length < count(i)); waited += 20) {
-    assert.ok(waited < 10000, `messages: ${clients.map((c) => c.messages.length).join(' ')}`);
+/* --rooms: the member notices a client got. */
+const isNotice = (m) => m.data.toString().startsWith('{"type":"members"');
+const notices = (c) => c.messages.filter(isNotice).map((m) => JSON.parse(m.data.toString()));
+
+/* Wait until the last notice of each client (where `which(i)`) counts `want(i)` (fail after 10 s). */
+async function waitCounts(clients, want, which = () => true) {
+  const last = (c) => notices(c).map((n) => n.count).pop();
+  const wrong = () => clients.map((c, i) => which(i) && last(c) !== want(i) && `${i}: ${last(c)} not ${want(i)}`)
+    .filter(Boolean);
+  for (let waited = 0; wrong().length; waited += 20) {
+    assert.ok(waited < 10000, `member counts: ${wrong().join(', ')}`);
+    await L.sleep(20);
+  }
+}
+
+/* Wait until every client has `count(i)` messages (those that pass `keep`; or fail after 10 s). */
+async function collect(clients, count, keep = () => true) {
+  const kept = (c) => c.messages.filter(keep);
+  for (let waited = 0; clients.some((c, i) => kept(c).length < count(i)); waited += 20) {
+    assert.ok(waited < 10000, `messages: ${clients.map((c) => kept(c).length).join(' ')}`);
     await L.sleep(20);
   }
   await L.sleep(200); /* nothing more may come */
-  return clients.map((c) => c.messages.map((m) => m.data.toString()).sort());
+  return clients.map((c) => kept(c).map((m) => m.data.toString()).sort());
 }
 
 t.test('--broadcast --threads 3: 60 clients, every message reaches the 59 others, whichever thread holds them', async () => {
@@ -100,20 +117,38 @@ t.test('--broadcast --threads 3: 60 clients, every message reaches the 59 others
   assert.strictEqual((await srv.exited).code, 0);
 });
 
-t.test('--rooms --threads 2: a message reaches the others in its room (the URL path), on every thread', async () => {
+t.test('--rooms --threads 2: a message reaches the others in its room (the URL path), on every thread; member counts', async () => {
   const srv = await L.serve(['--rooms', '--quiet', '--threads', '2', '--welcome', 'hi']);
   const rooms = ['/room/red', '/room/red', '/room/red', '/room/blue', '/room/blue', '/', '/room/red',
     '/room/blue', '/elsewhere', '/room/red'];
+  const name = (r) => r.replace(/^\/room\//, '');
   const clients = [];
   for (const r of rooms) clients.push(await L.client(`ws://127.0.0.1:${srv.port}${r}`));
-  await collect(clients, () => 1); /* the welcome */
-  for (const c of clients) assert.strictEqual(c.messages.shift().data.toString(), 'hi');
+  await collect(clients, () => 1); /* the welcome, before any member count */
+  for (const c of clients) assert.strictEqual(c.messages[0].data.toString(), 'hi');
+  // Each member's last notice has its room's size, counted over both threads.
+  const size = (i, present = () => true) => rooms.filter((r, k) => r === rooms[i] && present(k)).length;
+  await waitCounts(clients, (i) => size(i));
+  clients.forEach((c, i) => {
+    for (const n of notices(c)) assert.deepStrictEqual(Object.keys(n), ['type', 'room', 'count']);
+    assert.ok(notices(c).every((n) => n.room === name(rooms[i])), `client ${i}: ${JSON.stringify(notices(c))}`);
+  });
   clients.forEach((c, i) => c.ws.send(`${rooms[i]} ${i}`));
   const mates = (i) => rooms.map((r, k) => k).filter((k) => k !== i && rooms[k] === rooms[i]);
-  const got = await collect(clients, (i) => mates(i).length);
+  const got = await collect(clients, (i) => 1 + mates(i).length, (m) => !isNotice(m));
   got.forEach((msgs, i) => {
-    assert.deepStrictEqual(msgs, mates(i).map((k) => `${rooms[k]} ${k}`).sort(), `client ${i}`);
+    assert.deepStrictEqual(msgs, [...mates(i).map((k) => `${rooms[k]} ${k}`), 'hi'].sort(), `client ${i}`);
   });
+  // Two of red leave (one per thread, most likely): the members left hear it.
+  const gone = new Set([0, 1]);
+  for (const k of gone) clients[k].ws.terminate();
+  await waitCounts(clients, (i) => size(i, (k) => !gone.has(k)), (i) => !gone.has(i) && rooms[i] === rooms[0]);
+  // A room name goes into the notices, which are text: it must be UTF-8 (and not too long).
+  for (const [room, status] of [['/room/%FF', 400], [`/room/${'x'.repeat(257)}`, 414]]) {
+    const [r] = L.responses(await L.raw(srv.port, L.upgradeRequest({ path: room }),
+      { until: (b) => L.responses(b).length === 1 }));
+    assert.strictEqual(r.status, status, room);
+  }
   for (const c of clients) c.ws.terminate();
   process.kill(srv.child.pid, 'SIGTERM');
   assert.strictEqual((await srv.exited).code, 0);

@@ -1,16 +1,17 @@
 'use strict';
 // The chat page (web/) in headless Chromium, served and relayed by `wsk serve --root web
-// --broadcast --welcome ...` (what `make run` starts): two tabs talk to each other, the page
-// survives a server restart by reconnecting.
+// --rooms --welcome ...` (what `make run` starts): two tabs in the default room (lobby) talk to
+// each other, the page survives a server restart by reconnecting. (Rooms, names and member
+// counts: chat_rooms_browser.)
 
 const assert = require('assert');
 const path = require('path');
 const h = require('./lib/harness');
-const { waitState, waitLog } = require('./lib/chat_page');
+const { waitState, waitLog, wireText } = require('./lib/chat_page');
 
 const WELCOME = 'Welcome to the websocket server!!!';
 const SCREENSHOT = '/tmp/wsk-chat.png';
-const ARGS = ['--root', path.join(h.SRC, 'web'), '--broadcast', '--welcome', WELCOME];
+const ARGS = ['--root', path.join(h.SRC, 'web'), '--rooms', '--welcome', WELCOME];
 
 const t = h.suite('chat_browser');
 let srv;
@@ -29,7 +30,7 @@ async function openTab(name) {
   return page;
 }
 
-t.test('start wsk serve --root web --broadcast --welcome and Chromium', async () => {
+t.test('start wsk serve --root web --rooms --welcome and Chromium', async () => {
   srv = await h.startWsk(ARGS);
   browser = await h.chromium();
 });
@@ -39,7 +40,7 @@ t.test('two tabs open, show the state "open" and the welcome', async () => {
     const page = await openTab(name);
     await waitState(page, 'open');
     await waitLog(page, 'recv', [WELCOME]);
-    assert.strictEqual(await page.$eval('#endpoint', (e) => e.textContent), `ws://127.0.0.1:${srv.port}/`);
+    assert.strictEqual(await page.$eval('#endpoint', (e) => e.textContent), `ws://127.0.0.1:${srv.port}/room/lobby`);
     assert.strictEqual(await page.$eval('#send', (e) => e.disabled), false, '#send enabled when open');
   }
   // The stylesheet was served with a type the browser accepts (else the layout is unstyled).
@@ -54,7 +55,7 @@ t.test('Enter in tab A sends; tab B receives; A marks it sent, not received', as
   await waitLog(pages.A, 'sent', [msg]);
   assert.strictEqual(await pages.A.$eval('#msg', (e) => e.value), '', 'input cleared');
   assert.strictEqual(await pages.B.$$eval('#log b', (els) => els.length), 0, 'message shown as text, not HTML');
-  await srv.proc.waitLine('stdout', msg);
+  await srv.proc.waitLine('stdout', await wireText(pages.A, msg));
 });
 
 t.test('the Send button in tab B sends; tab A receives; no echo to B', async () => {
@@ -64,7 +65,7 @@ t.test('the Send button in tab B sends; tab A receives; no echo to B', async () 
   await waitLog(pages.B, 'sent', ['hi A, B here']);
   await waitLog(pages.B, 'recv', [WELCOME, 'hello from A \u2713 <b>not bold</b>']);
   await waitLog(pages.A, 'recv', [WELCOME, 'hi A, B here']);
-  await srv.proc.waitLine('stdout', 'hi A, B here');
+  await srv.proc.waitLine('stdout', await wireText(pages.B, 'hi A, B here'));
 });
 
 t.test('screenshot of tab A', async () => {

@@ -7,7 +7,7 @@
 const assert = require('assert');
 const path = require('path');
 const h = require('./lib/harness');
-const { waitState, waitLog } = require('./lib/chat_page');
+const { waitState, waitLog, wireText } = require('./lib/chat_page');
 const { makeCerts } = require('../tls/certs');
 
 const WELCOME = 'Welcome over TLS';
@@ -26,7 +26,7 @@ t.test('start wsk serve over TLS and Chromium', async () => {
   context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 900, height: 600 } });
 });
 
-t.test('two tabs load https://127.0.0.1:PORT/ and open wss://127.0.0.1:PORT/', async () => {
+t.test('two tabs load https://127.0.0.1:PORT/ and open wss://127.0.0.1:PORT/room/lobby', async () => {
   for (const name of ['A', 'B']) {
     const page = await context.newPage();
     page.on('pageerror', (e) => problems.push(`${name}: page error: ${e.message}`));
@@ -38,7 +38,7 @@ t.test('two tabs load https://127.0.0.1:PORT/ and open wss://127.0.0.1:PORT/', a
     pages[name] = page;
     await waitState(page, 'open');
     await waitLog(page, 'recv', [WELCOME]);
-    assert.strictEqual(await page.$eval('#endpoint', (e) => e.textContent), `wss://127.0.0.1:${srv.port}/`);
+    assert.strictEqual(await page.$eval('#endpoint', (e) => e.textContent), `wss://127.0.0.1:${srv.port}/room/lobby`);
   }
 });
 
@@ -51,7 +51,7 @@ t.test('messages flow between the tabs over wss://', async () => {
   await pages.B.fill('#msg', 'and back from B');
   await pages.B.click('#send');
   await waitLog(pages.A, 'recv', [WELCOME, 'and back from B']);
-  await srv.proc.waitLine('stdout', msg);
+  await srv.proc.waitLine('stdout', await wireText(pages.A, msg));
 });
 
 t.test('server SIGTERM: the tabs see 1001; the server exits 0', async () => {

@@ -1,6 +1,7 @@
 'use strict';
 // Reading web/index.html (the chat page) from a Playwright page: its log entries by kind
-// (sent, recv, sys) and its connection state (#state data-state / data-code).
+// (sent, recv, sys), their senders' names, its connection state (#state data-state / data-code)
+// and the room's member count (#members data-count).
 const assert = require('assert');
 const h = require('./harness');
 
@@ -26,4 +27,23 @@ async function waitLog(page, kind, expected) {
   }
 }
 
-module.exports = { texts, waitState, waitLog };
+// Wait until #members shows `count` (10 s at most).
+async function waitMembers(page, count) {
+  await page.waitForSelector(`#members[data-count="${count}"]:not([hidden])`, { timeout: 10000 }).catch(async () => {
+    const now = await page.$eval('#members', (e) => `${e.dataset.count} / ${e.textContent}`);
+    throw new Error(`page never showed ${count} members; #members is ${now}`);
+  });
+}
+
+// The received entries as [sender's name or null, text].
+const received = (page) => page.$$eval('#log .entry.recv', (els) => els.map((e) => {
+  const from = e.querySelector('.from');
+  return [from ? from.textContent : null, e.querySelector('.text').textContent];
+}));
+
+// The text the page sends for `text` typed under the name in its #name field (web/chat.js).
+async function wireText(page, text) {
+  return JSON.stringify({ name: await page.inputValue('#name'), text });
+}
+
+module.exports = { texts, waitState, waitLog, waitMembers, received, wireText };
