@@ -7,7 +7,7 @@
 const assert = require('assert');
 const path = require('path');
 const h = require('./lib/harness');
-const { waitState, waitLog, wireText } = require('./lib/chat_page');
+const { waitState, waitClosed, waitLog, wireText } = require('./lib/chat_page');
 
 const WELCOME = 'Welcome to the websocket server!!!';
 const SCREENSHOT = '/tmp/wsk-chat.png';
@@ -77,7 +77,7 @@ t.test('screenshot of tab A', async () => {
 t.test('server SIGTERM: tabs show closed 1001 and reconnecting; server exits 0', async () => {
   const exit = await srv.proc.stop('SIGTERM');
   for (const name of ['A', 'B']) {
-    await waitState(pages[name], 'reconnecting', 1001);
+    await waitClosed(pages[name], 1001);
     assert.strictEqual(await pages[name].$eval('#send', (e) => e.disabled), true, '#send disabled when closed');
   }
   assert.deepStrictEqual(exit, { code: 0, signal: null }, 'wsk serve exit status on SIGTERM');

@@ -9,7 +9,7 @@
 const assert = require('assert');
 const path = require('path');
 const h = require('./lib/harness');
-const { waitState, waitLog, waitMembers, received, wireText } = require('./lib/chat_page');
+const { waitState, waitClosed, waitLog, waitMembers, received, wireText } = require('./lib/chat_page');
 
 const WebSocket = h.peer('ws');
 const WELCOME = 'Welcome to the rooms';
@@ -124,9 +124,7 @@ function scenario(label, extra) {
   t.test(`${label}: SIGTERM: the tabs log a close 1001 and show no count; the server exits 0`, async () => {
     const exit = await srv.proc.stop('SIGTERM');
     for (const page of [tabs.one, tabs.three]) {
-      // The log, not #state: the state moves on to the next attempt 0.5 s later.
-      await page.waitForFunction(() => [...document.querySelectorAll('#log .entry.sys .text')]
-        .some((e) => e.textContent.startsWith('closed 1001')), null, { timeout: 10000 });
+      await waitClosed(page, 1001);
       assert.strictEqual(await page.$eval('#members', (e) => e.hidden), true, 'count hidden when closed');
       await page.close();
     }

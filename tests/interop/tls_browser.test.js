@@ -7,7 +7,7 @@
 const assert = require('assert');
 const path = require('path');
 const h = require('./lib/harness');
-const { waitState, waitLog, wireText } = require('./lib/chat_page');
+const { waitState, waitClosed, waitLog, wireText } = require('./lib/chat_page');
 const { makeCerts } = require('../tls/certs');
 
 const WELCOME = 'Welcome over TLS';
@@ -56,7 +56,7 @@ t.test('messages flow between the tabs over wss://', async () => {
 
 t.test('server SIGTERM: the tabs see 1001; the server exits 0', async () => {
   const exit = await srv.proc.stop('SIGTERM');
-  for (const name of ['A', 'B']) await waitState(pages[name], 'reconnecting', 1001);
+  for (const name of ['A', 'B']) await waitClosed(pages[name], 1001);
   assert.deepStrictEqual(exit, { code: 0, signal: null });
 });
 

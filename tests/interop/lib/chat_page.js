@@ -16,6 +16,16 @@ async function waitState(page, state, code) {
   });
 }
 
+// Wait until the log has a "closed CODE" entry. (Not #state: it shows the close only until the
+// next attempt, 0.5 s later, which a busy machine can miss.)
+async function waitClosed(page, code) {
+  await page.waitForFunction((c) => [...document.querySelectorAll('#log .entry.sys .text')]
+    .some((e) => e.textContent.startsWith(`closed ${c}`)), code, { timeout: 10000 }).catch(async () => {
+    const sys = await texts(page, 'sys');
+    throw new Error(`page never logged "closed ${code}"; its connection entries: ${JSON.stringify(sys)}`);
+  });
+}
+
 // Wait until the log's entries of `kind` equal `expected`.
 async function waitLog(page, kind, expected) {
   const deadline = Date.now() + 5000;
@@ -46,4 +56,4 @@ async function wireText(page, text) {
   return JSON.stringify({ name: await page.inputValue('#name'), text });
 }
 
-module.exports = { texts, waitState, waitLog, waitMembers, received, wireText };
+module.exports = { texts, waitState, waitClosed, waitLog, waitMembers, received, wireText };
