@@ -147,7 +147,6 @@ static void on_open(struct bench_net *n, struct bench_conn *c) {
   f->fleet.opened++;
 }
 
-/* Any connection lost ends the run: its room's publishers would wait for it forever. */
 static void on_close(struct bench_net *n, struct bench_conn *c, unsigned code) {
   struct fanout *f = n->mode;
   char why[64];
@@ -164,11 +163,15 @@ static void on_fail(struct bench_net *n, struct bench_conn *c, const char *why) 
 
 static const struct bench_ops fanout_ops = {on_open, on_data, on_close, on_fail, after_poll};
 
-static int failed(void *arg) { return ((struct fanout *)arg)->r->errors != 0; }
+/* A lost connection or a sequence gap stalls a room's publishers for good: stop there. */
+static int failed(void *arg) {
+  const struct bench_result *r = ((struct fanout *)arg)->r;
+  return r->errors || r->mismatches;
+}
 
 static int drained(void *arg) {
   struct fanout *f = arg;
-  if (f->r->errors) return 1;
+  if (failed(f)) return 1;
   for (unsigned i = 0; i < f->nstreams; i++)
     if (f->streams[i].done != f->streams[i].sent) return 0;
   return 1;
