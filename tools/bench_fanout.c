@@ -15,7 +15,8 @@
  * arrives one number after the other (a gap, a repeat or a reorder counts as a mismatch) and
  * records the latency. Publishing starts once every connection is open, so the measured window
  * holds no connection setup. After it, publishing stops and the run waits for the messages in
- * flight: those a subscriber never got are lost. Each count ring slot (k % W) holds how many
+ * flight while they keep arriving: those a subscriber never got are lost. A lost connection, a
+ * lost message or one out of sequence fails the run. Each count ring slot (k % W) holds how many
  * subscribers have message k of a stream; it cannot be reused early since a stream never runs
  * more than W messages ahead. */
 #include <stdio.h>
@@ -27,10 +28,10 @@
 #include "bench_proc.h"
 #include "bench_run.h"
 
-#define HDR 20u                                      /* stream u32, sequence u64, queued-at u64 */
+#define HDR 20u /* stream u32, sequence u64, queued-at u64 */
 #define WINDOW_MAX 4096u
-#define DRAIN_NS (5ull * 1000000000u)                /* for the messages in flight at the end */
-#define FD_SLACK 32u                                 /* epoll, stdio, the resolver */
+#define DRAIN_IDLE_NS (5ull * 1000000000u) /* the end: messages in flight stop arriving */
+#define FD_SLACK 32u /* epoll, stdio, the resolver */
 
 struct fan_conn {
   struct bench_conn base; /* first member: callbacks get &base */
@@ -208,9 +209,20 @@ static int run(struct fanout *f, struct bench_net *n, char *err, size_t errlen) 
   r->count = f->deliveries - deliveries0;
   r->publishes = f->publishes - publishes0;
   r->bytes = r->count * o->size;
-  if (bench_run_until(n, bench_now_ns() + DRAIN_NS, drained, f, err, errlen) < 0) return -1;
+  /* Wait for the messages in flight as long as some keep arriving. */
+  uint64_t before;
+  do {
+    before = f->deliveries;
+    if (bench_run_until(n, bench_now_ns() + DRAIN_IDLE_NS, drained, f, err, errlen) < 0)
+      return -1;
+  } while (!drained(f) && f->deliveries != before);
   r->lost += missing(f);
-  return 0;
+  if (!r->errors && !r->mismatches && !r->lost) return 0;
+  snprintf(err, errlen, "%llu connections failed, %llu messages lost, %llu out of sequence (%s)",
+           (unsigned long long)r->errors, (unsigned long long)r->lost,
+           (unsigned long long)r->mismatches,
+           r->first_error[0] ? r->first_error : "none arrived for 5 s after the last delivery");
+  return -1;
 }
 
 /* Allocate and wire the connections, streams and room paths. Returns 0 or -1 with err set. */
@@ -264,10 +276,6 @@ int bench_fanout_run(const struct bench_opts *o, struct bench_result *r, char *e
   }
   struct fanout f = {.o = o, .r = r, .subs = o->connections, .topics = o->topics,
                      .nstreams = o->publishers > o->topics ? o->publishers : o->topics};
-  if ((unsigned long)f.subs + f.nstreams > 0xffffffffu - FD_SLACK) {
-    snprintf(err, errlen, "too many connections");
-    return -1;
-  }
   unsigned total = f.subs + f.nstreams;
   if (bench_fd_budget((unsigned long)total + FD_SLACK, err, errlen) < 0) return -1;
   struct bench_target target;
