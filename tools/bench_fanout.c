@@ -107,10 +107,16 @@ static void delivered(struct fanout *f, struct bench_net *n, struct fan_conn *fc
   memcpy(&id, fc->hdr, 4);
   memcpy(&seq, fc->hdr + 4, 8);
   memcpy(&at, fc->hdr + 12, 8);
-  if (fc->bad || fc->msg_off != f->o->size || id >= f->nstreams || id % f->topics != fc->topic)
-    return bad_message(f, "a subscriber received a message that no publisher of its room sent");
+  if (fc->bad || fc->msg_off != f->o->size || id >= f->nstreams || id % f->topics != fc->topic ||
+      seq >= f->streams[id].sent) {
+    bad_message(f, "a subscriber received a message that no publisher of its room sent");
+    return;
+  }
   uint64_t *next = &fc->next[id / f->topics];
-  if (seq < *next) return bad_message(f, "a subscriber received a message twice or out of order");
+  if (seq < *next) {
+    bad_message(f, "a subscriber received a message twice or out of order");
+    return;
+  }
   if (seq > *next) {
     f->r->lost += seq - *next;
     bad_message(f, "a subscriber missed messages (sequence gap)");
@@ -120,7 +126,7 @@ static void delivered(struct fanout *f, struct bench_net *n, struct fan_conn *fc
   if (f->phase == BENCH_MEASURE) bench_hist_record(&f->r->hist, n->now_ns - at);
   struct stream *s = &f->streams[id];
   uint32_t need = f->subs_of[fc->topic], w = f->o->window;
-  if (seq < s->done || seq >= s->sent || ++s->got[seq % w] < need) return;
+  if (seq < s->done || ++s->got[seq % w] < need) return;
   while (s->done < s->sent && s->got[s->done % w] == need) s->got[s->done++ % w] = 0;
   if (!s->queued) {
     s->queued = 1;
