@@ -5,7 +5,7 @@
 # load generator to CPU 1, every run on a freshly started server, repeated; then a markdown table
 # of medians with the ratio wsk/ws and the project's targets (bench/report.js).
 #
-# Environment (defaults keep the whole run near 5 minutes):
+# Environment (defaults keep the whole run near 6 minutes):
 #   BENCH_DURATION=3   measured seconds per run      BENCH_WARMUP=1   warm-up seconds per run
 #   BENCH_REPEATS=3    runs per scenario and server  BENCH_IDLE=10000 idle connections
 #   BENCH_FANOUT=10000 connections of a fan-out run  BENCH_SERVERS="wsk ws" which servers to run
