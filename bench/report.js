@@ -9,7 +9,9 @@ const runs = fs.readFileSync(process.argv[2], 'utf8').split('\n').filter(Boolean
 // Work per server CPU-second, and server CPU microseconds per unit of work.
 const perCpu = (n, r) => (r.server_cpu_s > 0 ? n / r.server_cpu_s : NaN);
 const usPer = (n, r) => (r.server_cpu_s >= 0 && n > 0 ? (1e6 * r.server_cpu_s) / n : NaN);
-// Each row: scenario, label, value of one run, target (better: 'low' or 'high'), display digits.
+// Each row: scenario, label (or a function of one run giving it), value of one run, target
+// (better: 'low' or 'high'), display digits.
+const fanoutLabel = (what) => (r) => `fanout ${r.subscribers} subscribers ${what}, 32 B, window ${r.window}: deliveries/s`;
 const rows = [
   ['echo100', 'echo 100 conns x 16, 20 B text: msgs/s', (r) => r.rate_per_s, null, 'high', 0],
   ['echo100', '  server CPU per message (us)', (r) => usPer(r.count, r), 0.44, 'low', 3],
@@ -31,6 +33,16 @@ const rows = [
   ['echo100t2', '  server CPU (% of one CPU over the window)', (r) => (100 * r.server_cpu_s) / r.duration_s, null, null, 0],
   ['echo100t2', '  load generator CPU (% of window)', (r) => (100 * r.client_cpu_s) / r.duration_s, null, null, 0],
 ];
+for (const [scenario, what] of [['fanout1', 'in 1 room'], ['fanout100', 'over 100 rooms'],
+  ['fanout1to1', 'in 1-subscriber rooms'], ['fanout1t2', 'in 1 room on wsk --threads 2']]) {
+  rows.push(
+    [scenario, fanoutLabel(what), (r) => r.rate_per_s, null, 'high', 0],
+    [scenario, '  deliveries per server CPU-second', (r) => perCpu(r.count, r), null, 'high', 0],
+    [scenario, '  publishes/s', (r) => r.publishes_per_s, null, 'high', 0],
+    [scenario, '  latency publish to delivery p50 / p99 (ms)', (r) => r.latency_us.p50 / 1e3, null, 'low', 1, (r) => r.latency_us.p99 / 1e3],
+    [scenario, '  load generator CPU (% of window)', (r) => (100 * r.client_cpu_s) / r.duration_s, null, null, 0],
+  );
+}
 
 function median(xs) {
   const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
@@ -40,21 +52,25 @@ function median(xs) {
 }
 
 const fmt = (x, digits) => (Number.isFinite(x) ? x.toFixed(digits) : 'n/a');
-const good = (runsOf) => runsOf.filter((r) => r.ok && !r.mismatches);
+const good = (runsOf) => runsOf.filter((r) => r.ok && !r.mismatches && !r.lost);
 
 const scenarios = new Set(runs.map((r) => r.scenario));
 console.log('| scenario / metric (median) | wsk | ws | wsk/ws | target | wsk meets |');
 console.log('|---|--:|--:|--:|--:|:-:|');
-for (const [scenario, label, value, target, better, digits] of rows) {
+// A row with a second value shows "first / second" (medians of each), the ratio of the first.
+for (const [scenario, label, value, target, better, digits, second] of rows) {
   if (!scenarios.has(scenario)) continue;
-  const of = (server) => median(good(runs.filter((r) => r.scenario === scenario && r.server === server)).map(value));
-  const wsk = of('wsk');
-  const ws = of('ws');
-  const ratio = wsk / ws;
+  const runsOf = (server) => good(runs.filter((r) => r.scenario === scenario && r.server === server));
+  const of = (server, v) => median(runsOf(server).map(v));
+  const show = (server) => fmt(of(server, value), digits) + (second ? ` / ${fmt(of(server, second), digits)}` : '');
+  const wsk = of('wsk', value);
+  const ratio = wsk / of('ws', value);
   let meets = '';
   if (target !== null && Number.isFinite(wsk)) meets = (better === 'low' ? wsk <= target : wsk >= target) ? 'yes' : 'no';
   const tgt = target === null ? '' : `${better === 'low' ? '<=' : '>='} ${target}`;
-  console.log(`| ${label} | ${fmt(wsk, digits)} | ${fmt(ws, digits)} | ${fmt(ratio, 2)} | ${tgt} | ${meets} |`);
+  const sample = runs.find((r) => r.scenario === scenario && r.ok) || {};
+  const text = typeof label === 'function' ? label(sample) : label;
+  console.log(`| ${text} | ${show('wsk')} | ${show('ws')} | ${fmt(ratio, 2)} | ${tgt} | ${meets} |`);
 }
 
 // Two loops against one: messages per second of echo100t2 over echo100 (wsk).
@@ -69,6 +85,7 @@ for (const r of runs) {
   const problems = [];
   if (!r.ok) problems.push(`failed: ${r.error}`);
   if (r.mismatches) problems.push(`${r.mismatches} payload mismatches`);
+  if (r.lost) problems.push(`${r.lost} messages lost`);
   if (r.errors) problems.push(`${r.errors} connection errors (${r.first_error})`);
   if (problems.length) console.log(`\nwarning: ${r.scenario} ${r.server} run ${r.run}: ${problems.join('; ')}`);
 }

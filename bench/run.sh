@@ -1,16 +1,24 @@
 #!/usr/bin/env bash
 # bench/run.sh BUILD_DIR - `make bench`: the same `wsk bench` scenarios against `wsk serve --echo`
-# and against Node's ws echo server (bench/ws_echo_server.js), each server pinned to CPU 0 and the
+# and against Node's ws echo server (bench/ws_echo_server.js), and the fan-out scenarios against
+# `wsk serve --rooms` and bench/ws_rooms_server.js, each server pinned to CPU 0 and the
 # load generator to CPU 1, every run on a freshly started server, repeated; then a markdown table
 # of medians with the ratio wsk/ws and the project's targets (bench/report.js).
 #
-# Environment (defaults keep the whole run near 3 minutes):
+# Environment (defaults keep the whole run near 6 minutes):
 #   BENCH_DURATION=3   measured seconds per run      BENCH_WARMUP=1   warm-up seconds per run
 #   BENCH_REPEATS=3    runs per scenario and server  BENCH_IDLE=10000 idle connections
-#   BENCH_SERVERS="wsk ws"                            which servers to run
-#   BENCH_SCENARIOS="echo100 echo1000 echo16k connect idle echo100t2"
+#   BENCH_FANOUT=10000 connections of a fan-out run  BENCH_SERVERS="wsk ws" which servers to run
+#   BENCH_SCENARIOS="echo100 echo1000 echo16k connect idle echo100t2
+#                    fanout1 fanout100 fanout1to1 fanout1t2"
 # echo100t2 is echo100 against `wsk serve --threads 2` with the server on both CPUs and the load
 # generator unpinned (wsk only): how two loops scale on two cores that the load generator shares.
+# Fan-out (`wsk bench fanout`, 32-byte messages, window 16): fanout1 is one publisher and
+# BENCH_FANOUT subscribers in one room (a broadcast), fanout100 the same subscribers over 100
+# rooms (one publisher connection each), fanout1to1 BENCH_FANOUT/2 rooms of one subscriber and one
+# publisher connection (half the connections each: the bench's two ends of 10 000 pairs would
+# not fit an open-file limit of 20 000), fanout1t2 is fanout1 on `wsk serve --threads 2` (wsk
+# only, pinned like echo100t2).
 #   BENCH_OUT=BUILD_DIR/bench-results.jsonl          one JSON object per run
 set -euo pipefail
 
@@ -21,20 +29,22 @@ DURATION=${BENCH_DURATION:-3}
 WARMUP=${BENCH_WARMUP:-1}
 REPEATS=${BENCH_REPEATS:-3}
 IDLE=${BENCH_IDLE:-10000}
+FANOUT=${BENCH_FANOUT:-10000}
 SERVERS=${BENCH_SERVERS:-wsk ws}
-SCENARIOS=${BENCH_SCENARIOS:-echo100 echo1000 echo16k connect idle echo100t2}
+SCENARIOS=${BENCH_SCENARIOS:-echo100 echo1000 echo16k connect idle echo100t2 fanout1 fanout100 fanout1to1 fanout1t2}
 OUT=${BENCH_OUT:-$BUILD/bench-results.jsonl}
 export NODE_PATH=$SRC/node_modules
 
 [ -x "$WSK" ] || { echo "bench: $WSK not built (run make first)" >&2; exit 1; }
 command -v node >/dev/null || { echo "bench: node is needed for the ws server and the report" >&2; exit 1; }
 
-# Both ends of 10 000 idle connections need a descriptor each, plus slack.
-want_fds=$((IDLE + 1024))
+# Both ends of 10 000 idle (or fan-out) connections need a descriptor each, plus slack (the
+# fan-out publishers: 100 at most).
+want_fds=$(((IDLE > FANOUT + 100 ? IDLE : FANOUT + 100) + 1024))
 if [ "$(ulimit -n)" -lt "$want_fds" ]; then
   ulimit -n "$want_fds" 2>/dev/null || ulimit -n "$(ulimit -Hn)"
   if [ "$(ulimit -n)" -lt "$want_fds" ]; then
-    echo "bench: open-file limit $(ulimit -n) is below $want_fds; lower BENCH_IDLE or raise the hard limit" >&2
+    echo "bench: open-file limit $(ulimit -n) is below $want_fds; lower BENCH_IDLE/BENCH_FANOUT or raise the hard limit" >&2
     exit 1
   fi
 fi
@@ -71,12 +81,11 @@ start_server() {
   case $1 in
     wsk)
       PORT=$(free_port)
-      if [ "$2" = echo100t2 ]; then
-        "${PIN_SERVER_ALL[@]}" "$WSK" serve --echo --quiet --threads 2 --host 127.0.0.1 \
-          --port "$PORT" >"$log" 2>&1 &
-      else
-        "${PIN_SERVER[@]}" "$WSK" serve --echo --quiet --host 127.0.0.1 --port "$PORT" >"$log" 2>&1 &
-      fi
+      local mode=--echo pin=("${PIN_SERVER[@]}") threads=()
+      case $2 in fanout*) mode=--rooms ;; esac
+      case $2 in *t2) pin=("${PIN_SERVER_ALL[@]}") threads=(--threads 2) ;; esac
+      "${pin[@]}" "$WSK" serve "$mode" --quiet "${threads[@]}" --host 127.0.0.1 --port "$PORT" \
+        >"$log" 2>&1 &
       SERVER_PID=$!
       for ((i = 0; i < 100; i++)); do
         (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && return 0
@@ -84,7 +93,9 @@ start_server() {
         sleep 0.05
       done ;;
     ws)
-      "${PIN_SERVER[@]}" node "$SRC/bench/ws_echo_server.js" 0 >"$log" 2>&1 &
+      local script=ws_echo_server.js
+      case $2 in fanout*) script=ws_rooms_server.js ;; esac
+      "${PIN_SERVER[@]}" node "$SRC/bench/$script" 0 >"$log" 2>&1 &
       SERVER_PID=$!
       for ((i = 0; i < 100; i++)); do
         PORT=$(awk '/^listening /{print $2; exit}' "$log")
@@ -111,6 +122,9 @@ scenario_args() {
     echo16k) echo "echo -c 100 -d 4 -s 16384 --binary" ;;
     connect) echo "connect -c 50" ;;
     idle) echo "idle -c $IDLE" ;;
+    fanout1 | fanout1t2) echo "fanout -S $FANOUT -T 1" ;;
+    fanout100) echo "fanout -S $FANOUT -T 100" ;;
+    fanout1to1) echo "fanout -S $((FANOUT / 2)) -T $((FANOUT / 2))" ;;
     *) echo "bench: unknown scenario $1" >&2; exit 1 ;;
   esac
 }
@@ -122,7 +136,7 @@ for scenario in $SCENARIOS; do
   for ((run = 1; run <= REPEATS; run++)); do
     for server in $SERVERS; do
       pin_load=("${PIN_LOAD[@]}")
-      if [ "$scenario" = echo100t2 ]; then
+      if [[ $scenario == *t2 ]]; then
         [ "$server" = wsk ] || continue
         pin_load=()
       fi

@@ -1,8 +1,9 @@
-/* bench.c - `wsk bench [echo|connect|idle] URL [options]`: parse the options, run the mode, print
+/* bench.c - `wsk bench [echo|connect|idle|fanout] URL [options]`: parse the options, run the mode, print
  * the report as text or as one JSON object. */
 #include "bench.h"
 
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,15 +11,22 @@
 #include "cli.h"
 
 static const char usage[] =
-    "usage: wsk bench [echo|connect|idle] ws://HOST:PORT[/PATH] [options]\n"
+    "usage: wsk bench [echo|connect|idle|fanout] ws://HOST:PORT[/PATH] [options]\n"
     "  echo     connections keep messages in flight to an echo server; every echo is checked\n"
     "  connect  dialers repeat connect, upgrade and close handshake\n"
     "  idle     open connections and hold them\n"
+    "  fanout   publish/subscribe through a server in rooms mode (wsk serve --rooms): the\n"
+    "           subscribers join rooms PATH/room/t0 .. tT-1; publisher p publishes into rooms\n"
+    "           p, p+P, ... (one connection each); every message is sequence-checked and timed\n"
     "options:\n"
     "  -c, --connections N  connections (echo 100, idle 1000) or concurrent dialers (connect 50)\n"
-    "  -s, --size BYTES     echo payload size, k/m suffixes allowed (20)\n"
+    "  -s, --size BYTES     payload size, k/m suffixes allowed (echo 20, fanout 32, at least 20)\n"
     "  -b, --binary         echo binary messages (default: text)\n"
     "  -d, --depth N        echo messages in flight per connection (1)\n"
+    "  -S, --subscribers N  fanout subscribers (10000)\n"
+    "  -T, --topics N       fanout rooms the subscribers are dealt round-robin over (1)\n"
+    "  -P, --publishers N   fanout publishers (1)\n"
+    "  -W, --window N       fanout messages a publisher may be ahead of its slowest subscriber (16)\n"
     "  -w, --warmup S       seconds of load before measuring (1)\n"
     "  -t, --duration S     seconds measured, or held for idle (5)\n"
     "  -p, --pid PID        server process: report its CPU per message and idle RSS growth\n"
@@ -53,18 +61,30 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o) {
       {"binary", no_argument, NULL, 'b'},             {"depth", required_argument, NULL, 'd'},
       {"warmup", required_argument, NULL, 'w'},       {"duration", required_argument, NULL, 't'},
       {"pid", required_argument, NULL, 'p'},          {"json", no_argument, NULL, 'j'},
+      {"subscribers", required_argument, NULL, 'S'},  {"topics", required_argument, NULL, 'T'},
+      {"publishers", required_argument, NULL, 'P'},   {"window", required_argument, NULL, 'W'},
       {"help", no_argument, NULL, 'h'},               {NULL, 0, NULL, 0}};
-  *o = (struct bench_opts){.mode = BENCH_ECHO, .size = 20, .depth = 1, .warmup_s = 1,
-                           .duration_s = 5};
+  *o = (struct bench_opts){.mode = BENCH_ECHO, .size = SIZE_MAX, .depth = 1, .topics = 1,
+                           .publishers = 1, .window = 16, .warmup_s = 1, .duration_s = 5};
   size_t v;
   int opt;
   optind = 0; /* the dispatcher may have used getopt already */
   opterr = 0; /* the one-line error below says it */
-  while ((opt = getopt_long(argc, argv, "c:s:bd:w:t:p:jh", longopts, NULL)) != -1) {
+  while ((opt = getopt_long(argc, argv, "c:s:bd:w:t:p:jS:T:P:W:h", longopts, NULL)) != -1) {
     switch (opt) {
     case 'c':
+    case 'S':
       if (parse_size(optarg, &v) < 0 || v == 0 || v > 1000000) goto bad;
       o->connections = (unsigned)v;
+      break;
+    case 'T':
+    case 'P':
+      if (parse_size(optarg, &v) < 0 || v == 0 || v > 1000000) goto bad;
+      *(opt == 'T' ? &o->topics : &o->publishers) = (unsigned)v;
+      break;
+    case 'W':
+      if (parse_size(optarg, &v) < 0 || v == 0 || v > 65536) goto bad;
+      o->window = (unsigned)v;
       break;
     case 's':
       if (parse_size(optarg, &v) < 0 || v > ((size_t)1 << 30)) goto bad;
@@ -98,8 +118,9 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o) {
     if (strcmp(m, "echo") == 0) o->mode = BENCH_ECHO;
     else if (strcmp(m, "connect") == 0) o->mode = BENCH_CONNECT;
     else if (strcmp(m, "idle") == 0) o->mode = BENCH_IDLE;
+    else if (strcmp(m, "fanout") == 0) o->mode = BENCH_FANOUT;
     else {
-      wsk_cli_usage_error("bench", "unknown mode '%s' (echo, connect or idle)", m);
+      wsk_cli_usage_error("bench", "unknown mode '%s' (echo, connect, idle or fanout)", m);
       return -1;
     }
   } else if (rest != 1) {
@@ -107,14 +128,17 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o) {
     return -1;
   }
   o->url = argv[optind];
-  if (!o->connections) o->connections = o->mode == BENCH_ECHO ? 100 : o->mode == BENCH_IDLE ? 1000 : 50;
+  static const unsigned default_connections[] = {100, 50, 1000, 10000};
+  if (!o->connections) o->connections = default_connections[o->mode];
+  if (o->size == SIZE_MAX) o->size = o->mode == BENCH_FANOUT ? 32 : 20;
   return 0;
 bad:
   wsk_cli_usage_error("bench", "bad value '%s' for -%c", optarg, opt);
   return -1;
 }
 
-static const char *const mode_names[] = {"echo", "connect", "idle"};
+static const char *const mode_names[] = {"echo", "connect", "idle", "fanout"};
+static const char *const unit_names[] = {"message", "handshake", "connection", "delivery"};
 
 static double rate(double n, double s) { return s > 0 ? n / s : 0; }
 
@@ -134,6 +158,12 @@ static void print_json(const struct bench_opts *o, const struct bench_result *r,
            o->size, o->binary ? "true" : "false", o->depth, (unsigned long long)r->bytes,
            rate((double)r->bytes, r->elapsed_s) / 1e6, (unsigned long long)r->mismatches,
            (unsigned long long)r->per_conn_min, (unsigned long long)r->per_conn_max);
+  if (o->mode == BENCH_FANOUT)
+    printf(",\"subscribers\":%u,\"topics\":%u,\"publishers\":%u,\"size\":%zu,\"window\":%u,"
+           "\"publishes\":%llu,\"publishes_per_s\":%.1f,\"lost\":%llu,\"mismatches\":%llu",
+           o->connections, o->topics, o->publishers, o->size, o->window,
+           (unsigned long long)r->publishes, rate((double)r->publishes, r->elapsed_s),
+           (unsigned long long)r->lost, (unsigned long long)r->mismatches);
   if (o->mode != BENCH_IDLE)
     printf(",\"latency_us\":{\"p50\":%.1f,\"p99\":%.1f,\"p999\":%.1f,\"max\":%.1f}",
            bench_hist_quantile(&r->hist, 0.5) / 1e3, bench_hist_quantile(&r->hist, 0.99) / 1e3,
@@ -141,6 +171,8 @@ static void print_json(const struct bench_opts *o, const struct bench_result *r,
   printf(",\"errors\":%llu,\"client_cpu_s\":%.3f", (unsigned long long)r->errors, r->client_cpu_s);
   if (o->pid) {
     printf(",\"server_pid\":%d,\"server_cpu_s\":%.3f", o->pid, r->server_cpu_s);
+    if (o->mode == BENCH_FANOUT)
+      printf(",\"deliveries_per_server_cpu_s\":%.1f", rate((double)r->count, r->server_cpu_s));
     if (o->mode == BENCH_IDLE)
       printf(",\"measured_connections\":%u,\"server_rss_delta\":%lld,"
              "\"server_rss_per_conn\":%.1f",
@@ -194,13 +226,26 @@ static void print_text(const struct bench_opts *o, const struct bench_result *r)
              "memory", r->server_rss_delta, r->measured_conns,
              (double)r->server_rss_delta / (double)r->measured_conns);
     break;
+  case BENCH_FANOUT:
+    printf("fanout %s: %u subscribers over %u rooms, %u publishers, %zu-byte messages, window "
+           "%u, %.1f s measured after %.1f s warm-up\n",
+           o->url, o->connections, o->topics, o->publishers, o->size, o->window, r->elapsed_s,
+           o->warmup_s);
+    printf("  %-10s %llu received by subscribers, %.0f per second; %llu published, %.0f per "
+           "second\n",
+           "messages", (unsigned long long)r->count, per_s, (unsigned long long)r->publishes,
+           rate((double)r->publishes, r->elapsed_s));
+    print_latency("delivery", &r->hist);
+    printf("  %-10s %llu lost, %llu out of sequence, %llu connection errors\n", "checks",
+           (unsigned long long)r->lost, (unsigned long long)r->mismatches,
+           (unsigned long long)r->errors);
+    break;
   }
   printf("  %-10s bench %.2f s", "cpu", r->client_cpu_s);
   if (o->pid && r->server_cpu_s >= 0) {
     printf(", server %.2f s", r->server_cpu_s);
     if (o->mode != BENCH_IDLE && r->count)
-      printf(" = %.3f us per %s", r->server_cpu_s * 1e6 / (double)r->count,
-             o->mode == BENCH_ECHO ? "message" : "handshake");
+      printf(" = %.3f us per %s", r->server_cpu_s * 1e6 / (double)r->count, unit_names[o->mode]);
   }
   printf("\n");
   if (r->first_error[0]) printf("  first error: %s\n", r->first_error);
@@ -217,13 +262,13 @@ int wsk_cli_bench(int argc, char **argv) {
   }
   r->server_cpu_s = -1;
   char err[256] = "";
-  int rc = o.mode == BENCH_ECHO      ? bench_echo_run(&o, r, err, sizeof err)
-           : o.mode == BENCH_CONNECT ? bench_connect_run(&o, r, err, sizeof err)
-                                     : bench_idle_run(&o, r, err, sizeof err);
+  static int (*const runs[])(const struct bench_opts *, struct bench_result *, char *, size_t) = {
+      bench_echo_run, bench_connect_run, bench_idle_run, bench_fanout_run};
+  int rc = runs[o.mode](&o, r, err, sizeof err);
   if (o.json) print_json(&o, r, rc < 0 ? err : NULL);
   else if (rc == 0) print_text(&o, r);
   if (rc < 0) fprintf(stderr, "wsk bench: %s\n", err);
-  int status = rc < 0 || r->mismatches || r->count == 0 ? 1 : 0;
+  int status = rc < 0 || r->mismatches || r->count == 0;
   free(r);
   return status;
 }

@@ -1,4 +1,4 @@
-/* bench.h - `wsk bench`: options and results shared by the modes (echo, connect, idle) and the
+/* bench.h - `wsk bench`: options and results shared by the modes (echo, connect, idle, fanout) and the
  * report printer. Internal to tools/. */
 #ifndef WSK_TOOLS_BENCH_H
 #define WSK_TOOLS_BENCH_H
@@ -8,15 +8,19 @@
 
 #include "bench_hist.h"
 
-enum bench_mode { BENCH_ECHO, BENCH_CONNECT, BENCH_IDLE };
+enum bench_mode { BENCH_ECHO, BENCH_CONNECT, BENCH_IDLE, BENCH_FANOUT };
 
 struct bench_opts {
   enum bench_mode mode;
   const char *url;
-  unsigned connections; /* echo, idle: connections held; connect: concurrent dialers */
-  size_t size;          /* echo: payload bytes per message */
+  unsigned connections; /* echo, idle: connections held; connect: concurrent dialers;
+                           fanout: subscribers */
+  size_t size;          /* echo, fanout: payload bytes per message */
   int binary;           /* echo: binary messages instead of text */
   unsigned depth;       /* echo: messages in flight per connection */
+  unsigned topics;      /* fanout: rooms the subscribers are spread over */
+  unsigned publishers;  /* fanout: publishers (see bench_fanout.c) */
+  unsigned window;      /* fanout: how far a publisher may run ahead of its slowest subscriber */
   double warmup_s;      /* echo, connect: load before the measured window */
   double duration_s;    /* echo, connect: measured window; idle: hold time */
   int pid;              /* server process to read CPU and RSS from, 0 = none */
@@ -25,13 +29,18 @@ struct bench_opts {
 
 struct bench_result {
   double elapsed_s;        /* length of the measured window */
-  uint64_t count;          /* echo: messages echoed; connect: handshakes; idle: connections held */
+  uint64_t count;          /* echo: messages echoed; connect: handshakes; idle: connections held;
+                              fanout: messages received by subscribers */
+  uint64_t publishes;      /* fanout: messages published */
+  uint64_t lost;           /* fanout: messages a subscriber never received */
   uint64_t bytes;          /* echo: payload bytes echoed (one direction) */
-  uint64_t mismatches;     /* echo: messages whose echo differed from what was sent */
+  uint64_t mismatches;     /* echo: messages whose echo differed from what was sent; fanout:
+                              messages malformed, repeated or out of sequence */
   uint64_t errors;         /* connections that failed or were closed by the server */
   uint64_t per_conn_min;   /* echo: fewest / most messages one connection had echoed */
   uint64_t per_conn_max;
-  struct bench_hist hist;  /* echo: round trip; connect: connect-to-101 time (ns) */
+  struct bench_hist hist;  /* echo: round trip; connect: connect-to-101 time; fanout: publish to
+                              delivery (ns) */
   double client_cpu_s;     /* this process, over the measured window */
   double server_cpu_s;     /* the --pid process over the window, < 0 if unknown */
   long long server_rss_delta; /* idle: anonymous resident bytes the --pid process grew by while
@@ -44,6 +53,7 @@ struct bench_result {
 int bench_echo_run(const struct bench_opts *o, struct bench_result *r, char *err, size_t errlen);
 int bench_connect_run(const struct bench_opts *o, struct bench_result *r, char *err, size_t errlen);
 int bench_idle_run(const struct bench_opts *o, struct bench_result *r, char *err, size_t errlen);
+int bench_fanout_run(const struct bench_opts *o, struct bench_result *r, char *err, size_t errlen);
 
 /* Record the first failure reason (later ones are only counted). */
 void bench_result_note_error(struct bench_result *r, const char *why);

@@ -54,7 +54,7 @@ static void on_fail(struct bench_net *n, struct bench_conn *c, const char *why) 
   redial(n, c);
 }
 
-static const struct bench_ops connect_ops = {on_open, on_data, on_close, on_fail};
+static const struct bench_ops connect_ops = {on_open, on_data, on_close, on_fail, NULL};
 
 static int none_active(void *arg) { return ((struct connect *)arg)->active == 0; }
 

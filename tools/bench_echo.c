@@ -119,7 +119,7 @@ static void on_fail(struct bench_net *n, struct bench_conn *c, const char *why) 
   lost(n->mode, (struct echo_conn *)c, why);
 }
 
-static const struct bench_ops echo_ops = {on_open, on_data, on_close, on_fail};
+static const struct bench_ops echo_ops = {on_open, on_data, on_close, on_fail, NULL};
 
 static int none_alive(void *arg) { return ((struct echo *)arg)->alive == 0; }
 

@@ -53,7 +53,7 @@ static void on_fail(struct bench_net *n, struct bench_conn *c, const char *why) 
   lost(n->mode, c, why);
 }
 
-static const struct bench_ops idle_ops = {on_open, on_data, on_close, on_fail};
+static const struct bench_ops idle_ops = {on_open, on_data, on_close, on_fail, NULL};
 
 static int none_alive(void *arg) { return ((struct idle *)arg)->alive == 0; }
 

@@ -182,8 +182,8 @@ static int start_handshake(struct bench_net *n, struct bench_conn *c, uint32_t e
   wsk_handshake_make_key(nonce, c->key);
   if (bench_conn_reserve(c, REQUEST_MAX) < 0) return fail(n, c, "out of memory");
   int k = wsk_handshake_write_request((char *)c->out + c->out_len, c->out_cap - c->out_len,
-                                      n->target->host_port, n->target->path, c->key, NULL, NULL,
-                                      NULL, NULL);
+                                      n->target->host_port, c->path ? c->path : n->target->path,
+                                      c->key, NULL, NULL, NULL, NULL);
   if (k < 0) return fail(n, c, "cannot write the upgrade request: %s", wsk_strerror(k));
   c->out_len += (size_t)k;
   c->state = BENCH_HANDSHAKE;
@@ -316,6 +316,7 @@ int bench_net_poll(struct bench_net *n, int timeout_ms) {
   if (k < 0) return errno == EINTR ? 0 : -1;
   for (int i = 0; i < k; i++) handle(n, evs[i].data.ptr, evs[i].events);
   n->now_ns = bench_now_ns();
+  if (n->ops->after_poll) n->ops->after_poll(n);
   return 0;
 }
 

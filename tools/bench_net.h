@@ -56,6 +56,7 @@ struct bench_conn {
   uint32_t events;       /* epoll interest currently registered */
   uint32_t id;           /* index in the mode's array */
   uint64_t dial_ns;      /* when the TCP connect started */
+  const char *path;      /* request target, NULL = the URL's (fanout: one room per connection) */
   struct wsk_parser parser;
   uint8_t *out;          /* frames not yet written: out[out_off..out_len) */
   size_t out_off, out_len, out_cap;
@@ -78,6 +79,9 @@ struct bench_ops {
   /* The close handshake completed (or the server started it; it was answered). */
   void (*on_close)(struct bench_net *n, struct bench_conn *c, unsigned code);
   void (*on_fail)(struct bench_net *n, struct bench_conn *c, const char *why);
+  /* Optional: called after the events of one wait were handled, for a mode whose callbacks queue
+   * frames on connections other than the one handled (fanout), to send them in one go. */
+  void (*after_poll)(struct bench_net *n);
 };
 
 struct bench_net {

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "bench_proc.h"
 
@@ -51,6 +52,21 @@ int bench_fleet_open(struct bench_net *n, struct bench_fleet *f, const struct be
   if (f->opened == f->total) return 0;
   snprintf(err, errlen, "only %u of %u connections opened%s%s", f->opened, f->total,
            r->first_error[0] ? ": " : " in time", r->first_error);
+  return -1;
+}
+
+int bench_fd_budget(unsigned long fds, char *err, size_t errlen) {
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) < 0) return 0; /* unknown: let the dials tell */
+  if (rl.rlim_cur >= fds) return 0;
+  if (rl.rlim_max >= fds) {
+    rl.rlim_cur = fds;
+    if (setrlimit(RLIMIT_NOFILE, &rl) == 0) return 0;
+  }
+  snprintf(err, errlen,
+           "%lu file descriptors needed but the open-file limit is %llu (hard %llu): raise it "
+           "(ulimit -n) or use fewer connections",
+           fds, (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max);
   return -1;
 }
 

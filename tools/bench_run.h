@@ -38,6 +38,10 @@ static inline struct bench_conn *bench_fleet_at(const struct bench_fleet *f, uns
 int bench_fleet_open(struct bench_net *n, struct bench_fleet *f, const struct bench_result *r,
                      char *err, size_t errlen);
 
+/* Make sure this process may open `fds` descriptors: raise the soft limit toward the hard one
+ * if needed. Returns 0, or -1 with err set. */
+int bench_fd_budget(unsigned long fds, char *err, size_t errlen);
+
 /* The measured window: CPU of this process and of the server (pid, 0 = none). */
 struct bench_window {
   int pid;

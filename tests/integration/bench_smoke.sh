@@ -75,4 +75,49 @@ if j=$("$WSK" bench echo "ws://127.0.0.1:$PORT/" -c 2 -t 0.3 -w 0 --binary -s 10
   fail "bench exited 0 although echoes were corrupted: $j"
 fi
 check_json "corruption detected" "$j" 'r.mismatches > 0'
+
+# Fan-out through `wsk serve --rooms` (more rooms than publishers, and publishers sharing rooms)
+# and through the ws rooms server.
+log=$TMP/rooms.log
+"$WSK" serve --rooms --quiet --host 127.0.0.1 --port 0 >"$log" 2>&1 &
+PIDS+=($!)
+ROOMS_PID=$!
+PORT=
+for ((i = 0; i < 100; i++)); do
+  PORT=$(sed -n 's|.*listening on ws://127.0.0.1:\([0-9]*\).*|\1|p' "$log")
+  [ -n "$PORT" ] && break
+  sleep 0.05
+done
+[ -n "$PORT" ] || { cat "$log" >&2; fail "wsk serve --rooms did not start"; }
+fanout_ok='r.ok && r.mode === "fanout" && r.count > 0 && r.publishes > 0 && r.lost === 0 && r.mismatches === 0 && r.errors === 0 && r.latency_us.p50 > 0'
+j=$("$WSK" bench fanout "ws://127.0.0.1:$PORT/" -S 50 -T 5 -P 2 -t 1 -w 0.2 -p "$ROOMS_PID" --json) ||
+  fail "fanout against wsk failed: $j"
+check_json "fanout wsk -S 50 -T 5 -P 2" "$j" "$fanout_ok && r.topics === 5 && r.deliveries_per_server_cpu_s > 0"
+j=$("$WSK" bench fanout "ws://127.0.0.1:$PORT/" -S 20 -T 2 -P 4 -W 4 -s 100 -t 0.5 -w 0.1 --json) ||
+  fail "fanout with shared rooms failed: $j"
+check_json "fanout wsk -S 20 -T 2 -P 4" "$j" "$fanout_ok"
+start_node "$WSK_SRC/bench/ws_rooms_server.js" 0
+j=$("$WSK" bench fanout "ws://127.0.0.1:$PORT/" -S 50 -T 5 -P 2 -t 0.5 -w 0.1 --json) ||
+  fail "fanout against ws failed: $j"
+check_json "fanout ws -S 50 -T 5 -P 2" "$j" "$fanout_ok"
+
+# A one-room server that drops every 50th message it relays: the bench must count losses and fail.
+cat >"$TMP/lossy.js" <<'EOF'
+const { WebSocketServer } = require('ws');
+const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+const room = new Set();
+let n = 0;
+wss.on('connection', (ws) => {
+  room.add(ws);
+  ws.on('message', (d, bin) => {
+    for (const m of room) if (m !== ws && ++n % 50 !== 0) m.send(d, { binary: bin });
+  });
+});
+wss.on('listening', () => console.log(`listening ${wss.address().port}`));
+EOF
+start_node "$TMP/lossy.js"
+if j=$("$WSK" bench fanout "ws://127.0.0.1:$PORT/" -S 10 -t 0.3 -w 0 --json); then
+  fail "fanout exited 0 although messages were dropped: $j"
+fi
+check_json "fanout loss detected" "$j" '!r.ok && r.lost > 0 && r.mismatches > 0'
 echo "bench smoke: all good"
