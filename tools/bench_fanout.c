@@ -39,6 +39,8 @@ struct fan_conn {
   uint32_t msg_off;       /* bytes of the message being received so far */
   uint8_t hdr[HDR];       /* its first bytes */
   uint8_t bad;            /* its opcode is not binary */
+  uint8_t text;           /* a text message: the server's own notice (wsk serve --rooms sends
+                             member counts), not one of ours: ignored */
   uint64_t *next;         /* subscriber: next sequence number of each stream of its room
                              (stream i at i / T) */
 };
@@ -140,13 +142,14 @@ static void on_data(struct bench_net *n, struct bench_conn *c, const struct wsk_
   if (ev->first) {
     fc->msg_off = 0;
     fc->bad = ev->opcode != WSK_OP_BINARY;
+    fc->text = ev->opcode == WSK_OP_TEXT;
   }
   if (fc->msg_off < HDR) {
     size_t room = HDR - fc->msg_off;
     memcpy(fc->hdr + fc->msg_off, ev->data, ev->len < room ? ev->len : room);
   }
   fc->msg_off = ev->len > UINT32_MAX - fc->msg_off ? UINT32_MAX : fc->msg_off + (uint32_t)ev->len;
-  if (ev->fin && c->id < f->subs) delivered(f, n, fc);
+  if (ev->fin && c->id < f->subs && !fc->text) delivered(f, n, fc);
 }
 
 static void on_open(struct bench_net *n, struct bench_conn *c) {

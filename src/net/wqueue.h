@@ -59,8 +59,9 @@ struct wsk_chunk *wsk_chunk_file(int fd, off_t off, size_t len);
 void wsk_wq_push(struct wsk_wqueue *q, struct wsk_chunk *c);
 /* Append a copy of the bytes of iov[0..n): into the last chunk when it owns its storage and has
  * room (many small messages queued in one iteration become one chunk, written with one call),
- * else into a new chunk of at least WSK_WQ_CHUNK_MIN bytes. Returns 0 or WSK_ENOMEM. */
-#define WSK_WQ_CHUNK_MIN 1024
+ * else into a new chunk of at least WSK_WQ_CHUNK_MIN bytes (header and storage in 1 KiB: glibc
+ * keeps freed blocks up to 1032 bytes in its per-thread cache). Returns 0 or WSK_ENOMEM. */
+#define WSK_WQ_CHUNK_MIN (1024 - sizeof(struct wsk_chunk))
 int wsk_wq_push_copy(struct wsk_wqueue *q, const struct iovec *iov, int n);
 /* Append data[0..len) of a shared object, taking a reference. Returns 0 or WSK_ENOMEM. */
 int wsk_wq_push_ref(struct wsk_wqueue *q, struct wsk_ref *ref, const uint8_t *data, size_t len);
