@@ -35,7 +35,7 @@ function clientEnding(add) {
 
   add('the client fails the connection and the server never answers its close -> ' +
       'the client closes TCP itself (close timeout), exit 1', async (t) => {
-    const c = await t.spawn();
+    const c = await t.spawn({ args: ['--close-timeout', '5000'] });
     const p = c.accept();
     await p.echo(OP.TEXT, 'valid before');
     p.write(p.frame({ op: 3, payload: 'reserved' }));
@@ -46,7 +46,7 @@ function clientEnding(add) {
 
   add('the server answers close but never closes TCP -> the client closes TCP itself, exit 0',
       async (t) => {
-        const p = await t.open();
+        const p = await t.open({ args: ['--close-timeout', '5000'] });
         p.write(p.close(1000));
         await p.expectClose([1000]);
         await p.expectTcpClose({ ms: 8000 });
