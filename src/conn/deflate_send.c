@@ -52,7 +52,10 @@ int wsk_conn_send_compressed(wsk_conn *c, int opcode, const void *data, size_t l
     /* Compressible data leaves most of the bound unused: give it back before it may sit in the
      * queue. The chunk is one block (header, then its storage), so realloc keeps the bytes. */
     struct wsk_chunk *small = wsk_realloc(chunk, sizeof *chunk + WSK_MAX_FRAME_HEADER + made);
-    if (small) chunk = small;
+    if (small) {
+      chunk = small;
+      chunk->cap = WSK_MAX_FRAME_HEADER + made; /* (later copies may fill what is left) */
+    }
     frame = wsk_chunk_buf(chunk) + WSK_MAX_FRAME_HEADER - hl;
   }
   chunk->data = frame;
