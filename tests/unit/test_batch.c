@@ -8,6 +8,8 @@
  * - a send before wsk_loop_run goes out at once;
  * - a connection batched and then terminated, or closed, in the same callback: no crash, nothing
  *   leaks (ASan), and the close frame follows the batched messages;
+ * - a write of the batch that fails: the connection is destroyed from inside the batch's walk,
+ *   and its on_close sends to the others (they get it in the same walk) or frees the server;
  * - a peer that does not read: its socket fills, EPOLLOUT takes over, and every byte arrives in
  *   order once it reads, more sends made meanwhile included;
  * - the server freed from inside a callback while a batch is pending, and from on_drain while the
@@ -62,8 +64,13 @@ static void on_message(wsk_conn *c, int opcode, const void *data, size_t len) {
   if (sv->act) sv->act(sv, c, data, len);
 }
 
+/* What on_close of connection 1 does (the test in progress sets it). */
+static void (*close_act)(struct srv *sv, wsk_conn *c);
+
 static void on_close(wsk_conn *c, unsigned code, const char *reason, size_t reason_len, int clean) {
-  srv_of(c)->close_code[idx_of(c)] = code;
+  struct srv *sv = srv_of(c);
+  sv->close_code[idx_of(c)] = code;
+  if (idx_of(c) == 1 && close_act) close_act(sv, c);
 }
 
 static int free_on_drain; /* on_drain frees the server */
@@ -314,6 +321,54 @@ static void test_end_in_batch(void) {
   srv_free(&sv);
 }
 
+/* ---- a write of the batch fails --------------------------------------------------------------
+ * Connection 1's socket can no longer send (shut down under it), so the batch's write destroys it
+ * from inside the walk, and its on_close sends to the others (connection 0, the one served, joins
+ * the batch being written) or frees the server. */
+
+static void act_break(struct srv *sv, wsk_conn *c, const void *data, size_t len) {
+  fan_out(sv, c, "b");
+  shutdown(sv->conns[1]->io.fd, SHUT_WR);
+}
+
+static void send_after(struct srv *sv, wsk_conn *gone) {
+  for (int i = 0; i < sv->n; i++)
+    if (sv->conns[i] != gone) CHECK_EQ(wsk_send_text(sv->conns[i], "b-10", 4), WSK_SEND_OK);
+  CHECK(wsk_conn_batched(sv->conns[0]));
+}
+
+static void free_server(struct srv *sv, wsk_conn *gone) {
+  wsk_server_free(sv->s);
+  sv->s = NULL;
+}
+
+static void test_write_fails(void) {
+  struct srv sv;
+  srv_new(&sv, 0, 0);
+  for (int i = 0; i < 4; i++) peer_add(&sv, 0);
+  sv.act = act_break;
+  close_act = send_after;
+  peer_send(&sv, 0, "go");
+  pump(20);
+  CHECK_EQ(sv.close_code[1], 1006);
+  uint8_t buf[64];
+  CHECK_EQ(read_once(sv.peers[0], buf, sizeof buf, 1000), 6);
+  CHECK_MEM(buf, "\x81\x04" "b-10", 6);
+  for (int i = 2; i < 4; i++) expect_one_read(&sv, i, "b", FAN + 1);
+  srv_free(&sv);
+
+  srv_new(&sv, 0, 0);
+  for (int i = 0; i < 4; i++) peer_add(&sv, 0);
+  sv.act = act_break;
+  close_act = free_server;
+  peer_send(&sv, 0, "go");
+  pump(20);
+  close_act = NULL;
+  CHECK(sv.s == NULL);
+  for (int i = 0; i < 4; i++) CHECK_EQ(sv.close_code[i], 1006);
+  srv_free(&sv);
+}
+
 /* ---- a peer that does not read ------------------------------------------------------------- */
 
 enum { BIG = 1000, NBIG = 3000 };
@@ -530,6 +585,7 @@ int main(void) {
   CHECK(loop != NULL);
   test_fan_out();
   test_end_in_batch();
+  test_write_fails();
   test_slow_reader();
   test_free_in_batch();
   test_publish();
