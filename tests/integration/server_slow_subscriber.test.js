@@ -21,4 +21,4 @@ for (const mode of ['--broadcast', '--rooms']) {
     () => dropsCounted(mode, 20000));
 }
 t.test('--broadcast --drop-slow: readers get all, memory bounded, the non-reader closed with 1008',
-  () => droppedSlow('--broadcast', 20000));
+  () => droppedSlow('--broadcast', 10000));

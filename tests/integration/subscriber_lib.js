@@ -38,8 +38,10 @@ function closeLine(srv, port) {
 // clients once `count` messages were published: { srv, readers, other, pub, slow, slowPort }.
 // --rooms adds `other`, a client in another room, which gets nothing.
 async function scenario(mode, count, { dropSlow = false, tls = null } = {}) {
+  // (--close-timeout: with --drop-slow the non-reader, closed early in the flood, reads only after
+  // it; a slow build takes longer than the default 5 s, which would drop it, close frame unsent.)
   const srv = await L.serve([mode, '--quiet', '--send-limit', '1m', '--log', 'json',
-    ...(dropSlow ? ['--drop-slow'] : []), ...(tls ? ['--tls-cert', tls.cert, '--tls-key', tls.key] : [])]);
+    '--close-timeout', '120000', ...(dropSlow ? ['--drop-slow'] : []), ...(tls ? ['--tls-cert', tls.cert, '--tls-key', tls.key] : [])]);
   try {
     const base = tls ? `wss://localhost:${srv.port}` : `ws://127.0.0.1:${srv.port}`;
     const opts = tls ? { ca: tls.ca } : undefined;
