@@ -15,6 +15,7 @@
  * - the server freed from inside a callback while a batch is pending, and from on_drain while the
  *   batch is being written;
  * - wsk_publish from a timer and wsk_conn_publish from on_message: one write per subscriber;
+ * - a client's sends from a timer: one write too; the client freed with them waiting;
  * - wsk_conn_dropped counts what a connection over a small send_hard_limit did not get, and a
  *   publish does not count it as reached. */
 #include <arpa/inet.h>
@@ -522,6 +523,61 @@ static void test_publish(void) {
   srv_free(&sv);
 }
 
+/* ---- a client's output -------------------------------------------------------------------------
+ * A client connection is a group of one: a send from a timer waits for the end of the iteration
+ * too, and a client freed with output waiting leaves nothing behind. */
+
+static int received; /* messages "k-j" the server got, in order */
+
+static void act_count(struct srv *sv, wsk_conn *c, const void *data, size_t len) {
+  char want[16];
+  int n = snprintf(want, sizeof want, "k-%d", received);
+  CHECK(len == (size_t)n && memcmp(data, want, len) == 0);
+  received++;
+}
+
+static wsk_client *client;
+
+static void client_sends(void *arg) {
+  struct srv *sv = arg;
+  wsk_conn *c = wsk_client_conn(client);
+  sv->segs[0] = segs_out(c);
+  for (int j = 0; j < FAN; j++) {
+    char m[16];
+    int n = snprintf(m, sizeof m, "k-%d", j);
+    CHECK_EQ(wsk_send_text(c, m, (size_t)n), WSK_SEND_OK);
+  }
+  CHECK(wsk_buffered_amount(c) > 0);
+}
+
+static void client_sends_and_goes(void *arg) {
+  client_sends(arg);
+  wsk_client_free(client);
+  client = NULL;
+}
+
+static void test_client(void) {
+  struct srv sv;
+  srv_new(&sv, 0, 0);
+  sv.act = act_count;
+  char url[64], err[256];
+  snprintf(url, sizeof url, "ws://127.0.0.1:%d/", wsk_server_port(sv.s));
+  struct wsk_client_options opt;
+  wsk_client_options_init(&opt);
+  CHECK_EQ(wsk_connect(loop, url, &opt, &client, err, sizeof err), 0);
+  for (int t = 0; t < 500 && (!wsk_client_conn(client) || sv.n == 0); t++) pump(2);
+  CHECK(wsk_client_conn(client) != NULL);
+  run_with(20, client_sends, &sv);
+  wsk_conn *c = wsk_client_conn(client);
+  CHECK_EQ(wsk_buffered_amount(c), 0);
+  CHECK_EQ(segs_out(c) - sv.segs[0], 1);
+  CHECK_EQ(received, FAN);
+  run_with(20, client_sends_and_goes, &sv);
+  for (int t = 0; t < 100 && !sv.close_code[0]; t++) pump(2);
+  CHECK_EQ(sv.close_code[0], 1006);
+  srv_free(&sv);
+}
+
 /* ---- wsk_conn_dropped ------------------------------------------------------------------------ */
 
 enum { LIMIT = 16 << 10, ROUNDS = 100, PER_ROUND = 4, MSG = 1000 };
@@ -590,6 +646,7 @@ int main(void) {
   test_free_in_batch();
   test_publish();
   test_dropped();
+  test_client();
   wsk_loop_free(loop);
   return check_report();
 }
