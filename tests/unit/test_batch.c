@@ -18,11 +18,9 @@
  * - a client's sends from a timer: one write too; the client freed with them waiting;
  * - wsk_conn_dropped counts what a connection over a small send_hard_limit did not get, and a
  *   publish does not count it as reached. */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/tcp.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -31,6 +29,7 @@
 
 #include "check.h"
 #include "conn/conn_internal.h"
+#include "raw_peer.h"
 
 enum { K = 5, FAN = 10 };
 
@@ -132,15 +131,7 @@ static ssize_t read_once(int fd, uint8_t *buf, size_t cap, int ms) {
 
 /* A raw WebSocket peer (rcvbuf > 0: that receive buffer), open on the server once this returns. */
 static void peer_add(struct srv *sv, int rcvbuf) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (rcvbuf) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)wsk_server_port(sv->s))};
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  CHECK_EQ(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
-  static const char req[] = "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: "
-                            "Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                            "Sec-WebSocket-Version: 13\r\n\r\n";
-  CHECK_EQ(write(fd, req, sizeof req - 1), (ssize_t)(sizeof req - 1));
+  int fd = raw_peer_upgrade(wsk_server_port(sv->s), rcvbuf);
   fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
   int i = sv->n;
   sv->peers[i] = fd;
@@ -343,14 +334,20 @@ static void free_server(struct srv *sv, wsk_conn *gone) {
   sv->s = NULL;
 }
 
+/* Connection 0's message breaks connection 1 with a batch pending; on_close of 1 does `then`. */
+static void break_one(struct srv *sv, void (*then)(struct srv *sv, wsk_conn *gone)) {
+  srv_new(sv, 0, 0);
+  for (int i = 0; i < 4; i++) peer_add(sv, 0);
+  sv->act = act_break;
+  close_act = then;
+  peer_send(sv, 0, "go");
+  pump(20);
+  close_act = NULL;
+}
+
 static void test_write_fails(void) {
   struct srv sv;
-  srv_new(&sv, 0, 0);
-  for (int i = 0; i < 4; i++) peer_add(&sv, 0);
-  sv.act = act_break;
-  close_act = send_after;
-  peer_send(&sv, 0, "go");
-  pump(20);
+  break_one(&sv, send_after);
   CHECK_EQ(sv.close_code[1], 1006);
   uint8_t buf[64];
   CHECK_EQ(read_once(sv.peers[0], buf, sizeof buf, 1000), 6);
@@ -358,13 +355,7 @@ static void test_write_fails(void) {
   for (int i = 2; i < 4; i++) expect_one_read(&sv, i, "b", FAN + 1);
   srv_free(&sv);
 
-  srv_new(&sv, 0, 0);
-  for (int i = 0; i < 4; i++) peer_add(&sv, 0);
-  sv.act = act_break;
-  close_act = free_server;
-  peer_send(&sv, 0, "go");
-  pump(20);
-  close_act = NULL;
+  break_one(&sv, free_server);
   CHECK(sv.s == NULL);
   for (int i = 0; i < 4; i++) CHECK_EQ(sv.close_code[i], 1006);
   srv_free(&sv);
