@@ -803,7 +803,8 @@ WSK_API int wsk_conn_publish(wsk_conn *c, const void *topic, size_t topic_len, i
  * to a connection other than the one whose input is being handled (a broadcast, a publish, a send
  * from a timer) waits in that connection's queue and is written at the end of the loop iteration,
  * one write per connection for all its messages of the iteration; wsk_buffered_amount counts it
- * until then. Returns WSK_SEND_OK,
+ * until then (a send that send_hard_limit would refuse writes it first: the limit counts only what
+ * the socket did not take). Returns WSK_SEND_OK,
  * WSK_SEND_QUEUED_HIGH, or a negative error (WSK_ECLOSED, WSK_EBACKPRESSURE, WSK_ENOMEM) in which
  * case nothing was sent. */
 WSK_API int wsk_send(wsk_conn *c, int opcode, const void *data, size_t len);

@@ -2,7 +2,9 @@
  * close, for operators (text) and scripts (json). Each connection carries its record as user data
  * from the upgrade to on_close, where it is printed and freed. Byte counts are message payload:
  * received from the client, and sent to it (welcome, echoes, and its share of broadcasts, taken
- * from its thread's running total since the upgrade). */
+ * from its thread's running total since the upgrade). A close line also counts the messages the
+ * client did not get because its queue was over --send-limit (wsk_conn_dropped), when there were
+ * any. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,16 +87,21 @@ void wsk_cli_access_close(wsk_conn *c, unsigned code, int clean) {
   if (!a) return;
   wsk_conn_set_user_data(c, NULL);
   uint64_t out = a->out + (*a->shared - a->shared_at_open);
+  unsigned long long dropped = (unsigned long long)wsk_conn_dropped(c);
+  int json = a->format == WSK_CLI_LOG_JSON;
   flockfile(stderr);
   begin(a->format, "close", a);
-  if (a->format == WSK_CLI_LOG_JSON)
+  if (json)
     fprintf(stderr, ",\"code\":%u,\"clean\":%s,\"bytes_in\":%llu,\"bytes_out\":%llu,"
-                    "\"seconds\":%.3f}\n",
+                    "\"seconds\":%.3f",
             code, clean ? "true" : "false", (unsigned long long)a->in, (unsigned long long)out,
             since(&a->start));
   else
-    fprintf(stderr, " %u%s in=%llu out=%llu %.3fs\n", code, clean ? "" : " (not clean)",
+    fprintf(stderr, " %u%s in=%llu out=%llu %.3fs", code, clean ? "" : " (not clean)",
             (unsigned long long)a->in, (unsigned long long)out, since(&a->start));
+  /* Only for a client that was too slow (over --send-limit): the usual line stays as it was. */
+  if (dropped) fprintf(stderr, json ? ",\"dropped\":%llu" : " dropped=%llu", dropped);
+  fputs(json ? "}\n" : "\n", stderr);
   funlockfile(stderr);
   free(a);
 }

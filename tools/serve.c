@@ -56,7 +56,8 @@ static const char usage_text[] =
     "                       its own connections (--max-connections counts per thread);\n"
     "                       --broadcast and --rooms reach the clients of every thread\n"
     "  --log text|json      an access log on stderr: one line per upgrade (remote address, path,\n"
-    "                       101) and per close (code, bytes received and sent, seconds)\n"
+    "                       101) and per close (code, bytes received and sent, seconds, and\n"
+    "                       \"dropped\": messages over --send-limit it did not get, if any)\n"
     "  --tls-cert FILE      speak TLS (https:// and wss://) with this PEM certificate chain\n"
     "  --tls-key FILE       its PEM private key (default: in the --tls-cert file)\n"
     WSK_CLI_DEFLATE_USAGE

@@ -244,6 +244,12 @@ void wsk_conn_cork_drop(wsk_conn *c);
 /* n bytes to fill in c's cork, in order after what was written before: when c is corked, nothing
  * is queued and the cork has room; else NULL (use wsk_conn_writev). */
 uint8_t *wsk_conn_cork_reserve(wsk_conn *c, size_t n);
+/* c waits in the batch (and not for EPOLLOUT): write what its queue holds now instead of at the end
+ * of the iteration, the rest waiting for EPOLLOUT. For a send that send_hard_limit would refuse:
+ * only what the socket did not take may count as a slow reader's backlog, and a batch was never
+ * offered to the socket. Runs no callback (a failed write drops the output; the read side ends
+ * the connection). */
+void wsk_conn_write_batched(wsk_conn *c);
 /* EPOLLOUT: write the queue; handles drain, linger and errors. */
 void wsk_conn_flush(wsk_conn *c);
 /* Arm the events the connection waits for now: input unless held, output while bytes are queued,

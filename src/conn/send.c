@@ -98,6 +98,8 @@ static int refuse_over_limit(wsk_conn *c) {
 static inline int over_hard_limit(wsk_conn *c, size_t frame_len) {
   size_t limit = c->group->hard_limit;
   if (!limit || wsk_conn_pending(c) + frame_len <= limit) return 0;
+  wsk_conn_write_batched(c); /* (a burst to a reader whose socket takes it is no backlog) */
+  if (wsk_conn_pending(c) + frame_len <= limit) return 0;
   return refuse_over_limit(c);
 }
 

@@ -205,6 +205,20 @@ int wsk_conn_writev(wsk_conn *c, const struct iovec *iov, int n, struct wsk_ref 
   return send_or_queue(c, all, nall, want, ref, ref_i >= 0 ? ref_i + shift : -1);
 }
 
+void wsk_conn_write_batched(wsk_conn *c) {
+  struct wsk_conn_ext *x = c->ext;
+  if (!wsk_conn_batched(c) || (c->io.events & WSK_IO_OUT) || !x || !x->wq.head || c->io.fd < 0)
+    return;
+  ssize_t w = wsk_wq_flush(&x->wq, c->io.fd, c->io.kind == WSK_IO_TLS ? x->tls : NULL);
+  if (w < 0) {
+    write_failed(c);
+  } else if (x->wq.head) {
+    want_out(c, 1); /* the socket is full: EPOLLOUT, and the batch leaves c to it */
+  } else {
+    wsk_conn_release_later(c);
+  }
+}
+
 /* Send what the cork holds for c (c is the owner), keeping c corked. */
 static int flush_cork(wsk_conn *c, struct wsk_cork *cork) {
   if (!cork->niov) return 0;

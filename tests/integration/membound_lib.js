@@ -40,10 +40,10 @@ async function stalled(port, request, opts = {}) {
   return { s, buf, read, got: () => got };
 }
 
-// A WebSocket (raw, through stalled(), opts for it) whose 101 was read; it reads nothing more
-// until told.
-async function upgraded(port, opts) {
-  const p = await stalled(port, L.upgradeRequest(), opts);
+// A WebSocket (raw, through stalled(), opts for it; opts.path: the request's path) whose 101 was
+// read; it reads nothing more until told.
+async function upgraded(port, opts = {}) {
+  const p = await stalled(port, L.upgradeRequest({ path: opts.path }), opts);
   p.s.resume();
   for (let i = 0; i < 500 && p.buf().indexOf('\r\n\r\n') < 0; i++) await L.sleep(10);
   p.s.pause();

@@ -9,15 +9,13 @@
  *   messages each to every client by id (wsk_send_id): all arrive, in per-thread order; an id
  *   that no connection has is WSK_ECLOSED on the loop and dropped from another thread.
  * Run under ThreadSanitizer by `make tsan`. */
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "check.h"
+#include "raw_peer.h"
 #include "wsk.h"
 
 enum { NLOOPS = 3, PER = 2, NCLI = NLOOPS * PER, NPUB = 4, PUBN = 200 };
@@ -74,16 +72,9 @@ struct cli {
 static struct cli clis[NCLI];
 
 static void cli_open(struct cli *k, int port) {
-  k->fd = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  CHECK_EQ(connect(k->fd, (struct sockaddr *)&a, sizeof a), 0);
+  k->fd = raw_peer_upgrade(port, 0);
   struct timeval tv = {10, 0};
   setsockopt(k->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  static const char req[] = "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: "
-                            "Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                            "Sec-WebSocket-Version: 13\r\n\r\n";
-  CHECK_EQ(write(k->fd, req, sizeof req - 1), (ssize_t)(sizeof req - 1));
   k->len = 0;
   for (;;) { /* the 101 head, and whatever frames follow it */
     ssize_t r = read(k->fd, k->buf + k->len, sizeof k->buf - k->len);

@@ -1,12 +1,11 @@
 /* test_upgrade_write.c - a 101 response that cannot be written never opens the WebSocket: the
  * client resets the connection while the application decides (on_upgrade), so the server's write
  * of the 101 fails (ECONNRESET/EPIPE) and on_open must not be called. */
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "check.h"
+#include "raw_peer.h"
 #include "wsk.h"
 
 static wsk_loop *loop;
@@ -42,14 +41,7 @@ int main(void) {
   char err[256];
   CHECK_EQ(wsk_server_new(loop, &so, &s, err, sizeof err), 0);
 
-  client_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)wsk_server_port(s))};
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  CHECK_EQ(connect(client_fd, (struct sockaddr *)&a, sizeof a), 0);
-  static const char req[] = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
-                            "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                            "Sec-WebSocket-Version: 13\r\n\r\n";
-  CHECK_EQ(write(client_fd, req, sizeof req - 1), (ssize_t)(sizeof req - 1));
+  client_fd = raw_peer_upgrade(wsk_server_port(s), 0);
 
   wsk_timer *t = wsk_timer_start(loop, 300, 0, stop, NULL);
   wsk_loop_run(loop);
