@@ -160,7 +160,10 @@ static int queue_rest(wsk_conn *c, const struct iovec *iov, int n, size_t skip,
     }
   }
   if (ncopy && wsk_wq_push_copy(&x->wq, copy, ncopy) != 0) return out_of_memory(c);
-  if (!wsk_conn_batched(c)) want_out(c, 1);
+  if (!wsk_conn_batched(c))
+    want_out(c, 1);
+  else if (x->wq.bytes >= BATCH_MAX) /* enough for a write: memory stays bounded in a burst */
+    wsk_conn_write_batched(c);
   return 0;
 }
 
