@@ -1,0 +1,134 @@
+'use strict';
+// wsk serve --rooms --redis: nodes that share their rooms through a real redis-server (started
+// here on a free port, stopped by PID). A message sent through one node reaches the room's
+// clients on every node exactly once and in order, never its sender; each node subscribes to a
+// room's channel while the room has members there (PUBSUB NUMSUB / CHANNELS). Redis down when
+// the nodes start: they serve locally, say so once, and share the rooms once Redis is up.
+const assert = require('assert');
+const net = require('net');
+const { spawn, spawnSync } = require('child_process');
+const L = require('./server_lib');
+
+const t = L.suite('serve_redis');
+
+// A port the kernel picked (redis-server cannot be given port 0 and tell us which it got).
+function freePort() {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+const redisProcs = new Set();
+process.on('exit', () => {
+  for (const c of redisProcs) try { process.kill(c.pid, 'SIGKILL'); } catch (e) { /* gone */ }
+});
+
+function redisServer(port) {
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1',
+    '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  redisProcs.add(child);
+  let out = '';
+  const exited = new Promise((r) => child.on('exit', () => { redisProcs.delete(child); r(); }));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`redis-server not ready: ${out}`)), 10000);
+    child.stdout.on('data', (d) => {
+      out += d;
+      if (/Ready to accept connections/.test(out)) {
+        clearTimeout(timer);
+        resolve({ child, port, stop: () => { process.kill(child.pid, 'SIGTERM'); return exited; } });
+      }
+    });
+    child.on('exit', () => { clearTimeout(timer); reject(new Error(`redis-server exited: ${out}`)); });
+  });
+}
+
+function redisCli(port, ...args) {
+  const r = spawnSync('redis-cli', ['-h', '127.0.0.1', '-p', String(port), '--raw', ...args],
+    { encoding: 'utf8', timeout: 5000 });
+  if (r.status !== 0) throw new Error(`redis-cli ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+const numsub = (port, ch) => Number(redisCli(port, 'PUBSUB', 'NUMSUB', ch).split('\n')[1]);
+const channels = (port, pattern) => redisCli(port, 'PUBSUB', 'CHANNELS', pattern);
+
+async function until(what, cond, ms = 10000) {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await L.sleep(50);
+  }
+}
+
+const connected = (node) => node.stderr.some((l) => /redis .*: connected, topics shared/.test(l));
+const node = (port, prefix) => L.serve(['--rooms', '--quiet', '--redis', `redis://127.0.0.1:${port}`,
+  '--redis-prefix', prefix]);
+
+t.test('3 nodes, one room: 200 messages from node 1 reach nodes 1, 2, 3 once, in order, not the sender', async () => {
+  const redis = await redisServer(await freePort());
+  const nodes = [];
+  for (let i = 0; i < 3; i++) nodes.push(await node(redis.port, 'tr1:'));
+  await until('three connected nodes', () => nodes.every(connected));
+  const url = (n, room) => `ws://127.0.0.1:${nodes[n].port}/room/${room}`;
+  const sender = await L.client(url(0, 'lobby'));
+  const peers = [await L.client(url(0, 'lobby')), await L.client(url(1, 'lobby')),
+    await L.client(url(2, 'lobby'))];
+  const other = await L.client(url(1, 'other'));
+  await until('3 subscribers of tr1:lobby in Redis', () => numsub(redis.port, 'tr1:lobby') === 3);
+  assert.strictEqual(numsub(redis.port, 'tr1:other'), 1);
+  for (let i = 0; i < 200; i++) sender.ws.send(`m${i} ${'x'.repeat(i)}`);
+  for (const p of peers) {
+    for (let i = 0; i < 200; i++) assert.strictEqual((await p.next()).data.toString(), `m${i} ${'x'.repeat(i)}`);
+  }
+  await L.sleep(300); // nothing more comes: no duplicates, no echo, no other room
+  for (const c of [...peers, sender, other]) assert.strictEqual(c.messages.length, 0);
+  // Binary messages keep their opcode across nodes.
+  sender.ws.send(Buffer.from([0, 1, 255]));
+  const b = await peers[2].next();
+  assert.ok(b.isBinary && b.data.equals(Buffer.from([0, 1, 255])));
+  // The room's channel stays while a node has members, and goes when the last leaves.
+  sender.ws.close();
+  peers[0].ws.close();
+  await until('node 1 unsubscribed', () => numsub(redis.port, 'tr1:lobby') === 2);
+  peers[1].ws.close();
+  peers[2].ws.close();
+  await until('no subscriber of tr1:lobby', () => numsub(redis.port, 'tr1:lobby') === 0);
+  assert.strictEqual(channels(redis.port, 'tr1:*').trim(), 'tr1:other');
+  other.ws.close();
+  await until('no channel left', () => channels(redis.port, 'tr1:*').trim() === '');
+  for (const n of nodes) {
+    assert.deepStrictEqual(await n.stop(), { code: 0, signal: null });
+    assert.ok(!n.stderr.some((l) => /retrying/.test(l)), n.stderr.join('\n'));
+  }
+  await redis.stop();
+});
+
+t.test('Redis down when the nodes start: local delivery, one log line, shared once Redis is up', async () => {
+  const port = await freePort();
+  const nodes = [await node(port, 'tr2:'), await node(port, 'tr2:')];
+  const a = await L.client(`ws://127.0.0.1:${nodes[0].port}/room/r`);
+  const a2 = await L.client(`ws://127.0.0.1:${nodes[0].port}/room/r`);
+  const b = await L.client(`ws://127.0.0.1:${nodes[1].port}/room/r`);
+  a.ws.send('local');
+  assert.strictEqual((await a2.next()).data.toString(), 'local');
+  await L.sleep(1000); // a few retries
+  for (const n of nodes) {
+    assert.strictEqual(n.stderr.filter((l) => /retrying/.test(l)).length, 1, n.stderr.join('\n'));
+  }
+  const t0 = Date.now();
+  const redis = await redisServer(port);
+  await until('both nodes connected', () => nodes.every(connected));
+  await until('both nodes subscribed', () => numsub(port, 'tr2:r') === 2);
+  a.ws.send('shared');
+  assert.strictEqual((await a2.next()).data.toString(), 'shared');
+  assert.strictEqual((await b.next()).data.toString(), 'shared');
+  const took = Date.now() - t0;
+  assert.ok(took < 8000, `delivery across nodes began ${took} ms after Redis started`);
+  console.log(`# delivery across nodes ${took} ms after Redis started`);
+  for (const n of nodes) assert.strictEqual(n.stderr.filter((l) => /retrying/.test(l)).length, 1);
+  for (const c of [a, a2, b]) c.ws.close();
+  for (const n of nodes) assert.deepStrictEqual(await n.stop(), { code: 0, signal: null });
+  await redis.stop();
+});
