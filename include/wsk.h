@@ -834,7 +834,8 @@ WSK_API int wsk_server_topics(const wsk_server *s,
  * server) and runs on its loop thread: create, query and free it there. Redis being down does
  * not stop the server: local delivery goes on, publishes meanwhile are dropped for the other
  * nodes (counted), and the bridge reconnects with backoff (100 ms doubling to 5 s) and
- * subscribes again to every live topic. */
+ * subscribes again to every live topic. Its sockets and retry timer keep wsk_loop_run going
+ * until wsk_redis_free. */
 typedef struct wsk_redis wsk_redis;
 struct wsk_redis_options {
   const char *url;       /* redis://[:password@]host[:port][/db] (port 6379); the host is a
