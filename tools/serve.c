@@ -412,6 +412,7 @@ int wsk_cli_serve(int argc, char **argv) {
     return usage_error("--rooms goes with neither --echo nor --broadcast%s", "");
   if (sv.welcome && wsk_utf8_valid((const uint8_t *)sv.welcome, strlen(sv.welcome)) == 0)
     return usage_error("--welcome must be UTF-8 text%s", "");
+  if (redis_prefix && !redis_url) return usage_error("--redis-prefix goes with --redis%s", "");
   if (redis_url && sv.nthreads > 1)
     return usage_error("--redis works with one thread for now (not with --threads %d)", sv.nthreads);
   if (norigins) opt.origins = origins;

@@ -65,7 +65,7 @@ async function until(what, cond, ms = 10000) {
 }
 
 const connected = (node) => node.stderr.some((l) => /redis .*: connected, topics shared/.test(l));
-t.test('--redis: a bad URL fails at start, --threads is refused (one thread for now)', async () => {
+t.test('--redis: a bad URL fails at start; --threads (one thread for now) and a lone --redis-prefix are refused', async () => {
   const wsk = require('path').join(L.BUILD, 'wsk');
   let r = spawnSync(wsk, ['serve', '--port', '0', '--rooms', '--redis', 'http://x'], { encoding: 'utf8' });
   assert.strictEqual(r.status, 1);
@@ -74,6 +74,9 @@ t.test('--redis: a bad URL fails at start, --threads is refused (one thread for 
     { encoding: 'utf8' });
   assert.strictEqual(r.status, 2);
   assert.match(r.stderr, /--redis works with one thread for now/);
+  r = spawnSync(wsk, ['serve', '--port', '0', '--rooms', '--redis-prefix', 'p:'], { encoding: 'utf8' });
+  assert.strictEqual(r.status, 2);
+  assert.match(r.stderr, /--redis-prefix goes with --redis/);
 });
 
 const node = (port, prefix) => L.serve(['--rooms', '--quiet', '--redis', `redis://127.0.0.1:${port}`,
