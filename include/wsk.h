@@ -709,6 +709,8 @@ WSK_API int wsk_server_new(wsk_loop *loop, const struct wsk_server_options *opt,
 /* The bound port (useful with port 0). */
 WSK_API int wsk_server_port(const wsk_server *s);
 WSK_API void *wsk_server_user_data(const wsk_server *s);
+/* The loop the server runs on. */
+WSK_API wsk_loop *wsk_server_loop(const wsk_server *s);
 /* Number of open WebSocket connections. */
 WSK_API size_t wsk_server_count(const wsk_server *s);
 /* Call fn for every open WebSocket connection (the `wss.clients.forEach` of ws). fn may send or
@@ -782,9 +784,12 @@ WSK_API uint64_t wsk_conn_id(wsk_conn *c);
  * there (else it is dropped); returns 0, WSK_EUTF8, WSK_EINVAL or WSK_ENOMEM. */
 WSK_API int wsk_send_id(wsk_server *s, uint64_t id, int opcode, const void *data, size_t len);
 #define WSK_PUBLISH_EXCLUDE_SELF 1u /* wsk_conn_publish: not to the publishing connection */
-#define WSK_PUBLISH_FLAGS WSK_PUBLISH_EXCLUDE_SELF
+/* To this process's subscribers only: not handed to the topic hooks' on_publish (a bridge
+ * delivering what it received from other nodes uses it, so that nothing is sent back). */
+#define WSK_PUBLISH_LOCAL 2u
+#define WSK_PUBLISH_FLAGS (WSK_PUBLISH_EXCLUDE_SELF | WSK_PUBLISH_LOCAL)
 /* Send a text (valid UTF-8, else WSK_EUTF8) or binary message to every subscriber of the topic
- * (of every server of s's hub, if it has one). flags: 0. Returns the number of this server's
+ * (of every server of s's hub, if it has one). flags: 0 or WSK_PUBLISH_LOCAL. Returns the number of this server's
  * subscribers it was sent or queued to (0 for a topic nobody here subscribed to), or WSK_EINVAL,
  * WSK_EUTF8, WSK_ENOMEM (with a hub: some loops may have got it). */
 WSK_API int wsk_publish(wsk_server *s, const void *topic, size_t topic_len, int opcode,
@@ -792,6 +797,75 @@ WSK_API int wsk_publish(wsk_server *s, const void *topic, size_t topic_len, int 
 /* The same on c's server; WSK_PUBLISH_EXCLUDE_SELF leaves c out (a chat message to the others). */
 WSK_API int wsk_conn_publish(wsk_conn *c, const void *topic, size_t topic_len, int opcode,
                              const void *data, size_t len, unsigned flags);
+
+/* ---- Topic hooks: topics shared with other processes ---------------------------------------
+ * What a bridge to a message broker (wsk_redis below, or one of the application's own) needs from a
+ * server: to learn which topics have local subscribers, and to see what is published here.
+ * Both hooks run on the server's loop thread, inside the call that caused them (wsk_subscribe,
+ * wsk_unsubscribe, a connection's close, wsk_publish); data and names are borrowed until they
+ * return. They must not subscribe, unsubscribe, publish, close connections or free the server;
+ * queueing the news for a socket (as wsk_redis does) is what they are for. */
+struct wsk_topic_hooks {
+  /* A topic got its first subscriber on this server (first = 1), or its last one left
+   * (first = 0). Not called when the server is freed. */
+  void (*on_topic)(void *arg, const void *topic, size_t len, int first);
+  /* A message was published on this server without WSK_PUBLISH_LOCAL (checked already: a text is
+   * valid UTF-8); called before the local subscribers get it, whether or not there are any. */
+  void (*on_publish)(void *arg, const void *topic, size_t len, int opcode, const void *data,
+                     size_t data_len);
+};
+/* Install hooks (copied; NULL removes them), called with arg. One set per server: a second call
+ * replaces the first. Topics that have subscribers already are not announced: walk them with
+ * wsk_server_topics. Returns 0, WSK_EINVAL, or WSK_EUNSUPPORTED for a server with a hub (counting
+ * a topic's subscribers across the hub's loops is not done yet). */
+WSK_API int wsk_server_set_topic_hooks(wsk_server *s, const struct wsk_topic_hooks *hooks,
+                                       void *arg);
+/* Call fn for each topic that has subscribers on this server, until it returns non-zero, which
+ * is returned (0 after the last; WSK_EINVAL for NULL). fn must not subscribe or unsubscribe. */
+WSK_API int wsk_server_topics(const wsk_server *s,
+                              int (*fn)(const void *topic, size_t len, void *arg), void *arg);
+
+/* ---- Redis: topics shared by several processes (docs/scale-out.md) --------------------------
+ * A bridge that joins this server's topics to those of every other process attached to the same
+ * Redis with the same prefix: wsk_publish here also PUBLISHes to the Redis channel prefix+topic,
+ * this node SUBSCRIBEs to a channel while the topic has local subscribers, and what other nodes
+ * publish is delivered here with WSK_PUBLISH_LOCAL. Messages from one publishing node on one
+ * topic arrive in publish order. The bridge uses the server's topic hooks (one bridge per
+ * server) and runs on its loop thread: create, query and free it there. Redis being down does
+ * not stop the server: local delivery goes on, publishes meanwhile are dropped for the other
+ * nodes (counted), and the bridge reconnects with backoff (100 ms doubling to 5 s) and
+ * subscribes again to every live topic. Its sockets and retry timer keep wsk_loop_run going
+ * until wsk_redis_free. */
+typedef struct wsk_redis wsk_redis;
+struct wsk_redis_options {
+  const char *url;       /* redis://[:password@]host[:port][/db] (port 6379); the host is a
+                            numeric address or a name resolved when connecting (that lookup
+                            blocks the loop: prefer an address). Pub/sub ignores the db. */
+  const char *prefix;    /* channel prefix, NULL = "wsk:" */
+  size_t max_pending;    /* default 8 MiB: bytes of publishes sent to Redis and not answered yet;
+                            past it a publish is not sent to Redis (counted in dropped) */
+  /* Connection state changes, one call per change (up = 1: both connections ready; 0: lost or
+   * failing, retrying), with a sentence for the log. NULL = not reported. */
+  void (*on_state)(wsk_redis *r, int up, const char *message, void *arg);
+  void *arg;
+};
+struct wsk_redis_stats {
+  uint64_t published;    /* messages sent to Redis */
+  uint64_t received;     /* messages from other nodes delivered here */
+  uint64_t dropped;      /* publishes not sent: Redis down or over max_pending */
+  uint64_t invalid;      /* channel messages that were not ours (bad envelope) */
+  int up;                /* both connections ready */
+};
+/* Attach a bridge to s and start connecting (the call does not wait for Redis). Returns 0 and the
+ * bridge in *out, or WSK_EINVAL (a bad URL: the sentence says why), WSK_ENOMEM, or
+ * WSK_EUNSUPPORTED for a server with a hub or a library built without hiredis (cmake
+ * -DWSK_REDIS=OFF), with a sentence saying which. */
+WSK_API int wsk_redis_attach(wsk_server *s, const struct wsk_redis_options *opt, wsk_redis **out,
+                             char *errbuf, size_t errlen);
+WSK_API void wsk_redis_stats(const wsk_redis *r, struct wsk_redis_stats *st);
+/* Detach from the server (its hooks are removed) and close both connections. Free the bridge
+ * before its server. NULL is ignored. */
+WSK_API void wsk_redis_free(wsk_redis *r);
 
 /* Results of the send calls (>= 0 means the message was accepted). */
 #define WSK_SEND_OK 0          /* written or queued below the high-water mark */

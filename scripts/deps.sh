@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Makes sure this machine has what a make target needs, and installs what is missing. Each target
 # asks only for its own: a plain build installs no test peer, no clang.
-#   scripts/deps.sh --build      cmake, make, gcc, OpenSSL, zlib, pkg-config (make run, make seed)
+#   scripts/deps.sh --build      cmake, make, gcc, OpenSSL, zlib, hiredis, pkg-config (make run,
+#                                make seed)
 #   scripts/deps.sh --test       the above, plus the test peers: Node (>= 18) with npm, then Node's
 #                                ws and playwright-core (npm ci, pinned by package-lock.json),
-#                                Debian's chromium, openssl, procps, iproute2 (make test, sanitize)
+#                                Debian's chromium, openssl, procps, iproute2, redis-server (make
+#                                test, sanitize)
 #   scripts/deps.sh --valgrind   --test and valgrind
 #   scripts/deps.sh --lint       --build, cppcheck and clang-tidy
 #   scripts/deps.sh --fuzz       --build, clang and its libFuzzer runtime (Debian's default clang)
@@ -23,8 +25,8 @@ if [ "${1:-}" = --list ]; then
 fi
 mode=${1:---all}
 
-build_pkgs="cmake make gcc libc6-dev libssl-dev zlib1g-dev pkg-config"
-test_pkgs="chromium openssl procps iproute2"
+build_pkgs="cmake make gcc libc6-dev libssl-dev zlib1g-dev libhiredis-dev pkg-config"
+test_pkgs="chromium openssl procps iproute2 redis-server"
 want=$build_pkgs
 node=0
 case "$mode" in

@@ -9,6 +9,12 @@
 
 /* `wsk serve [--host H] [--port P] [--root DIR] [--echo | --broadcast] ...` (tools/serve.c). */
 int wsk_cli_serve(int argc, char **argv);
+/* `wsk serve --redis`: attach the bridge to s, or print why not (tools/serve_redis.c). Returns 0 or
+ * the error of wsk_redis_attach. */
+struct wsk_server;
+struct wsk_redis;
+int wsk_cli_redis_start(struct wsk_server *s, const char *url, const char *prefix,
+                        struct wsk_redis **out);
 
 /* `wsk bench [echo|connect|idle] URL [options]`: load generator and measurement (tools/bench.c). */
 int wsk_cli_bench(int argc, char **argv);

@@ -30,6 +30,7 @@ static const char usage_text[] =
     "                 [--ping-interval MS] [--max-connections N] [--send-limit BYTES]\n"
     "                 [--drop-slow] [--threads N] [--log text|json]\n"
     "                 [--tls-cert FILE [--tls-key FILE]] [--deflate [--deflate-...]]\n"
+    "                 [--redis URL [--redis-prefix P]]\n"
     "  --host H             listen address (default 0.0.0.0; :: for IPv6 and IPv4)\n"
     "  --port P             port (default 8000; 0 = any free port, printed at startup)\n"
     "  --root DIR           serve the files of DIR over HTTP on the same port\n"
@@ -60,6 +61,9 @@ static const char usage_text[] =
     "                       \"dropped\": messages over --send-limit it did not get, if any)\n"
     "  --tls-cert FILE      speak TLS (https:// and wss://) with this PEM certificate chain\n"
     "  --tls-key FILE       its PEM private key (default: in the --tls-cert file)\n"
+    "  --redis URL          share --rooms and --broadcast with every node on this Redis\n"
+    "                       (redis://[:password@]host:port[/db]; one thread only for now)\n"
+    "  --redis-prefix P     Redis channel prefix (default wsk:)\n"
     WSK_CLI_DEFLATE_USAGE
     "Text messages are printed on stdout, one per line. Ctrl-C closes every connection with\n"
     "1001 (going away) and exits; a second Ctrl-C exits at once.\n"
@@ -360,6 +364,7 @@ int wsk_cli_serve(int argc, char **argv) {
       {"log", required_argument, NULL, 'l'},
       {"threads", required_argument, NULL, 'n'},
       {"tls-cert", required_argument, NULL, 'C'}, {"tls-key", required_argument, NULL, 'K'},
+      {"redis", required_argument, NULL, 'X'}, {"redis-prefix", required_argument, NULL, 'x'},
       WSK_CLI_DEFLATE_LONGOPTS,
       {NULL, 0, NULL, 0}};
   static struct serve sv;
@@ -369,6 +374,8 @@ int wsk_cli_serve(int argc, char **argv) {
   wsk_server_options_init(&opt);
   opt.port = 8000;
   const char *origins[MAX_ORIGINS + 1] = {0};
+  const char *redis_url = NULL, *redis_prefix = NULL;
+  wsk_redis *redis = NULL;
   size_t norigins = 0;
   int c, li = 0;
   optind = 0;
@@ -414,6 +421,8 @@ int wsk_cli_serve(int argc, char **argv) {
     }
     case 'C': opt.tls_cert = optarg; break;
     case 'K': opt.tls_key = optarg; break;
+    case 'X': redis_url = optarg; break;
+    case 'x': redis_prefix = optarg; break;
     case 'h': fputs(usage_text, stdout); return 0;
     case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
     default:
@@ -429,6 +438,9 @@ int wsk_cli_serve(int argc, char **argv) {
     return usage_error("--rooms goes with neither --echo nor --broadcast%s", "");
   if (sv.welcome && wsk_utf8_valid((const uint8_t *)sv.welcome, strlen(sv.welcome)) == 0)
     return usage_error("--welcome must be UTF-8 text%s", "");
+  if (redis_prefix && !redis_url) return usage_error("--redis-prefix goes with --redis%s", "");
+  if (redis_url && sv.nthreads > 1)
+    return usage_error("--redis works with one thread for now (not with --threads %d)", sv.nthreads);
   if (norigins) opt.origins = origins;
   if (!opt.root) opt.on_http = on_http;
   opt.cb.on_open = on_open;
@@ -436,7 +448,9 @@ int wsk_cli_serve(int argc, char **argv) {
   opt.on_server_error = on_server_error;
   if (sv.log || sv.rooms) opt.cb.on_close = on_close;
   if (sv.log || sv.rooms) opt.on_upgrade = on_upgrade;
-  if (!(opt.hub = sv.hub = wsk_hub_new()) || (sv.rooms && !(sv.members = wsk_cli_rooms_new()))) {
+  /* The hub joins the threads' topics; --redis runs one thread, which needs none. */
+  if ((!redis_url && !(opt.hub = sv.hub = wsk_hub_new())) ||
+      (sv.rooms && !(sv.members = wsk_cli_rooms_new()))) {
     fprintf(stderr, "wsk serve: out of memory\n");
     wsk_hub_free(sv.hub);
     return 1;
@@ -445,7 +459,8 @@ int wsk_cli_serve(int argc, char **argv) {
   raise_nofile();
   for (int i = 0; i < sv.nthreads; i++) sv.t[i].sv = &sv;
   int opened = open_threads(&sv, &opt);
-  if (opened < sv.nthreads) {
+  if (opened < sv.nthreads ||
+      (redis_url && wsk_cli_redis_start(sv.t[0].server, redis_url, redis_prefix, &redis) != 0)) {
     close_threads(&sv, opened, 1, 0);
     wsk_hub_free(sv.hub);
     wsk_cli_rooms_free(sv.members);
@@ -463,6 +478,7 @@ int wsk_cli_serve(int argc, char **argv) {
   int rc = wsk_loop_run(sv.t[0].loop);
   /* The main loop ends after its shutdown or at a second Ctrl-C, and the others were told too;
    * if it failed by itself, they are stopped now. */
+  wsk_redis_free(redis);
   rc = close_threads(&sv, sv.nthreads, rc != 0 && !sv.stopping, rc);
   wsk_hub_free(sv.hub);
   wsk_cli_rooms_free(sv.members);

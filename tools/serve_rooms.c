@@ -95,7 +95,9 @@ static void announce(void *arg) {
   memcpy(topic, m->name, topic_len);
   if (!count) unlink_room(slot(r, m->name, m->len));
   pthread_mutex_unlock(&r->lock);
-  if (len) wsk_publish(r->server, topic, topic_len, WSK_OP_TEXT, text, len, 0);
+  /* (LOCAL: with --redis, each node tells its own members its own count; a count across nodes
+   * is not kept yet) */
+  if (len) wsk_publish(r->server, topic, topic_len, WSK_OP_TEXT, text, len, WSK_PUBLISH_LOCAL);
 }
 
 /* Under the lock, after a change of m->members: have the announcer tell the room, unless it is on

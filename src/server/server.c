@@ -186,6 +186,7 @@ nomem:
 
 int wsk_server_port(const wsk_server *s) { return s->listener.port; }
 void *wsk_server_user_data(const wsk_server *s) { return s->opt.user_data; }
+wsk_loop *wsk_server_loop(const wsk_server *s) { return s->group.loop; }
 size_t wsk_server_count(const wsk_server *s) { return s->group.n_open; }
 
 void wsk_server_foreach(wsk_server *s, void (*fn)(wsk_conn *c, void *arg), void *arg) {

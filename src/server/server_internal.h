@@ -19,6 +19,8 @@ struct wsk_server {
   struct wsk_tls_ctx *tls;      /* tls_cert given: every connection starts with a TLS handshake */
   struct wsk_topics topics;     /* publish/subscribe (topic/topic.c) */
   struct wsk_hub_member *hub;   /* opt.hub's view of this server (topic/hub.c), or NULL */
+  struct wsk_topic_hooks hooks; /* wsk_server_set_topic_hooks (a bridge), zero when none */
+  void *hook_arg;
   struct wsk_table conn_by_id, conn_by_ptr; /* connections that have an id (conn_ids.c) */
   uint64_t last_id;
   uint8_t shutting_down;

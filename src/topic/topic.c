@@ -67,8 +67,11 @@ static struct sub *find_sub(const struct wsk_topics *ts, const wsk_conn *c, cons
   return s ? s->item : NULL;
 }
 
-static void free_topic(struct wsk_topics *ts, struct topic *t) {
+/* Out of the registry, then (when its last subscriber left, not when its making failed) the
+ * hook, which may thus subscribe anew to the same name, then gone. */
+static void free_topic(struct wsk_topics *ts, struct topic *t, int left) {
   wsk_table_remove_item(&ts->topics, t->hash, t);
+  if (left && ts->on_topic) ts->on_topic(ts->hook_arg, t->name, t->len, 0);
   wsk_free(t->subs);
   wsk_free(t);
 }
@@ -77,7 +80,7 @@ static void free_topic(struct wsk_topics *ts, struct topic *t) {
 static void settle(struct wsk_topics *ts, struct topic *t) {
   if (t->walking) return;
   if (!t->live) {
-    free_topic(ts, t);
+    free_topic(ts, t, 1);
     return;
   }
   if (t->live == t->n) return;
@@ -168,10 +171,11 @@ int wsk_topics_subscribe(struct wsk_topics *ts, wsk_loop *loop, wsk_conn *c, con
   s->idx = t->n;
   t->subs[t->n++] = s;
   t->live++;
+  if (made && ts->on_topic) ts->on_topic(ts->hook_arg, t->name, t->len, 1);
   return 0;
 nomem:
   wsk_free(s);
-  if (made) free_topic(ts, t);
+  if (made) free_topic(ts, t, 0);
   return WSK_ENOMEM;
 }
 
@@ -189,6 +193,16 @@ int wsk_topics_is_subscribed(const struct wsk_topics *ts, const wsk_conn *c, con
   uint64_t hash;
   const struct topic *t = find_topic(ts, name, len, &hash);
   return t && find_sub(ts, c, t);
+}
+
+int wsk_topics_each(const struct wsk_topics *ts, int (*fn)(const void *name, size_t len, void *arg),
+                    void *arg) {
+  for (size_t i = 0; i < ts->topics.cap; i++) {
+    const struct topic *t = ts->topics.slots[i].item;
+    int r = t ? fn(t->name, t->len, arg) : 0;
+    if (r) return r;
+  }
+  return 0;
 }
 
 int wsk_topics_each_of(const struct wsk_topics *ts, const wsk_conn *c,

@@ -22,6 +22,9 @@ struct wsk_topics {
   struct wsk_table topics, subs, conns;
   uint8_t key[16]; /* SipHash key, random per server */
   uint8_t keyed;
+  /* The server's topic hooks (wsk_server_set_topic_hooks): told when a topic is made or freed. */
+  void (*on_topic)(void *arg, const void *name, size_t len, int first);
+  void *hook_arg;
 };
 
 /* Free every record (the connections are gone or going). */
@@ -34,6 +37,9 @@ int wsk_topics_subscribe(struct wsk_topics *ts, wsk_loop *loop, wsk_conn *c, con
 int wsk_topics_unsubscribe(struct wsk_topics *ts, wsk_conn *c, const void *name, size_t len);
 int wsk_topics_is_subscribed(const struct wsk_topics *ts, const wsk_conn *c, const void *name,
                              size_t len);
+/* Call fn for each topic with subscribers until it returns non-zero, which is returned. */
+int wsk_topics_each(const struct wsk_topics *ts, int (*fn)(const void *name, size_t len, void *arg),
+                    void *arg);
 int wsk_topics_each_of(const struct wsk_topics *ts, const wsk_conn *c,
                        int (*fn)(const void *name, size_t len, void *arg), void *arg);
 size_t wsk_topics_count(const struct wsk_topics *ts, const void *name, size_t len);

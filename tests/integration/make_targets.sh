@@ -25,6 +25,8 @@ for mode in --build --test --valgrind --lint --dev; do
 done
 ! wants --build | grep -x >/dev/null 'nodejs\|npm\|chromium\|valgrind' || fail "deps.sh --build wants test peers"
 wants --test | grep -x >/dev/null chromium || fail "deps.sh --test does not want chromium"
+wants --build | grep -x >/dev/null libhiredis-dev || fail "deps.sh --build does not want libhiredis-dev"
+wants --test | grep -x >/dev/null redis-server || fail "deps.sh --test does not want redis-server"
 # A Node already installed (here: the one running the other tests) is kept, with its npm.
 if command -v node >/dev/null && command -v npm >/dev/null; then
   ! wants --test | grep -x >/dev/null 'nodejs\|npm' || fail "deps.sh --test replaces the installed $(command -v node)"

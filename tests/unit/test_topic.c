@@ -3,7 +3,8 @@
  * to raw peers by socketpairs: subscribe/unsubscribe/iteration/counts, publish with and without
  * the sender, a connection leaving every topic when destroyed, callbacks that unsubscribe others,
  * close themselves and subscribe newcomers from inside a publish, and a million
- * subscribe/unsubscribe pairs that leave every table its size. */
+ * subscribe/unsubscribe pairs that leave every table its size. The on_topic hook hears of each
+ * topic's first and last subscriber. */
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -122,9 +123,21 @@ static int collect(const void *name, size_t len, void *arg) {
   return 0;
 }
 
+/* The on_topic hook's calls, "+name" (first subscriber) and "-name" (last one left). */
+static char hooked[128];
+static void on_topic(void *arg, const void *name, size_t len, int first) {
+  CHECK(arg == &ts);
+  strcat(hooked, first ? "+" : "-");
+  strncat(hooked, name, len);
+  /* The topic is out of the registry when its hook says it is empty. */
+  CHECK_EQ(wsk_topics_count(&ts, name, len), first ? 1 : 0);
+}
+
 static void test_basics(void) {
   static const uint8_t hello[] = {0x81, 5, 'h', 'e', 'l', 'l', 'o'};
   wsk_conn *a = conns[0], *b = conns[1];
+  ts.on_topic = on_topic;
+  ts.hook_arg = &ts;
   CHECK_EQ(wsk_topics_subscribe(&ts, loop, a, "room", 4), 0);
   CHECK_EQ(wsk_topics_subscribe(&ts, loop, a, "room", 4), 1);
   CHECK_EQ(wsk_topics_subscribe(&ts, loop, a, "lobby", 5), 0);
@@ -138,6 +151,11 @@ static void test_basics(void) {
   char names[64] = "";
   CHECK_EQ(wsk_topics_each_of(&ts, a, collect, names), 0);
   CHECK_STR(names, "lobby,room,");
+  CHECK_STR(hooked, "+room+lobby+");
+  names[0] = 0;
+  CHECK_EQ(wsk_topics_each(&ts, collect, names), 0);
+  CHECK_EQ(strlen(names), strlen("lobby,room,,"));
+  CHECK(strstr(names, "lobby,") && strstr(names, "room,"));
 
   CHECK_EQ(wsk_topics_publish(&ts, "room", 4, WSK_OP_TEXT, "hello", 5, NULL), 2);
   CHECK_EQ(wsk_topics_publish(&ts, "room", 4, WSK_OP_TEXT, "hello", 5, b), 1);
@@ -158,6 +176,8 @@ static void test_basics(void) {
   CHECK_EQ(wsk_topics_count(&ts, "room", 4), 0);
   CHECK_EQ(wsk_topics_count(&ts, "", 0), 0);
   CHECK_EQ(wsk_topics_unsubscribe(&ts, a, "lobby", 5), 0);
+  CHECK_STR(hooked, "+room+lobby+--room-lobby"); /* b left "" (its latest), then "room" */
+  ts.on_topic = NULL;
   CHECK_EQ(ts.topics.n, 0);
   CHECK_EQ(ts.subs.n, 0);
   CHECK_EQ(ts.conns.n, 0);
