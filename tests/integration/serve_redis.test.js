@@ -11,6 +11,9 @@ const net = require('net');
 const { spawn, spawnSync } = require('child_process');
 const L = require('./server_lib');
 
+// Clients in rooms, without the member-count notices (each node counts its own members).
+const client = (url) => L.client(url, undefined, { skip: L.isMembersNotice });
+
 const t = L.suite('serve_redis');
 
 // A port the kernel picked (redis-server cannot be given port 0 and tell us which it got).
@@ -88,10 +91,10 @@ t.test('3 nodes, one room: 200 messages from node 1 reach nodes 1, 2, 3 once, in
   for (let i = 0; i < 3; i++) nodes.push(await node(redis.port, 'tr1:'));
   await until('three connected nodes', () => nodes.every(connected));
   const url = (n, room) => `ws://127.0.0.1:${nodes[n].port}/room/${room}`;
-  const sender = await L.client(url(0, 'lobby'));
-  const peers = [await L.client(url(0, 'lobby')), await L.client(url(1, 'lobby')),
-    await L.client(url(2, 'lobby'))];
-  const other = await L.client(url(1, 'other'));
+  const sender = await client(url(0, 'lobby'));
+  const peers = [await client(url(0, 'lobby')), await client(url(1, 'lobby')),
+    await client(url(2, 'lobby'))];
+  const other = await client(url(1, 'other'));
   await until('3 subscribers of tr1:lobby in Redis', () => numsub(redis.port, 'tr1:lobby') === 3);
   assert.strictEqual(numsub(redis.port, 'tr1:other'), 1);
   assert.deepStrictEqual(channels(redis.port, 'tr1:*').trim().split('\n').sort(), ['tr1:lobby', 'tr1:other']);
@@ -128,7 +131,7 @@ t.test('3 nodes, one room: 200 messages from node 1 reach nodes 1, 2, 3 once, in
     await until('the next member in', () => member.got.includes('101'));
     await L.sleep(i % 3); // (and sometimes not quite together)
   }
-  const churnFrom = await L.client(url(0, 'churn'));
+  const churnFrom = await client(url(0, 'churn'));
   await until('node 3 subscribed to tr1:churn', () => numsub(redis.port, 'tr1:churn') === 2);
   churnFrom.ws.send('after churn');
   await until('the message on node 3', () => member.got.includes('after churn'), 5000);
@@ -152,9 +155,9 @@ t.test('3 nodes, one room: 200 messages from node 1 reach nodes 1, 2, 3 once, in
 t.test('Redis down at start, frozen, restarted: local delivery goes on, sharing resumes', async () => {
   const port = await freePort();
   const nodes = [await node(port, 'tr2:'), await node(port, 'tr2:')];
-  const a = await L.client(`ws://127.0.0.1:${nodes[0].port}/room/r`);
-  const a2 = await L.client(`ws://127.0.0.1:${nodes[0].port}/room/r`);
-  const b = await L.client(`ws://127.0.0.1:${nodes[1].port}/room/r`);
+  const a = await client(`ws://127.0.0.1:${nodes[0].port}/room/r`);
+  const a2 = await client(`ws://127.0.0.1:${nodes[0].port}/room/r`);
+  const b = await client(`ws://127.0.0.1:${nodes[1].port}/room/r`);
   a.ws.send('local');
   assert.strictEqual((await a2.next()).data.toString(), 'local');
   await L.sleep(1000); // a few retries

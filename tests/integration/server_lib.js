@@ -260,13 +260,15 @@ function framesAfter101(buf) {
 }
 
 // Open a ws client; resolves with { ws, messages: [{data, isBinary}], next(), closed }.
-function client(url, opts) {
+// skip(data, isBinary): messages to leave out (e.g. isMembersNotice).
+function client(url, opts, { skip = null } = {}) {
   const WebSocket = require('ws');
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, opts);
     const c = { ws, messages: [], waiting: [] };
     c.closed = new Promise((res) => ws.on('close', (code, reason) => res({ code, reason: reason.toString() })));
     ws.on('message', (data, isBinary) => {
+      if (skip && skip(data, isBinary)) return;
       c.messages.push({ data, isBinary });
       const w = c.waiting.shift();
       if (w) w();
@@ -280,6 +282,11 @@ function client(url, opts) {
     ws.on('open', () => resolve(c));
     ws.on('error', reject);
   });
+}
+
+// `wsk serve --rooms` tells a room's members their count: {"type":"members",...} in text.
+function isMembersNotice(data, isBinary) {
+  return !isBinary && data.toString().startsWith('{"type":"members"');
 }
 
 // Sequential tests with a global timeout; exits 1 on any failure.
@@ -331,4 +338,4 @@ function noQuarantine() {
 const mb = (bytes) => (bytes / 1048576).toFixed(1);
 
 module.exports = { BUILD, SRC, start, serve, raw, segments, responses, upgradeRequest, frame, parseFrames,
-  framesAfter101, client, suite, sleep, memory, noQuarantine, mb };
+  framesAfter101, client, isMembersNotice, suite, sleep, memory, noQuarantine, mb };
