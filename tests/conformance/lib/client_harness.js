@@ -19,7 +19,7 @@ const { spawnTracked, wskBinary, kill } = require('./process');
 const split = require('./split');
 
 const START_MS = 5000; // spawn to TCP connection
-const SPLIT_CLOSE_TIMEOUT_MS = 30000;
+const SPLIT_TIMEOUT_MS = 30000;
 const HEAD_MS = 3000;  // TCP connection to the complete request head
 const EXIT_MS = 3000;  // the end of the case to the client's exit
 
@@ -179,11 +179,12 @@ class ClientHarness {
     const target = opts.target || `/conformance/${c.id}?client=${clients.length + 1}`;
     const protocols = opts.protocols || [];
     // Split delivery stretches a case's writes (a pause per piece, longer on a loaded machine):
-    // the client's close timer (5 s by default) must not run out while the pieces that follow
-    // its close frame are still being written. Cases about that timer give it explicitly.
+    // the client's timers (5 s to close, 10 s for the 101) must not run out while the pieces of
+    // a byte-per-byte 101, or those that follow its close frame, are still being written. Cases
+    // about those timers give them explicitly.
     const own = opts.args || [];
-    const closeTimeout = c.seed && !own.includes('--close-timeout')
-      ? ['--close-timeout', String(SPLIT_CLOSE_TIMEOUT_MS)] : [];
+    const slow = (opt) => (c.seed && !own.includes(opt) ? [opt, String(SPLIT_TIMEOUT_MS)] : []);
+    const closeTimeout = [...slow('--close-timeout'), ...slow('--handshake-timeout')];
     const args = [...(c.endpoint === 'limit' ? ['--max-message', String(this.limit)] : []),
                   ...protocols.flatMap((p) => ['--subprotocol', p]), ...closeTimeout, ...own];
     const [cmd, argv] = this.command(`ws://${HOST}:${port}${target}`, args);

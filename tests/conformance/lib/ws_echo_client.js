@@ -2,7 +2,7 @@
 // A Node `ws` client with the command line and the exit contract of `wsk connect URL --echo`, to
 // validate the client suite itself (client.test.js --client ws):
 //   node ws_echo_client.js URL [--max-message BYTES] [--subprotocol P]... [--close-timeout MS]
-// (--close-timeout is accepted and ignored: ws has its own fixed close timer, 30 s.)
+// [--handshake-timeout MS] (both accepted and ignored: ws has its own fixed timers)
 // Every message received is sent back with its opcode; SIGINT or SIGTERM closes with 1000. Exit 0
 // after a clean close with 1000, 1001 or no code; 1 otherwise, with one line "ws client: REASON"
 // on stderr.
@@ -15,7 +15,7 @@ const protocols = [];
 for (let i = 0; i < rest.length; i++) {
   if (rest[i] === '--max-message') maxPayload = Number(rest[++i]);
   else if (rest[i] === '--subprotocol') protocols.push(rest[++i]);
-  else if (rest[i] === '--close-timeout') i++;
+  else if (rest[i] === '--close-timeout' || rest[i] === '--handshake-timeout') i++;
   else {
     console.error(`ws client: unknown option ${rest[i]}`);
     process.exit(2);
