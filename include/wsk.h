@@ -646,7 +646,11 @@ struct wsk_server_options {
                                    included; then the connection is closed without an answer */
   unsigned idle_timeout_ms;     /* default 0 = none; nothing received for that long: on_error
                                    (WSK_ETIMEDOUT), then the server closes with 1001 */
-  unsigned close_timeout_ms;    /* default 5000 */
+  unsigned close_timeout_ms;    /* default 5000: the peer's answer to our close frame; then,
+                                   the closing handshake over, the server sends FIN and reads
+                                   (discarding) until the peer's FIN, at most this long again,
+                                   so that late bytes from the peer cannot reset the connection
+                                   before our last bytes arrive */
   unsigned ping_interval_ms;    /* default 0 = none; a ping every interval, and a connection that
                                    received nothing (no pong, no data) since the previous ping is
                                    dropped: on_error(WSK_ETIMEDOUT), on_close 1006 */
