@@ -130,6 +130,15 @@ static int out_of_memory(wsk_conn *c) {
   return WSK_ENOMEM;
 }
 
+/* Something was added to c's queue: EPOLLOUT writes it, or the batch at the end of the
+ * iteration, or now when the batch holds enough for a write (memory stays bounded in a burst). */
+static void queued_more(wsk_conn *c) {
+  if (!wsk_conn_batched(c))
+    want_out(c, 1);
+  else if (c->ext->wq.bytes >= BATCH_MAX)
+    wsk_conn_write_batched(c);
+}
+
 /* Queue the bytes of iov[0..n) from offset `skip` on: copies, except iov[ref_i] by reference when
  * it is big (a small shared frame is cheaper copied than referenced). EPOLLOUT is armed unless
  * the batch writes c at the end of the iteration. */
@@ -160,10 +169,7 @@ static int queue_rest(wsk_conn *c, const struct iovec *iov, int n, size_t skip,
     }
   }
   if (ncopy && wsk_wq_push_copy(&x->wq, copy, ncopy) != 0) return out_of_memory(c);
-  if (!wsk_conn_batched(c))
-    want_out(c, 1);
-  else if (x->wq.bytes >= BATCH_MAX) /* enough for a write: memory stays bounded in a burst */
-    wsk_conn_write_batched(c);
+  queued_more(c);
   return 0;
 }
 
@@ -279,7 +285,7 @@ int wsk_conn_write_chunk(wsk_conn *c, struct wsk_chunk *chunk) {
     return out_of_memory(c);
   }
   wsk_wq_push(&x->wq, chunk);
-  if (!wsk_conn_batched(c)) want_out(c, 1);
+  queued_more(c);
   return 0;
 }
 
