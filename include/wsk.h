@@ -10,7 +10,11 @@
  * Conventions: every function that can fail returns an int that is 0 (or a count) on success and a
  * negative WSK_E* code on failure; wsk_strerror() names the code. Pointers handed to callbacks are
  * borrowed: valid only until the callback returns, unless the comment says otherwise.
- * Nothing here is thread-safe except wsk_loop_wakeup(); use one loop per thread.
+ * Threads: one loop per thread; a loop and what is made on it belong to that thread. The calls that
+ * any thread may make are few and say so: wsk_loop_post, wsk_publish and wsk_send_id on a server
+ * with a hub, the wsk_hub and wsk_prepared reference counts. docs/API.md gathers these rules, the
+ * ownership rules and which callbacks can run inside which calls (e.g. never on_close inside a
+ * send), in one page.
  */
 #ifndef WSK_H
 #define WSK_H
