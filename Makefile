@@ -15,6 +15,8 @@ FUZZ_TARGETS ?=
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 PREFIX     ?= /usr/local
 CMAKE_ARGS ?=
+# The project's own builds treat warnings as errors (a build that adds wsk to its own does not).
+OWN_CMAKE_ARGS = -DWSK_WERROR=ON $(CMAKE_ARGS)
 SEED_PORT  ?= 8000
 WELCOME    := Welcome to the websocket server!!!
 
@@ -28,7 +30,7 @@ deps:
 
 $(BUILD)/CMakeCache.txt:
 	@bash scripts/deps.sh --build
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=$(PREFIX) $(CMAKE_ARGS)
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=$(PREFIX) $(OWN_CMAKE_ARGS)
 
 build: $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
@@ -55,7 +57,7 @@ dev: $(BUILD)/CMakeCache.txt
 
 sanitize:
 	@bash scripts/deps.sh --test
-	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DWSK_SANITIZE=ON $(CMAKE_ARGS)
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DWSK_SANITIZE=ON $(OWN_CMAKE_ARGS)
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --output-on-failure -j $(JOBS)
@@ -65,7 +67,7 @@ sanitize:
 TSAN_TESTS ?= unit/test_(hub|loop)|integration/serve_threads
 tsan:
 	@bash scripts/deps.sh --test
-	cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DWSK_TSAN=ON $(CMAKE_ARGS)
+	cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DWSK_TSAN=ON $(OWN_CMAKE_ARGS)
 	cmake --build $(TSAN_BUILD) -j $(JOBS)
 	cd $(TSAN_BUILD) && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 WSK_EXTRA_THREADS=1 \
 	  ctest --output-on-failure -j $(JOBS) -R '$(TSAN_TESTS)'
@@ -80,7 +82,7 @@ valgrind: build
 # Every allocation of a scripted server session made to fail in turn (ASan+UBSan build).
 failmalloc:
 	@bash scripts/deps.sh --test
-	cmake -S . -B $(FAILMALLOC_BUILD) -DCMAKE_BUILD_TYPE=Debug -DWSK_SANITIZE=ON -DWSK_FAILMALLOC=ON $(CMAKE_ARGS)
+	cmake -S . -B $(FAILMALLOC_BUILD) -DCMAKE_BUILD_TYPE=Debug -DWSK_SANITIZE=ON -DWSK_FAILMALLOC=ON $(OWN_CMAKE_ARGS)
 	cmake --build $(FAILMALLOC_BUILD) -j $(JOBS) --target failmalloc_server failmalloc_client
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  NODE_PATH=$(CURDIR)/node_modules node tests/failmalloc/run.js $(FAILMALLOC_BUILD)
@@ -91,13 +93,13 @@ lint:
 	@bash scripts/deps.sh --lint
 	cppcheck -q --std=c11 --enable=warning,performance,portability --inline-suppr --error-exitcode=1 \
 	  -D_GNU_SOURCE -DWSK_WITH_TLS=1 -I include -I src src tools examples tests/helpers fuzz bench
-	cmake -S . -B $(LINT_BUILD) -DCMAKE_EXPORT_COMPILE_COMMANDS=ON $(CMAKE_ARGS) >/dev/null
+	cmake -S . -B $(LINT_BUILD) -DCMAKE_EXPORT_COMPILE_COMMANDS=ON $(OWN_CMAKE_ARGS) >/dev/null
 	run-clang-tidy -quiet -p $(LINT_BUILD) -j $(JOBS) '$(CURDIR)/(src|tools|examples)/'
 
 fuzz:
 	@bash scripts/deps.sh --fuzz
 	CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug -DWSK_FUZZ=ON \
-	  -DCMAKE_C_FLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer" $(CMAKE_ARGS)
+	  -DCMAKE_C_FLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer" $(OWN_CMAKE_ARGS)
 	cmake --build $(FUZZ_BUILD) -j $(JOBS)
 	@bash scripts/fuzz.sh -t server=$(FUZZ_SERVER_SECONDS) $(FUZZ_BUILD)/fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 

@@ -33,7 +33,19 @@ extern "C" {
 #define WSK_API
 #endif
 
-#define WSK_VERSION "0.1.0"
+/* The version of this header. ABI policy (README, "Versions"): while the major is 0, a minor
+ * release may change the ABI, so the shared library's SONAME is libwsk.so.0.MINOR; from 1.0 on it
+ * is libwsk.so.MAJOR and only a major release changes the ABI. wsk_version() tells the version of
+ * the library a program runs with, which may be newer than the header it was built with. */
+#define WSK_VERSION_MAJOR 0
+#define WSK_VERSION_MINOR 2
+#define WSK_VERSION_PATCH 0
+#define WSK_VERSION_HEX ((WSK_VERSION_MAJOR << 16) | (WSK_VERSION_MINOR << 8) | WSK_VERSION_PATCH)
+#define WSK_VERSION_STR_(x) #x
+#define WSK_VERSION_STR(x) WSK_VERSION_STR_(x)
+#define WSK_VERSION                                                                         \
+  WSK_VERSION_STR(WSK_VERSION_MAJOR) "." WSK_VERSION_STR(WSK_VERSION_MINOR) "."               \
+  WSK_VERSION_STR(WSK_VERSION_PATCH)
 
 /* ------------------------------------------------------------------------------------------------
  * Errors
@@ -70,6 +82,10 @@ enum wsk_error {
   WSK_EDEFLATE = WSK_ERR_BASE - 14, /* compressed data that does not inflate (close 1007) */
 };
 #define WSK_ERR_LAST WSK_EDEFLATE /* the lowest code: WSK_ERR_BASE-1..WSK_ERR_LAST are wsk's own */
+
+/* The library's version as WSK_VERSION_HEX encodes it (0x000200 for 0.2.0), and as text. */
+WSK_API unsigned wsk_version(void);
+WSK_API const char *wsk_version_string(void);
 
 /* Short English description of an error code ("WebSocket protocol error", ...), specific for every
  * WSK_E* and, through the C library, for any other negative errno. Never NULL. */

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The shared library's ABI surface: libwsk.so exports exactly the functions the public headers
+# declare with WSK_API (nothing internal leaks: the objects are built with hidden visibility), and
+# its SONAME follows the README's version policy (libwsk.so.0.MINOR while the major is 0,
+# libwsk.so.MAJOR from 1.0 on).
+set -euo pipefail
+: "${WSK_BUILD:?}" "${WSK_SRC:?}"
+lib="$WSK_BUILD/libwsk.so"
+[ -f "$lib" ] || { echo "abi_exports: no $lib" >&2; exit 1; }
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# Defined dynamic symbols, without version suffixes. GCC's target_clones (wsk_mask's AVX2 clone)
+# adds an IFUNC resolver named "<function>.resolver": not a C name, not callable, left out.
+nm -D --defined-only "$lib" | awk '{print $3}' | sed 's/@.*//' | grep -v '\.resolver$' |
+  sort -u >"$work/exported"
+# WSK_API declarations: the name before the first "(" of each declaration line.
+cat "$WSK_SRC"/include/*.h | grep -E '^WSK_API ' | sed -E 's/\(.*//; s/.*[ *]//' | sort -u \
+  >"$work/declared"
+[ -s "$work/declared" ] || { echo "abi_exports: no WSK_API declaration found" >&2; exit 1; }
+if ! diff -u "$work/declared" "$work/exported" >"$work/diff"; then
+  echo "abi_exports: the exports differ from the WSK_API declarations (- declared only, + exported only):" >&2
+  grep -E '^[-+][a-z_]' "$work/diff" >&2
+  exit 1
+fi
+if grep -q '^wsk__' "$work/exported"; then echo "abi_exports: an internal wsk__ name is exported" >&2; exit 1; fi
+
+major=$(sed -nE 's/^#define WSK_VERSION_MAJOR ([0-9]+).*/\1/p' "$WSK_SRC/include/wsk.h")
+minor=$(sed -nE 's/^#define WSK_VERSION_MINOR ([0-9]+).*/\1/p' "$WSK_SRC/include/wsk.h")
+want=libwsk.so.$major
+[ "$major" = 0 ] && want=libwsk.so.0.$minor
+soname=$(readelf -d "$lib" | sed -nE 's/.*Library soname: \[(.*)\].*/\1/p')
+[ "$soname" = "$want" ] || { echo "abi_exports: SONAME $soname, the policy says $want" >&2; exit 1; }
+echo "abi_exports: $(wc -l <"$work/exported") functions exported, as declared; SONAME $soname"
