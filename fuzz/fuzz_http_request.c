@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "fuzz_check.h"
-#include "wsk.h"
+#include "wsk_proto.h"
 
 #define MAX_HEADERS 16
 #define MAX_BYTES 2048

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "wsk.h"
+#include "wsk_proto.h"
 
 struct setup {
   struct wsk_pmd_params params;

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 
 #include "../tests/unit/test_parser_driver.h"
-#include "wsk.h"
+#include "wsk_proto.h"
 
 #define MAX_INPUT 65536
 #define MAX_CUTS 64

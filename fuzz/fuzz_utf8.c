@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "wsk.h"
+#include "wsk_proto.h"
 
 /* Index of the first byte after which no valid UTF-8 text can continue the input, or len if
  * there is none; *incomplete is set when the input ends inside a sequence. */

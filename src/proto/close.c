@@ -1,7 +1,7 @@
 /* close.c - RFC 6455 section 5.5.1 / 7.4 close frames: code validity, payload parse and build. */
 #include <string.h>
 
-#include "wsk.h"
+#include "wsk_proto.h"
 
 int wsk_close_code_valid(unsigned code) {
   if (code >= 3000 && code <= 4999) return 1;

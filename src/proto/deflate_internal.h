@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <zlib.h>
 
-#include "wsk.h"
+#include "wsk_proto.h"
 
 /* ---- negotiation (deflate_params.c) -------------------------------------------------------- */
 

@@ -1,7 +1,7 @@
 /* error.c - descriptions of wsk's error codes (proto layer: no state, no syscalls). */
 #include <string.h>
 
-#include "wsk.h"
+#include "wsk_proto.h"
 
 const char *wsk_strerror(int err) {
   switch (err) {

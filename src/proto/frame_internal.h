@@ -2,7 +2,7 @@
 #ifndef WSK_PROTO_FRAME_INTERNAL_H
 #define WSK_PROTO_FRAME_INTERNAL_H
 
-#include "wsk.h"
+#include "wsk_proto.h"
 
 /* Decode what the first two bytes of a frame tell: fin, rsv, opcode, masked, the 7-bit length
  * field (in payload_len: 0..125, or 126/127 for the 16/64-bit forms) and the full header length.

@@ -5,7 +5,7 @@
 #include <openssl/evp.h>
 
 #include "proto/handshake_internal.h"
-#include "wsk.h"
+#include "wsk_proto.h"
 
 static const char accept_guid[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 

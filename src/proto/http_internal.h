@@ -5,7 +5,7 @@
 
 #include <stddef.h>
 
-#include "wsk.h"
+#include "wsk_proto.h"
 
 static inline unsigned char wsk_http_lower(unsigned char c) {
   return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + ('a' - 'A')) : c;

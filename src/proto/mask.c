@@ -6,7 +6,7 @@
  * 20-byte payload at an odd address takes three steps. */
 #include <string.h>
 
-#include "wsk.h"
+#include "wsk_proto.h"
 
 typedef uint64_t wide_key __attribute__((vector_size(32)));
 

@@ -8,6 +8,9 @@
 
 #include "proto/frame_internal.h"
 
+_Static_assert(sizeof(struct wsk_parser) == WSK_PARSER_SIZE,
+               "struct wsk_parser is part of the ABI: a new size needs a new SONAME and WSK_PARSER_SIZE");
+
 /* Largest payload chunk per call, so that header + chunk still fits the int return value. */
 #define MAX_CHUNK ((size_t)INT_MAX - WSK_MAX_FRAME_HEADER)
 

@@ -11,7 +11,7 @@
  * while at least 4 bytes are left; both paths reject at exactly the same inputs. */
 #include <string.h>
 
-#include "wsk.h"
+#include "wsk_proto.h"
 
 enum {
   S_ACCEPT = WSK_UTF8_ACCEPT,

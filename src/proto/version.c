@@ -1,5 +1,5 @@
 /* version.c - the library's version at run time (the header's macros give it at build time). */
-#include "wsk.h"
+#include "wsk_proto.h"
 
 unsigned wsk_version(void) { return WSK_VERSION_HEX; }
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The shared library's ABI surface: libwsk.so exports exactly the functions the public headers
-# declare with WSK_API (nothing internal leaks: the objects are built with hidden visibility), and
-# its SONAME follows the README's version policy (libwsk.so.0.MINOR while the major is 0,
-# libwsk.so.MAJOR from 1.0 on).
+# declare with WSK_API (nothing internal leaks: the objects are built with hidden visibility), its
+# SONAME follows the README's version policy (libwsk.so.0.MINOR while the major is 0,
+# libwsk.so.MAJOR from 1.0 on), and each public header compiles on its own, as C11 and as C++.
 set -euo pipefail
 : "${WSK_BUILD:?}" "${WSK_SRC:?}"
 lib="$WSK_BUILD/libwsk.so"
@@ -25,10 +25,19 @@ if ! diff -u "$work/declared" "$work/exported" >"$work/diff"; then
 fi
 if grep -q '^wsk__' "$work/exported"; then echo "abi_exports: an internal wsk__ name is exported" >&2; exit 1; fi
 
-major=$(sed -nE 's/^#define WSK_VERSION_MAJOR ([0-9]+).*/\1/p' "$WSK_SRC/include/wsk.h")
-minor=$(sed -nE 's/^#define WSK_VERSION_MINOR ([0-9]+).*/\1/p' "$WSK_SRC/include/wsk.h")
+major=$(sed -nE 's/^#define WSK_VERSION_MAJOR ([0-9]+).*/\1/p' "$WSK_SRC/include/wsk_proto.h")
+minor=$(sed -nE 's/^#define WSK_VERSION_MINOR ([0-9]+).*/\1/p' "$WSK_SRC/include/wsk_proto.h")
 want=libwsk.so.$major
 [ "$major" = 0 ] && want=libwsk.so.0.$minor
 soname=$(readelf -d "$lib" | sed -nE 's/.*Library soname: \[(.*)\].*/\1/p')
 [ "$soname" = "$want" ] || { echo "abi_exports: SONAME $soname, the policy says $want" >&2; exit 1; }
+for h in "$WSK_SRC"/include/*.h; do
+  printf '#include "%s"\nint main(void) { return 0; }\n' "$(basename "$h")" >"$work/alone.c"
+  cc -std=c11 -Wall -Wextra -Werror -pedantic -I"$WSK_SRC/include" -c "$work/alone.c" -o "$work/alone.o" ||
+    { echo "abi_exports: $(basename "$h") does not compile on its own (C11)" >&2; exit 1; }
+  if command -v c++ >/dev/null; then
+    c++ -x c++ -Wall -Werror -I"$WSK_SRC/include" -c "$work/alone.c" -o "$work/alone.o" ||
+      { echo "abi_exports: $(basename "$h") does not compile on its own (C++)" >&2; exit 1; }
+  fi
+done
 echo "abi_exports: $(wc -l <"$work/exported") functions exported, as declared; SONAME $soname"
