@@ -286,6 +286,26 @@ WSK_API int wsk_frame_parse_header(const uint8_t *buf, size_t len, struct wsk_fr
 WSK_API size_t wsk_frame_write_header(uint8_t *out, int fin, int rsv, int opcode,
                                       uint64_t payload_len, const uint8_t *mask);
 
+/* A whole frame in one call: the header, then the payload copied after it, masked with key when
+ * key is non-NULL (a client's frames: RFC 6455 wants a fresh unpredictable key per frame, which
+ * wsk_random gives) or plain when key is NULL (a server's). flags: WSK_FRAME_FIN on the last (or
+ * only) fragment of a message and on every control frame, WSK_FRAME_RSV1 on the first fragment of
+ * a compressed message. out[0..cap) must not overlap payload; WSK_FRAME_SIZE(len, masked) bytes
+ * suffice. Returns 0 with *out_len set, WSK_ENOSPC when cap is too small, or WSK_EINVAL for an
+ * unknown opcode or a control frame (close, ping, pong) without FIN or over 125 bytes. */
+#define WSK_FRAME_FIN 1u
+#define WSK_FRAME_RSV1 2u
+#define WSK_FRAME_SIZE(len, masked)                                                         \
+  ((size_t)(len) + 2 + ((size_t)(len) < 126 ? 0 : (size_t)(len) <= 0xFFFF ? 2 : 8) +          \
+   ((masked) ? 4 : 0))
+WSK_API int wsk_frame_encode(uint8_t *out, size_t cap, int opcode, unsigned flags,
+                             const void *payload, size_t len, const uint8_t *key,
+                             size_t *out_len);
+
+/* n bytes from OpenSSL's random generator (RAND_bytes): masking keys, handshake nonces. Returns 0
+ * or WSK_ESYS when the generator could not be seeded. */
+WSK_API int wsk_random(void *out, size_t n);
+
 /* XOR data[0..len) in place with the key, starting at key byte (offset & 3); returns the offset
  * to pass to the next call so masking continues across calls. */
 WSK_API size_t wsk_mask(uint8_t *data, size_t len, const uint8_t key[4], size_t offset);
@@ -320,7 +340,7 @@ WSK_API size_t wsk_close_build(uint8_t out[WSK_MAX_CONTROL_PAYLOAD], unsigned co
  * WSK_EDEFLATE -> 1007, WSK_ETOOBIG -> 1009, WSK_EPOLICY -> 1008, anything else -> 1011). */
 WSK_API unsigned wsk_close_code_for_error(int err);
 
-/* The message layer: a small state machine (no allocation, ~48 bytes) that turns a byte stream
+/* The message layer: a small state machine (no allocation, WSK_PARSER_SIZE bytes) that turns a byte stream
  * into events. Data payload is unmasked in place and delivered as chunks; the caller reassembles
  * messages (or streams them). Control frames are delivered whole: the parser consumes a control
  * frame only when all of it is in the buffer, so the caller keeps unconsumed bytes for the
@@ -379,6 +399,65 @@ WSK_API void wsk_parser_init(struct wsk_parser *p, enum wsk_role role, uint64_t 
  * has not arrived yet, or anything after a close frame), so loop while it returns > 0 or an event.
  * Modifies buf (unmasking in place). After an error the parser must not be fed. */
 WSK_API int wsk_parser_feed(struct wsk_parser *p, uint8_t *buf, size_t len, struct wsk_event *ev);
+
+/* The session: an optional small layer over the parser for a program that runs the core in a
+ * loop of its own (no allocation; the caller owns the socket and the buffers). It does what every
+ * endpoint must and nobody wants to write again: the client's opening handshake (request with a
+ * fresh key, response checked), the server's (request checked, 101 or an error answer), a pong
+ * for each ping, the answer to the peer's close frame, the close frame for a protocol error, and
+ * the rule that nothing but control frames follow our close. Every call that has bytes for the
+ * peer writes them into out[0..cap) and sets *out_len (0: nothing to send); write them to the
+ * socket in order, before anything a later call gives. cap must be at least WSK_SESSION_OUT_MIN
+ * (a control frame) for wsk_session_feed, the head's size for the handshakes, and
+ * WSK_FRAME_SIZE(len, 1) for a message. README, "The core in your own loop", is an example. */
+#define WSK_SESSION_OUT_MIN (WSK_MAX_FRAME_HEADER + WSK_MAX_CONTROL_PAYLOAD)
+enum wsk_session_state {
+  WSK_SESSION_CONNECTING = 0, /* the opening handshake is not complete */
+  WSK_SESSION_OPEN,           /* messages flow both ways */
+  WSK_SESSION_CLOSING,        /* we sent our close frame; the peer's answer is awaited */
+  WSK_SESSION_CLOSED,         /* both close frames (or a failure): see wsk_session_feed */
+};
+struct wsk_session {
+  struct wsk_parser parser;
+  uint8_t role;  /* enum wsk_role */
+  uint8_t state; /* enum wsk_session_state */
+  uint8_t close_sent;
+  uint8_t close_received;
+  char key[WSK_KEY_LEN + 1]; /* a client's Sec-WebSocket-Key, to check the 101 against */
+};
+/* Start a session. max_message bounds a message's size (0: none; the parser's limit). */
+WSK_API void wsk_session_init(struct wsk_session *s, enum wsk_role role, uint64_t max_message);
+/* Client: the upgrade request for ws://host_port/path (path with its query; extra: more
+ * "Name: value\r\n" lines or NULL) into out. Returns 0, WSK_ENOSPC, WSK_EINVAL (not a client
+ * session, or not CONNECTING) or WSK_ESYS (no random key). */
+WSK_API int wsk_session_request(struct wsk_session *s, const char *host_port, const char *path,
+                                const char *extra, uint8_t *out, size_t cap, size_t *out_len);
+/* Feed input, as wsk_parser_feed does (one event per call; keep what it did not consume and call
+ * again with more), with the session's work done on the way:
+ * - CONNECTING: a client reads the 101, a server reads the request and answers it (the 101 in
+ *   out). Once the head is whole and valid, the call consumes it and the session is OPEN (no
+ *   event: check s->state); ev->data/len hold the head (parse it again for headers of your own).
+ *   Bytes after it belong to the next call. A refusal returns WSK_EHANDSHAKE (WSK_EHEADERS for a
+ *   head over 8 KiB or 64 headers) with ev->close_reason naming the broken rule, and on a server
+ *   the 400/405/426/431 answer in out: send it and close.
+ * - WSK_EV_PING: the pong is in out. WSK_EV_CLOSE: the answering close frame is in out (unless
+ *   ours went first), and the session is CLOSED.
+ * - A protocol error (WSK_EPROTO, WSK_EUTF8, WSK_ETOOBIG): our close frame with the matching code
+ *   is in out; the session is CLOSED.
+ * When CLOSED: a server closes the TCP connection once out is written; a client waits for the
+ * server to close it (RFC 6455 7.1.1), a few seconds at most. Feeding a CLOSED session consumes
+ * everything and gives no event. */
+WSK_API int wsk_session_feed(struct wsk_session *s, uint8_t *buf, size_t len, struct wsk_event *ev,
+                             uint8_t *out, size_t cap, size_t *out_len);
+/* A text (valid UTF-8, else WSK_EUTF8), binary or ping message as one frame into out (masked
+ * with a fresh key on a client). Returns 0, WSK_ECLOSED (not OPEN), WSK_ENOSPC or WSK_EINVAL. */
+WSK_API int wsk_session_send(struct wsk_session *s, int opcode, const void *data, size_t len,
+                             uint8_t *out, size_t cap, size_t *out_len);
+/* Our close frame (code 0: none; reason may be NULL) into out: CLOSING, or CLOSED when the peer's
+ * came first. Returns 0, WSK_ECLOSED (sent already, or still CONNECTING), WSK_EINVAL (bad code or
+ * reason) or WSK_ENOSPC. */
+WSK_API int wsk_session_close(struct wsk_session *s, unsigned code, const char *reason,
+                              uint8_t *out, size_t cap, size_t *out_len);
 
 /* ------------------------------------------------------------------------------------------------
  * Layer 1: proto - permessage-deflate (RFC 7692)

@@ -1,4 +1,4 @@
-/* frame.c - the RFC 6455 section 5.2 frame header: parse and write.
+/* frame.c - the RFC 6455 section 5.2 frame header: parse and write; and whole frames.
  * Non-minimal length encodings (a 16-bit length below 126, a 64-bit length below 65536) are
  * refused with WSK_EPROTO: section 5.2 says the minimal number of bytes MUST be used. */
 #include <string.h>
@@ -59,4 +59,22 @@ size_t wsk_frame_write_header(uint8_t *out, int fin, int rsv, int opcode, uint64
     n += 4;
   }
   return n;
+}
+
+int wsk_frame_encode(uint8_t *out, size_t cap, int opcode, unsigned flags, const void *payload,
+                     size_t len, const uint8_t *key, size_t *out_len) {
+  int control = opcode >= WSK_OP_CLOSE;
+  if ((opcode > WSK_OP_BINARY && opcode < WSK_OP_CLOSE) || opcode > WSK_OP_PONG || opcode < 0 ||
+      (control && (!(flags & WSK_FRAME_FIN) || (flags & WSK_FRAME_RSV1) ||
+                   len > WSK_MAX_CONTROL_PAYLOAD)) ||
+      (!payload && len))
+    return WSK_EINVAL;
+  if (len > SIZE_MAX - WSK_MAX_FRAME_HEADER || cap < WSK_FRAME_SIZE(len, key != NULL))
+    return WSK_ENOSPC;
+  size_t n = wsk_frame_write_header(out, flags & WSK_FRAME_FIN, flags & WSK_FRAME_RSV1 ? 4 : 0,
+                                    opcode, len, key);
+  if (len) memcpy(out + n, payload, len);
+  if (key) wsk_mask(out + n, len, key, 0);
+  *out_len = n + len;
+  return 0;
 }

@@ -5,7 +5,8 @@
 # of this test run; then ./server (on a kernel-picked port) must start without LD_LIBRARY_PATH,
 # greet and echo a Node ws client, and close it with 1001 and exit 0 on SIGTERM. Also: the static
 # library through pkg-config, and CMake's find_package(wsk) with the wsk::wsk target the README
-# names.
+# names. And the README's poll() client on the sans-I/O core ("The core in your own loop"),
+# built the same way, talks to ./server.
 set -euo pipefail
 : "${WSK_BUILD:?}" "${WSK_SRC:?}"
 work=$(mktemp -d)
@@ -47,7 +48,7 @@ for cmd in "${commands[@]:0:${#commands[@]}-1}"; do
     *) cd "$work/app" && eval "$cmd" ;;
   esac
 done
-for f in include/wsk.h lib/libwsk.a lib/pkgconfig/wsk.pc lib/cmake/wsk/wskConfig.cmake bin/wsk; do
+for f in include/wsk.h include/wsk_proto.h lib/libwsk.a lib/pkgconfig/wsk.pc lib/cmake/wsk/wskConfig.cmake bin/wsk; do
   [ -e "$HOME/.local/$f" ] || fail "$f missing"
 done
 
@@ -63,6 +64,11 @@ for _ in $(seq 1 100); do
   sleep 0.05
 done
 [ -n "$port" ] || fail "./server printed no port: $(cat "$work/server.err")"
+# The README's client on the sans-I/O core, in its own poll() loop, against ./server.
+block '## The core in your own loop' c >"$work/app/client.c"
+grep -q 'wsk_session_feed' "$work/app/client.c" || fail "no C block under '## The core in your own loop'"
+(cd "$work/app" && cc client.c $(pkg-config --cflags --libs wsk) -o client)
+[ "$("$work/app/client" "$port")" = "$(printf 'Welcome!\nhello')" ] || fail "the README's poll() client"
 node -e '
   const WebSocket = require("ws");
   const [port, pid] = process.argv.slice(1).map(Number);
