@@ -4,7 +4,8 @@
 // reads which thread holds each connection from /proc). Messages sent by clients on every thread
 // of node 1 reach every other member of the room on both nodes exactly once and in order, never
 // their sender; a room's channel is subscribed in Redis while any thread of the node has a member
-// and unsubscribed when the last member on the last thread leaves. Also run by `make tsan`.
+// and unsubscribed when the last member on the last thread leaves; the member count of --rooms
+// stays the node's own. Also run by `make tsan`.
 const assert = require('assert');
 const fs = require('fs');
 const L = require('./server_lib');
@@ -116,7 +117,15 @@ t.test('--threads 3: a room is subscribed in Redis while any thread has a member
   await until('both nodes subscribed to th2:spread', () => numsub(redis.port, 'th2:spread') === 2);
   far.ws.send('from node 2');
   assert.strictEqual((await back.next()).data.toString(), 'from node 2');
-  for (const c of [back, far, other]) c.ws.close();
+  // The member count is the node's own, across its threads: 2 here (back and the counter), not
+  // far's node too.
+  const counter = await L.client(`ws://127.0.0.1:${n1.port}/room/spread`);
+  const counts = () => counter.messages.filter((m) => L.isMembersNotice(m.data, m.isBinary))
+    .map((m) => JSON.parse(m.data.toString()).count);
+  await until('a count of 2', () => counts().includes(2));
+  await L.sleep(300);
+  assert.deepStrictEqual(counts(), [2]);
+  for (const c of [back, far, other, counter]) c.ws.close();
   await until('no channel left', () => channels(redis.port, 'th2:*').trim() === '');
   for (const n of [n1, n2]) assert.deepStrictEqual(await n.stop(), { code: 0, signal: null });
   await redis.stop();
