@@ -1,7 +1,7 @@
 /* test_redis.c - the pieces of the Redis bridge that need no Redis: its URL parser (each part,
- * defaults, every refusal with its sentence) and the message envelope (round trip, big-endian
- * node id, refusal of foreign bytes); and one bridge per hub. The bridge
- * against a real redis-server is tests/integration/serve_redis.test.js. */
+ * defaults, every refusal with its sentence), the message envelope (round trip, big-endian node
+ * id, refusal of foreign bytes), and one bridge per hub. The bridge against a real redis-server
+ * is tests/integration/serve_redis*.test.js. */
 #include <string.h>
 
 #include "check.h"
