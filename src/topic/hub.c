@@ -6,8 +6,9 @@
  * delivers the whole batch on its own thread. Queues are FIFO, so the messages of one publishing
  * thread reach every loop in the order they were published.
  *
- * Locks: see hub_internal.h. Members stay allocated until wsk_hub_free: a wakeup already scheduled for a server that is gone
- * still finds its member (marked left) and only drops the batch. */
+ * Locks: see hub_internal.h. Members stay allocated until wsk_hub_free: a wakeup already
+ * scheduled for a server that is gone still finds its member (marked left) and only drops the
+ * batch. The counts of topics for the topic hooks are in hub_count.c. */
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/random.h>
@@ -32,17 +33,13 @@ struct msg {
 wsk_hub *wsk_hub_new(void) {
   wsk_hub *h = wsk_calloc(1, sizeof *h);
   if (!h) return NULL;
-  if (getrandom(h->key, sizeof h->key, 0) != (ssize_t)sizeof h->key ||
-      pthread_mutex_init(&h->mu, NULL) != 0) {
-    wsk_free(h);
-    return NULL;
-  }
-  if (pthread_mutex_init(&h->count_mu, NULL) != 0) {
-    pthread_mutex_destroy(&h->mu);
-    wsk_free(h);
-    return NULL;
-  }
-  return h;
+  int mu = 0;
+  if (getrandom(h->key, sizeof h->key, 0) == (ssize_t)sizeof h->key &&
+      (mu = pthread_mutex_init(&h->mu, NULL) == 0) && pthread_mutex_init(&h->count_mu, NULL) == 0)
+    return h;
+  if (mu) pthread_mutex_destroy(&h->mu);
+  wsk_free(h);
+  return NULL;
 }
 
 static void unref(struct msg *m) {
