@@ -82,6 +82,7 @@ struct wsk_hub_member *wsk_hub_join(wsk_hub *h, wsk_server *s, wsk_loop *loop,
   pthread_mutex_lock(&h->mu);
   m->next = h->members;
   h->members = m;
+  atomic_fetch_add_explicit(&h->n_members, 1, memory_order_relaxed);
   pthread_mutex_unlock(&h->mu);
   return m;
 }
@@ -196,10 +197,12 @@ int wsk_hub_send(struct wsk_hub_member *m, uint64_t id, int opcode, const void *
 int wsk_hub_post(struct wsk_hub_member *from, const struct wsk_hub_member *except,
                  const void *topic, size_t topic_len, int opcode, const void *data, size_t len,
                  unsigned flags) {
+  wsk_hub *h = from->hub;
+  /* A hub of one server (wsk serve without --threads): no copy for nobody. */
+  if (except && atomic_load_explicit(&h->n_members, memory_order_relaxed) == 1) return 0;
   struct msg *g = msg_new(0, topic, topic_len, opcode, data, len, flags);
   if (!g) return WSK_ENOMEM;
   int rc = 0;
-  wsk_hub *h = from->hub;
   pthread_mutex_lock(&h->mu);
   for (struct wsk_hub_member *m = h->members; m; m = m->next) {
     if (m == except) continue;

@@ -7,6 +7,7 @@
 #define WSK_TOPIC_HUB_INTERNAL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "topic/hub.h"
 #include "topic/table.h"
@@ -43,6 +44,7 @@ struct hub_topic {
 struct wsk_hub {
   pthread_mutex_t mu;
   struct wsk_hub_member *members;
+  atomic_size_t n_members;  /* (also read without mu: a post with nobody to post to) */
   pthread_mutex_t count_mu; /* the fields below */
   struct wsk_table topics;  /* of struct hub_topic */
   uint8_t key[16];          /* SipHash key of the names, random per hub */
