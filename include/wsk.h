@@ -774,7 +774,8 @@ WSK_API size_t wsk_topic_subscribers(const wsk_server *s, const void *topic, siz
  * in publish order per publishing thread, and wsk_publish may be called from any thread (from a
  * thread that is not the server's loop, it returns 0: the loops deliver it soon after). Each loop
  * gets its own copy in a FIFO; a loop with 64 MiB of such messages waiting drops further ones
- * (counted by wsk_hub_dropped). Free the hub after its servers and their loops.
+ * (counted by wsk_hub_dropped). One of its servers may hold topic hooks for all of them (a bridge
+ * to other processes: see "Topic hooks"). Free the hub after its servers and their loops.
  * wsk_hub_new returns NULL when out of memory. Thread-safe, wsk_hub_free aside. */
 WSK_API wsk_hub *wsk_hub_new(void);
 WSK_API void wsk_hub_free(wsk_hub *h);
