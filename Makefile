@@ -64,7 +64,7 @@ sanitize:
 
 # ThreadSanitizer build, and the tests in which several threads share wsk objects (a hub of loops,
 # wsk serve --threads); any report fails them.
-TSAN_TESTS ?= unit/test_(hub|loop)|integration/serve_threads
+TSAN_TESTS ?= unit/test_(hub|loop)|integration/serve_(redis_)?threads
 tsan:
 	@bash scripts/deps.sh --test
 	cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DWSK_TSAN=ON $(OWN_CMAKE_ARGS)

@@ -310,7 +310,8 @@ WSK_API size_t wsk_topic_subscribers(const wsk_server *s, const void *topic, siz
  * in publish order per publishing thread, and wsk_publish may be called from any thread (from a
  * thread that is not the server's loop, it returns 0: the loops deliver it soon after). Each loop
  * gets its own copy in a FIFO; a loop with 64 MiB of such messages waiting drops further ones
- * (counted by wsk_hub_dropped). Free the hub after its servers and their loops.
+ * (counted by wsk_hub_dropped). One of its servers may hold topic hooks for all of them (a bridge
+ * to other processes: see "Topic hooks"). Free the hub after its servers and their loops.
  * wsk_hub_new returns NULL when out of memory. Thread-safe, wsk_hub_free aside. */
 WSK_API wsk_hub *wsk_hub_new(void);
 WSK_API void wsk_hub_free(wsk_hub *h);
@@ -342,27 +343,38 @@ WSK_API int wsk_conn_publish(wsk_conn *c, const void *topic, size_t topic_len, i
 /* ---- Topic hooks: topics shared with other processes ---------------------------------------
  * What a bridge to a message broker (wsk_redis below, or one of the application's own) needs from a
  * server: to learn which topics have local subscribers, and to see what is published here.
- * Both hooks run on the server's loop thread, inside the call that caused them (wsk_subscribe,
- * wsk_unsubscribe, a connection's close, wsk_publish); data and names are borrowed until they
- * return. They must not subscribe, unsubscribe, publish, close connections or free the server;
- * queueing the news for a socket (as wsk_redis does) is what they are for. */
+ * Both hooks run on the server's loop thread; data and names are borrowed until they return. They
+ * must not subscribe, unsubscribe, publish, close connections, change the hooks or free the
+ * server; queueing the news for a socket (as wsk_redis does) is what they are for.
+ * Without a hub, they run inside the call that caused them (wsk_subscribe, wsk_unsubscribe, a
+ * connection's close, wsk_publish). With a hub, one server holds the hooks for the whole hub (the
+ * bridge) and they run on its loop thread, for the topics and publishes of every server of the
+ * hub: on_topic soon after the change (whatever loop made it), on_publish when a publish of
+ * another loop reaches the bridge's loop (each message once, in the order of its publishing
+ * thread), or inside the call for a publish on the bridge's loop. */
 struct wsk_topic_hooks {
   /* A topic got its first subscriber on this server (first = 1), or its last one left
-   * (first = 0). Not called when the server is freed. */
+   * (first = 0). With a hub: on any of its servers, or on none any more; news that cancel out
+   * before the bridge's loop runs are not told (a topic that empties and fills again on another
+   * loop at once stays "has subscribers"). Not called when the server is freed. */
   void (*on_topic)(void *arg, const void *topic, size_t len, int first);
-  /* A message was published on this server without WSK_PUBLISH_LOCAL (checked already: a text is
-   * valid UTF-8); called before the local subscribers get it, whether or not there are any. */
+  /* A message was published on this server (with a hub: on any of its servers, or from another
+   * thread) without WSK_PUBLISH_LOCAL (checked already: a text is valid UTF-8); whether or not
+   * there are subscribers. Without a hub, before the local subscribers get it. */
   void (*on_publish)(void *arg, const void *topic, size_t len, int opcode, const void *data,
                      size_t data_len);
 };
-/* Install hooks (copied; NULL removes them), called with arg. One set per server: a second call
- * replaces the first. Topics that have subscribers already are not announced: walk them with
- * wsk_server_topics. Returns 0, WSK_EINVAL, or WSK_EUNSUPPORTED for a server with a hub (counting
- * a topic's subscribers across the hub's loops is not done yet). */
+/* Install hooks (copied; NULL removes them), called with arg, on the server's loop thread. One
+ * set per server: a second call replaces the first; one set per hub: a server of a hub whose
+ * other server holds the hooks gets WSK_EBUSY (until that one removes them or is freed). Topics
+ * that have subscribers already are not announced: walk them with wsk_server_topics. Returns 0,
+ * WSK_EINVAL or WSK_EBUSY. */
 WSK_API int wsk_server_set_topic_hooks(wsk_server *s, const struct wsk_topic_hooks *hooks,
                                        void *arg);
 /* Call fn for each topic that has subscribers on this server, until it returns non-zero, which
- * is returned (0 after the last; WSK_EINVAL for NULL). fn must not subscribe or unsubscribe. */
+ * is returned (0 after the last; WSK_EINVAL for NULL). fn must not subscribe or unsubscribe. On
+ * the server that holds the hooks of a hub: each topic on_topic said has subscribers, on any
+ * server of the hub (run on its loop thread; the hub's other loops wait meanwhile to count). */
 WSK_API int wsk_server_topics(const wsk_server *s,
                               int (*fn)(const void *topic, size_t len, void *arg), void *arg);
 
@@ -372,7 +384,9 @@ WSK_API int wsk_server_topics(const wsk_server *s,
  * this node SUBSCRIBEs to a channel while the topic has local subscribers, and what other nodes
  * publish is delivered here with WSK_PUBLISH_LOCAL. Messages from one publishing node on one
  * topic arrive in publish order. The bridge uses the server's topic hooks (one bridge per
- * server) and runs on its loop thread: create, query and free it there. Redis being down does
+ * server, and per hub: attached to one server of a hub, it shares the topics of all its servers,
+ * whose publishes it sends from its own loop) and runs on its loop thread: create, query and free
+ * it there. Redis being down does
  * not stop the server: local delivery goes on, publishes meanwhile are dropped for the other
  * nodes (counted), and the bridge reconnects with backoff (100 ms doubling to 5 s) and
  * subscribes again to every live topic. Its sockets and retry timer keep wsk_loop_run going
@@ -398,9 +412,9 @@ struct wsk_redis_stats {
   int up;                /* both connections ready */
 };
 /* Attach a bridge to s and start connecting (the call does not wait for Redis). Returns 0 and the
- * bridge in *out, or WSK_EINVAL (a bad URL: the sentence says why), WSK_ENOMEM, or
- * WSK_EUNSUPPORTED for a server with a hub or a library built without hiredis (cmake
- * -DWSK_REDIS=OFF), with a sentence saying which. */
+ * bridge in *out, or WSK_EINVAL (a bad URL: the sentence says why), WSK_ENOMEM, WSK_EBUSY (another
+ * server of s's hub holds the topic hooks), or WSK_EUNSUPPORTED for a library built without
+ * hiredis (cmake -DWSK_REDIS=OFF), each with a sentence. */
 WSK_API int wsk_redis_attach(wsk_server *s, const struct wsk_redis_options *opt, wsk_redis **out,
                              char *errbuf, size_t errlen);
 WSK_API void wsk_redis_stats(const wsk_redis *r, struct wsk_redis_stats *st);

@@ -60,6 +60,7 @@ enum wsk_error {
   WSK_EINVAL = -EINVAL,       /* bad argument from the caller */
   WSK_ENOSPC = -ENOSPC,       /* caller's output buffer too small */
   WSK_ETIMEDOUT = -ETIMEDOUT, /* a timeout expired */
+  WSK_EBUSY = -EBUSY,         /* taken already by another holder (one at a time) */
   WSK_EPROTO = WSK_ERR_BASE - 1,   /* WebSocket protocol violation (close 1002) */
   WSK_EUTF8 = WSK_ERR_BASE - 2,    /* invalid UTF-8 in a text message or close reason (close 1007) */
   WSK_ETOOBIG = WSK_ERR_BASE - 3,  /* message or frame over the configured limit (close 1009) */

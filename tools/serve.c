@@ -62,7 +62,8 @@ static const char usage_text[] =
     "  --tls-cert FILE      speak TLS (https:// and wss://) with this PEM certificate chain\n"
     "  --tls-key FILE       its PEM private key (default: in the --tls-cert file)\n"
     "  --redis URL          share --rooms and --broadcast with every node on this Redis\n"
-    "                       (redis://[:password@]host:port[/db]; one thread only for now)\n"
+    "                       (redis://[:password@]host:port[/db]); with --threads, the first\n"
+    "                       thread talks to Redis for all of them\n"
     "  --redis-prefix P     Redis channel prefix (default wsk:)\n"
     WSK_CLI_DEFLATE_USAGE
     "Text messages are printed on stdout, one per line. Ctrl-C closes every connection with\n"
@@ -439,8 +440,6 @@ int wsk_cli_serve(int argc, char **argv) {
   if (sv.welcome && wsk_utf8_valid((const uint8_t *)sv.welcome, strlen(sv.welcome)) == 0)
     return usage_error("--welcome must be UTF-8 text%s", "");
   if (redis_prefix && !redis_url) return usage_error("--redis-prefix goes with --redis%s", "");
-  if (redis_url && sv.nthreads > 1)
-    return usage_error("--redis works with one thread for now (not with --threads %d)", sv.nthreads);
   if (norigins) opt.origins = origins;
   if (!opt.root) opt.on_http = on_http;
   opt.cb.on_open = on_open;
@@ -448,8 +447,9 @@ int wsk_cli_serve(int argc, char **argv) {
   opt.on_server_error = on_server_error;
   if (sv.log || sv.rooms) opt.cb.on_close = on_close;
   if (sv.log || sv.rooms) opt.on_upgrade = on_upgrade;
-  /* The hub joins the threads' topics; --redis runs one thread, which needs none. */
-  if ((!redis_url && !(opt.hub = sv.hub = wsk_hub_new())) ||
+  /* The hub joins the threads' topics (and tells the Redis bridge, on the first thread, which
+   * topics have subscribers on any thread). */
+  if (!(opt.hub = sv.hub = wsk_hub_new()) ||
       (sv.rooms && !(sv.members = wsk_cli_rooms_new()))) {
     fprintf(stderr, "wsk serve: out of memory\n");
     wsk_hub_free(sv.hub);

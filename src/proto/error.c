@@ -11,6 +11,7 @@ const char *wsk_strerror(int err) {
   case WSK_EINVAL: return "invalid argument";
   case WSK_ENOSPC: return "output buffer too small";
   case WSK_ETIMEDOUT: return "timed out";
+  case WSK_EBUSY: return "in use already (one holder at a time)";
   case WSK_EPROTO: return "WebSocket protocol error";
   case WSK_EUTF8: return "invalid UTF-8 in text";
   case WSK_ETOOBIG: return "message too big";

@@ -148,9 +148,9 @@ int wsk_redis_attach(wsk_server *s, const struct wsk_redis_options *opt, wsk_red
   rc = wsk_server_set_topic_hooks(s, &hooks, r);
   if (rc != 0) {
     if (errbuf && errlen)
-      snprintf(errbuf, errlen, "redis: %s", rc == WSK_EUNSUPPORTED
-                                                ? "a server with a hub (several threads) cannot "
-                                                  "share its topics through Redis yet"
+      snprintf(errbuf, errlen, "redis: %s", rc == WSK_EBUSY
+                                                ? "another server of the hub holds its topic "
+                                                  "hooks already (one bridge per hub)"
                                                 : wsk_strerror(rc));
     goto fail;
   }

@@ -36,7 +36,8 @@ static void on_destroy(wsk_conn *c) {
 }
 
 static const struct wsk_hub_ops hub_ops = {.deliver = wsk_server_hub_deliver,
-                                           .send = wsk_server_hub_send};
+                                           .send = wsk_server_hub_send,
+                                           .topic = wsk_server_hub_topic};
 
 static const struct wsk_group_ops server_ops = {
     .http_input = wsk_server_http_input,
@@ -104,6 +105,7 @@ int wsk_server_new(wsk_loop *loop, const struct wsk_server_options *opt, wsk_ser
   s->opt = *opt;
   s->opt.host = s->opt.root = NULL;
   s->opt.origins = NULL;
+  wsk_server_topics_init(s);
   if (opt->origins && !(s->origins = copy_list(opt->origins))) goto nomem;
   if (opt->root) {
     char resolved[PATH_MAX];

@@ -21,6 +21,7 @@ struct wsk_server {
   struct wsk_hub_member *hub;   /* opt.hub's view of this server (topic/hub.c), or NULL */
   struct wsk_topic_hooks hooks; /* wsk_server_set_topic_hooks (a bridge), zero when none */
   void *hook_arg;
+  uint8_t bridge;               /* holds the topic hooks of its hub (topic/hub_count.c) */
   struct wsk_table conn_by_id, conn_by_ptr; /* connections that have an id (conn_ids.c) */
   uint64_t last_id;
   uint8_t shutting_down;
@@ -72,9 +73,13 @@ void wsk_server_upgrade(wsk_conn *c, const struct wsk_http_request *hreq,
 /* The connection of a pending upgrade went away. */
 void wsk_upgrade_detach(wsk_conn *c);
 
-/* topics.c: deliver a message published on another server of the hub (on this loop). */
+/* topics.c: the registry's news go to the hooks or the hub (at the server's creation). */
+void wsk_server_topics_init(wsk_server *s);
+/* topics.c: deliver a message published on another server of the hub (on this loop; flags: the
+ * publish's, WSK_PUBLISH_LOCAL or 0), and tell the hooks a topic's news (the hub's bridge). */
 void wsk_server_hub_deliver(wsk_server *s, const void *topic, size_t topic_len, int opcode,
-                            const void *data, size_t len);
+                            const void *data, size_t len, unsigned flags);
+void wsk_server_hub_topic(wsk_server *s, const void *topic, size_t len, int first);
 /* conn_ids.c: send what another thread sent to connection `id` (on this loop); a connection that
  * is gone no longer has its id */
 void wsk_server_hub_send(wsk_server *s, uint64_t id, int opcode, const void *data, size_t len);

@@ -42,23 +42,55 @@ static int publish_here(wsk_server *s, const void *topic, size_t topic_len, int 
   return wsk_topics_publish(&s->topics, topic, topic_len, opcode, data, len, except);
 }
 
+/* On s's loop: hand a publish to the hook on_publish, if s has one and the publish is for it. */
+static void hand_over(wsk_server *s, const void *topic, size_t topic_len, int opcode,
+                      const void *data, size_t len, unsigned flags) {
+  if (s->hooks.on_publish && !(flags & WSK_PUBLISH_LOCAL))
+    s->hooks.on_publish(s->hook_arg, topic, topic_len, opcode, data, len);
+}
+
+/* A publish of another loop (or thread) reaches the bridge here, which hands it to on_publish:
+ * each message once, in the order of its publishing thread. */
 void wsk_server_hub_deliver(wsk_server *s, const void *topic, size_t topic_len, int opcode,
-                            const void *data, size_t len) {
+                            const void *data, size_t len, unsigned flags) {
+  hand_over(s, topic, topic_len, opcode, data, len, flags);
   publish_here(s, topic, topic_len, opcode, data, len, NULL);
+}
+
+/* The registry made or freed a topic: with a hub, the hub counts it (and its bridge tells the
+ * hooks, on its own loop, whatever loop changed the count); without, the hooks hear of it now. */
+static int topic_news(void *arg, const void *topic, size_t len, int first) {
+  wsk_server *s = arg;
+  if (s->hub) return wsk_hub_count(s->hub, topic, len, first);
+  wsk_server_hub_topic(s, topic, len, first);
+  return 0;
+}
+
+void wsk_server_hub_topic(wsk_server *s, const void *topic, size_t len, int first) {
+  if (s->hooks.on_topic && !s->freeing) s->hooks.on_topic(s->hook_arg, topic, len, first);
+}
+
+void wsk_server_topics_init(wsk_server *s) {
+  s->topics.on_topic = topic_news;
+  s->topics.hook_arg = s;
 }
 
 int wsk_server_topics(const wsk_server *s, int (*fn)(const void *topic, size_t len, void *arg),
                       void *arg) {
-  return s && fn ? wsk_topics_each(&s->topics, fn, arg) : WSK_EINVAL;
+  if (!s || !fn) return WSK_EINVAL;
+  if (s->bridge) return wsk_hub_topics(s->hub, fn, arg); /* topics of every loop */
+  return wsk_topics_each(&s->topics, fn, arg);
 }
 
 int wsk_server_set_topic_hooks(wsk_server *s, const struct wsk_topic_hooks *hooks, void *arg) {
   if (!s) return WSK_EINVAL;
-  if (s->hub && hooks) return WSK_EUNSUPPORTED; /* (per process counting: not yet) */
+  if (s->hub) {
+    int rc = wsk_hub_bridge(s->hub, hooks != NULL); /* (one set of hooks per hub) */
+    if (rc != 0) return rc;
+    s->bridge = hooks != NULL;
+  }
   s->hooks = hooks ? *hooks : (struct wsk_topic_hooks){0};
   s->hook_arg = arg;
-  s->topics.on_topic = s->hooks.on_topic;
-  s->topics.hook_arg = arg;
   return 0;
 }
 
@@ -68,12 +100,14 @@ static int publish(wsk_server *s, const void *topic, size_t topic_len, int opcod
       (!data && len))
     return WSK_EINVAL;
   if (opcode == WSK_OP_TEXT && !wsk_utf8_valid(data, len)) return WSK_EUTF8;
-  if (s->hooks.on_publish && !(flags & WSK_PUBLISH_LOCAL))
-    s->hooks.on_publish(s->hook_arg, topic, topic_len, opcode, data, len);
+  flags &= WSK_PUBLISH_LOCAL; /* (what travels with the message) */
+  /* From another thread: every loop delivers, this one included, and the bridge's hands it over
+   * (the hooks are the bridge loop's: not to be touched from here). */
+  if (s->hub && !wsk_hub_on_loop(s->hub))
+    return wsk_hub_post(s->hub, NULL, topic, topic_len, opcode, data, len, flags);
+  hand_over(s, topic, topic_len, opcode, data, len, flags);
   if (!s->hub) return publish_here(s, topic, topic_len, opcode, data, len, except);
-  if (!wsk_hub_on_loop(s->hub)) /* another thread: every loop delivers, this one included */
-    return wsk_hub_post(s->hub, NULL, topic, topic_len, opcode, data, len);
-  int r = wsk_hub_post(s->hub, s->hub, topic, topic_len, opcode, data, len);
+  int r = wsk_hub_post(s->hub, s->hub, topic, topic_len, opcode, data, len, flags);
   int here = publish_here(s, topic, topic_len, opcode, data, len, except);
   return r < 0 ? r : here;
 }

@@ -6,16 +6,16 @@
  * delivers the whole batch on its own thread. Queues are FIFO, so the messages of one publishing
  * thread reach every loop in the order they were published.
  *
- * Locks: hub->mu (the member list), then a member's mu (its queue), then the loop's wakeup lock.
- * Members stay allocated until wsk_hub_free: a wakeup already scheduled for a server that is gone
- * still finds its member (marked left) and only drops the batch. */
-#include <pthread.h>
+ * Locks: see hub_internal.h. Members stay allocated until wsk_hub_free: a wakeup already
+ * scheduled for a server that is gone still finds its member (marked left) and only drops the
+ * batch. The counts of topics for the topic hooks are in hub_count.c. */
 #include <stdatomic.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "net/loop_internal.h"
 #include "proto/alloc_internal.h"
-#include "topic/hub.h"
+#include "topic/hub_internal.h"
 
 /* Bytes a member may have queued; past it a message is dropped for that member (a loop that does
  * not keep up must not make the publishers' memory grow without bound). */
@@ -25,36 +25,21 @@ struct msg {
   atomic_size_t refs;
   uint64_t to;     /* a connection's id (wsk_hub_send), or 0: a publish */
   int opcode;
+  unsigned flags;  /* of the publish: WSK_PUBLISH_LOCAL or 0 */
   size_t topic_len, len;
   uint8_t bytes[]; /* topic, then data */
 };
 
-struct wsk_hub_member {
-  wsk_hub *hub;
-  struct wsk_hub_member *next;
-  wsk_loop *loop;
-  wsk_server *s; /* loop thread only */
-  const struct wsk_hub_ops *ops;
-  pthread_mutex_t mu;   /* the fields below */
-  struct msg **q, **spare;
-  size_t n, cap, spare_cap, bytes;
-  uint64_t dropped;
-  uint8_t scheduled;    /* a wakeup is on its way */
-  uint8_t left;
-};
-
-struct wsk_hub {
-  pthread_mutex_t mu;
-  struct wsk_hub_member *members;
-};
-
 wsk_hub *wsk_hub_new(void) {
   wsk_hub *h = wsk_calloc(1, sizeof *h);
-  if (h && pthread_mutex_init(&h->mu, NULL) != 0) {
-    wsk_free(h);
-    return NULL;
-  }
-  return h;
+  if (!h) return NULL;
+  int mu = 0;
+  if (getrandom(h->key, sizeof h->key, 0) == (ssize_t)sizeof h->key &&
+      (mu = pthread_mutex_init(&h->mu, NULL) == 0) && pthread_mutex_init(&h->count_mu, NULL) == 0)
+    return h;
+  if (mu) pthread_mutex_destroy(&h->mu);
+  wsk_free(h);
+  return NULL;
 }
 
 static void unref(struct msg *m) {
@@ -76,6 +61,8 @@ void wsk_hub_free(wsk_hub *h) {
     pthread_mutex_destroy(&m->mu);
     wsk_free(m);
   }
+  wsk_hub_count_free(h);
+  pthread_mutex_destroy(&h->count_mu);
   pthread_mutex_destroy(&h->mu);
   wsk_free(h);
 }
@@ -95,6 +82,7 @@ struct wsk_hub_member *wsk_hub_join(wsk_hub *h, wsk_server *s, wsk_loop *loop,
   pthread_mutex_lock(&h->mu);
   m->next = h->members;
   h->members = m;
+  atomic_fetch_add_explicit(&h->n_members, 1, memory_order_relaxed);
   pthread_mutex_unlock(&h->mu);
   return m;
 }
@@ -113,6 +101,7 @@ uint64_t wsk_hub_dropped(wsk_hub *h) {
 
 void wsk_hub_leave(struct wsk_hub_member *m) {
   if (!m) return;
+  wsk_hub_bridge(m, 0); /* (its server is gone: nobody to tell) */
   pthread_mutex_lock(&m->mu);
   m->left = 1;
   m->s = NULL;
@@ -141,7 +130,8 @@ static void drain(void *arg) {
     if (!left && m->s && g->to)
       m->ops->send(m->s, g->to, g->opcode, g->bytes, g->len);
     else if (!left && m->s)
-      m->ops->deliver(m->s, g->bytes, g->topic_len, g->opcode, g->bytes + g->topic_len, g->len);
+      m->ops->deliver(m->s, g->bytes, g->topic_len, g->opcode, g->bytes + g->topic_len, g->len,
+                      g->flags);
     unref(g);
   }
   pthread_mutex_lock(&m->mu);
@@ -180,12 +170,13 @@ static int enqueue(struct wsk_hub_member *m, struct msg *g) {
 
 /* One block for a message (refs 1: the caller's, until every queue has taken its own). */
 static struct msg *msg_new(uint64_t to, const void *topic, size_t topic_len, int opcode,
-                           const void *data, size_t len) {
+                           const void *data, size_t len, unsigned flags) {
   struct msg *g = wsk_malloc(sizeof *g + topic_len + len);
   if (!g) return NULL;
   atomic_init(&g->refs, 1);
   g->to = to;
   g->opcode = opcode;
+  g->flags = flags;
   g->topic_len = topic_len;
   g->len = len;
   if (topic_len) memcpy(g->bytes, topic, topic_len);
@@ -194,7 +185,7 @@ static struct msg *msg_new(uint64_t to, const void *topic, size_t topic_len, int
 }
 
 int wsk_hub_send(struct wsk_hub_member *m, uint64_t id, int opcode, const void *data, size_t len) {
-  struct msg *g = msg_new(id, NULL, 0, opcode, data, len);
+  struct msg *g = msg_new(id, NULL, 0, opcode, data, len, 0);
   if (!g) return WSK_ENOMEM;
   pthread_mutex_lock(&m->mu);
   int rc = enqueue(m, g);
@@ -204,11 +195,14 @@ int wsk_hub_send(struct wsk_hub_member *m, uint64_t id, int opcode, const void *
 }
 
 int wsk_hub_post(struct wsk_hub_member *from, const struct wsk_hub_member *except,
-                 const void *topic, size_t topic_len, int opcode, const void *data, size_t len) {
-  struct msg *g = msg_new(0, topic, topic_len, opcode, data, len);
+                 const void *topic, size_t topic_len, int opcode, const void *data, size_t len,
+                 unsigned flags) {
+  wsk_hub *h = from->hub;
+  /* A hub of one server (wsk serve without --threads): no copy for nobody. */
+  if (except && atomic_load_explicit(&h->n_members, memory_order_relaxed) == 1) return 0;
+  struct msg *g = msg_new(0, topic, topic_len, opcode, data, len, flags);
   if (!g) return WSK_ENOMEM;
   int rc = 0;
-  wsk_hub *h = from->hub;
   pthread_mutex_lock(&h->mu);
   for (struct wsk_hub_member *m = h->members; m; m = m->next) {
     if (m == except) continue;

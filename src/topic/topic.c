@@ -11,6 +11,7 @@ struct topic {
   uint32_t n, cap;
   uint32_t live;     /* non-NULL entries */
   uint32_t walking;  /* publishes under way on this topic (they may nest) */
+  uint8_t refused;   /* on_topic refused it: it is not told when it goes */
   size_t len;
   uint8_t name[];
 };
@@ -71,7 +72,7 @@ static struct sub *find_sub(const struct wsk_topics *ts, const wsk_conn *c, cons
  * hook, which may thus subscribe anew to the same name, then gone. */
 static void free_topic(struct wsk_topics *ts, struct topic *t, int left) {
   wsk_table_remove_item(&ts->topics, t->hash, t);
-  if (left && ts->on_topic) ts->on_topic(ts->hook_arg, t->name, t->len, 0);
+  if (left && !t->refused && ts->on_topic) ts->on_topic(ts->hook_arg, t->name, t->len, 0);
   wsk_free(t->subs);
   wsk_free(t);
 }
@@ -171,7 +172,11 @@ int wsk_topics_subscribe(struct wsk_topics *ts, wsk_loop *loop, wsk_conn *c, con
   s->idx = t->n;
   t->subs[t->n++] = s;
   t->live++;
-  if (made && ts->on_topic) ts->on_topic(ts->hook_arg, t->name, t->len, 1);
+  if (made && ts->on_topic && ts->on_topic(ts->hook_arg, t->name, t->len, 1) != 0) {
+    t->refused = 1;
+    remove_sub(ts, s); /* (which frees t, untold) */
+    return WSK_ENOMEM;
+  }
   return 0;
 nomem:
   wsk_free(s);

@@ -22,8 +22,10 @@ struct wsk_topics {
   struct wsk_table topics, subs, conns;
   uint8_t key[16]; /* SipHash key, random per server */
   uint8_t keyed;
-  /* The server's topic hooks (wsk_server_set_topic_hooks): told when a topic is made or freed. */
-  void (*on_topic)(void *arg, const void *name, size_t len, int first);
+  /* Told when a topic is made (first = 1; non-zero refuses it: the subscribe fails with
+   * WSK_ENOMEM) or freed after its last subscriber left (first = 0): the server's topic hooks, or
+   * its hub's count (server/topics.c). */
+  int (*on_topic)(void *arg, const void *name, size_t len, int first);
   void *hook_arg;
 };
 

@@ -9,7 +9,7 @@ static const int codes[] = {
     WSK_EAGAIN,    WSK_ENOMEM,   WSK_EINVAL,  WSK_ENOSPC,        WSK_ETIMEDOUT,   WSK_EPROTO,
     WSK_EUTF8,     WSK_ETOOBIG,  WSK_EHTTP,   WSK_EHEADERS,      WSK_ECLOSED,     WSK_EHANDSHAKE,
     WSK_ESYS,      WSK_ETLS,     WSK_EDNS,    WSK_EBACKPRESSURE, WSK_EPOLICY,     WSK_EUNSUPPORTED,
-    WSK_EDEFLATE,
+    WSK_EDEFLATE,  WSK_EBUSY,
 };
 #define NCODES (sizeof codes / sizeof codes[0])
 
@@ -27,6 +27,7 @@ int main(void) {
   CHECK_EQ(WSK_EINVAL, -EINVAL);
   CHECK_EQ(WSK_ENOSPC, -ENOSPC);
   CHECK_EQ(WSK_ETIMEDOUT, -ETIMEDOUT);
+  CHECK_EQ(WSK_EBUSY, -EBUSY);
   /* wsk's own codes: the whole range WSK_ERR_BASE-1..WSK_ERR_LAST, below every errno (Linux's
    * largest is 4095), and the list above names each of them. */
   int own = 0;

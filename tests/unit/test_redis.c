@@ -1,7 +1,7 @@
 /* test_redis.c - the pieces of the Redis bridge that need no Redis: its URL parser (each part,
- * defaults, every refusal with its sentence) and the message envelope (round trip, big-endian
- * node id, refusal of foreign bytes); and the bridge refusing a server with a hub. The bridge
- * against a real redis-server is tests/integration/serve_redis.test.js. */
+ * defaults, every refusal with its sentence), the message envelope (round trip, big-endian node
+ * id, refusal of foreign bytes), and one bridge per hub. The bridge against a real redis-server
+ * is tests/integration/serve_redis*.test.js. */
 #include <string.h>
 
 #include "check.h"
@@ -73,28 +73,36 @@ static void test_envelope(void) {
   CHECK_EQ(wsk_redis_envelope_read("hello world!", 12, &node, &opcode, &p, &n), -1);
 }
 
-/* A server with a hub cannot take the bridge (yet): refused before any connection is tried. */
-static void test_hub_refused(void) {
+/* One bridge per hub: the first server of a hub takes it (before any connection is tried);
+ * another server of the same hub is refused, with a sentence, until the first lets go. */
+static void test_one_per_hub(void) {
   wsk_loop *loop = wsk_loop_new();
   wsk_hub *hub = wsk_hub_new();
   struct wsk_server_options o;
   wsk_server_options_init(&o);
   o.host = "127.0.0.1";
   o.hub = hub;
-  wsk_server *s;
+  wsk_server *s, *s2;
   CHECK_EQ(wsk_server_new(loop, &o, &s, NULL, 0), 0);
+  CHECK_EQ(wsk_server_new(loop, &o, &s2, NULL, 0), 0);
   struct wsk_redis_options ro = {.url = "redis://127.0.0.1:1"};
-  wsk_redis *r = NULL;
+  wsk_redis *r = NULL, *r2 = NULL;
   char err[256] = "";
-  CHECK_EQ(wsk_redis_attach(s, &ro, &r, err, sizeof err), WSK_EUNSUPPORTED);
-  CHECK(strstr(err, "hub") != NULL);
-  CHECK(r == NULL);
-  CHECK(wsk_server_loop(s) == loop);
+  CHECK_EQ(wsk_redis_attach(s, &ro, &r, err, sizeof err), 0);
+  CHECK(r != NULL);
+  CHECK_EQ(wsk_redis_attach(s2, &ro, &r2, err, sizeof err), WSK_EBUSY);
+  CHECK(strstr(err, "one bridge per hub") != NULL);
+  CHECK(r2 == NULL);
   struct wsk_topic_hooks h = {0};
-  CHECK_EQ(wsk_server_set_topic_hooks(s, &h, NULL), WSK_EUNSUPPORTED);
-  CHECK_EQ(wsk_server_set_topic_hooks(s, NULL, NULL), 0);
+  CHECK_EQ(wsk_server_set_topic_hooks(s2, &h, NULL), WSK_EBUSY);
+  CHECK_EQ(wsk_server_set_topic_hooks(s2, NULL, NULL), 0); /* (it had none: nothing to do) */
   CHECK_EQ(wsk_publish(s, "t", 1, WSK_OP_TEXT, "x", 1, WSK_PUBLISH_LOCAL), 0);
   CHECK_EQ(wsk_publish(s, "t", 1, WSK_OP_TEXT, "x", 1, WSK_PUBLISH_EXCLUDE_SELF), WSK_EINVAL);
+  wsk_redis_free(r);
+  CHECK_EQ(wsk_server_set_topic_hooks(s2, &h, NULL), 0);
+  CHECK_EQ(wsk_server_set_topic_hooks(s, &h, NULL), WSK_EBUSY);
+  CHECK_EQ(wsk_server_set_topic_hooks(s2, NULL, NULL), 0);
+  wsk_server_free(s2);
   wsk_server_free(s);
   wsk_hub_free(hub);
   wsk_loop_free(loop);
@@ -103,6 +111,6 @@ static void test_hub_refused(void) {
 int main(void) {
   test_url();
   test_envelope();
-  test_hub_refused();
+  test_one_per_hub();
   return check_report();
 }

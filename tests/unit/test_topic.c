@@ -125,12 +125,13 @@ static int collect(const void *name, size_t len, void *arg) {
 
 /* The on_topic hook's calls, "+name" (first subscriber) and "-name" (last one left). */
 static char hooked[128];
-static void on_topic(void *arg, const void *name, size_t len, int first) {
+static int on_topic(void *arg, const void *name, size_t len, int first) {
   CHECK(arg == &ts);
   strcat(hooked, first ? "+" : "-");
   strncat(hooked, name, len);
   /* The topic is out of the registry when its hook says it is empty. */
   CHECK_EQ(wsk_topics_count(&ts, name, len), first ? 1 : 0);
+  return 0;
 }
 
 static void test_basics(void) {
