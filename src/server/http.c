@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "net/socket.h"
+#include "proto/http_internal.h"
 #include "server/server_internal.h"
 
 /* Out of memory for an answer: a 500 without a body (written without allocating when the socket
@@ -106,7 +107,7 @@ static int build_request(wsk_conn *c, struct wsk_http_request *hreq, struct wsk_
     wsk_server_error(c, 400, "the request target must be a path starting with /");
     return -1;
   }
-  long dl = wsk_percent_decode(target, path_len);
+  long dl = wsk_http_decode(target, path_len, target, 0);
   if (dl < 0) {
     wsk_server_error(c, 400, "bad percent-encoding in the request path");
     return -1;

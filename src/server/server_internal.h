@@ -84,8 +84,4 @@ void wsk_conn_ids_free(wsk_server *s);
 /* static.c: serve req from the root directory (GET, HEAD). */
 void wsk_server_static(wsk_server *s, const struct wsk_request *req, struct wsk_http_reply *reply);
 
-/* request.c: percent-decode s[0..len) in place; returns the new length, or -1 for a bad escape
- * or an encoded NUL. */
-long wsk_percent_decode(char *s, size_t len);
-
 #endif
