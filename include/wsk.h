@@ -559,7 +559,8 @@ WSK_API void wsk_watch_stop(wsk_watch *w);
 
 /* The request as seen by on_http and on_upgrade. All pointers are borrowed: valid until the
  * callback returns, and so is everything the wsk_request_* calls below return (request-owned
- * memory, freed by the server after the callback; copy what must outlive it). */
+ * memory, freed by the server after the callback; copy what must outlive it). A call that
+ * decodes or copies takes new memory each time, at most the value's size. */
 struct wsk_route;
 struct wsk_request_ctx;
 struct wsk_request {
