@@ -667,9 +667,10 @@ struct wsk_callbacks {
  * request's path (percent-decoded, without the query: the `path` the callbacks see) serves it,
  * plain HTTP and upgrades alike; the server's own callbacks serve what no route matches. A
  * pattern is an exact path ("/chat"), a prefix and a final '*' (with the prefix "/api/", it
- * matches "/api/" and every path below it, not "/api"), or "*" (any path). A route replaces the server's callbacks
- * wholesale: a NULL on_http falls through to the static root or 404, a NULL on_upgrade accepts,
- * and a connection opened on the route gets the route's `cb` (wsk_conn_route tells which). */
+ * matches "/api/" and every path below it, not "/api"), or "*" (any path). A route replaces the
+ * server's callbacks wholesale: a NULL on_http falls through to the static root or 404, a NULL
+ * on_upgrade accepts, and a connection opened on the route gets the route's `cb` (wsk_conn_route
+ * tells which). Matching costs one string comparison per route, in table order. */
 struct wsk_route {
   const char *pattern;
   int (*on_http)(wsk_server *s, const struct wsk_request *req, wsk_http_reply *reply);
@@ -723,7 +724,8 @@ struct wsk_server_options {
   /* on_drain's low-water mark: after a send returned WSK_SEND_QUEUED_HIGH, on_drain runs once,
    * as soon as the bytes not yet written to the socket (wsk_buffered_amount) are at or below it
    * (checked each time the socket takes more of the queue). 0 (the default) = half of
-   * send_high_water; 1 = (practically) an empty queue. Over send_high_water: WSK_EINVAL. */
+   * send_high_water; 1 = at most one byte left, as good as empty. Over send_high_water:
+   * WSK_EINVAL. */
   size_t drain_low_water;
   size_t send_hard_limit;       /* default 64 MiB: above it the send fails (see drop_on_limit) */
   int drop_on_limit;            /* 1: over the hard limit, close the connection with 1008 */
