@@ -95,20 +95,55 @@ WSK_API int wsk_watch_set(wsk_watch *w, unsigned events);
 WSK_API void wsk_watch_stop(wsk_watch *w);
 
 /* The request as seen by on_http and on_upgrade. All pointers are borrowed: valid until the
- * callback returns. path is percent-decoded; query is raw (without '?'), empty if none. */
+ * callback returns, and so is everything the wsk_request_* calls below return (request-owned
+ * memory, freed by the server after the callback; copy what must outlive it). A call that
+ * decodes or copies takes new memory each time, at most the value's size. */
+struct wsk_route;
+struct wsk_request_ctx;
 struct wsk_request {
   const char *method;
-  const char *path;
-  const char *query;
+  const char *path;     /* percent-decoded path, without the query ('+' stays '+') */
+  const char *query;    /* raw query (without '?'), "" if none */
   const struct wsk_header *headers;
   size_t num_headers;
   const void *body;     /* on_http only: the Content-Length body, or NULL */
   size_t body_len;
   const char *remote;   /* peer address, "1.2.3.4:5678" or "[::1]:5678" */
+  /* The request-target exactly as sent, nothing decoded: "/a%2Fb?x=1" (where `path` would say
+   * "/a/b"). NUL-terminated. */
+  const char *target;
+  size_t target_len;
+  const struct wsk_route *route; /* the route that matched (server option routes), or NULL */
+  struct wsk_request_ctx *ctx;   /* the server's, private */
 };
 
-/* Header value by name (case-insensitive), NUL-terminated copy in the request's storage, or NULL. */
+/* Header value by name (case-insensitive), NUL-terminated copy in the request's storage, or NULL.
+ * The first line of a repeated header; wsk_request_header_next walks them all. */
 WSK_API const char *wsk_request_header(const struct wsk_request *req, const char *name);
+/* Every value of a header (case-insensitive name), in request order: start with *iter = 0; each
+ * call returns the next line's value (NUL-terminated, surrounding whitespace removed) or NULL
+ * after the last. Values are per line, not split at commas (wsk_http_list_next does that). */
+WSK_API const char *wsk_request_header_next(const struct wsk_request *req, const char *name,
+                                            size_t *iter);
+/* Query parameter `name` (compared after decoding, case-sensitive; the first if repeated),
+ * decoded as HTML forms encode it: %XX escapes, and '+' as a space (a literal plus is %2B).
+ * Returns 1 with *value (NUL-terminated, request-owned) and *len, 0 when absent (a bare "?name"
+ * or "name=" is present with ""), WSK_EHTTP when its value has a malformed escape ('%' not
+ * followed by two hex digits) or an encoded NUL, WSK_ENOMEM, or WSK_EINVAL. */
+WSK_API int wsk_request_query(const struct wsk_request *req, const char *name,
+                              const char **value, size_t *len);
+/* Cookie `name` (case-sensitive; the first if repeated) from the Cookie header lines (RFC 6265:
+ * name=value pairs separated by "; "). The value is not decoded (RFC 6265 defines no encoding);
+ * a value in DQUOTEs comes without them. Returns 1 with *value (NUL-terminated, request-owned)
+ * and *len, 0 when absent, WSK_ENOMEM, or WSK_EINVAL. */
+WSK_API int wsk_request_cookie(const struct wsk_request *req, const char *name,
+                               const char **value, size_t *len);
+/* The peer's address as numbers: an AF_INET (struct sockaddr_in) or AF_INET6 (struct
+ * sockaddr_in6; an IPv4 client of a "::" listener is a v4-mapped address) socket address, port
+ * in network order as usual (ntohs). Include <sys/socket.h> and <netinet/in.h> to read it.
+ * Returns 0, WSK_EINVAL, or a negative errno (the peer is gone: -ENOTCONN). */
+struct sockaddr_storage;
+WSK_API int wsk_request_remote_addr(const struct wsk_request *req, struct sockaddr_storage *addr);
 
 /* Reply to a plain HTTP request from on_http. extra is preformatted "Name: value\r\n" lines or
  * NULL. The body is copied. Returns 0, WSK_EINVAL if already replied, or WSK_ENOMEM. */
@@ -124,14 +159,25 @@ WSK_API int wsk_http_reply_send(wsk_http_reply *reply, int status, const char *c
 WSK_API const char *wsk_upgrade_offered_protocol(wsk_upgrade *up, size_t *i);
 /* Choose the subprotocol to answer with (must be one of the offered). Returns 0 or WSK_EINVAL. */
 WSK_API int wsk_upgrade_select_protocol(wsk_upgrade *up, const char *protocol);
-/* Add a response header to the 101 (the seed's `headers` event). Copied. Returns 0 or an error. */
+/* Add a response header (copied) to the application's answer: the 101 when the upgrade is
+ * accepted, or the rejection when on_upgrade returns a status or wsk_upgrade_reject is called
+ * (WWW-Authenticate, Retry-After, Set-Cookie). Answers the server makes itself (503 while
+ * shutting down, 500 out of memory) do not carry them. Returns 0, WSK_EINVAL (a name that is not
+ * a token, a value with a control byte) or WSK_ENOMEM. */
 WSK_API int wsk_upgrade_add_header(wsk_upgrade *up, const char *name, const char *value);
-/* Attach user data that the new connection will carry (wsk_conn_user_data). */
+/* Attach user data that the new connection will carry (wsk_conn_user_data). Ownership: once the
+ * WebSocket opens, the connection holds it (release it in on_close, which every opened
+ * connection gets). If it never opens (rejected, the client left during a deferred upgrade, the
+ * 101 could not be written, the server shut down or was freed), the on_upgrade_abort callback of
+ * the server options (or of the route) gets it back, exactly once, when the upgrade is freed:
+ * right after on_upgrade returns, or inside wsk_upgrade_accept / wsk_upgrade_reject for a
+ * deferred one. Not called for NULL user data. */
 WSK_API void wsk_upgrade_set_user_data(wsk_upgrade *up, void *user_data);
-/* Complete a deferred upgrade: accept, or reject with status >= 400 and a text body (may be NULL).
- * Must be called exactly once, on the loop's thread. If the client went away meanwhile, it only
- * frees the upgrade. Frames the client sent before the 101 are delivered right after on_open.
- * Returns 0, WSK_ECLOSED, or WSK_EINVAL if the upgrade was not deferred. */
+/* Complete a deferred upgrade: accept, or reject with status >= 400 and a text body (may be NULL)
+ * and the headers added with wsk_upgrade_add_header. Must be called exactly once, on the loop's
+ * thread, even if the client went away meanwhile (it then only frees the upgrade, handing the
+ * user data to on_upgrade_abort). Frames the client sent before the 101 are delivered right
+ * after on_open. Returns 0, WSK_ECLOSED, or WSK_EINVAL if the upgrade was not deferred. */
 WSK_API int wsk_upgrade_accept(wsk_upgrade *up);
 WSK_API int wsk_upgrade_reject(wsk_upgrade *up, int status, const char *body);
 
@@ -149,9 +195,29 @@ struct wsk_callbacks {
   void (*on_close)(wsk_conn *c, unsigned code, const char *reason, size_t reason_len, int clean);
   /* Something went wrong (protocol violation, I/O error, timeout); on_close follows. */
   void (*on_error)(wsk_conn *c, int err, const char *message);
-  /* The send queue dropped below the low-water mark after a send returned WSK_SEND_QUEUED_HIGH. */
+  /* The send queue dropped to the low-water mark (server option drain_low_water; half of the
+   * high-water mark otherwise) after one or more sends returned WSK_SEND_QUEUED_HIGH. */
   void (*on_drain)(wsk_conn *c);
 };
+
+/* Routing (server options routes / num_routes): the first route whose pattern matches the
+ * request's path (percent-decoded, without the query: the `path` the callbacks see) serves it,
+ * plain HTTP and upgrades alike; the server's own callbacks serve what no route matches. A
+ * pattern is an exact path ("/chat"), a prefix and a final '*' (with the prefix "/api/", it
+ * matches "/api/" and every path below it, not "/api"), or "*" (any path). A route replaces the
+ * server's callbacks wholesale: a NULL on_http falls through to the static root or 404, a NULL
+ * on_upgrade accepts, and a connection opened on the route gets the route's `cb` (wsk_conn_route
+ * tells which). Matching costs one string comparison per route, in table order. */
+struct wsk_route {
+  const char *pattern;
+  int (*on_http)(wsk_server *s, const struct wsk_request *req, wsk_http_reply *reply);
+  int (*on_upgrade)(wsk_server *s, const struct wsk_request *req, wsk_upgrade *up);
+  void (*on_upgrade_abort)(void *upgrade_user_data);
+  struct wsk_callbacks cb;
+  void *user_data;      /* the route's own, for its callbacks (req->route->user_data) */
+};
+/* The route c was opened on (the server's copy of it), or NULL: no route matched, or a client. */
+WSK_API const struct wsk_route *wsk_conn_route(const wsk_conn *c);
 
 /* A certificate for one host name (server option tls_sni). hostname is exact ("api.example.com")
  * or a wildcard for one label ("*.example.com"), compared without case; cert and key as for
@@ -192,6 +258,12 @@ struct wsk_server_options {
                                    received nothing (no pong, no data) since the previous ping is
                                    dropped: on_error(WSK_ETIMEDOUT), on_close 1006 */
   size_t send_high_water;       /* default 1 MiB: above it sends return WSK_SEND_QUEUED_HIGH */
+  /* on_drain's low-water mark: after a send returned WSK_SEND_QUEUED_HIGH, on_drain runs once,
+   * as soon as the bytes not yet written to the socket (wsk_buffered_amount) are at or below it
+   * (checked each time the socket takes more of the queue). 0 (the default) = half of
+   * send_high_water; 1 = at most one byte left, as good as empty. Over send_high_water:
+   * WSK_EINVAL. */
+  size_t drain_low_water;
   size_t send_hard_limit;       /* default 64 MiB: above it the send fails (see drop_on_limit) */
   int drop_on_limit;            /* 1: over the hard limit, close the connection with 1008 */
   const char *const *origins;   /* NULL-terminated Origin allow-list (others get 403), or NULL =
@@ -203,6 +275,14 @@ struct wsk_server_options {
   /* A valid upgrade request. Return WSK_UPGRADE_ACCEPT, WSK_UPGRADE_DEFER (then complete with
    * wsk_upgrade_accept/reject later) or an HTTP status >= 400 to reject. NULL = accept all. */
   int (*on_upgrade)(wsk_server *s, const struct wsk_request *req, wsk_upgrade *up);
+  /* The user data of an upgrade that never opened, handed back (see wsk_upgrade_set_user_data).
+   * NULL = the application keeps track of it itself. */
+  void (*on_upgrade_abort)(void *upgrade_user_data);
+  /* Routes by path (struct wsk_route): an array of num_routes (at most 65535), copied by
+   * wsk_server_new, which refuses a pattern that is not "*" and does not start with '/', or has a
+   * '*' anywhere but at its end (WSK_EINVAL). NULL / 0 = the callbacks above serve everything. */
+  const struct wsk_route *routes;
+  size_t num_routes;
   /* A failure of the server itself rather than of one connection, for the application's log (the
    * library prints nothing): accept failing for want of descriptors or memory (err -EMFILE,
    * -ENFILE, -ENOBUFS or -ENOMEM; the server stops accepting for 100 ms at a time, and reports it

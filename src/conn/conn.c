@@ -163,7 +163,8 @@ void wsk_conn_report_close(wsk_conn *c, unsigned code, const char *reason, size_
     wsk_conn_unflag(c, WSK_CF_OPENED);
     g->n_open--;
   }
-  if (g->cb.on_close) g->cb.on_close(c, code, reason, reason_len, clean);
+  const struct wsk_callbacks *cb = wsk_conn_cb(c);
+  if (cb->on_close) cb->on_close(c, code, reason, reason_len, clean);
 }
 
 int wsk_conn_open(wsk_conn *c, const char *protocol) {
@@ -178,7 +179,8 @@ int wsk_conn_open(wsk_conn *c, const char *protocol) {
   wsk_conn_flag(c, WSK_CF_REPORT | WSK_CF_OPENED);
   g->n_open++;
   wsk_conn_set_timeout(c, g->idle_timeout_ms);
-  if (g->cb.on_open) g->cb.on_open(c);
+  const struct wsk_callbacks *cb = wsk_conn_cb(c);
+  if (cb->on_open) cb->on_open(c);
   return 0;
 }
 
@@ -381,7 +383,8 @@ void wsk_conn_destroy(wsk_conn *c, int err, const char *message) {
   if (wsk_conn_has(c, WSK_CF_REPORT)) {
     /* Mark as closing first: callbacks that send now get WSK_ECLOSED. */
     if (st != WSK_CS_LINGER) wsk_conn_set_state(c, WSK_CS_LINGER);
-    if (err && g->cb.on_error) g->cb.on_error(c, err, message);
+    const struct wsk_callbacks *cb = wsk_conn_cb(c);
+    if (err && cb->on_error) cb->on_error(c, err, message);
     wsk_conn_report_close(c, WSK_CLOSE_ABNORMAL, NULL, 0, 0);
     if (wsk_conn_dead(c)) return; /* on_close destroyed it already */
   }

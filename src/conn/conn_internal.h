@@ -87,6 +87,7 @@ struct wsk_conn {
   struct wsk_parser parser;
   uint8_t spill_len;      /* bytes of a WebSocket frame header cut by the end of a read */
   uint8_t spill[WSK_MAX_FRAME_HEADER - 1];
+  uint16_t route;         /* server: 1 + the index of the route it opened on, 0 = none */
 };
 
 /* owner_a: the state in its low bits, and WSK_CA_BATCHED (batch.c). */
@@ -126,8 +127,10 @@ struct wsk_group {
   void *owner;                    /* wsk_server or the client's object */
   wsk_server *server;             /* what wsk_conn_server returns */
   struct wsk_callbacks cb;
+  const struct wsk_route *routes; /* server: connections with a route use routes[route-1].cb */
   uint64_t max_message;
   size_t high_water, hard_limit;
+  size_t low_water;               /* on_drain at or below it; 0 = high_water / 2 */
   unsigned handshake_timeout_ms, idle_timeout_ms, close_timeout_ms, ping_interval_ms;
   uint8_t drop_on_limit;
   uint8_t client;                 /* connections of this group have the client role */
@@ -156,6 +159,11 @@ struct wsk_group {
   uint32_t n_batch, cap_batch;
   struct wsk_hook batch_hook;
 };
+
+/* The callbacks of c: its route's, or the group's. */
+static inline const struct wsk_callbacks *wsk_conn_cb(const wsk_conn *c) {
+  return c->route ? &c->group->routes[c->route - 1].cb : &c->group->cb;
+}
 
 /* ---- the batch (batch.c) ----------------------------------------------------------------------
  * Output to a connection other than the one being served (a publish, a broadcast, a send from a

@@ -94,7 +94,8 @@ static void check_deadline(wsk_conn *c, void *arg) {
   case WSK_CS_OPEN:
     snprintf(msg, sizeof msg, "no data from the peer for %u ms (idle_timeout_ms)",
              g->idle_timeout_ms);
-    if (g->cb.on_error) g->cb.on_error(c, WSK_ETIMEDOUT, msg);
+    const struct wsk_callbacks *cb = wsk_conn_cb(c);
+    if (cb->on_error) cb->on_error(c, WSK_ETIMEDOUT, msg);
     if (!wsk_conn_dead(c)) wsk_close(c, WSK_CLOSE_GOING_AWAY, "idle timeout");
     break;
   case WSK_CS_CLOSING:

@@ -39,14 +39,15 @@ static int append(struct wsk_conn_ext *x, const uint8_t *data, size_t len, uint6
 
 void wsk_conn_deliver(wsk_conn *c, int opcode, const void *data, size_t len) {
   struct wsk_group *g = c->group;
+  const struct wsk_callbacks *cb = wsk_conn_cb(c);
   int st = wsk_conn_state(c);
-  if (!g->cb.on_message || (st != WSK_CS_OPEN && !(st == WSK_CS_CLOSING && g->deliver_closing)))
+  if (!cb->on_message || (st != WSK_CS_OPEN && !(st == WSK_CS_CLOSING && g->deliver_closing)))
     return;
   const void *outer = g->valid_text; /* (a callback may deliver another message) */
   size_t outer_len = g->valid_len;
   g->valid_text = opcode == WSK_OP_TEXT ? data : NULL;
   g->valid_len = len;
-  g->cb.on_message(c, opcode, data, len);
+  cb->on_message(c, opcode, data, len);
   g->valid_text = outer; /* the group outlives the iteration, even if c or its owner is gone */
   g->valid_len = outer_len;
 }
@@ -100,6 +101,7 @@ static void on_close_frame(wsk_conn *c, const struct wsk_event *ev) {
 size_t wsk_conn_ws_input(wsk_conn *c, uint8_t *buf, size_t len) {
   size_t off = 0;
   struct wsk_group *g = c->group;
+  const struct wsk_callbacks *cb = wsk_conn_cb(c);
   while (off < len) {
     struct wsk_event ev;
     /* The frame observer sees a header once the parser has taken it (or refused it). */
@@ -129,11 +131,11 @@ size_t wsk_conn_ws_input(wsk_conn *c, uint8_t *buf, size_t len) {
       if (!g->hard_limit || wsk_conn_pending(c) <= g->hard_limit) {
         if (wsk_conn_state(c) == WSK_CS_OPEN) wsk_conn_send_pong(c, ev.data, ev.len);
       }
-      if (!wsk_conn_dead(c) && g->cb.on_ping && wsk_conn_state(c) == WSK_CS_OPEN)
-        g->cb.on_ping(c, ev.data, ev.len);
+      if (!wsk_conn_dead(c) && cb->on_ping && wsk_conn_state(c) == WSK_CS_OPEN)
+        cb->on_ping(c, ev.data, ev.len);
       break;
     case WSK_EV_PONG:
-      if (g->cb.on_pong && wsk_conn_state(c) == WSK_CS_OPEN) g->cb.on_pong(c, ev.data, ev.len);
+      if (cb->on_pong && wsk_conn_state(c) == WSK_CS_OPEN) cb->on_pong(c, ev.data, ev.len);
       break;
     case WSK_EV_CLOSE:
       on_close_frame(c, &ev);

@@ -86,8 +86,9 @@ static int refuse_over_limit(wsk_conn *c) {
   if (x) x->dropped++;
   if (g->drop_on_limit) {
     static const char reason[] = "send queue over its limit";
-    if (g->cb.on_error)
-      g->cb.on_error(c, WSK_EBACKPRESSURE, "the peer does not read fast enough: closing with 1008");
+    const struct wsk_callbacks *cb = wsk_conn_cb(c);
+    if (cb->on_error)
+      cb->on_error(c, WSK_EBACKPRESSURE, "the peer does not read fast enough: closing with 1008");
     if (!wsk_conn_dead(c) && wsk_conn_state(c) == WSK_CS_OPEN)
       wsk_conn_close_with(c, WSK_CLOSE_POLICY, reason, sizeof reason - 1);
   }
@@ -188,9 +189,9 @@ int wsk_close(wsk_conn *c, unsigned code, const char *reason) {
 }
 
 void wsk_conn_fail(wsk_conn *c, int err, const char *message) {
-  struct wsk_group *g = c->group;
+  const struct wsk_callbacks *cb = wsk_conn_cb(c);
   wsk_conn_set_state(c, WSK_CS_LINGER); /* sends from the callbacks below are refused */
-  if (g->cb.on_error) g->cb.on_error(c, err, message);
+  if (cb->on_error) cb->on_error(c, err, message);
   if (wsk_conn_dead(c)) return;
   wsk_conn_send_close(c, wsk_close_code_for_error(err), NULL, 0);
   if (wsk_conn_dead(c)) return;

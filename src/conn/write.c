@@ -361,9 +361,11 @@ void wsk_conn_flush(wsk_conn *c) {
   } else if (c->io.events & WSK_IO_OUT) {
     want_out(c, 0);
   }
-  if (wsk_conn_has(c, WSK_CF_NEED_DRAIN) && wsk_conn_pending(c) <= g->high_water / 2) {
+  if (wsk_conn_has(c, WSK_CF_NEED_DRAIN) &&
+      wsk_conn_pending(c) <= (g->low_water ? g->low_water : g->high_water / 2)) {
     wsk_conn_unflag(c, WSK_CF_NEED_DRAIN);
-    if (wsk_conn_state(c) == WSK_CS_OPEN && g->cb.on_drain) g->cb.on_drain(c);
+    const struct wsk_callbacks *cb = wsk_conn_cb(c);
+    if (wsk_conn_state(c) == WSK_CS_OPEN && cb->on_drain) cb->on_drain(c);
     if (wsk_conn_dead(c)) return;
   }
   if (wsk_conn_state(c) == WSK_CS_LINGER && wsk_conn_pending(c) == 0) linger_step(c);

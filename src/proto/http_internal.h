@@ -45,6 +45,26 @@ int wsk_http_parse_head(const char *buf, size_t len, size_t max_bytes,
 /* Parse "HTTP/1.x" exactly; returns x (0..9) or WSK_EHTTP. */
 int wsk_http_parse_version(const char *s, size_t len);
 
+/* ---- request-target and Cookie pieces (http_query.c) --------------------------------------- */
+
+/* Percent-decode in[0..len) into out (room for len bytes; out may be in: decoding only shrinks).
+ * plus_space: '+' becomes a space (query strings, as HTML forms encode them). Returns the decoded
+ * length, or WSK_EHTTP for a '%' not followed by two hex digits, or an encoded NUL (%00). */
+long wsk_http_decode(const char *in, size_t len, char *out, int plus_space);
+
+/* The first parameter of a raw query string q[0..len) (without the '?': name=value pairs joined
+ * by '&') whose name, form-decoded, is `name` (case-sensitive). Returns 1 with its value, still
+ * encoded, in *val and *vlen ("" for a bare name or "name="), or 0 when there is none. A name
+ * with a bad escape matches nothing. */
+int wsk_http_query_find(const char *q, size_t len, const char *name, const char **val,
+                        size_t *vlen);
+
+/* The first cookie named `name` (case-sensitive) in a Cookie header value h[0..len): RFC 6265
+ * name=value pairs separated by ';' and optional whitespace. Returns 1 with the value (the
+ * surrounding DQUOTEs of a quoted value removed, nothing decoded) in *val and *vlen, or 0. */
+int wsk_http_cookie_find(const char *h, size_t len, const char *name, const char **val,
+                         size_t *vlen);
+
 /* ---- writing a head: bounded appends that never write past cap ----------------------------- */
 
 struct wsk_http_out {

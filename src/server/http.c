@@ -8,10 +8,12 @@
  * implemented). So is a request with two Host headers, or an HTTP/1.1 one without. Every refused
  * request closes the connection after the answer. Pipelined requests are answered in order (they
  * are processed in order and their answers are written in order). */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "net/socket.h"
+#include "proto/http_internal.h"
 #include "server/server_internal.h"
 
 /* Out of memory for an answer: a 500 without a body (written without allocating when the socket
@@ -47,12 +49,16 @@ int wsk_server_respond(wsk_conn *c, int status, const char *content_type, const 
   return r < 0 && r != WSK_ECLOSED ? r : 0;
 }
 
-void wsk_server_error(wsk_conn *c, int status, const char *why) {
+void wsk_server_error_with(wsk_conn *c, int status, const char *why, const char *extra) {
   if (!why) why = wsk_http_status_text(status);
   char line[512];
   int n = snprintf(line, sizeof line, "%s\n", why);
-  wsk_server_respond(c, status, "text/plain; charset=utf-8", NULL, line,
+  wsk_server_respond(c, status, "text/plain; charset=utf-8", extra, line,
                      n > 0 && (size_t)n < sizeof line ? (size_t)n : 0, 0, 1);
+}
+
+void wsk_server_error(wsk_conn *c, int status, const char *why) {
+  wsk_server_error_with(c, status, why, NULL);
 }
 
 /* Body length from Content-Length: 0 when absent, -1 when the framing is not acceptable (the
@@ -87,41 +93,52 @@ static long long body_length(wsk_conn *c, const struct wsk_http_request *req) {
   return len;
 }
 
-/* Build the application's view of the request in place: method, path and query become
- * NUL-terminated strings in the head buffer (the separators they overwrite have been parsed),
- * the path is percent-decoded, and every header value is NUL-terminated (the byte after a value
- * is whitespace or the CR of its line). The peer address is looked up only when a callback will
- * see it (`remote` NULL: no on_upgrade for an upgrade). Returns 0, or -1 when the target is
- * unusable (answered). */
+/* Build the application's view of the request: method and target become NUL-terminated strings
+ * in the head buffer (the spaces they overwrite have been parsed), and so does every header value
+ * (the byte after a value is whitespace or the CR of its line). The target stays as sent; the
+ * path is its prefix when it has no query and nothing to decode, else a decoded copy in the
+ * request's memory. Returns 0, or -1 when the target is unusable (answered). */
 static int build_request(wsk_conn *c, struct wsk_http_request *hreq, struct wsk_request *req,
-                         char *remote) {
+                         struct wsk_request_ctx *ctx) {
   char *method = (char *)hreq->method;
   char *target = (char *)hreq->target;
   method[hreq->method_len] = '\0';
   target[hreq->target_len] = '\0';
-  char *q = memchr(target, '?', hreq->target_len);
+  const char *q = memchr(target, '?', hreq->target_len);
   size_t path_len = q ? (size_t)(q - target) : hreq->target_len;
-  if (q) *q = '\0';
   if (target[0] != '/' && !(path_len == 1 && target[0] == '*')) {
     wsk_server_error(c, 400, "the request target must be a path starting with /");
     return -1;
   }
-  long dl = wsk_percent_decode(target, path_len);
-  if (dl < 0) {
-    wsk_server_error(c, 400, "bad percent-encoding in the request path");
-    return -1;
+  memset(ctx, 0, offsetof(struct wsk_request_ctx, small));
+  ctx->c = c;
+  const char *path = target;
+  if (q || memchr(target, '%', path_len)) {
+    char *p = wsk_request_alloc(ctx, path_len + 1);
+    long dl = p ? wsk_http_decode(target, path_len, p, 0) : WSK_ENOMEM;
+    if (dl < 0) {
+      wsk_request_end(ctx);
+      if (dl == WSK_ENOMEM)
+        answer_nomem(c);
+      else
+        wsk_server_error(c, 400, "bad percent-encoding in the request path");
+      return -1;
+    }
+    p[dl] = '\0';
+    path = p;
   }
-  target[dl] = '\0';
   for (size_t i = 0; i < hreq->num_headers; i++)
     ((char *)hreq->headers[i].value)[hreq->headers[i].value_len] = '\0';
-  if (remote) wsk_sock_peer_text(c->io.fd, remote);
   memset(req, 0, sizeof *req);
   req->method = method;
-  req->path = target;
+  req->path = path;
   req->query = q ? q + 1 : target + hreq->target_len; /* "" when absent */
   req->headers = hreq->headers;
   req->num_headers = hreq->num_headers;
-  req->remote = remote ? remote : "";
+  req->remote = "";
+  req->target = target;
+  req->target_len = hreq->target_len;
+  req->ctx = ctx;
   return 0;
 }
 
@@ -129,7 +146,9 @@ static void plain_http(wsk_conn *c, struct wsk_request *req, int close) {
   wsk_server *s = wsk_server_of(c);
   struct wsk_http_reply reply = {.c = c, .close = (uint8_t)close};
   reply.head_only = strcmp(req->method, "HEAD") == 0;
-  if (s->opt.on_http) s->opt.on_http(s, req, &reply);
+  int (*on_http)(wsk_server *, const struct wsk_request *, wsk_http_reply *) =
+      req->route ? req->route->on_http : s->opt.on_http;
+  if (on_http) on_http(s, req, &reply);
   /* (not in the HTTP phase any more: a failed reply already answered 500 or dropped it) */
   if (reply.replied || wsk_conn_state(c) != WSK_CS_HTTP) return;
   if (s->root) {
@@ -189,17 +208,23 @@ size_t wsk_server_http_input(wsk_conn *c, uint8_t *buf, size_t len) {
   int upgrade = wsk_handshake_is_upgrade(&hreq);
   int close = hreq.version_minor == 0 || s->shutting_down ||
               wsk_http_has_token(hreq.headers, hreq.num_headers, "Connection", "close");
-  char remote[WSK_ADDR_TEXT] = ""; /* filled by build_request when a callback will see it */
   struct wsk_request req;
-  if (build_request(c, &hreq, &req, upgrade && !s->opt.on_upgrade ? NULL : remote) != 0)
-    return len;
+  struct wsk_request_ctx ctx;
+  if (build_request(c, &hreq, &req, &ctx) != 0) return len;
+  size_t route = wsk_route_find(s, req.path);
+  req.route = route ? &s->routes[route - 1] : NULL;
+  char remote[WSK_ADDR_TEXT] = "";
+  if (!upgrade || (req.route ? req.route->on_upgrade : s->opt.on_upgrade)) {
+    wsk_sock_peer_text(c->io.fd, remote); /* a callback will see it */
+    req.remote = remote;
+  }
   if (upgrade) {
-    if (body) {
+    if (body)
       wsk_server_error(c, 400, "an upgrade request may not have a body");
-      return len;
-    }
-    wsk_server_upgrade(c, &hreq, &req);
-    return head_len;
+    else
+      wsk_server_upgrade(c, &hreq, &req);
+    wsk_request_end(&ctx);
+    return body ? len : head_len;
   }
   req.body = body ? buf + head_len : NULL;
   req.body_len = (size_t)body;
@@ -207,6 +232,7 @@ size_t wsk_server_http_input(wsk_conn *c, uint8_t *buf, size_t len) {
     wsk_server_error(c, 503, "the server is at its connection limit (max_connections)");
   else
     plain_http(c, &req, close);
+  wsk_request_end(&ctx);
   if (!wsk_conn_dead(c) && wsk_conn_state(c) == WSK_CS_HTTP)
     wsk_conn_set_timeout(c, s->opt.handshake_timeout_ms); /* keep-alive: wait for the next one */
   return head_len + (size_t)body;

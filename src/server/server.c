@@ -84,6 +84,7 @@ static void release(wsk_server *s) {
   wsk_tls_ctx_free(s->tls);
   wsk_free(s->root);
   free_list(s->origins);
+  wsk_routes_free(s);
   wsk_free(s);
 }
 
@@ -100,12 +101,23 @@ int wsk_server_new(wsk_loop *loop, const struct wsk_server_options *opt, wsk_ser
   const unsigned ms[] = {opt->handshake_timeout_ms, opt->idle_timeout_ms, opt->close_timeout_ms};
   int rc = wsk_timeouts_check(timeouts, ms, 3, errbuf, errlen);
   if (rc < 0) return rc;
+  if (opt->send_high_water && opt->drain_low_water > opt->send_high_water) {
+    if (errbuf) snprintf(errbuf, errlen, "drain_low_water is over send_high_water");
+    return WSK_EINVAL;
+  }
   wsk_server *s = wsk_calloc(1, sizeof *s);
   if (!s) goto nomem;
   s->opt = *opt;
   s->opt.host = s->opt.root = NULL;
   s->opt.origins = NULL;
   wsk_server_topics_init(s);
+  s->opt.routes = NULL; /* copied into s->routes */
+  rc = wsk_routes_copy(s, opt->routes, opt->num_routes, errbuf, errlen);
+  if (rc == WSK_ENOMEM) goto nomem;
+  if (rc < 0) {
+    release(s);
+    return rc;
+  }
   if (opt->origins && !(s->origins = copy_list(opt->origins))) goto nomem;
   if (opt->root) {
     char resolved[PATH_MAX];
@@ -146,9 +158,11 @@ int wsk_server_new(wsk_loop *loop, const struct wsk_server_options *opt, wsk_ser
   wsk_group_init(g, loop, &server_ops, s);
   if (opt->deflate.enabled) g->deflate = &s->opt.deflate;
   g->server = s;
+  g->routes = s->routes;
   g->cb = opt->cb;
   g->max_message = opt->max_message;
   g->high_water = opt->send_high_water;
+  g->low_water = opt->drain_low_water;
   g->hard_limit = opt->send_hard_limit;
   g->drop_on_limit = opt->drop_on_limit ? 1 : 0;
   g->handshake_timeout_ms = opt->handshake_timeout_ms;
@@ -293,5 +307,6 @@ void wsk_server_free(wsk_server *s) {
   wsk_tls_ctx_free(s->tls);
   wsk_free(s->root);
   free_list(s->origins);
+  wsk_routes_free(s);
   wsk_loop_free_later(loop, s); /* events already fetched may still point at the listener */
 }

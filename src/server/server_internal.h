@@ -16,6 +16,8 @@ struct wsk_server {
   char *root;                   /* realpath of opt.root, or NULL */
   size_t root_len;
   char **origins;               /* copy of opt.origins */
+  struct wsk_route *routes;     /* copy of opt.routes (patterns copied too), or NULL */
+  size_t num_routes;
   struct wsk_tls_ctx *tls;      /* tls_cert given: every connection starts with a TLS handshake */
   struct wsk_topics topics;     /* publish/subscribe (topic/topic.c) */
   struct wsk_hub_member *hub;   /* opt.hub's view of this server (topic/hub.c), or NULL */
@@ -52,6 +54,8 @@ struct wsk_upgrade {
   char *extra;        /* response header lines */
   size_t extra_len;
   void *user_data;
+  void (*on_abort)(void *user_data); /* hands user_data back if the upgrade never opens */
+  uint16_t route;     /* 1 + the route's index, 0 = none: the connection's callbacks */
   uint8_t deferred;
   uint8_t deflate;    /* permessage-deflate accepted: pmd and pmd_response below */
   struct wsk_pmd_params pmd;
@@ -66,6 +70,30 @@ int wsk_server_respond(wsk_conn *c, int status, const char *content_type, const 
                        const void *body, size_t body_len, int head_only, int close);
 /* An error answer (text/plain, Connection: close), then the connection ends. */
 void wsk_server_error(wsk_conn *c, int status, const char *why);
+/* The same with extra header lines ("Name: value\r\n"..., or NULL). */
+void wsk_server_error_with(wsk_conn *c, int status, const char *why, const char *extra);
+
+/* The server's side of a request handed to on_http / on_upgrade (wsk_request.ctx): the
+ * connection, and the memory of what the wsk_request_* calls return, freed when the request has
+ * been handled (wsk_request_end). */
+struct wsk_scratch;
+struct wsk_request_ctx {
+  wsk_conn *c;
+  struct wsk_scratch *heap; /* blocks for what does not fit in `small` */
+  size_t used;              /* of small */
+  char small[256];
+};
+/* request.c: n bytes of the request's memory, or NULL. */
+char *wsk_request_alloc(struct wsk_request_ctx *x, size_t n);
+void wsk_request_end(struct wsk_request_ctx *x);
+
+/* route.c: copy and check the route table (0, WSK_EINVAL with a sentence, or WSK_ENOMEM; the
+ * caller frees a partial copy with wsk_routes_free); the first route matching a decoded path
+ * (1 + its index), or 0. */
+int wsk_routes_copy(wsk_server *s, const struct wsk_route *routes, size_t n, char *errbuf,
+                    size_t errlen);
+void wsk_routes_free(wsk_server *s);
+size_t wsk_route_find(const wsk_server *s, const char *path);
 
 /* upgrade.c */
 void wsk_server_upgrade(wsk_conn *c, const struct wsk_http_request *hreq,
@@ -88,9 +116,5 @@ void wsk_conn_ids_free(wsk_server *s);
 
 /* static.c: serve req from the root directory (GET, HEAD). */
 void wsk_server_static(wsk_server *s, const struct wsk_request *req, struct wsk_http_reply *reply);
-
-/* request.c: percent-decode s[0..len) in place; returns the new length, or -1 for a bad escape
- * or an encoded NUL. */
-long wsk_percent_decode(char *s, size_t len);
 
 #endif

@@ -34,7 +34,10 @@ static char *copy_offer(const struct wsk_upgrade_request *u) {
   return out;
 }
 
+/* The one free point of an upgrade: user data that no connection took goes back to the
+ * application. */
 static void upgrade_free(wsk_upgrade *up) {
+  if (up->user_data && up->on_abort) up->on_abort(up->user_data);
   wsk_free(up->offered);
   wsk_free(up->extra);
   wsk_free(up);
@@ -76,17 +79,20 @@ static int finish_accept(wsk_upgrade *up) {
   }
   if (corked) wsk_conn_cork(c);
   c->user_data = up->user_data;
+  c->route = up->route;
   r = wsk_conn_open(c, up->selected);
+  if (r == 0) up->user_data = NULL; /* the connection's now: on_close follows on_open */
   upgrade_free(up);
   if (r < 0) wsk_conn_destroy(c, r, "out of memory opening the connection");
   return r;
 }
 
-static void finish_reject(wsk_upgrade *up, int status, const char *body) {
+/* Answer status (with the application's headers when it chose to reject) and free up. */
+static void finish_reject(wsk_upgrade *up, int status, const char *body, int app) {
   wsk_conn *c = up->c;
   if (c->ext && c->ext->pending == up) c->ext->pending = NULL;
+  wsk_server_error_with(c, status, body, app ? up->extra : NULL);
   upgrade_free(up);
-  wsk_server_error(c, status, body);
 }
 
 void wsk_server_upgrade(wsk_conn *c, const struct wsk_http_request *hreq,
@@ -128,11 +134,16 @@ void wsk_server_upgrade(wsk_conn *c, const struct wsk_http_request *hreq,
     return;
   }
   up->c = c;
+  const struct wsk_route *route = req->route;
+  up->route = route ? (uint16_t)(route - s->routes + 1) : 0;
+  up->on_abort = route ? route->on_upgrade_abort : s->opt.on_upgrade_abort;
   memcpy(up->key, u.key, WSK_KEY_LEN);
   /* The offer is read now, while the request is here; a deferred upgrade answers it later. */
   up->deflate = wsk_pmd_server_negotiate(&s->opt.deflate, u.headers, u.num_headers, &up->pmd,
                                          up->pmd_response) == 1;
-  int rc = s->opt.on_upgrade ? s->opt.on_upgrade(s, req, up) : WSK_UPGRADE_ACCEPT;
+  int (*on_upgrade)(wsk_server *, const struct wsk_request *, wsk_upgrade *) =
+      route ? route->on_upgrade : s->opt.on_upgrade;
+  int rc = on_upgrade ? on_upgrade(s, req, up) : WSK_UPGRADE_ACCEPT;
   if (wsk_conn_dead(c)) {
     upgrade_free(up);
     return;
@@ -142,15 +153,15 @@ void wsk_server_upgrade(wsk_conn *c, const struct wsk_http_request *hreq,
   } else if (rc == WSK_UPGRADE_DEFER) {
     struct wsk_conn_ext *x = wsk_conn_ext(c);
     if (!x) {
-      finish_reject(up, 500, "out of memory");
+      finish_reject(up, 500, "out of memory", 0);
       return;
     }
     up->deferred = 1;
     x->pending = up;
     wsk_conn_set_state(c, WSK_CS_UPGRADING); /* the handshake timeout keeps running */
   } else {
-    finish_reject(up, rc >= 400 && rc <= 599 ? rc : 500,
-                  rc >= 400 && rc <= 599 ? NULL : "on_upgrade returned an invalid value");
+    int app = rc >= 400 && rc <= 599;
+    finish_reject(up, app ? rc : 500, app ? NULL : "on_upgrade returned an invalid value", app);
   }
 }
 
@@ -217,7 +228,7 @@ int wsk_upgrade_accept(wsk_upgrade *up) {
     return WSK_ECLOSED;
   }
   if (wsk_server_of(c)->shutting_down) {
-    finish_reject(up, 503, "the server is shutting down");
+    finish_reject(up, 503, "the server is shutting down", 0);
     return WSK_ECLOSED;
   }
   int r = finish_accept(up);
@@ -234,6 +245,6 @@ int wsk_upgrade_reject(wsk_upgrade *up, int status, const char *body) {
     upgrade_free(up);
     return WSK_ECLOSED;
   }
-  finish_reject(up, status, body);
+  finish_reject(up, status, body, 1);
   return 0;
 }

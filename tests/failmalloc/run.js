@@ -3,9 +3,10 @@
 // failmalloc`), make the n-th allocation of the library fail during a scripted session, for every
 // n from 1 to the number of allocations the session makes (and a few more), on one server process:
 //   a connection that sends nothing (dropped at the 300 ms handshake timeout, which needs the
-//   timer of the server's deadlines); a plain HTTP request; a WebSocket upgrade with a
-//   subprotocol; a text message; a 100 kB binary message in 3 fragments; an 8 MB message (its echo
-//   is more than the socket takes at once, so it is queued); a ping; the closing handshake.
+//   timer of the server's deadlines); a plain HTTP request (on_http reads its long query
+//   parameter); a WebSocket upgrade with a subprotocol (and user data); a text message; a 100 kB
+//   binary message in 3 fragments; an 8 MB message (its echo is more than the socket takes at
+//   once, so it is queued); a ping; the closing handshake.
 // Each session must either complete, or end cleanly for the client that met the failure: an HTTP
 // error status (500, 503), a close with 1011, or a dropped connection (1006). Never a hang, a
 // corrupted stream (wrong echo, protocol error) or a crash. A witness WebSocket opened before the
@@ -32,8 +33,11 @@ async function silentStep(port) {
   return 'silent dropped';
 }
 
+// (a query parameter longer than the request's inline memory: decoding it allocates)
+const TOKEN = 'a%20b'.repeat(100);
+
 function httpStep(port) {
-  return L.raw(port, 'GET /x HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n', { ms: SESSION_MS })
+  return L.raw(port, `GET /x?token=${TOKEN} HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n`, { ms: SESSION_MS })
     .then((buf) => {
       if (buf.length === 0) return 'http dropped';
       const text = buf.toString('latin1');

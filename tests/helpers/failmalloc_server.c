@@ -3,8 +3,10 @@
  * 2). Commands on stdin, one per line, answered on stdout:
  *   arm N   -> "armed N"   the N-th allocation of the library from now on fails (0 = none)
  *   count   -> "count M"   allocations made since the last arm
- * The server echoes every message, selects the subprotocol "echo" when offered, answers plain
- * HTTP with 200 "hello", and drops a connection that sends no request within 300 ms. Connection
+ * The server echoes every message, selects the subprotocol "echo" when offered (and gives each
+ * upgrade a heap block of user data, freed by on_close or on_upgrade_abort), answers plain HTTP
+ * with 200 "hello" once it has read the query parameter "token" (500 when that ran out of
+ * memory), and drops a connection that sends no request within 300 ms. Connection
  * events are printed too (open 1|0, close CODE, error -CODE). Prints "listening on
  * 127.0.0.1:PORT" on stderr; SIGTERM shuts down gracefully and exits 0. With --deflate the server
  * offers permessage-deflate. */
@@ -60,6 +62,10 @@ static void on_stdin(wsk_watch *w, int fd, unsigned events, void *arg) {
 }
 
 static int on_http(wsk_server *s, const struct wsk_request *req, wsk_http_reply *reply) {
+  const char *token;
+  size_t len;
+  if (wsk_request_query(req, "token", &token, &len) == WSK_ENOMEM)
+    return wsk_http_reply_send(reply, 500, "text/plain", NULL, "no memory\n", 10);
   return wsk_http_reply_send(reply, 200, "text/plain", NULL, "hello\n", 6);
 }
 
@@ -67,6 +73,7 @@ static int on_upgrade(wsk_server *s, const struct wsk_request *req, wsk_upgrade 
   size_t i = 0;
   for (const char *p; (p = wsk_upgrade_offered_protocol(up, &i));)
     if (strcmp(p, "echo") == 0) wsk_upgrade_select_protocol(up, p);
+  wsk_upgrade_set_user_data(up, malloc(16)); /* a leak if an allocation failure lost it */
   return WSK_UPGRADE_ACCEPT;
 }
 
@@ -80,6 +87,7 @@ static void on_message(wsk_conn *c, int opcode, const void *data, size_t len) {
 
 static void on_close(wsk_conn *c, unsigned code, const char *reason, size_t reason_len, int clean) {
   say("close", code);
+  free(wsk_conn_user_data(c));
 }
 
 static void on_error(wsk_conn *c, int err, const char *message) {
@@ -103,6 +111,7 @@ int main(int argc, char **argv) {
   opt.handshake_timeout_ms = 300;
   opt.on_http = on_http;
   opt.on_upgrade = on_upgrade;
+  opt.on_upgrade_abort = free;
   opt.cb.on_open = on_open;
   opt.cb.on_message = on_message;
   opt.cb.on_close = on_close;

@@ -2,8 +2,10 @@
 // The server's C API through tests/helpers/server_fixture: keepalive pings and dead-peer
 // detection, idle and handshake timeouts, deferred upgrades (accepted, rejected, client gone),
 // max_connections, subprotocol selection and extra 101 headers, backpressure (high water,
-// on_drain, hard limit), protocol errors reported by on_error then on_close(1006), prepared
-// messages sent with wsk_server_foreach.
+// on_drain and its low-water mark, hard limit), protocol errors reported by on_error then
+// on_close(1006), prepared messages sent with wsk_server_foreach; the request accessors (query,
+// cookie, raw target, repeated headers, peer port), rejections with headers, the hand-back of
+// the user data of upgrades that never open (on_upgrade_abort), path routes.
 const assert = require('assert');
 const fs = require('fs');
 const net = require('net');
@@ -25,6 +27,30 @@ async function rawWs(port, extra = Buffer.alloc(0)) {
   const buf = () => Buffer.concat(chunks);
   for (let i = 0; i < 200 && buf().indexOf('\r\n\r\n') < 0; i++) await L.sleep(10);
   return { s, buf };
+}
+
+// The first stdout line of f that matches re (waits up to 5 s).
+async function waitLine(f, re) {
+  for (let i = 0; i < 500; i++) {
+    const l = f.stdout.find((x) => re.test(x));
+    if (l) return l;
+    await L.sleep(10);
+  }
+  throw new Error(`no stdout line ${re}; got ${JSON.stringify(f.stdout.slice(-5))}`);
+}
+
+// Send text on a new connection; resolves { buf, localPort } once the peer closed or `until`.
+function exchange(port, text, until = (b) => L.responses(b).length === 1) {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(port, '127.0.0.1');
+    const got = [];
+    const timer = setTimeout(() => { s.destroy(); reject(new Error('exchange timed out')); }, 5000);
+    const done = () => { clearTimeout(timer); const localPort = s.localPort; s.destroy(); resolve({ buf: Buffer.concat(got), localPort }); };
+    s.on('connect', () => s.write(text));
+    s.on('data', (d) => { got.push(d); if (until(Buffer.concat(got))) done(); });
+    s.on('close', done);
+    s.on('error', () => {});
+  });
 }
 
 async function withFixture(args, fn) {
@@ -218,7 +244,8 @@ t.test('backpressure: WSK_SEND_QUEUED_HIGH over the high-water mark, on_drain on
     assert.match(high, /^high \d+$/);
     assert.ok(Number(high.split(' ')[1]) > 1000000);
     c.s.resume();
-    await f.waitStdout('drain'); // then the fixture starts the closing handshake
+    const drain = await waitLine(f, /^drain /); // then the fixture starts the closing handshake
+    assert.ok(Number(drain.split(' ')[1]) <= 500000, `${drain}: the default mark is half the high-water mark`);
     for (let i = 0; i < 300; i++) {
       const fr = L.parseFrames(c.buf().subarray(c.buf().indexOf('\r\n\r\n') + 4));
       if (fr.length && fr[fr.length - 1].opcode === 8) break;
@@ -273,4 +300,111 @@ t.test('graceful shutdown reports on_close 1001 for every client', () =>
     for (const c of cs) assert.strictEqual((await c.closed).code, 1001);
     assert.strictEqual((await f.exited).code, 0);
     assert.strictEqual(f.stdout.filter((l) => l.startsWith('close 1001 1 ')).length, 3, f.stdout.join('|'));
+  }));
+
+t.test('drain_low_water: on_drain waits until the queue is down to the mark (1: empty)', () =>
+  withFixture(['--flood', '65536', '--high-water', '1000000', '--drain-low', '1'], async (f) => {
+    const c = await rawWs(f.port);
+    c.s.pause();
+    await waitLine(f, /^high \d+$/);
+    c.s.resume();
+    assert.strictEqual(await waitLine(f, /^drain /), 'drain 0');
+    c.s.destroy();
+  }));
+
+t.test('request accessors: form-decoded query, cookie, raw target, every X-Multi line, peer port', () =>
+  withFixture(['--inspect'], async (f) => {
+    const req = 'GET /a%2Fb/c?x=1&token=a%2Bb+c%21&y HTTP/1.1\r\nHost: h\r\n' +
+      'Cookie: theme=dark; sid="s-1"\r\nX-Multi: one\r\nX-Other: no\r\nx-multi: two, three\r\n\r\n';
+    const { buf, localPort } = await exchange(f.port, req);
+    const [r] = L.responses(buf);
+    assert.strictEqual(r.body, `request /a/b/c|/a%2Fb/c?x=1&token=a%2Bb+c%21&y|token=a+b c!|sid=s-1|multi=one,two, three|port=${localPort}`);
+    const bad = L.responses((await exchange(f.port, 'GET /?token=%zz HTTP/1.1\r\nHost: h\r\n\r\n')).buf)[0];
+    assert.strictEqual(bad.body, `request /|/?token=%zz|token=<error>|sid=<none>|multi=|port=${bad.body.split('port=')[1]}`);
+    // The same accessors in on_upgrade.
+    const up = await exchange(f.port, L.upgradeRequest({ path: '/ws/%41?token=t1', extra: 'Cookie: sid=abc\r\nX-Multi: m\r\n' }));
+    assert.strictEqual(L.responses(up.buf)[0].status, 101);
+    await waitLine(f, /^request \/ws\/A\|/);
+    assert.ok(f.stdout.includes(`request /ws/A|/ws/%41?token=t1|token=t1|sid=abc|multi=m|port=${up.localPort}`), f.stdout.join('|'));
+  }));
+
+t.test('rejection with headers: WWW-Authenticate from on_upgrade, Retry-After from a deferred reject', async () => {
+  await withFixture(['--reject', '401', '--header', 'WWW-Authenticate:Bearer realm="wsk"'], async (f) => {
+    const [r] = L.responses(await L.raw(f.port, L.upgradeRequest()));
+    assert.strictEqual(r.status, 401);
+    assert.strictEqual(r.headers['www-authenticate'], 'Bearer realm="wsk"');
+  });
+  await withFixture(['--defer', '50', '--reject', '503', '--header', 'Retry-After:7'], async (f) => {
+    const [r] = L.responses(await L.raw(f.port, L.upgradeRequest()));
+    assert.strictEqual(r.status, 503);
+    assert.strictEqual(r.headers['retry-after'], '7');
+    assert.strictEqual(r.body.trim(), 'not you');
+  });
+});
+
+const aborts = (f) => f.stdout.filter((l) => l === 'abort').length;
+
+t.test('on_upgrade_abort: the user data of a rejected upgrade comes back once; an opened connection keeps it', () =>
+  withFixture(['--user-data', '--reject', '403'], async (f) => {
+    const [r] = L.responses(await L.raw(f.port, L.upgradeRequest()));
+    assert.strictEqual(r.status, 403);
+    await f.waitStdout('abort');
+    assert.strictEqual(aborts(f), 1);
+  }).then(() => withFixture(['--user-data'], async (f) => {
+    const c = await L.client(`ws://127.0.0.1:${f.port}/`);
+    c.ws.close();
+    await c.closed;
+    await f.waitStdout('close 1005 1 '); // on_close freed it
+    assert.strictEqual(aborts(f), 0);
+  })));
+
+t.test('on_upgrade_abort: the client leaves during a deferred upgrade -> once, when the application completes it', () =>
+  withFixture(['--user-data', '--defer', '300'], async (f) => {
+    const s = net.connect(f.port, '127.0.0.1');
+    s.on('error', () => {});
+    await new Promise((r) => s.on('connect', r));
+    s.write(L.upgradeRequest());
+    await L.sleep(50);
+    s.destroy();
+    await f.waitStdout('defer-result -5006');
+    assert.strictEqual(aborts(f), 1);
+    assert.ok(f.stdout.indexOf('abort') < f.stdout.indexOf('defer-result -5006'));
+  }));
+
+t.test('on_upgrade_abort: a deferred upgrade completed during shutdown gets 503 and hands back once', () =>
+  withFixture(['--user-data', '--defer', '300'], async (f) => {
+    const got = [];
+    const s = net.connect(f.port, '127.0.0.1');
+    s.on('data', (d) => got.push(d));
+    s.on('error', () => {});
+    await new Promise((r) => s.on('connect', r));
+    s.write(L.upgradeRequest());
+    await L.sleep(100);
+    process.kill(f.child.pid, 'SIGTERM'); // shutdown with a 2 s grace period; the accept comes first
+    await f.waitStdout('defer-result -5006');
+    assert.strictEqual(aborts(f), 1);
+    assert.strictEqual((await f.exited).code, 0);
+    assert.strictEqual(L.responses(Buffer.concat(got))[0].status, 503);
+    s.destroy();
+  }));
+
+t.test('routes: first match wins, prefix wildcard, the server callbacks when nothing matches', () =>
+  withFixture(['--routes', '--http'], async (f) => {
+    const get = async (p) => L.responses(await L.raw(f.port, `GET ${p} HTTP/1.1\r\nHost: h\r\n\r\n`,
+      { until: (b) => L.responses(b).length === 1 }))[0].body;
+    assert.strictEqual(await get('/exact'), 'exact'); // not "second": the first match wins
+    assert.strictEqual(await get('/exact?q=1'), 'exact'); // the query is not part of the path
+    assert.strictEqual(await get('/%65xact'), 'exact'); // matched on the decoded path
+    assert.strictEqual(await get('/wild/'), 'wild');
+    assert.strictEqual(await get('/wild/a/b'), 'wild');
+    assert.match(await get('/wild'), /^GET\|\/wild\|/); // the default on_http
+    assert.match(await get('/exactly'), /^GET\|\/exactly\|/);
+    const [r] = L.responses(await L.raw(f.port, L.upgradeRequest({ path: '/wild/room' }),
+      { until: (b) => L.responses(b).length === 1 }));
+    assert.strictEqual(r.status, 101);
+    await f.waitStdout('route wild'); // the route's on_open
+    const d = await L.client(`ws://127.0.0.1:${f.port}/other`);
+    await f.waitStdout('open -'); // the server's on_open
+    d.ws.close();
+    await d.closed;
   }));
