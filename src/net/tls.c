@@ -73,6 +73,7 @@ int wsk_tls_handshake(struct wsk_tls *t, char *errbuf, size_t errlen) {
   long verify = SSL_get_verify_result(t->ssl);
   if (ERR_GET_REASON(last) == SSL_R_CERTIFICATE_VERIFY_FAILED && verify != X509_V_OK) {
     ERR_clear_error();
+    t->verify_failed = 1;
     if (errbuf) snprintf(errbuf, errlen, "certificate verify failed: %s",
                          X509_verify_cert_error_string(verify));
     return WSK_ETLS;
