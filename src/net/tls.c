@@ -20,7 +20,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
-#define GATHER (16 * 1024) /* one full TLS record of plaintext */
+#define GATHER WSK_TLS_GATHER
 
 void wsk_tls_free(struct wsk_tls *t) {
   if (!t) return;

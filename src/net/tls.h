@@ -21,6 +21,10 @@
 
 struct wsk_tls_ctx;
 
+/* wsk_tls_writev gathers pieces smaller than this into one record (one full record of plaintext):
+ * a write the socket did not take must be repeated with at least the first this many bytes. */
+#define WSK_TLS_GATHER (16 * 1024)
+
 /* A server context: certificate chain and key from PEM files (key NULL: it is in cert), and more
  * certificates chosen by SNI from sni[] (ended by a NULL hostname; sni may be NULL). TLS 1.2 and
  * 1.3, ALPN http/1.1 (a client that offers only other protocols is refused), session tickets
