@@ -942,7 +942,7 @@ WSK_API void wsk_prepared_release(wsk_prepared *p);
  * returns (the library frees it then). An attempt that fails before the WebSocket opens reports
  * on_error with what failed (DNS, connect, TLS, timeout, the HTTP status and body of a refused
  * upgrade, the handshake rule the server broke) and then on_close
- * with 1006. Once open, a client connection is driven exactly like a server one: wsk_send,
+ * with 1006; the same as values (a category, the HTTP status of a refusal) from wsk_client_error. Once open, a client connection is driven exactly like a server one: wsk_send,
  * wsk_ping, wsk_close, wsk_buffered_amount, and the same callbacks; its frames are masked with a
  * fresh key from the CSPRNG for every frame, and a masked frame from the server fails it (1002).
  *

@@ -178,6 +178,19 @@ t.test('with --reconnect: a certificate that does not verify stops the retries; 
   assert.strictEqual(await q.wait(), 0);
 });
 
+t.test('wsk_client_set_url from ws:// to wss://: the next attempt speaks TLS, verified with the CA option', async () => {
+  const gone = await h.freePort();
+  const p = probe(`ws://127.0.0.1:${gone}/`, ['--ca', pki.ca, '--reconnect', '--initial-delay', '20',
+                                            '--jitter', '0', '--next-url', url('good')]);
+  await p.next(/^reconnect 1 20$/);
+  await p.next(/^open /);
+  assert.strictEqual(lastTls('good').servername, 'localhost');
+  p.send('text over tls now');
+  await p.next(/^message text \d+ \w+ over tls now$/);
+  p.end();
+  assert.strictEqual(await p.wait(), 0);
+});
+
 t.after(async () => {
   for (const s of Object.values(servers)) await s.close();
 });
