@@ -941,10 +941,11 @@ WSK_API void wsk_prepared_release(wsk_prepared *p);
  * answer checked. Each attempt is a wsk_conn, handed to the callbacks and valid until on_close
  * returns (the library frees it then). An attempt that fails before the WebSocket opens reports
  * on_error with what failed (DNS, connect, TLS, timeout, the HTTP status and body of a refused
- * upgrade, the handshake rule the server broke) and then on_close
- * with 1006; the same as values (a category, the HTTP status of a refusal) from wsk_client_error. Once open, a client connection is driven exactly like a server one: wsk_send,
- * wsk_ping, wsk_close, wsk_buffered_amount, and the same callbacks; its frames are masked with a
- * fresh key from the CSPRNG for every frame, and a masked frame from the server fails it (1002).
+ * upgrade, the handshake rule the server broke) and then on_close with 1006; wsk_client_error
+ * gives the same as values (a category, the HTTP status of a refusal). Once open, a client
+ * connection is driven exactly like a server one: wsk_send, wsk_ping, wsk_close,
+ * wsk_buffered_amount, and the same callbacks; its frames are masked with a fresh key from the
+ * CSPRNG for every frame, and a masked frame from the server fails it (1002).
  *
  * With `reconnect`, a connection that ends (or an attempt that fails) is followed by a new attempt
  * after a backoff delay, until wsk_client_close or a permanent error (see on_retry); the
@@ -963,14 +964,14 @@ enum wsk_client_err_category {
   /* DNS, connect, a reset or lost socket, a timeout, a server that closed before answering the
    * upgrade, no memory or descriptors on this side: worth another attempt. */
   WSK_CLIENT_ERR_NETWORK = 1,
-  WSK_CLIENT_ERR_TLS = 2,        /* a TLS failure other than the certificate (an alert, a version) */
+  WSK_CLIENT_ERR_TLS = 2,        /* a TLS failure not about the certificate (an alert, a version) */
   WSK_CLIENT_ERR_TLS_VERIFY = 3, /* the server's certificate did not verify (expired, wrong name) */
   /* The server broke HTTP or WebSocket rules: a bad 101, a masked frame, invalid UTF-8, a message
    * over max_message, ... */
   WSK_CLIENT_ERR_PROTOCOL = 4,
   WSK_CLIENT_ERR_REFUSED = 5, /* the upgrade was answered with a status other than 101 */
-  /* An open connection ended without a failure of this side (on_error was not called): a closing
-   * handshake, or the peer went away without one (close_code 1006). */
+  /* The connection ended without on_error: a closing handshake, the peer went away without one
+   * (close_code 1006), or wsk_client_close abandoned an attempt. */
   WSK_CLIENT_ERR_CLOSED = 6,
 };
 

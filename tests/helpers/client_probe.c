@@ -327,7 +327,8 @@ int main(int argc, char **argv) {
     else if (strcmp(a, "--ca") == 0) opt.tls_ca_file = v;
     else if (strcmp(a, "--policy") == 0) pr.policy = v;
     else if (strcmp(a, "--next-url") == 0) pr.next_url = v;
-    else if (strcmp(a, "--next-header") == 0 && pr.nnext < MAX_LIST) pr.next_headers[pr.nnext++] = v;
+    else if (strcmp(a, "--next-header") == 0 && pr.nnext < MAX_LIST)
+      pr.next_headers[pr.nnext++] = v;
     else if (strcmp(a, "--deflate") != 0 || deflate_spec(argv[i + 1], &opt.deflate) < 0) {
       fprintf(stderr, "client_probe: bad option %s\n", a);
       return 2;
