@@ -30,7 +30,7 @@ static void on_close(wsk_conn *c, unsigned code, const char *reason, size_t len,
   wsk_client *cl = wsk_conn_client(c);
   printf("closed (%u %.*s)\n", code, (int)len, reason);
   if (wsk_client_reconnecting(cl)) return;
-  /* The end: Ctrl-C, or an error that another attempt would meet again (a 401, a bad certificate). */
+  /* The end: Ctrl-C, or an error another attempt would meet again (a 401, a bad certificate). */
   const struct wsk_client_error *e = wsk_client_error(cl);
   if (e && e->stop && e->http_status)
     fprintf(stderr, "not reconnecting: the server refused with status %d\n", e->http_status);
