@@ -1,6 +1,7 @@
 /* ws_client.c - a WebSocket client that stays connected: it says hello on every (re)connection,
  * prints what arrives, and when the server goes away it reconnects with exponential backoff,
- * keeping the messages sent meanwhile. Ctrl-C closes cleanly.
+ * keeping the messages sent meanwhile; it gives up on a refusal that another attempt would get too
+ * (a 401, a certificate that does not verify). Ctrl-C closes cleanly.
  *
  *   ./ws_client [ws://localhost:8000/]          (try it against `wsk serve --echo`)
  */
@@ -28,7 +29,14 @@ static void on_error(wsk_conn *c, int err, const char *message) {
 static void on_close(wsk_conn *c, unsigned code, const char *reason, size_t len, int clean) {
   wsk_client *cl = wsk_conn_client(c);
   printf("closed (%u %.*s)\n", code, (int)len, reason);
-  if (!wsk_client_reconnecting(cl)) wsk_loop_stop(wsk_client_user_data(cl)); /* the end */
+  if (wsk_client_reconnecting(cl)) return;
+  /* The end: Ctrl-C, or an error another attempt would meet again (a 401, a bad certificate). */
+  const struct wsk_client_error *e = wsk_client_error(cl);
+  if (e && e->stop && e->http_status)
+    fprintf(stderr, "not reconnecting: the server refused with status %d\n", e->http_status);
+  else if (e && e->stop)
+    fprintf(stderr, "not reconnecting: %s\n", e->message);
+  wsk_loop_stop(wsk_client_user_data(cl));
 }
 
 static void on_reconnect(wsk_client *cl, unsigned attempt, unsigned delay_ms) {

@@ -572,17 +572,72 @@ WSK_API void wsk_prepared_release(wsk_prepared *p);
  * answer checked. Each attempt is a wsk_conn, handed to the callbacks and valid until on_close
  * returns (the library frees it then). An attempt that fails before the WebSocket opens reports
  * on_error with what failed (DNS, connect, TLS, timeout, the HTTP status and body of a refused
- * upgrade, the handshake rule the server broke) and then on_close
- * with 1006. Once open, a client connection is driven exactly like a server one: wsk_send,
- * wsk_ping, wsk_close, wsk_buffered_amount, and the same callbacks; its frames are masked with a
- * fresh key from the CSPRNG for every frame, and a masked frame from the server fails it (1002).
+ * upgrade, the handshake rule the server broke) and then on_close with 1006; wsk_client_error
+ * gives the same as values (a category, the HTTP status of a refusal). Once open, a client
+ * connection is driven exactly like a server one: wsk_send, wsk_ping, wsk_close,
+ * wsk_buffered_amount, and the same callbacks; its frames are masked with a fresh key from the
+ * CSPRNG for every frame, and a masked frame from the server fails it (1002).
  *
  * With `reconnect`, a connection that ends (or an attempt that fails) is followed by a new attempt
- * after a backoff delay, until wsk_client_close; the wsk_client stays the same across attempts, the
- * wsk_conn is new each time. wsk_client_send queues or refuses messages while no connection is
- * open. The client lives until wsk_client_free, also without `reconnect`.
+ * after a backoff delay, until wsk_client_close or a permanent error (see on_retry); the
+ * wsk_client stays the same across attempts, the wsk_conn is new each time. wsk_client_send queues
+ * or refuses messages while no connection is open. The client lives until wsk_client_free, also
+ * without `reconnect`.
+ *
+ * Threads: a client belongs to its loop; every wsk_client_* call is made on the loop's thread (from
+ * its callbacks, or while the loop is not running).
  * ---------------------------------------------------------------------------------------------- */
 typedef struct wsk_client wsk_client;
+
+/* What kind of end an attempt or a connection came to (struct wsk_client_error.category). */
+enum wsk_client_err_category {
+  WSK_CLIENT_ERR_NONE = 0,   /* nothing has ended yet */
+  /* DNS, connect, a reset or lost socket, a timeout, a server that closed before answering the
+   * upgrade, no memory or descriptors on this side: worth another attempt. */
+  WSK_CLIENT_ERR_NETWORK = 1,
+  WSK_CLIENT_ERR_TLS = 2,        /* a TLS failure not about the certificate (an alert, a version) */
+  WSK_CLIENT_ERR_TLS_VERIFY = 3, /* the server's certificate did not verify (expired, wrong name) */
+  /* The server broke HTTP or WebSocket rules: a bad 101, a masked frame, invalid UTF-8, a message
+   * over max_message, ... */
+  WSK_CLIENT_ERR_PROTOCOL = 4,
+  WSK_CLIENT_ERR_REFUSED = 5, /* the upgrade was answered with a status other than 101 */
+  /* The connection ended without on_error: a closing handshake, the peer went away without one
+   * (close_code 1006), or wsk_client_close abandoned an attempt. */
+  WSK_CLIENT_ERR_CLOSED = 6,
+};
+
+/* Why the last attempt or connection of a client ended: given to on_retry, and returned by
+ * wsk_client_error. Owned by the client; the values (message included) stay until the next end. */
+struct wsk_client_error {
+  int category;         /* WSK_CLIENT_ERR_* */
+  int code;             /* the WSK_E* error on_error got; 0 for WSK_CLIENT_ERR_CLOSED */
+  int http_status;      /* WSK_CLIENT_ERR_REFUSED: the HTTP status (401, 503, ...); else 0 */
+  unsigned close_code;  /* the code on_close reports (1006 for an attempt that failed); 0 inside
+                           on_error, which comes first */
+  /* 1 when the default policy stops here: a permanent error (a refusal with a 4xx status other
+   * than 408 and 429, or WSK_CLIENT_ERR_TLS_VERIFY), or backoff.max_attempts reached. */
+  int stop;
+  const char *message;  /* the sentence on_error got ("" for WSK_CLIENT_ERR_CLOSED) */
+};
+
+/* What on_retry returns. */
+enum wsk_retry_decision {
+  WSK_RETRY_STOP = 0, /* no more attempts: the client stops (wsk_client_state: STOPPED) */
+  WSK_RETRY = 1,      /* another attempt after *delay_ms */
+};
+
+/* Where a client is (wsk_client_state). */
+enum wsk_client_state {
+  WSK_CLIENT_CONNECTING = 1, /* an attempt is in progress: DNS, TCP, TLS or the upgrade */
+  WSK_CLIENT_OPEN = 2,       /* wsk_client_conn returns the connection */
+  /* The closing handshake is in progress, or (inside on_error and on_close) the attempt or the
+   * connection is ending; wsk_client_conn returns NULL. */
+  WSK_CLIENT_CLOSING = 3,
+  WSK_CLIENT_WAITING = 4,    /* between attempts: the next one starts after the backoff delay */
+  /* No connection and none to come: after wsk_client_close, a policy that stopped, an end
+   * without `reconnect`, or inside wsk_client_free. */
+  WSK_CLIENT_STOPPED = 5,
+};
 
 /* Reconnection delays: attempt n (1, 2, ... since the last open) waits
  * min(max_delay_ms, initial_delay_ms * factor^(n-1)), shortened by a random fraction of up to
@@ -613,8 +668,18 @@ struct wsk_client_options {
    * bytes of payload, and sent in order as soon as the next connection opens (before on_open).
    * 0 (the default) refuses them with WSK_ECLOSED. */
   size_t queue_limit;
-  /* A new attempt is scheduled: the attempt number since the last open and its delay. */
+  /* A new attempt is scheduled: the attempt number since the last open and its delay. It may call
+   * wsk_client_set_url and wsk_client_set_headers (a refreshed token) for that attempt. */
   void (*on_reconnect)(wsk_client *cl, unsigned attempt, unsigned delay_ms);
+  /* The retry policy (with `reconnect`; NULL = the default). An attempt failed or an open
+   * connection ended, and neither wsk_client_close nor wsk_client_free asked for it: called before
+   * on_close of that connection with why (err; err->stop is the default's decision), the number
+   * the next attempt would have (1, 2, ... since the last open), and *delay_ms, the backoff delay
+   * before it, which the policy may change. Returns WSK_RETRY (then on_reconnect follows on_close)
+   * or WSK_RETRY_STOP. It may call wsk_client_set_url and wsk_client_set_headers, not
+   * wsk_client_free. Without a policy: WSK_RETRY unless err->stop. */
+  int (*on_retry)(wsk_client *cl, const struct wsk_client_error *err, unsigned attempt,
+                  unsigned *delay_ms);
   /* Observers for tools and debugging (NULL = off): the header of every frame read (outgoing 0) or
    * written (outgoing 1), and every line of the handshake request and response (without CRLF). */
   void (*on_frame)(wsk_conn *c, int outgoing, const struct wsk_frame_header *h);
@@ -651,9 +716,28 @@ WSK_API void wsk_client_options_init(struct wsk_client_options *opt);
  * a library built without TLS). The options and the strings they point to are copied. */
 WSK_API int wsk_connect(wsk_loop *loop, const char *url, const struct wsk_client_options *opt,
                         wsk_client **out, char *errbuf, size_t errlen);
-/* The open connection (state open), or NULL while connecting, closing, between attempts or after
- * the end. */
+/* The open connection (state open), or NULL while connecting, closing (wsk_client_close or
+ * wsk_close was called, or the peer's close frame arrived), between attempts or after the end:
+ * wsk_client_state says which. */
 WSK_API wsk_conn *wsk_client_conn(const wsk_client *cl);
+/* Where the client is: a WSK_CLIENT_* state (WSK_CLIENT_STOPPED for NULL). */
+WSK_API int wsk_client_state(const wsk_client *cl);
+/* Why the last attempt or connection ended (inside on_error already: close_code is 0 there), or
+ * NULL before anything ended. Valid until the client ends another one or is freed. */
+WSK_API const struct wsk_client_error *wsk_client_error(const wsk_client *cl);
+/* The next attempts go to url (a ws:// or wss:// URL, as wsk_connect takes it; copied). An attempt
+ * or connection in progress keeps the URL it started with: call it from on_retry or on_reconnect
+ * for the attempt that follows. A different host forgets the TLS session kept for resumption.
+ * Returns 0, or WSK_EINVAL (a bad URL: the client keeps its URL), WSK_ETLS (the CA files of the
+ * options cannot be loaded for a first wss:// URL), WSK_EUNSUPPORTED or WSK_ENOMEM, with a
+ * sentence in errbuf. */
+WSK_API int wsk_client_set_url(wsk_client *cl, const char *url, char *errbuf, size_t errlen);
+/* Replace the extra request headers of the next attempts: a NULL-terminated "Name: value" list
+ * as the headers option takes it (copied; NULL or an empty list: none). Same timing as
+ * wsk_client_set_url. Returns 0, WSK_EINVAL (a header the option refuses, the client keeps its
+ * headers) or WSK_ENOMEM, with a sentence in errbuf. */
+WSK_API int wsk_client_set_headers(wsk_client *cl, const char *const *headers, char *errbuf,
+                                   size_t errlen);
 /* The client a connection belongs to, or NULL for a server-side connection. */
 WSK_API wsk_client *wsk_conn_client(const wsk_conn *c);
 WSK_API void *wsk_client_user_data(const wsk_client *cl);
@@ -666,7 +750,8 @@ WSK_API int wsk_client_send(wsk_client *cl, int opcode, const void *data, size_t
  * without on_error). Returns 0, WSK_EINVAL or WSK_EUTF8 for a bad code or reason (as wsk_close,
  * in every state; the client goes on), or WSK_ECLOSED if already stopped. */
 WSK_API int wsk_client_close(wsk_client *cl, unsigned code, const char *reason);
-/* 1 while the client means to make another attempt; in on_close: whether one will follow. */
+/* 1 while the client means to make another attempt; in on_close: whether one will follow (the
+ * policy has decided by then). */
 WSK_API int wsk_client_reconnecting(const wsk_client *cl);
 /* Drop every connection at once (on_close 1006 for an open one, no reconnection) and free the
  * client. Safe from any callback. */

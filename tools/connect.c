@@ -44,7 +44,9 @@ static const char usage_text[] =
     "  --json               print each message received as one JSON object per line:\n"
     "                       {\"time\":SECONDS,\"opcode\":\"text\"|\"binary\",\"data\":...}\n"
     "                       (binary data in hex)\n"
-    "  --reconnect          reconnect with backoff when the connection ends\n"
+    "  --reconnect          reconnect with backoff when the connection ends (not after a\n"
+    "                       refusal with a 4xx status other than 408 and 429, nor after a\n"
+    "                       certificate that does not verify)\n"
     "  --ca FILE|DIR        wss://: trust the CAs of this PEM file or hashed directory instead\n"
     "                       of the system's\n"
     "  --insecure           wss://: do not verify the server's certificate (testing only)\n"
@@ -195,6 +197,17 @@ static void on_error(wsk_conn *c, int err, const char *message) {
   if (!cli->error[0]) snprintf(cli->error, sizeof cli->error, "%s", message);
 }
 
+/* --reconnect stops on its own after an error that another attempt would meet again: say so. */
+static void permanent_error(const struct cli *cli) {
+  const struct wsk_client_error *e = wsk_client_error(cli->client);
+  if (!cli->reconnect || !e || !e->stop) return;
+  if (e->category == WSK_CLIENT_ERR_REFUSED)
+    fprintf(stderr, "wsk connect: not reconnecting: the server refused the upgrade with status %d, "
+                    "which another attempt would get too\n", e->http_status);
+  else if (e->category == WSK_CLIENT_ERR_TLS_VERIFY)
+    fprintf(stderr, "wsk connect: not reconnecting: the server's certificate does not verify\n");
+}
+
 static void on_close(wsk_conn *c, unsigned code, const char *reason, size_t reason_len, int clean) {
   struct cli *cli = wsk_conn_user_data(c);
   char msg[640];
@@ -202,6 +215,7 @@ static void on_close(wsk_conn *c, unsigned code, const char *reason, size_t reas
   snprintf(msg, sizeof msg, "%s", cli->error);
   cli->error[0] = '\0';
   if (wsk_client_reconnecting(cli->client)) return;
+  permanent_error(cli);
   if (failed) {
     ended(cli, 1, msg);
   } else if (!clean) {

@@ -71,7 +71,7 @@ static void on_dialed(void *arg, int fd, int err, const char *message) {
     return;
   }
   wsk_conn_set_timeout(c, cl->opt.handshake_timeout_ms);
-  if (cl->tls) { /* the request goes out once the TLS handshake is done (on_secure) */
+  if (cl->url.secure) { /* the request goes out once the TLS handshake is done (on_secure) */
     if (wsk_conn_start_tls(c, cl->tls, cl->url.host) != 0)
       wsk_client_fail(cl, WSK_ENOMEM, "out of memory for the TLS session");
     return;
@@ -83,6 +83,7 @@ static void on_dialed(void *arg, int fd, int err, const char *message) {
 /* Start an attempt. On failure nothing was reported; errbuf says why. */
 static int attempt(wsk_client *cl, char *errbuf, size_t errlen) {
   wsk_attempt_reset(&cl->att);
+  wsk_client_take_next(cl);
   wsk_conn *c = wsk_conn_new(&cl->group, -1, WSK_CS_CONNECTING);
   if (!c) {
     if (errbuf) snprintf(errbuf, errlen, "out of memory");
@@ -147,10 +148,18 @@ static void on_open(wsk_conn *c) {
   if (cl->user_cb.on_open && wsk_conn_state(c) == WSK_CS_OPEN) cl->user_cb.on_open(c);
 }
 
-static void on_error(wsk_conn *c, int err, const char *message) {
+/* on_error, after noting why the attempt or connection fails (category: WSK_CLIENT_ERR_*). */
+static void tell(wsk_conn *c, int err, const char *message, int category) {
   wsk_client *cl = wsk_client_of(c);
-  if (c == cl->conn) cl->att.error_reported = 1;
+  if (c == cl->conn) {
+    cl->att.error_reported = 1;
+    wsk_client_note(cl, category, err, message);
+  }
   if (cl->user_cb.on_error) cl->user_cb.on_error(c, err, message);
+}
+
+static void on_error(wsk_conn *c, int err, const char *message) {
+  tell(c, err, message, wsk_client_category(c, err));
 }
 
 static void on_close(wsk_conn *c, unsigned code, const char *reason, size_t reason_len,
@@ -166,12 +175,14 @@ static void on_close(wsk_conn *c, unsigned code, const char *reason, size_t reas
       snprintf(msg, sizeof msg, "%s closed the connection before answering the upgrade",
                cl->url.where);
     }
-    on_error(c, WSK_EHANDSHAKE, msg);
+    tell(c, WSK_EHANDSHAKE, msg, a->status ? WSK_CLIENT_ERR_REFUSED : WSK_CLIENT_ERR_NETWORK);
+  }
+  if (c == cl->conn) {
+    if (!a->error_reported) wsk_client_note(cl, WSK_CLIENT_ERR_CLOSED, 0, "");
+    cl->err.close_code = code;
   }
   detach(cl, c);
-  unsigned max = cl->opt.backoff.max_attempts;
-  cl->retrying = cl->opt.reconnect && !cl->stopped && !cl->freeing &&
-                 (max == 0 || cl->attempt < max);
+  wsk_client_decide(cl);
   if (!cl->retrying) {
     cl->stopped = 1;
     wsk_sendq_clear(&cl->queue);
@@ -199,6 +210,28 @@ static const char *check_header(const char *line) {
   return NULL;
 }
 
+int wsk_client_header_lines(const char *const *headers, char **out, char *errbuf,
+                            size_t errlen) {
+  *out = NULL;
+  if (!headers || !headers[0]) return 0;
+  size_t total = 1;
+  for (size_t i = 0; headers[i]; i++) {
+    const char *why = check_header(headers[i]);
+    if (why) {
+      if (errbuf) snprintf(errbuf, errlen, "request header '%s' %s", headers[i], why);
+      return WSK_EINVAL;
+    }
+    total += strlen(headers[i]) + 2;
+  }
+  char *w = *out = wsk_malloc(total);
+  if (!w) {
+    if (errbuf) snprintf(errbuf, errlen, "out of memory");
+    return WSK_ENOMEM;
+  }
+  for (size_t i = 0; headers[i]; i++) w += sprintf(w, "%s\r\n", headers[i]);
+  return 0;
+}
+
 static int token(const char *s) {
   if (!*s) return 0;
   for (; *s; s++)
@@ -224,6 +257,10 @@ static void release(wsk_client *cl) {
   wsk_free(cl->extra);
   wsk_free(cl->origin);
   wsk_free(cl->pmd_offer);
+  wsk_free(cl->ca_file);
+  wsk_free(cl->ca_dir);
+  wsk_url_free(&cl->next_url);
+  wsk_free(cl->next_extra);
   wsk_attempt_reset(&cl->att);
   wsk_sendq_clear(&cl->queue);
 }
@@ -249,22 +286,10 @@ static int setup(wsk_client *cl, const char *url, const struct wsk_client_option
     }
     if (opt->protocols[0] && !(cl->offer = join(opt->protocols, ", "))) goto nomem;
   }
-  if (opt->headers) {
-    size_t total = 1;
-    for (size_t i = 0; opt->headers[i]; i++) {
-      const char *why = check_header(opt->headers[i]);
-      if (why) {
-        if (errbuf) snprintf(errbuf, errlen, "request header '%s' %s", opt->headers[i], why);
-        return WSK_EINVAL;
-      }
-      total += strlen(opt->headers[i]) + 2;
-    }
-    if (opt->headers[0]) {
-      if (!(cl->extra = wsk_malloc(total))) goto nomem;
-      char *w = cl->extra;
-      for (size_t i = 0; opt->headers[i]; i++) w += sprintf(w, "%s\r\n", opt->headers[i]);
-    }
-  }
+  if ((r = wsk_client_header_lines(opt->headers, &cl->extra, errbuf, errlen)) < 0) return r;
+  if ((opt->tls_ca_file && !(cl->ca_file = wsk_strdup(opt->tls_ca_file))) ||
+      (opt->tls_ca_dir && !(cl->ca_dir = wsk_strdup(opt->tls_ca_dir))))
+    goto nomem;
   if (opt->origin) {
     if (strpbrk(opt->origin, "\r\n")) {
       if (errbuf) snprintf(errbuf, errlen, "the origin has a line break");
@@ -318,6 +343,8 @@ int wsk_connect(wsk_loop *loop, const char *url, const struct wsk_client_options
   cl->opt = *opt;
   cl->opt.headers = cl->opt.protocols = NULL; /* copied into extra and offer */
   cl->opt.origin = cl->origin;
+  cl->opt.tls_ca_file = cl->ca_file;
+  cl->opt.tls_ca_dir = cl->ca_dir;
   if (!cl->opt.connect_timeout_ms) cl->opt.connect_timeout_ms = 10000;
   cl->user_cb = opt->cb;
   struct wsk_group *g = &cl->group;

@@ -121,6 +121,14 @@ struct wsk_client {
   wsk_timer *retry;       /* the next attempt's delay */
   struct wsk_sendq queue;
   unsigned attempt;       /* reconnection attempts since the last open */
+  unsigned delay;         /* the next attempt's delay, as the policy left it */
+  char *ca_file, *ca_dir; /* the options', for a first wss:// URL given to wsk_client_set_url */
+  /* wsk_client_set_url / wsk_client_set_headers: taken over when the next attempt starts. */
+  struct wsk_url next_url; /* (next_url.host NULL: none) */
+  char *next_extra;
+  uint8_t has_next_extra;
+  struct wsk_client_error err; /* why the last attempt or connection ended */
+  char err_message[512];
   uint8_t stopped;        /* wsk_client_close, given up, or no reconnection after the end */
   uint8_t retrying;       /* another attempt will be made */
   uint8_t freeing;
@@ -139,9 +147,21 @@ void wsk_handshake_refusal(const struct wsk_attempt *a, char *out, size_t cap);
 void wsk_attempt_reset(struct wsk_attempt *a);
 
 /* client.c */
+/* The request header lines ("Name: value\r\n"...) of a NULL-terminated list into *out (NULL for
+ * none). Returns 0, or WSK_EINVAL / WSK_ENOMEM with a sentence in errbuf. */
+int wsk_client_header_lines(const char *const *headers, char **out, char *errbuf, size_t errlen);
 /* Fail the current attempt before it opened: on_error(err, message), on_close(1006). */
 void wsk_client_fail(wsk_client *cl, int err, const char *message);
-/* retry.c: after an attempt or connection ended, schedule the next one if the policy says so. */
+/* status.c: the WSK_CLIENT_ERR_* category of on_error's err for connection c. */
+int wsk_client_category(const wsk_conn *c, int err);
+/* status.c: note why the current attempt or connection ends (cl->err; close_code 0). */
+void wsk_client_note(wsk_client *cl, int category, int code, const char *message);
+/* next.c: an attempt starts: take over the URL and headers set for it. */
+void wsk_client_take_next(wsk_client *cl);
+/* retry.c: an attempt or connection ended (cl->err says why): ask the policy whether another
+ * attempt follows (cl->retrying) and after which delay (cl->delay). */
+void wsk_client_decide(wsk_client *cl);
+/* retry.c: start the delay before the next attempt, and tell on_reconnect. */
 void wsk_client_schedule(wsk_client *cl);
 /* client.c: start an attempt now. */
 void wsk_client_attempt(wsk_client *cl);

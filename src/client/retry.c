@@ -1,5 +1,5 @@
-/* retry.c - reconnection: the backoff delays, the scheduling of the next attempt, and the
- * messages queued while no connection is open. */
+/* retry.c - reconnection: the backoff delays, the retry policy, the scheduling of the next
+ * attempt, and the messages queued while no connection is open. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,19 +17,39 @@ unsigned wsk_backoff_delay(const struct wsk_backoff *b, unsigned attempt, double
   return (unsigned)(d + 0.5);
 }
 
-static void on_retry(void *arg) {
+static void on_delay(void *arg) {
   wsk_client *cl = arg;
   wsk_timer_stop(cl->retry);
   cl->retry = NULL;
   wsk_client_attempt(cl);
 }
 
-void wsk_client_schedule(wsk_client *cl) {
+/* Errors that another attempt would meet again: a refusal with a 4xx status other than 408
+ * (Request Timeout) and 429 (Too Many Requests), a certificate that does not verify. (A bad URL
+ * never gets this far: wsk_connect and wsk_client_set_url refuse it.) */
+static int permanent(const struct wsk_client_error *e) {
+  int s = e->http_status;
+  if (e->category == WSK_CLIENT_ERR_TLS_VERIFY) return 1;
+  return e->category == WSK_CLIENT_ERR_REFUSED && s >= 400 && s < 500 && s != 408 && s != 429;
+}
+
+void wsk_client_decide(wsk_client *cl) {
+  cl->retrying = 0;
+  if (!cl->opt.reconnect || cl->stopped || cl->freeing) return;
   uint32_t bits = 0;
   wsk_loop_random(cl->loop, &bits, sizeof bits); /* jitter only: a failure leaves it at 0 */
+  unsigned next = cl->attempt + 1, max = cl->opt.backoff.max_attempts;
+  cl->delay = wsk_backoff_delay(&cl->opt.backoff, next, bits / 4294967296.0);
+  cl->err.stop = permanent(&cl->err) || (max && cl->attempt >= max);
+  int retry = !cl->err.stop;
+  if (cl->opt.on_retry) retry = cl->opt.on_retry(cl, &cl->err, next, &cl->delay) == WSK_RETRY;
+  cl->retrying = retry && !cl->stopped && !cl->freeing;
+}
+
+void wsk_client_schedule(wsk_client *cl) {
   cl->attempt++;
-  unsigned delay = wsk_backoff_delay(&cl->opt.backoff, cl->attempt, bits / 4294967296.0);
-  cl->retry = wsk_timer_start(cl->loop, delay, 0, on_retry, cl);
+  unsigned delay = cl->delay;
+  cl->retry = wsk_timer_start(cl->loop, delay, 0, on_delay, cl);
   if (!cl->retry) { /* out of memory: give up */
     cl->retrying = 0;
     cl->stopped = 1;

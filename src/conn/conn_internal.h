@@ -238,6 +238,10 @@ void wsk_conn_read(wsk_conn *c);
 int wsk_conn_writev(wsk_conn *c, const struct iovec *iov, int n, struct wsk_ref *ref, int ref_i);
 /* Write a chunk, taking ownership (no copy of what the socket does not take). */
 int wsk_conn_write_chunk(wsk_conn *c, struct wsk_chunk *chunk);
+/* Drop the whole frames queued that none of is written yet (the head chunk, which may be partly
+ * on the wire, and under TLS the bytes a retried write must repeat, stay): what is sent next goes
+ * out right after them. */
+void wsk_conn_drop_unsent(wsk_conn *c);
 /* Bytes not yet handed to the kernel (queue + cork). */
 static inline size_t wsk_conn_pending(const wsk_conn *c) {
   size_t n = c->ext ? c->ext->wq.bytes : 0;

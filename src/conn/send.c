@@ -79,7 +79,8 @@ int wsk_conn_send_pong(wsk_conn *c, const void *data, size_t len) {
 }
 
 /* A frame over the hard limit is refused (counted: wsk_conn_dropped); with drop_on_limit the
- * connection is closed (1008). */
+ * connection is closed (1008), the queued frames not yet started dropped first so that the close
+ * frame is not stuck behind the backlog it closes for. */
 static int refuse_over_limit(wsk_conn *c) {
   struct wsk_group *g = c->group;
   struct wsk_conn_ext *x = wsk_conn_ext(c); /* (there already: its queue is over the limit) */
@@ -89,8 +90,10 @@ static int refuse_over_limit(wsk_conn *c) {
     const struct wsk_callbacks *cb = wsk_conn_cb(c);
     if (cb->on_error)
       cb->on_error(c, WSK_EBACKPRESSURE, "the peer does not read fast enough: closing with 1008");
-    if (!wsk_conn_dead(c) && wsk_conn_state(c) == WSK_CS_OPEN)
+    if (!wsk_conn_dead(c) && wsk_conn_state(c) == WSK_CS_OPEN) {
+      wsk_conn_drop_unsent(c);
       wsk_conn_close_with(c, WSK_CLOSE_POLICY, reason, sizeof reason - 1);
+    }
   }
   return 1;
 }

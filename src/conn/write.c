@@ -139,6 +139,14 @@ static void queued_more(wsk_conn *c) {
     wsk_conn_write_batched(c);
 }
 
+/* Whole frames were just queued behind `before` (the tail before them, NULL when the queue was
+ * empty, and its length then): unless they went into `before` itself, the first new chunk begins
+ * with a frame, and wsk_conn_drop_unsent may cut the queue there. */
+static void mark_frame_start(struct wsk_wqueue *q, struct wsk_chunk *before, size_t before_len) {
+  struct wsk_chunk *first = before ? before->next : q->head;
+  if (first && (!before || before->len == before_len)) first->unit_start = 1;
+}
+
 /* Queue the bytes of iov[0..n) from offset `skip` on: copies, except iov[ref_i] by reference when
  * it is big (a small shared frame is cheaper copied than referenced). EPOLLOUT is armed unless
  * the batch writes c at the end of the iteration. */
@@ -146,6 +154,9 @@ static int queue_rest(wsk_conn *c, const struct iovec *iov, int n, size_t skip,
                       struct wsk_ref *ref, int ref_i) {
   struct wsk_conn_ext *x = wsk_conn_ext(c);
   if (!x) return out_of_memory(c);
+  struct wsk_chunk *before = x->wq.tail;
+  size_t before_len = before ? before->len : 0;
+  int whole = skip == 0; /* (the bytes of one call begin with a frame) */
   struct iovec copy[WSK_CORK_IOV + MAX_IOV];
   int ncopy = 0;
   for (int i = 0; i < n; i++) {
@@ -169,6 +180,7 @@ static int queue_rest(wsk_conn *c, const struct iovec *iov, int n, size_t skip,
     }
   }
   if (ncopy && wsk_wq_push_copy(&x->wq, copy, ncopy) != 0) return out_of_memory(c);
+  if (whole) mark_frame_start(&x->wq, before, before_len);
   queued_more(c);
   return 0;
 }
@@ -212,6 +224,12 @@ int wsk_conn_writev(wsk_conn *c, const struct iovec *iov, int n, struct wsk_ref 
   if (cork->owner != c && want < BATCH_MAX && wsk_conn_batch(c) == 0)
     return queue_rest(c, iov, n, 0, ref, ref_i);
   return send_or_queue(c, all, nall, want, ref, ref_i >= 0 ? ref_i + shift : -1);
+}
+
+void wsk_conn_drop_unsent(wsk_conn *c) {
+  struct wsk_conn_ext *x = c->ext;
+  /* A TLS write the socket did not take must be repeated with the same first bytes. */
+  if (x) wsk_wq_cut(&x->wq, c->io.kind == WSK_IO_TLS ? WSK_TLS_GATHER : 0);
 }
 
 void wsk_conn_write_batched(wsk_conn *c) {
@@ -284,6 +302,7 @@ int wsk_conn_write_chunk(wsk_conn *c, struct wsk_chunk *chunk) {
     wsk_chunk_free(chunk);
     return out_of_memory(c);
   }
+  chunk->unit_start = x->wq.head != NULL; /* (else it is the head: partly written, maybe) */
   wsk_wq_push(&x->wq, chunk);
   queued_more(c);
   return 0;

@@ -20,7 +20,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
-#define GATHER (16 * 1024) /* one full TLS record of plaintext */
+#define GATHER WSK_TLS_GATHER
 
 void wsk_tls_free(struct wsk_tls *t) {
   if (!t) return;
@@ -73,6 +73,7 @@ int wsk_tls_handshake(struct wsk_tls *t, char *errbuf, size_t errlen) {
   long verify = SSL_get_verify_result(t->ssl);
   if (ERR_GET_REASON(last) == SSL_R_CERTIFICATE_VERIFY_FAILED && verify != X509_V_OK) {
     ERR_clear_error();
+    t->verify_failed = 1;
     if (errbuf) snprintf(errbuf, errlen, "certificate verify failed: %s",
                          X509_verify_cert_error_string(verify));
     return WSK_ETLS;

@@ -21,6 +21,10 @@
 
 struct wsk_tls_ctx;
 
+/* wsk_tls_writev gathers pieces smaller than this into one record (one full record of plaintext):
+ * a write the socket did not take must be repeated with at least the first this many bytes. */
+#define WSK_TLS_GATHER (16 * 1024)
+
 /* A server context: certificate chain and key from PEM files (key NULL: it is in cert), and more
  * certificates chosen by SNI from sni[] (ended by a NULL hostname; sni may be NULL). TLS 1.2 and
  * 1.3, ALPN http/1.1 (a client that offers only other protocols is refused), session tickets
@@ -34,6 +38,8 @@ int wsk_tls_server_ctx(const char *cert, const char *key, const struct wsk_tls_c
 int wsk_tls_client_ctx(const char *ca_file, const char *ca_dir, int insecure,
                        struct wsk_tls_ctx **out, char *errbuf, size_t errlen);
 void wsk_tls_ctx_free(struct wsk_tls_ctx *x);
+/* A client context: drop the session kept for resumption (the next server is another one). */
+void wsk_tls_ctx_forget_session(struct wsk_tls_ctx *x);
 
 /* wsk_tls.want: what the last call waits for, besides the direction it was called for. */
 #define WSK_TLS_READ_WANTS_OUT 0x01  /* wsk_tls_read: retry once the socket is writable */
@@ -46,6 +52,7 @@ struct wsk_tls {
   void *ssl;           /* SSL * */
   uint8_t want;        /* WSK_TLS_* */
   uint8_t shut;        /* our close_notify is sent */
+  uint8_t verify_failed; /* the handshake failed on the peer's certificate */
   const char *name;    /* for the layer above: the peer's name in messages (borrowed), or NULL */
   void *owner;         /* for the layer above (the connection) */
   struct wsk_hook kick; /* for the layer above: a read scheduled for the end of the iteration */

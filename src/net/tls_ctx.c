@@ -213,6 +213,11 @@ void wsk_tls_ctx_free(struct wsk_tls_ctx *x) {
   wsk_free(x);
 }
 
+void wsk_tls_ctx_forget_session(struct wsk_tls_ctx *x) {
+  if (x->session) SSL_SESSION_free(x->session);
+  x->session = NULL;
+}
+
 /* A client checks the certificate against host: an IP address (without an IPv6 zone) or a DNS
  * name, which also goes out as SNI. Returns 1, or 0 when out of memory. */
 static int expect_host(SSL *ssl, const char *host) {
@@ -273,6 +278,7 @@ int wsk_tls_client_ctx(const char *ca_file, const char *ca_dir, int insecure,
 }
 
 void wsk_tls_ctx_free(struct wsk_tls_ctx *x) {}
+void wsk_tls_ctx_forget_session(struct wsk_tls_ctx *x) {}
 struct wsk_tls *wsk_tls_new(struct wsk_tls_ctx *x, int fd, const char *host) { return NULL; }
 
 #endif

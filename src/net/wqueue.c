@@ -32,6 +32,7 @@ struct wsk_chunk *wsk_chunk_new(size_t cap) {
   c->len = 0;
   c->ref = NULL;
   c->cap = cap;
+  c->unit_start = 0;
   return c;
 }
 
@@ -54,6 +55,7 @@ struct wsk_chunk *wsk_chunk_file(int fd, off_t off, size_t len) {
   f->c.len = len;
   f->c.ref = NULL;
   f->c.cap = 0;
+  f->c.unit_start = 0;
   f->fd = fd;
   f->off = off;
   return &f->c;
@@ -101,6 +103,7 @@ int wsk_wq_push_ref(struct wsk_wqueue *q, struct wsk_ref *ref, const uint8_t *da
   c->len = len;
   c->ref = ref;
   c->cap = 0;
+  c->unit_start = 0;
   wsk_ref_get(ref);
   wsk_wq_push(q, c);
   return 0;
@@ -247,6 +250,28 @@ ssize_t wsk_wq_flush(struct wsk_wqueue *q, int fd, struct wsk_tls *tls) {
     }
   }
   return (ssize_t)total;
+}
+
+size_t wsk_wq_cut(struct wsk_wqueue *q, size_t keep) {
+  struct wsk_chunk *last = q->head; /* the last chunk kept */
+  if (!last) return 0;
+  size_t kept = last->len;
+  while (last->next && (!last->next->unit_start || kept < keep)) {
+    last = last->next;
+    kept += last->len;
+  }
+  struct wsk_chunk *c = last->next;
+  last->next = NULL;
+  q->tail = last;
+  size_t dropped = q->bytes - kept;
+  q->bytes = kept;
+  while (c) {
+    struct wsk_chunk *next = c->next;
+    if (c == q->latest) q->latest = NULL;
+    wsk_chunk_free(c);
+    c = next;
+  }
+  return dropped;
 }
 
 void wsk_wq_clear(struct wsk_wqueue *q) {

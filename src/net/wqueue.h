@@ -29,6 +29,9 @@ struct wsk_chunk {
   size_t len;            /* unwritten bytes */
   struct wsk_ref *ref;   /* shared owner of data, or NULL when data follows this header */
   size_t cap;            /* bytes of storage after this header (0: ref or file chunk) */
+  /* Set by the layer above when the chunk begins with the first byte of one of its units (a
+   * WebSocket frame): wsk_wq_cut may drop the queue from here on without cutting a unit. */
+  uint8_t unit_start;
 };
 
 /* len bytes of the file fd from off on. The chunk owns fd: wsk_chunk_free closes it, which is the
@@ -76,6 +79,9 @@ struct wsk_tls;
 ssize_t wsk_wq_flush(struct wsk_wqueue *q, int fd, struct wsk_tls *tls);
 /* Drop everything queued. */
 void wsk_wq_clear(struct wsk_wqueue *q);
+/* Drop the queue from its first chunk marked unit_start on, except the head (which may be partly
+ * written) and the chunks that hold the first `keep` bytes. Returns the bytes dropped. */
+size_t wsk_wq_cut(struct wsk_wqueue *q, size_t keep);
 
 /* send or sendmsg (MSG_NOSIGNAL | flags) of iov[0..n), retried on EINTR. Returns bytes written, 0
  * when the socket would block, or -errno. */

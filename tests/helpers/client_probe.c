@@ -9,14 +9,23 @@
  * --handshake-timeout MS, --ca FILE and --insecure (wss://), --deflate SPEC (permessage-deflate:
  * "on", or a comma list of snct, cnct, sbits=N, cbits=N, mem=N, threshold=N).
  *
+ * Retry options: --policy retry|stop|delay=MS|default (an on_retry that prints `policy ATTEMPT
+ * CATEGORY STATUS STOP DELAY` and answers so; default: as err->stop says), --next-url URL and
+ * --next-header 'N: V' (repeatable; given to wsk_client_set_url / wsk_client_set_headers from
+ * on_reconnect), --why (after `error`: `why CATEGORY STATUS STATE`; after `close`: `ended CATEGORY
+ * CLOSE_CODE STATE`; after `open` and `reconnect`: `state-now STATE`). CATEGORY and STATE are
+ * lower-case names (network, tls, tls-verify, protocol, refused, closed; connecting, open,
+ * closing, waiting, stopped).
+ *
  * Events, one line each: `open proto=P [NAME=value|NAME=-]...`, `message text|binary LEN FNV
  * PREVIEW` (FNV-1a 32 of the payload in hex; preview: up to 40 bytes of text, or the hex of up to
  * 20 bytes), `ping DATA`, `pong DATA`, `error CODE MESSAGE`, `close CODE CLEAN REASON`,
- * `reconnect ATTEMPT DELAY`, `send-error CODE`, `state open=0|1 reconnecting=0|1`, and `done` when
- * the client has nothing left to do (then the probe exits 0).
+ * `reconnect ATTEMPT DELAY`, `send-error CODE`, `state open=0|1 reconnecting=0|1`, `cstate STATE`,
+ * and `done` when the client has nothing left to do (then the probe exits 0).
  * Commands: `text STRING`, `binary HEX`, `big text|binary N` (N bytes of a pattern),
  * `ping STRING`, `close CODE [REASON]` (wsk_close on the connection), `stop CODE`
- * (wsk_client_close), `terminate`, `state`. End of stdin frees the client and exits. */
+ * (wsk_client_close), `terminate`, `state`, `cstate` (wsk_client_state). End of stdin frees the
+ * client and exits. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +42,11 @@ struct probe {
   wsk_watch *in;
   const char *resp[MAX_LIST];
   size_t nresp;
+  const char *policy;  /* --policy, or NULL */
+  const char *next_url;
+  const char *next_headers[MAX_LIST + 1];
+  size_t nnext;
+  int why;
   char buf[1 << 16];
   size_t len;
 };
@@ -55,6 +69,22 @@ static void print_payload(const char *kind, int text, const void *data, size_t l
   fflush(stdout);
 }
 
+static const char *category_name(int category) {
+  static const char *const names[] = {"none", "network", "tls", "tls-verify", "protocol",
+                                      "refused", "closed"};
+  return category >= 0 && category <= WSK_CLIENT_ERR_CLOSED ? names[category] : "?";
+}
+
+static const char *state_name(const wsk_client *cl) {
+  static const char *const names[] = {"?", "connecting", "open", "closing", "waiting", "stopped"};
+  int st = wsk_client_state(cl);
+  return st >= WSK_CLIENT_CONNECTING && st <= WSK_CLIENT_STOPPED ? names[st] : "?";
+}
+
+static void state_now(const struct probe *pr) {
+  if (pr->why) printf("state-now %s\n", state_name(pr->cl));
+}
+
 static void on_open(wsk_conn *c) {
   struct probe *pr = wsk_client_user_data(wsk_conn_client(c));
   printf("open proto=%s", wsk_conn_protocol(c));
@@ -63,6 +93,7 @@ static void on_open(wsk_conn *c) {
     printf(" %s=%s", pr->resp[i], v ? v : "-");
   }
   putchar('\n');
+  state_now(pr);
   fflush(stdout);
 }
 
@@ -81,7 +112,12 @@ static void on_pong(wsk_conn *c, const void *data, size_t len) {
 }
 
 static void on_error(wsk_conn *c, int err, const char *message) {
+  wsk_client *cl = wsk_conn_client(c);
+  struct probe *pr = wsk_client_user_data(cl);
   printf("error %d %s\n", err, message);
+  const struct wsk_client_error *e = wsk_client_error(cl);
+  if (pr->why && e)
+    printf("why %s %d %s\n", category_name(e->category), e->http_status, state_name(cl));
   fflush(stdout);
 }
 
@@ -89,6 +125,9 @@ static void on_close(wsk_conn *c, unsigned code, const char *reason, size_t reas
   wsk_client *cl = wsk_conn_client(c);
   struct probe *pr = wsk_client_user_data(cl);
   printf("close %u %d %.*s\n", code, clean, (int)reason_len, reason);
+  const struct wsk_client_error *e = wsk_client_error(cl);
+  if (pr->why && e)
+    printf("ended %s %u %s\n", category_name(e->category), e->close_code, state_name(cl));
   if (!wsk_client_reconnecting(cl)) {
     printf("done\n");
     wsk_loop_stop(pr->loop);
@@ -97,8 +136,29 @@ static void on_close(wsk_conn *c, unsigned code, const char *reason, size_t reas
 }
 
 static void on_reconnect(wsk_client *cl, unsigned attempt, unsigned delay_ms) {
+  struct probe *pr = wsk_client_user_data(cl);
+  char err[256];
   printf("reconnect %u %u\n", attempt, delay_ms);
+  if (pr->next_url && wsk_client_set_url(cl, pr->next_url, err, sizeof err) < 0)
+    printf("set-url-error %s\n", err);
+  if (pr->nnext && wsk_client_set_headers(cl, pr->next_headers, err, sizeof err) < 0)
+    printf("set-headers-error %s\n", err);
+  state_now(pr);
   fflush(stdout);
+}
+
+static int on_retry(wsk_client *cl, const struct wsk_client_error *e, unsigned attempt,
+                    unsigned *delay_ms) {
+  struct probe *pr = wsk_client_user_data(cl);
+  printf("policy %u %s %d %d %u\n", attempt, category_name(e->category), e->http_status, e->stop,
+         *delay_ms);
+  fflush(stdout);
+  if (strncmp(pr->policy, "delay=", 6) == 0) {
+    *delay_ms = (unsigned)atoi(pr->policy + 6);
+    return WSK_RETRY;
+  }
+  if (strcmp(pr->policy, "default") == 0) return e->stop ? WSK_RETRY_STOP : WSK_RETRY;
+  return strcmp(pr->policy, "retry") == 0 ? WSK_RETRY : WSK_RETRY_STOP;
 }
 
 static int unhex(const char *s, uint8_t *out, size_t cap) {
@@ -169,6 +229,9 @@ static void command(struct probe *pr, char *line) {
     if (c) wsk_terminate(c);
   } else if (strcmp(line, "state") == 0) {
     printf("state open=%d reconnecting=%d\n", c != NULL, wsk_client_reconnecting(pr->cl));
+    fflush(stdout);
+  } else if (strcmp(line, "cstate") == 0) {
+    printf("cstate %s\n", state_name(pr->cl));
     fflush(stdout);
   } else {
     printf("unknown-command %s\n", line);
@@ -248,6 +311,7 @@ int main(int argc, char **argv) {
     if (strcmp(a, "--sync") == 0) { sync = 1; continue; }
     if (strcmp(a, "--reconnect") == 0) { opt.reconnect = 1; continue; }
     if (strcmp(a, "--insecure") == 0) { opt.tls_insecure = 1; continue; }
+    if (strcmp(a, "--why") == 0) { pr.why = 1; continue; }
     if (strcmp(a, "--protocol") == 0 && np < MAX_LIST) protocols[np++] = v;
     else if (strcmp(a, "-H") == 0 && nh < MAX_LIST) headers[nh++] = v;
     else if (strcmp(a, "--origin") == 0) opt.origin = v;
@@ -261,6 +325,10 @@ int main(int argc, char **argv) {
     else if (strcmp(a, "--connect-timeout") == 0) opt.connect_timeout_ms = (unsigned)atoi(v);
     else if (strcmp(a, "--handshake-timeout") == 0) opt.handshake_timeout_ms = (unsigned)atoi(v);
     else if (strcmp(a, "--ca") == 0) opt.tls_ca_file = v;
+    else if (strcmp(a, "--policy") == 0) pr.policy = v;
+    else if (strcmp(a, "--next-url") == 0) pr.next_url = v;
+    else if (strcmp(a, "--next-header") == 0 && pr.nnext < MAX_LIST)
+      pr.next_headers[pr.nnext++] = v;
     else if (strcmp(a, "--deflate") != 0 || deflate_spec(argv[i + 1], &opt.deflate) < 0) {
       fprintf(stderr, "client_probe: bad option %s\n", a);
       return 2;
@@ -282,6 +350,7 @@ int main(int argc, char **argv) {
   opt.cb.on_error = on_error;
   opt.cb.on_close = on_close;
   opt.on_reconnect = on_reconnect;
+  if (pr.policy) opt.on_retry = on_retry;
   opt.user_data = &pr;
   pr.loop = wsk_loop_new();
   char err[512];

@@ -172,6 +172,15 @@ t.test('--reconnect: comes back after the server restarts; Ctrl-C closes with 10
   await srv.proc.stop('SIGTERM');
 });
 
+t.test('--reconnect stops after a 401 (another attempt would get it too), and says so', async () => {
+  const c = wskConnect([ws.url('/private/x'), '--reconnect']);
+  assert.strictEqual(await c.wait(), 1, c.stderr.join(' | '));
+  assert.deepStrictEqual(c.stderr, [
+    'wsk connect: server refused the upgrade: 401 Unauthorized: token missing or wrong',
+    'wsk connect: not reconnecting: the server refused the upgrade with status 401, which another attempt would get too',
+    'wsk connect: server refused the upgrade: 401 Unauthorized: token missing or wrong']);
+});
+
 t.after(async () => {
   if (echo) await echo.proc.stop('SIGTERM');
   if (ws) await ws.close();

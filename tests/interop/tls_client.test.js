@@ -3,8 +3,8 @@
 // the throw-away PKI of tests/tls/make_certs.sh: messages both ways, 16 MiB both ways while the
 // server stalls its reading (the client's SSL_write must wait and retry), SNI and ALPN as the
 // server sees them, each kind of bad certificate refused with a message that names it, --insecure,
-// session resumption on reconnection, a TLS handshake that never completes, and wss:// to a server
-// that does not speak TLS.
+// session resumption on reconnection, a TLS handshake that never completes, wss:// to a server
+// that does not speak TLS, and which of these failures stop the reconnection by default.
 
 const assert = require('assert');
 const net = require('net');
@@ -152,6 +152,41 @@ t.test('wss:// to a server without TLS: a TLS error, not a hang', async () => {
   assert.strictEqual(Number(m[1]), -5009, m[0]);
   assert.match(m[2], /^TLS handshake with 127\.0\.0\.1:\d+ failed: /);
   await p.next(/^close 1006 0/);
+  p.end();
+  assert.strictEqual(await p.wait(), 0);
+});
+
+t.test('with --reconnect: a certificate that does not verify stops the retries; a TLS error that is not about the certificate is retried', async () => {
+  const p = probe(url('selfSigned'), ['--ca', pki.ca, '--reconnect', '--initial-delay', '20',
+                                      '--jitter', '0', '--why']);
+  await p.next(/^error -5009 TLS handshake .*self-signed certificate/);
+  await p.next(/^why tls-verify 0 closing$/);
+  await p.next(/^close 1006 0/);
+  await p.next(/^ended tls-verify 1006 stopped$/);
+  await p.next(/^done$/);
+  assert.ok(!p.lines.some((l) => l.startsWith('reconnect')), p.lines.join('\n'));
+  assert.strictEqual(await p.wait(), 0);
+
+  const q = probe(`wss://127.0.0.1:${servers.plain.port}/echo`, ['--ca', pki.ca, '--reconnect',
+    '--initial-delay', '20', '--jitter', '0', '--max-attempts', '1', '--why']);
+  await q.next(/^why tls 0 closing$/);
+  await q.next(/^ended tls 1006 waiting$/);
+  await q.next(/^reconnect 1 20$/);
+  await q.next(/^why tls 0 closing$/);
+  await q.next(/^ended tls 1006 stopped$/); // max_attempts
+  await q.next(/^done$/);
+  assert.strictEqual(await q.wait(), 0);
+});
+
+t.test('wsk_client_set_url from ws:// to wss://: the next attempt speaks TLS, verified with the CA option', async () => {
+  const gone = await h.freePort();
+  const p = probe(`ws://127.0.0.1:${gone}/`, ['--ca', pki.ca, '--reconnect', '--initial-delay', '20',
+                                            '--jitter', '0', '--next-url', url('good')]);
+  await p.next(/^reconnect 1 20$/);
+  await p.next(/^open /);
+  assert.strictEqual(lastTls('good').servername, 'localhost');
+  p.send('text over tls now');
+  await p.next(/^message text \d+ \w+ over tls now$/);
   p.end();
   assert.strictEqual(await p.wait(), 0);
 });

@@ -17,7 +17,10 @@
  * - wsk_publish from a timer and wsk_conn_publish from on_message: one write per subscriber;
  * - a client's sends from a timer: one write too; the client freed with them waiting;
  * - wsk_conn_dropped counts what a connection over a small send_hard_limit did not get, and a
- *   publish does not count it as reached. */
+ *   publish does not count it as reached;
+ * - with drop_on_limit, a peer that does not read and has a 1 MiB backlog gets the 1008 close right
+ *   after the frames already under way (the backlog's unsent frames are dropped first), and every
+ *   frame before it is whole. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/tcp.h>
@@ -83,6 +86,8 @@ static void on_drain(wsk_conn *c) {
   sv->s = NULL;
 }
 
+static int srv_drop; /* srv_new makes a server with drop_on_limit */
+
 static void srv_new(struct srv *sv, size_t high_water, size_t hard_limit) {
   memset(sv, 0, sizeof *sv);
   struct wsk_server_options opt;
@@ -95,6 +100,7 @@ static void srv_new(struct srv *sv, size_t high_water, size_t hard_limit) {
   opt.user_data = sv;
   if (high_water) opt.send_high_water = high_water;
   if (hard_limit) opt.send_hard_limit = hard_limit;
+  opt.drop_on_limit = srv_drop;
   char err[256];
   CHECK_EQ(wsk_server_new(loop, &opt, &sv->s, err, sizeof err), 0);
 }
@@ -163,23 +169,31 @@ struct frame {
   const uint8_t *p;
   size_t len;
 };
+/* The server frame at the start of buf[0..len) into *f; its length (header and payload), or 0 when
+ * buf does not hold all of it (nothing here sends 64 KiB or more in one frame). */
+static size_t frame_at(const uint8_t *buf, size_t len, struct frame *f) {
+  if (len < 2 || (buf[1] & 0x7f) == 127) return 0;
+  size_t plen = buf[1] & 0x7f, hl = 2;
+  if (plen == 126) {
+    if (len < 4) return 0;
+    plen = (size_t)buf[2] << 8 | buf[3];
+    hl = 4;
+  }
+  if (len < hl + plen) return 0;
+  *f = (struct frame){buf[0] & 0x0f, buf + hl, plen};
+  return hl + plen;
+}
+
 static int parse(const uint8_t *buf, size_t len, struct frame *out, int max) {
   int n = 0;
   size_t off = 0;
   while (off < len) {
-    if (len - off < 2) return -1;
-    size_t plen = buf[off + 1] & 0x7f, hl = 2;
-    if (plen == 126) {
-      if (len - off < 4) return -1;
-      plen = (size_t)buf[off + 2] << 8 | buf[off + 3];
-      hl = 4;
-    } else if (plen == 127) {
-      return -1; /* nothing this big here */
-    }
-    if (len - off < hl + plen) return -1;
-    if (n < max) out[n] = (struct frame){buf[off] & 0x0f, buf + off + hl, plen};
+    struct frame f;
+    size_t flen = frame_at(buf + off, len - off, &f);
+    if (!flen) return -1;
+    if (n < max) out[n] = f;
     n++;
-    off += hl + plen;
+    off += flen;
   }
   return n;
 }
@@ -666,6 +680,59 @@ static void test_burst_over_limit(void) {
   srv_free(&sv);
 }
 
+/* ---- drop_on_limit: the close is not stuck behind the backlog ------------------------------- */
+
+enum { BACKLOG = 1 << 20 };
+
+static void send_until_refused(void *arg) {
+  struct srv *sv = arg;
+  uint8_t m[MSG];
+  memset(m, 0x5a, sizeof m);
+  for (int j = 0; j < 4 * BACKLOG / MSG && wsk_send_binary(sv->conns[0], m, sizeof m) >= 0; j++) {}
+}
+
+static void test_drop_slow(void) {
+  struct srv sv;
+  srv_drop = 1;
+  srv_new(&sv, 0, BACKLOG);
+  srv_drop = 0;
+  peer_add(&sv, 4096); /* reads nothing until the limit trips */
+  int small = 4096;
+  setsockopt(sv.conns[0]->io.fd, SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+  run_with(5, send_until_refused, &sv);
+  CHECK_EQ(wsk_conn_dropped(sv.conns[0]), 1); /* the send that tripped the limit */
+  /* Now the peer reads: whole data frames, then the close, long before the backlog's worth. */
+  size_t cap = 4 * BACKLOG, got = 0, off = 0, before_close = 0;
+  uint8_t *buf = malloc(cap);
+  struct frame close = {0};
+  int whole = 1, frames = 0;
+  for (int t = 0; t < 2000 && !close.opcode && got < cap; t++) {
+    pump(1);
+    ssize_t r;
+    while (got < cap && (r = read(sv.peers[0], buf + got, cap - got)) > 0) got += (size_t)r;
+    struct frame f;
+    size_t flen;
+    while (!close.opcode && (flen = frame_at(buf + off, got - off, &f)) > 0) {
+      if (f.opcode == WSK_OP_CLOSE) {
+        close = f;
+        before_close = off;
+      } else {
+        whole &= buf[off] == 0x82 && f.len == MSG;
+        frames++;
+      }
+      off += flen;
+    }
+  }
+  CHECK_EQ(close.opcode, WSK_OP_CLOSE);
+  CHECK(close.len >= 2 && (close.p[0] << 8 | close.p[1]) == WSK_CLOSE_POLICY);
+  CHECK(whole);
+  CHECK(before_close < BACKLOG / 4);
+  printf("# drop_on_limit: %zu bytes (%d frames) before the close, the backlog held %u\n",
+         before_close, frames, (unsigned)BACKLOG);
+  free(buf);
+  srv_free(&sv);
+}
+
 int main(void) {
   loop = wsk_loop_new();
   CHECK(loop != NULL);
@@ -677,6 +744,7 @@ int main(void) {
   test_publish();
   test_dropped();
   test_burst_over_limit();
+  test_drop_slow();
   test_client();
   wsk_loop_free(loop);
   return check_report();

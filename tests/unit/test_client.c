@@ -137,11 +137,39 @@ static void test_connect_checks(void) {
   /* A good one: freed before anything happened (no callbacks are set). */
   CHECK_EQ(wsk_connect(loop, "ws://127.0.0.1:9/", NULL, &cl, err, sizeof err), 0);
   CHECK(wsk_client_conn(cl) == NULL);
+  CHECK_EQ(wsk_client_state(cl), WSK_CLIENT_CONNECTING);
+  CHECK(wsk_client_error(cl) == NULL); /* nothing ended yet */
+  /* What the next attempt uses: refused as wsk_connect refuses it, the client keeps its own. */
+  CHECK_EQ(wsk_client_set_url(cl, "ws://user@h/", err, sizeof err), WSK_EINVAL);
+  CHECK(strstr(err, "user info") != NULL);
+  const char *host[] = {"X-A: 1", "Host: other", NULL};
+  CHECK_EQ(wsk_client_set_headers(cl, host, err, sizeof err), WSK_EINVAL);
+  CHECK(strstr(err, "'Host: other' is set by wsk itself") != NULL);
+  const char *token[] = {"Authorization: Bearer x", NULL};
+  CHECK_EQ(wsk_client_set_headers(cl, token, err, sizeof err), 0);
+  CHECK_EQ(wsk_client_set_headers(cl, NULL, err, sizeof err), 0); /* none, replacing the one set */
+  CHECK_EQ(wsk_client_set_url(cl, "ws://127.0.0.1:10/next", err, sizeof err), 0);
+  CHECK_EQ(wsk_client_set_url(cl, "ws://127.0.0.1:11/", err, sizeof err), 0); /* the last wins */
+  CHECK_EQ(wsk_client_set_url(NULL, "ws://h/", err, sizeof err), WSK_EINVAL);
+  /* A first wss:// URL makes the TLS context then, with the CA option given to wsk_connect. */
+  wsk_client *ws;
+  o.tls_ca_file = "/nonexistent/ca.pem";
+  CHECK_EQ(wsk_connect(loop, "ws://127.0.0.1:9/", &o, &ws, err, sizeof err), 0);
+  o.tls_ca_file = NULL;
+#ifdef WSK_WITH_TLS
+  CHECK_EQ(wsk_client_set_url(ws, "wss://127.0.0.1:9/", err, sizeof err), WSK_ETLS);
+  CHECK(strstr(err, "/nonexistent/ca.pem") != NULL);
+#else
+  CHECK_EQ(wsk_client_set_url(ws, "wss://127.0.0.1:9/", err, sizeof err), WSK_EUNSUPPORTED);
+#endif
+  wsk_client_free(ws);
+  CHECK_EQ(wsk_client_state(NULL), WSK_CLIENT_STOPPED);
   CHECK_EQ(wsk_client_send(cl, WSK_OP_TEXT, "x", 1), WSK_ECLOSED); /* no queue */
   CHECK_EQ(wsk_client_send(cl, 7, "x", 1), WSK_EINVAL);
   CHECK_EQ(wsk_client_close(cl, 999, NULL), WSK_EINVAL);
   CHECK_EQ(wsk_client_close(cl, 1000, "\xc3\x28"), WSK_EUTF8); /* refused, the client goes on */
   CHECK_EQ(wsk_client_close(cl, 1000, NULL), 0);
+  CHECK_EQ(wsk_client_state(cl), WSK_CLIENT_STOPPED); /* the attempt abandoned at once */
   CHECK_EQ(wsk_client_close(cl, 1000, NULL), WSK_ECLOSED);
   wsk_client_free(cl);
   wsk_loop_free(loop);

@@ -1,6 +1,7 @@
 /* test_wqueue.c - write queues over a socketpair with a small send buffer: partial writes keep
  * their place, shared (reference-counted) chunks are released once written, order is kept; file
- * chunks are sent in slices and close their file once; the latest chunk is replaced in place. */
+ * chunks are sent in slices and close their file once; the latest chunk is replaced in place;
+ * wsk_wq_cut drops from the first chunk marked unit_start after the head and the bytes to keep. */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -230,6 +231,44 @@ static void test_latest(void) {
   close(sv[1]);
 }
 
+/* A chunk of exactly `text` (full: a copy pushed after it gets a chunk of its own). */
+static struct wsk_chunk *push_text(struct wsk_wqueue *q, const char *text, int unit_start) {
+  struct wsk_chunk *c = wsk_chunk_new(strlen(text));
+  memcpy(wsk_chunk_buf(c), text, strlen(text));
+  c->len = strlen(text);
+  c->unit_start = (uint8_t)unit_start;
+  wsk_wq_push(q, c);
+  return c;
+}
+
+static void test_cut(void) {
+  struct wsk_wqueue q = {0};
+  CHECK_EQ(wsk_wq_cut(&q, 0), 0); /* empty */
+  push_text(&q, "head", 1);
+  CHECK_EQ(wsk_wq_cut(&q, 0), 0); /* the head stays, even marked */
+  push_text(&q, "rest", 0);       /* the rest of the head's frame */
+  struct wsk_chunk *b = push_text(&q, "B", 1);
+  push_text(&q, "b", 0);
+  struct iovec pong = {"P", 1};
+  CHECK_EQ(wsk_wq_push_latest(&q, &pong, 1, 8), 0);
+  CHECK_EQ(q.bytes, 11);
+  /* keep 10: everything up to the first mark after 10 bytes, i.e. nothing goes. */
+  CHECK_EQ(wsk_wq_cut(&q, 10), 0);
+  CHECK_EQ(wsk_wq_cut(&q, 0), 3); /* from B on, the pong included */
+  CHECK_EQ(q.bytes, 8);
+  CHECK(q.latest == NULL && q.tail->next == NULL && q.tail != b);
+  struct iovec more = {"M", 1};
+  CHECK_EQ(wsk_wq_push_copy(&q, &more, 1), 0); /* the queue goes on from its new tail */
+  int sv[2];
+  CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+  uint8_t out[16];
+  CHECK_EQ(wsk_wq_flush(&q, sv[0], NULL), 9);
+  CHECK_EQ(recv(sv[1], out, sizeof out, 0), 9);
+  CHECK_MEM(out, "headrestM", 9);
+  close(sv[0]);
+  close(sv[1]);
+}
+
 /* A file to a peer that has gone: -EPIPE, and no SIGPIPE (sendfile has no MSG_NOSIGNAL; this
  * program keeps SIGPIPE's default action, which would kill it). A SIGPIPE that was pending before
  * is left pending. */
@@ -267,5 +306,6 @@ int main(void) {
   test_file_chunks();
   test_file_to_gone_peer();
   test_latest();
+  test_cut();
   return check_report();
 }
