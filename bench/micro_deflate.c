@@ -82,7 +82,7 @@ static void row(const char *label, int nct, int bits, int mem_level) {
     n++;
   } while ((t = now_s() - start) < 0.3);
   size_t peak, held = wsk_pmd_memory(srv, &peak);
-  size_t fixed = sizeof(struct wsk_conn) + sizeof(struct wsk_conn_ext);
+  size_t fixed = sizeof(struct wsk_conn) + sizeof(struct wsk__conn_ext);
   printf("| %-44s | %9zu | %9zu | %6.1f%% | %7.0f |\n", label, fixed + held, fixed + peak,
          100.0 * (double)zn / ((double)n * MSG), 2.0 * n * MSG / t / 1e6);
   wsk_pmd_end(srv);
@@ -98,7 +98,7 @@ int main(void) {
   printf("permessage-deflate, server side of one connection: bytes held between messages and at "
          "the peak\n(slab slot %zu + ext %zu + codec and zlib state); %d-byte chat-like text "
          "messages both ways;\nsize: compressed/original; MB/s: message bytes through compress and "
-         "inflate per CPU second\n\n", sizeof(struct wsk_conn), sizeof(struct wsk_conn_ext), MSG);
+         "inflate per CPU second\n\n", sizeof(struct wsk_conn), sizeof(struct wsk__conn_ext), MSG);
   printf("| %-44s | %9s | %9s | %7s | %7s |\n", "setting", "held", "peak", "size", "MB/s");
   printf("|----------------------------------------------|-----------|-----------|---------|"
          "---------|\n");

@@ -38,18 +38,18 @@ static void detach(wsk_client *cl, wsk_conn *c) {
   if (c != cl->conn) return;
   cl->conn = NULL;
   if (cl->dial) {
-    wsk_dial_cancel(cl->dial);
+    wsk__dial_cancel(cl->dial);
     cl->dial = NULL;
   }
 }
 
 void wsk_client_fail(wsk_client *cl, int err, const char *message) {
-  if (cl->conn) wsk_conn_destroy(cl->conn, err, message);
+  if (cl->conn) wsk__conn_destroy(cl->conn, err, message);
 }
 
 static void send_request(wsk_conn *c) {
-  int r = wsk_handshake_send(wsk_client_of(c), c);
-  if (r < 0 && !wsk_conn_dead(c))
+  int r = wsk__handshake_send(wsk_client_of(c), c);
+  if (r < 0 && !wsk__conn_dead(c))
     wsk_client_fail(wsk_client_of(c), r, "could not send the upgrade request");
 }
 
@@ -62,7 +62,7 @@ static void on_dialed(void *arg, int fd, int err, const char *message) {
     return;
   }
   c->io.fd = fd;
-  if (wsk_io_start(cl->loop, &c->io, WSK_IO_IN) != 0) {
+  if (wsk__io_start(cl->loop, &c->io, WSK_IO_IN) != 0) {
     char msg[128];
     snprintf(msg, sizeof msg, "epoll_ctl: %s", strerror(errno));
     close(fd);
@@ -70,37 +70,37 @@ static void on_dialed(void *arg, int fd, int err, const char *message) {
     wsk_client_fail(cl, WSK_ESYS, msg);
     return;
   }
-  wsk_conn_set_timeout(c, cl->opt.handshake_timeout_ms);
+  wsk__conn_set_timeout(c, cl->opt.handshake_timeout_ms);
   if (cl->url.secure) { /* the request goes out once the TLS handshake is done (on_secure) */
-    if (wsk_conn_start_tls(c, cl->tls, cl->url.host) != 0)
+    if (wsk__conn_start_tls(c, cl->tls, cl->url.host) != 0)
       wsk_client_fail(cl, WSK_ENOMEM, "out of memory for the TLS session");
     return;
   }
-  wsk_conn_set_state(c, WSK_CS_HTTP);
+  wsk__conn_set_state(c, WSK_CS_HTTP);
   send_request(c);
 }
 
 /* Start an attempt. On failure nothing was reported; errbuf says why. */
 static int attempt(wsk_client *cl, char *errbuf, size_t errlen) {
-  wsk_attempt_reset(&cl->att);
+  wsk__attempt_reset(&cl->att);
   wsk_client_take_next(cl);
-  wsk_conn *c = wsk_conn_new(&cl->group, -1, WSK_CS_CONNECTING);
+  wsk_conn *c = wsk__conn_new(&cl->group, -1, WSK_CS_CONNECTING);
   if (!c) {
     if (errbuf) snprintf(errbuf, errlen, "out of memory");
     return WSK_ENOMEM;
   }
   c->user_data = cl->opt.user_data;
   cl->conn = c;
-  cl->dial = wsk_dial_start(cl->loop, &cl->url, on_dialed, cl);
+  cl->dial = wsk__dial_start(cl->loop, &cl->url, on_dialed, cl);
   if (!cl->dial) {
     if (errbuf) snprintf(errbuf, errlen, "cannot start connecting to %s: %s", cl->url.where,
                          strerror(errno ? errno : ENOMEM));
     cl->conn = NULL;
-    wsk_conn_destroy(c, 0, NULL); /* nothing owed yet: no callbacks */
+    wsk__conn_destroy(c, 0, NULL); /* nothing owed yet: no callbacks */
     return WSK_ESYS;
   }
-  wsk_conn_flag(c, WSK_CF_REPORT); /* from here on, on_close is owed for this attempt */
-  wsk_conn_set_timeout(c, cl->opt.connect_timeout_ms);
+  wsk__conn_flag(c, WSK_CF_REPORT); /* from here on, on_close is owed for this attempt */
+  wsk__conn_set_timeout(c, cl->opt.connect_timeout_ms);
   return 0;
 }
 
@@ -110,27 +110,27 @@ void wsk_client_attempt(wsk_client *cl) {
   /* Nothing to report it on: count it as a failed attempt without callbacks. */
   cl->retrying = 0;
   cl->stopped = 1;
-  wsk_sendq_clear(&cl->queue);
+  wsk__sendq_clear(&cl->queue);
 }
 
 static void on_timeout(wsk_conn *c) {
   wsk_client *cl = wsk_client_of(c);
   char msg[256];
-  if (wsk_conn_state(c) == WSK_CS_CONNECTING)
+  if (wsk__conn_state(c) == WSK_CS_CONNECTING)
     snprintf(msg, sizeof msg, "connecting to %s timed out after %u ms (connect_timeout_ms)",
              cl->url.where, cl->opt.connect_timeout_ms);
-  else if (wsk_conn_state(c) == WSK_CS_TLS)
+  else if (wsk__conn_state(c) == WSK_CS_TLS)
     snprintf(msg, sizeof msg, "the TLS handshake with %s did not complete within %u ms "
              "(handshake_timeout_ms)", cl->url.where, cl->opt.handshake_timeout_ms);
   else
     snprintf(msg, sizeof msg, "%s did not answer the upgrade within %u ms (handshake_timeout_ms)",
              cl->url.where, cl->opt.handshake_timeout_ms);
-  wsk_conn_destroy(c, WSK_ETIMEDOUT, msg);
+  wsk__conn_destroy(c, WSK_ETIMEDOUT, msg);
 }
 
 static void on_destroy(wsk_conn *c) { detach(wsk_client_of(c), c); }
 
-static const struct wsk_group_ops client_ops = {
+static const struct wsk__group_ops client_ops = {
     .http_input = wsk_client_http_input,
     .on_timeout = on_timeout,
     .on_destroy = on_destroy,
@@ -144,8 +144,8 @@ static void on_open(wsk_conn *c) {
   cl->attempt = 0;
   cl->retrying = 0;
   cl->att.opened = 1;
-  wsk_sendq_flush(&cl->queue, c);
-  if (cl->user_cb.on_open && wsk_conn_state(c) == WSK_CS_OPEN) cl->user_cb.on_open(c);
+  wsk__sendq_flush(&cl->queue, c);
+  if (cl->user_cb.on_open && wsk__conn_state(c) == WSK_CS_OPEN) cl->user_cb.on_open(c);
 }
 
 /* on_error, after noting why the attempt or connection fails (category: WSK_CLIENT_ERR_*). */
@@ -165,12 +165,12 @@ static void on_error(wsk_conn *c, int err, const char *message) {
 static void on_close(wsk_conn *c, unsigned code, const char *reason, size_t reason_len,
                      int clean) {
   wsk_client *cl = wsk_client_of(c);
-  struct wsk_attempt *a = &cl->att;
+  struct wsk__attempt *a = &cl->att;
   if (c == cl->conn && !a->opened && !a->error_reported && !a->aborted) {
     char msg[512];
     if (a->status) {
       if (a->body_left < 0) a->body_left = 0; /* read until the server closed: all of it */
-      wsk_handshake_refusal(a, msg, sizeof msg);
+      wsk__handshake_refusal(a, msg, sizeof msg);
     } else {
       snprintf(msg, sizeof msg, "%s closed the connection before answering the upgrade",
                cl->url.where);
@@ -185,7 +185,7 @@ static void on_close(wsk_conn *c, unsigned code, const char *reason, size_t reas
   wsk_client_decide(cl);
   if (!cl->retrying) {
     cl->stopped = 1;
-    wsk_sendq_clear(&cl->queue);
+    wsk__sendq_clear(&cl->queue);
   }
   if (cl->user_cb.on_close) cl->user_cb.on_close(c, code, reason, reason_len, clean);
   if (cl->retrying && !cl->stopped && !cl->freeing) wsk_client_schedule(cl);
@@ -223,7 +223,7 @@ int wsk_client_header_lines(const char *const *headers, char **out, char *errbuf
     }
     total += strlen(headers[i]) + 2;
   }
-  char *w = *out = wsk_malloc(total);
+  char *w = *out = wsk__malloc(total);
   if (!w) {
     if (errbuf) snprintf(errbuf, errlen, "out of memory");
     return WSK_ENOMEM;
@@ -243,7 +243,7 @@ static int token(const char *s) {
 static char *join(const char *const *list, const char *sep) {
   size_t total = 1;
   for (size_t i = 0; list[i]; i++) total += strlen(list[i]) + strlen(sep);
-  char *out = wsk_malloc(total), *w = out;
+  char *out = wsk__malloc(total), *w = out;
   if (!out) return NULL;
   *w = '\0';
   for (size_t i = 0; list[i]; i++) w += sprintf(w, "%s%s", i ? sep : "", list[i]);
@@ -251,18 +251,18 @@ static char *join(const char *const *list, const char *sep) {
 }
 
 static void release(wsk_client *cl) {
-  wsk_tls_ctx_free(cl->tls);
-  wsk_url_free(&cl->url);
-  wsk_free(cl->offer);
-  wsk_free(cl->extra);
-  wsk_free(cl->origin);
-  wsk_free(cl->pmd_offer);
-  wsk_free(cl->ca_file);
-  wsk_free(cl->ca_dir);
-  wsk_url_free(&cl->next_url);
-  wsk_free(cl->next_extra);
-  wsk_attempt_reset(&cl->att);
-  wsk_sendq_clear(&cl->queue);
+  wsk__tls_ctx_free(cl->tls);
+  wsk__url_free(&cl->url);
+  wsk__free(cl->offer);
+  wsk__free(cl->extra);
+  wsk__free(cl->origin);
+  wsk__free(cl->pmd_offer);
+  wsk__free(cl->ca_file);
+  wsk__free(cl->ca_dir);
+  wsk__url_free(&cl->next_url);
+  wsk__free(cl->next_extra);
+  wsk__attempt_reset(&cl->att);
+  wsk__sendq_clear(&cl->queue);
 }
 
 static int setup(wsk_client *cl, const char *url, const struct wsk_client_options *opt,
@@ -270,10 +270,10 @@ static int setup(wsk_client *cl, const char *url, const struct wsk_client_option
   static const char *const timeouts[] = {"connect_timeout_ms", "handshake_timeout_ms",
                                          "close_timeout_ms"};
   const unsigned ms[] = {opt->connect_timeout_ms, opt->handshake_timeout_ms, opt->close_timeout_ms};
-  int r = wsk_timeouts_check(timeouts, ms, 3, errbuf, errlen);
+  int r = wsk__timeouts_check(timeouts, ms, 3, errbuf, errlen);
   if (r < 0) return r;
-  if ((r = wsk_url_parse(url, &cl->url, errbuf, errlen)) < 0) return r;
-  if (cl->url.secure && (r = wsk_tls_client_ctx(opt->tls_ca_file, opt->tls_ca_dir,
+  if ((r = wsk__url_parse(url, &cl->url, errbuf, errlen)) < 0) return r;
+  if (cl->url.secure && (r = wsk__tls_client_ctx(opt->tls_ca_file, opt->tls_ca_dir,
                                                  opt->tls_insecure, &cl->tls, errbuf, errlen)) < 0)
     return r;
   if (opt->protocols) {
@@ -287,15 +287,15 @@ static int setup(wsk_client *cl, const char *url, const struct wsk_client_option
     if (opt->protocols[0] && !(cl->offer = join(opt->protocols, ", "))) goto nomem;
   }
   if ((r = wsk_client_header_lines(opt->headers, &cl->extra, errbuf, errlen)) < 0) return r;
-  if ((opt->tls_ca_file && !(cl->ca_file = wsk_strdup(opt->tls_ca_file))) ||
-      (opt->tls_ca_dir && !(cl->ca_dir = wsk_strdup(opt->tls_ca_dir))))
+  if ((opt->tls_ca_file && !(cl->ca_file = wsk__strdup(opt->tls_ca_file))) ||
+      (opt->tls_ca_dir && !(cl->ca_dir = wsk__strdup(opt->tls_ca_dir))))
     goto nomem;
   if (opt->origin) {
     if (strpbrk(opt->origin, "\r\n")) {
       if (errbuf) snprintf(errbuf, errlen, "the origin has a line break");
       return WSK_EINVAL;
     }
-    if (!(cl->origin = wsk_strdup(opt->origin))) goto nomem;
+    if (!(cl->origin = wsk__strdup(opt->origin))) goto nomem;
   }
   if (opt->deflate.enabled) {
     char offer[WSK_PMD_EXTENSION_MAX];
@@ -305,7 +305,7 @@ static int setup(wsk_client *cl, const char *url, const struct wsk_client_option
       return WSK_EINVAL;
     }
     wsk_pmd_client_offer(&opt->deflate, offer);
-    if (!(cl->pmd_offer = wsk_strdup(offer))) goto nomem;
+    if (!(cl->pmd_offer = wsk__strdup(offer))) goto nomem;
   }
   return 0;
 nomem:
@@ -328,7 +328,7 @@ int wsk_connect(wsk_loop *loop, const char *url, const struct wsk_client_options
     wsk_client_options_init(&defaults);
     opt = &defaults;
   }
-  wsk_client *cl = wsk_calloc(1, sizeof *cl);
+  wsk_client *cl = wsk__calloc(1, sizeof *cl);
   if (!cl) {
     if (errbuf) snprintf(errbuf, errlen, "out of memory");
     return WSK_ENOMEM;
@@ -336,7 +336,7 @@ int wsk_connect(wsk_loop *loop, const char *url, const struct wsk_client_options
   int r = setup(cl, url, opt, errbuf, errlen);
   if (r < 0) {
     release(cl);
-    wsk_free(cl);
+    wsk__free(cl);
     return r;
   }
   cl->loop = loop;
@@ -347,8 +347,8 @@ int wsk_connect(wsk_loop *loop, const char *url, const struct wsk_client_options
   cl->opt.tls_ca_dir = cl->ca_dir;
   if (!cl->opt.connect_timeout_ms) cl->opt.connect_timeout_ms = 10000;
   cl->user_cb = opt->cb;
-  struct wsk_group *g = &cl->group;
-  wsk_group_init(g, loop, &client_ops, cl);
+  struct wsk__group *g = &cl->group;
+  wsk__group_init(g, loop, &client_ops, cl);
   g->client = 1;
   g->deliver_closing = opt->deliver_after_close != 0;
   g->cb = opt->cb;
@@ -363,11 +363,11 @@ int wsk_connect(wsk_loop *loop, const char *url, const struct wsk_client_options
   g->close_timeout_ms = opt->close_timeout_ms;
   /* Only sizes the deadline sweep: the client sets its connections' deadlines itself. */
   g->handshake_timeout_ms = min_nonzero(cl->opt.connect_timeout_ms, opt->handshake_timeout_ms);
-  if ((r = wsk_group_start(g)) < 0 || (r = attempt(cl, errbuf, errlen)) < 0) {
+  if ((r = wsk__group_start(g)) < 0 || (r = attempt(cl, errbuf, errlen)) < 0) {
     if (r == WSK_ENOMEM && errbuf) snprintf(errbuf, errlen, "out of memory");
-    wsk_group_destroy(g);
+    wsk__group_destroy(g);
     release(cl);
-    wsk_free(cl);
+    wsk__free(cl);
     return r;
   }
   *out = cl;
@@ -375,7 +375,7 @@ int wsk_connect(wsk_loop *loop, const char *url, const struct wsk_client_options
 }
 
 wsk_conn *wsk_client_conn(const wsk_client *cl) {
-  return cl && cl->conn && wsk_conn_state(cl->conn) == WSK_CS_OPEN ? cl->conn : NULL;
+  return cl && cl->conn && wsk__conn_state(cl->conn) == WSK_CS_OPEN ? cl->conn : NULL;
 }
 
 wsk_client *wsk_conn_client(const wsk_conn *c) {
@@ -394,10 +394,10 @@ int wsk_client_send(wsk_client *cl, int opcode, const void *data, size_t len) {
   /* Will a connection open later? Not after the end, nor after a close without reconnection. */
   c = cl->conn;
   int later = !cl->stopped && !cl->freeing &&
-              (!c || wsk_conn_state(c) < WSK_CS_OPEN || cl->opt.reconnect);
+              (!c || wsk__conn_state(c) < WSK_CS_OPEN || cl->opt.reconnect);
   if (!later || !cl->opt.queue_limit) return WSK_ECLOSED;
   if (opcode == WSK_OP_TEXT && !wsk_utf8_valid(data, len)) return WSK_EUTF8;
-  return wsk_sendq_push(&cl->queue, cl->opt.queue_limit, opcode, data, len);
+  return wsk__sendq_push(&cl->queue, cl->opt.queue_limit, opcode, data, len);
 }
 
 int wsk_client_close(wsk_client *cl, unsigned code, const char *reason) {
@@ -407,29 +407,29 @@ int wsk_client_close(wsk_client *cl, unsigned code, const char *reason) {
   if (cl->stopped || cl->freeing) return WSK_ECLOSED;
   cl->stopped = 1;
   cl->retrying = 0;
-  wsk_sendq_clear(&cl->queue);
+  wsk__sendq_clear(&cl->queue);
   if (cl->retry) {
     wsk_timer_stop(cl->retry);
     cl->retry = NULL;
   }
   wsk_conn *c = cl->conn;
   if (!c) return 0;
-  unsigned st = wsk_conn_state(c);
+  unsigned st = wsk__conn_state(c);
   if (st == WSK_CS_OPEN) return wsk_close(c, code, reason);
   if (st == WSK_CS_CONNECTING || st == WSK_CS_TLS || st == WSK_CS_HTTP) {
     cl->att.aborted = 1;
-    wsk_conn_destroy(c, 0, NULL);
+    wsk__conn_destroy(c, 0, NULL);
   }
   return 0;
 }
 
-static void finish_free(struct wsk_hook *h) {
+static void finish_free(struct wsk__hook *h) {
   wsk_client *cl = (wsk_client *)((char *)h - offsetof(wsk_client, free_hook));
-  wsk_group_destroy(&cl->group);
-  wsk_free(cl);
+  wsk__group_destroy(&cl->group);
+  wsk__free(cl);
 }
 
-static void destroy_one(wsk_conn *c, void *arg) { wsk_conn_destroy(c, 0, NULL); }
+static void destroy_one(wsk_conn *c, void *arg) { wsk__conn_destroy(c, 0, NULL); }
 
 void wsk_client_free(wsk_client *cl) {
   if (!cl || cl->freeing) return;
@@ -439,16 +439,16 @@ void wsk_client_free(wsk_client *cl) {
   cl->att.aborted = 1;
   if (cl->retry) wsk_timer_stop(cl->retry);
   cl->retry = NULL;
-  if (cl->dial) wsk_dial_cancel(cl->dial);
+  if (cl->dial) wsk__dial_cancel(cl->dial);
   cl->dial = NULL;
-  wsk_group_each(&cl->group, destroy_one, NULL); /* on_close for an open connection */
+  wsk__group_each(&cl->group, destroy_one, NULL); /* on_close for an open connection */
   release(cl);
   /* Inside a walk of the group (a deadline callback) its array must outlive the walk. */
   if (cl->group.walking) {
     cl->free_hook.fn = finish_free;
-    wsk_loop_queue_hook(cl->loop, &cl->free_hook);
+    wsk__loop_queue_hook(cl->loop, &cl->free_hook);
     return;
   }
-  wsk_group_destroy(&cl->group);
-  wsk_loop_free_later(cl->loop, cl); /* callers up the stack may still look at the group */
+  wsk__group_destroy(&cl->group);
+  wsk__loop_free_later(cl->loop, cl); /* callers up the stack may still look at the group */
 }

@@ -22,7 +22,7 @@
 #include "net/tls.h"
 
 /* ---- url.c ----------------------------------------------------------------------------------- */
-struct wsk_url {
+struct wsk__url {
   uint8_t secure;    /* wss:// */
   uint8_t literal;   /* host is an IPv4 or IPv6 literal: no DNS */
   int port;
@@ -34,62 +34,62 @@ struct wsk_url {
 
 /* Parse a ws:// or wss:// URL. Returns 0, or WSK_EINVAL / WSK_ENOMEM with a sentence in errbuf.
  * wss:// parses (url->secure); refusing it is the caller's business. */
-int wsk_url_parse(const char *text, struct wsk_url *url, char *errbuf, size_t errlen);
-void wsk_url_free(struct wsk_url *url);
+int wsk__url_parse(const char *text, struct wsk__url *url, char *errbuf, size_t errlen);
+void wsk__url_free(struct wsk__url *url);
 
 /* ---- resolve.c ------------------------------------------------------------------------------- */
-struct wsk_resolve;
+struct wsk__resolve;
 /* done(arg, res, gai_err) runs on the loop: res (the caller frees it with freeaddrinfo) or NULL
  * with a getaddrinfo error code. */
-typedef void (*wsk_resolve_fn)(void *arg, struct addrinfo *res, int gai_err);
+typedef void (*wsk__resolve_fn)(void *arg, struct addrinfo *res, int gai_err);
 /* Start resolving host for a TCP connection to port. NULL with errno set when it cannot start. */
-struct wsk_resolve *wsk_resolve_start(wsk_loop *loop, const char *host, int port,
-                                      wsk_resolve_fn done, void *arg);
+struct wsk__resolve *wsk__resolve_start(wsk_loop *loop, const char *host, int port,
+                                      wsk__resolve_fn done, void *arg);
 /* Forget a resolution in progress: done will not be called. */
-void wsk_resolve_cancel(struct wsk_resolve *r);
+void wsk__resolve_cancel(struct wsk__resolve *r);
 
 /* ---- dial.c ---------------------------------------------------------------------------------- */
 #define WSK_DIAL_STAGGER_MS 250
 
-struct wsk_dial;
+struct wsk__dial;
 /* done(arg, fd, err, message) runs on the loop once: a connected non-blocking socket (fd >= 0), or
  * fd -1 with WSK_EDNS / WSK_ESYS / WSK_ENOMEM and a sentence. The dial is already freed. */
-typedef void (*wsk_dial_fn)(void *arg, int fd, int err, const char *message);
+typedef void (*wsk__dial_fn)(void *arg, int fd, int err, const char *message);
 /* Resolve url's host (unless a literal) and connect to its addresses in turn: the next address
  * starts when one fails or after WSK_DIAL_STAGGER_MS without an answer; the first to connect wins.
  * Never calls done before returning. NULL when out of memory. */
-struct wsk_dial *wsk_dial_start(wsk_loop *loop, const struct wsk_url *url, wsk_dial_fn done,
+struct wsk__dial *wsk__dial_start(wsk_loop *loop, const struct wsk__url *url, wsk__dial_fn done,
                                 void *arg);
 /* The same for addresses known already: list is taken over (freed with freeaddrinfo). */
-struct wsk_dial *wsk_dial_addrs(wsk_loop *loop, const struct wsk_url *url, struct addrinfo *list,
-                                wsk_dial_fn done, void *arg);
+struct wsk__dial *wsk__dial_addrs(wsk_loop *loop, const struct wsk__url *url, struct addrinfo *list,
+                                wsk__dial_fn done, void *arg);
 /* Abandon: close every socket, done is not called. */
-void wsk_dial_cancel(struct wsk_dial *d);
+void wsk__dial_cancel(struct wsk__dial *d);
 
 /* ---- retry.c --------------------------------------------------------------------------------- */
 /* Delay before reconnection attempt `attempt` (1-based); r in [0, 1) draws the jitter. */
-unsigned wsk_backoff_delay(const struct wsk_backoff *b, unsigned attempt, double r);
+unsigned wsk__backoff_delay(const struct wsk_backoff *b, unsigned attempt, double r);
 
 /* Messages given to wsk_client_send while no connection is open. */
-struct wsk_queued {
-  struct wsk_queued *next;
+struct wsk__queued {
+  struct wsk__queued *next;
   size_t len;
   uint8_t opcode;
   uint8_t data[];
 };
-struct wsk_sendq {
-  struct wsk_queued *head, *tail;
+struct wsk__sendq {
+  struct wsk__queued *head, *tail;
   size_t bytes;
 };
 /* Append a copy. Returns 0, WSK_EBACKPRESSURE (over limit) or WSK_ENOMEM. */
-int wsk_sendq_push(struct wsk_sendq *q, size_t limit, int opcode, const void *data, size_t len);
+int wsk__sendq_push(struct wsk__sendq *q, size_t limit, int opcode, const void *data, size_t len);
 /* Send queued messages on c in order while c takes them. */
-void wsk_sendq_flush(struct wsk_sendq *q, wsk_conn *c);
-void wsk_sendq_clear(struct wsk_sendq *q);
+void wsk__sendq_flush(struct wsk__sendq *q, wsk_conn *c);
+void wsk__sendq_clear(struct wsk__sendq *q);
 
 /* ---- client.c / handshake.c ------------------------------------------------------------------ */
 /* What one attempt knows besides its wsk_conn. */
-struct wsk_attempt {
+struct wsk__attempt {
   char key[WSK_KEY_LEN + 1];
   uint8_t opened;         /* the WebSocket opened */
   uint8_t error_reported; /* on_error was called for this attempt */
@@ -105,26 +105,26 @@ struct wsk_attempt {
 };
 
 struct wsk_client {
-  struct wsk_group group; /* first: the group's owner */
+  struct wsk__group group; /* first: the group's owner */
   wsk_loop *loop;
   struct wsk_client_options opt; /* as given; headers, protocols, origin copied below */
   struct wsk_callbacks user_cb;
-  struct wsk_url url;
-  struct wsk_tls_ctx *tls;       /* wss://: the TLS context of every attempt */
+  struct wsk__url url;
+  struct wsk__tls_ctx *tls;       /* wss://: the TLS context of every attempt */
   char *offer;            /* "a, b": the subprotocols offered, or NULL */
   char *extra;            /* the extra request header lines, or NULL */
   char *origin;
   char *pmd_offer;        /* the permessage-deflate offer, or NULL when opt.deflate is off */
   wsk_conn *conn;         /* the current attempt or connection, or NULL */
-  struct wsk_dial *dial;  /* the current attempt's dialer, or NULL */
-  struct wsk_attempt att;
+  struct wsk__dial *dial;  /* the current attempt's dialer, or NULL */
+  struct wsk__attempt att;
   wsk_timer *retry;       /* the next attempt's delay */
-  struct wsk_sendq queue;
+  struct wsk__sendq queue;
   unsigned attempt;       /* reconnection attempts since the last open */
   unsigned delay;         /* the next attempt's delay, as the policy left it */
   char *ca_file, *ca_dir; /* the options', for a first wss:// URL given to wsk_client_set_url */
   /* wsk_client_set_url / wsk_client_set_headers: taken over when the next attempt starts. */
-  struct wsk_url next_url; /* (next_url.host NULL: none) */
+  struct wsk__url next_url; /* (next_url.host NULL: none) */
   char *next_extra;
   uint8_t has_next_extra;
   struct wsk_client_error err; /* why the last attempt or connection ended */
@@ -132,19 +132,19 @@ struct wsk_client {
   uint8_t stopped;        /* wsk_client_close, given up, or no reconnection after the end */
   uint8_t retrying;       /* another attempt will be made */
   uint8_t freeing;
-  struct wsk_hook free_hook;
+  struct wsk__hook free_hook;
 };
 
 static inline wsk_client *wsk_client_of(const wsk_conn *c) { return c->group->owner; }
 
 /* handshake.c */
 /* The socket is connected: send the upgrade request (state HTTP, handshake timeout running). */
-int wsk_handshake_send(wsk_client *cl, wsk_conn *c);
+int wsk__handshake_send(wsk_client *cl, wsk_conn *c);
 /* The group's HTTP-phase input: the server's answer. */
 size_t wsk_client_http_input(wsk_conn *c, uint8_t *buf, size_t len);
 /* The sentence for a refused upgrade (status, reason, body) into out. */
-void wsk_handshake_refusal(const struct wsk_attempt *a, char *out, size_t cap);
-void wsk_attempt_reset(struct wsk_attempt *a);
+void wsk__handshake_refusal(const struct wsk__attempt *a, char *out, size_t cap);
+void wsk__attempt_reset(struct wsk__attempt *a);
 
 /* client.c */
 /* The request header lines ("Name: value\r\n"...) of a NULL-terminated list into *out (NULL for

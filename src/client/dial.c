@@ -16,28 +16,28 @@
 #include "proto/alloc_internal.h"
 
 struct dial_sock {
-  struct wsk_dial *d;
+  struct wsk__dial *d;
   wsk_watch *watch; /* NULL when not in flight */
   int fd;
   char addr[WSK_ADDR_TEXT];
 };
 
-struct wsk_dial {
+struct wsk__dial {
   wsk_loop *loop;
-  const struct wsk_url *url;  /* the client's, which outlives the dial */
-  struct wsk_resolve *resolve;
+  const struct wsk__url *url;  /* the client's, which outlives the dial */
+  struct wsk__resolve *resolve;
   wsk_timer *timer;           /* the start (for a list given up front), then the stagger */
   struct addrinfo *list, *next;
   struct dial_sock *socks;    /* one per address */
   size_t nsocks, inflight;
   int last_err;               /* errno of the last failure */
   char last_addr[WSK_ADDR_TEXT];
-  wsk_dial_fn done;
+  wsk__dial_fn done;
   void *arg;
 };
 
-static void release(struct wsk_dial *d, int keep_fd) {
-  if (d->resolve) wsk_resolve_cancel(d->resolve);
+static void release(struct wsk__dial *d, int keep_fd) {
+  if (d->resolve) wsk__resolve_cancel(d->resolve);
   if (d->timer) wsk_timer_stop(d->timer);
   for (size_t i = 0; i < d->nsocks; i++) {
     struct dial_sock *s = &d->socks[i];
@@ -46,19 +46,19 @@ static void release(struct wsk_dial *d, int keep_fd) {
     if (s->fd != keep_fd) close(s->fd);
   }
   if (d->list) freeaddrinfo(d->list);
-  wsk_free(d->socks);
-  wsk_free(d);
+  wsk__free(d->socks);
+  wsk__free(d);
 }
 
 /* Free the dial, then report (the callee may start another dial at once). */
-static void finish(struct wsk_dial *d, int fd, int err, const char *message) {
-  wsk_dial_fn done = d->done;
+static void finish(struct wsk__dial *d, int fd, int err, const char *message) {
+  wsk__dial_fn done = d->done;
   void *arg = d->arg;
   release(d, fd);
   done(arg, fd, err, message);
 }
 
-static void fail_all(struct wsk_dial *d) {
+static void fail_all(struct wsk__dial *d) {
   char msg[384];
   const char *why = strerror(d->last_err ? d->last_err : ECONNREFUSED);
   if (d->nsocks > 1)
@@ -71,16 +71,16 @@ static void fail_all(struct wsk_dial *d) {
   finish(d, -1, WSK_ESYS, msg);
 }
 
-static void failed(struct wsk_dial *d, struct dial_sock *s, int err) {
+static void failed(struct wsk__dial *d, struct dial_sock *s, int err) {
   d->last_err = err;
   memcpy(d->last_addr, s->addr, sizeof s->addr);
 }
 
-static void start_next(struct wsk_dial *d);
+static void start_next(struct wsk__dial *d);
 
 static void on_sock(wsk_watch *w, int fd, unsigned events, void *arg) {
   struct dial_sock *s = arg;
-  struct wsk_dial *d = s->d;
+  struct wsk__dial *d = s->d;
   int err = 0;
   socklen_t len = sizeof err;
   if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
@@ -98,19 +98,19 @@ static void on_sock(wsk_watch *w, int fd, unsigned events, void *arg) {
 }
 
 static void on_stagger(void *arg) {
-  struct wsk_dial *d = arg;
+  struct wsk__dial *d = arg;
   wsk_timer_stop(d->timer);
   d->timer = NULL;
   start_next(d);
 }
 
-static void start_next(struct wsk_dial *d) {
+static void start_next(struct wsk__dial *d) {
   while (d->next) {
     struct addrinfo *ai = d->next;
     d->next = ai->ai_next;
     struct dial_sock *s = &d->socks[d->nsocks++];
     s->d = d;
-    wsk_sock_addr_text(ai->ai_addr, s->addr);
+    wsk__sock_addr_text(ai->ai_addr, s->addr);
     s->fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
     if (s->fd < 0) {
       failed(d, s, errno);
@@ -138,16 +138,16 @@ static void start_next(struct wsk_dial *d) {
 }
 
 /* The dial owns list from here on, whatever happens. */
-static int take_list(struct wsk_dial *d, struct addrinfo *list) {
+static int take_list(struct wsk__dial *d, struct addrinfo *list) {
   size_t n = 0;
   for (struct addrinfo *ai = list; ai; ai = ai->ai_next) n++;
   d->list = d->next = list;
-  d->socks = wsk_calloc(n ? n : 1, sizeof *d->socks);
+  d->socks = wsk__calloc(n ? n : 1, sizeof *d->socks);
   return d->socks ? 0 : WSK_ENOMEM;
 }
 
 static void on_resolved(void *arg, struct addrinfo *res, int gai_err) {
-  struct wsk_dial *d = arg;
+  struct wsk__dial *d = arg;
   d->resolve = NULL;
   char msg[384];
   if (!res) {
@@ -165,15 +165,15 @@ static void on_resolved(void *arg, struct addrinfo *res, int gai_err) {
 /* The first step of an address list given up front, from the loop (done is never called from
  * the start functions). */
 static void on_start(void *arg) {
-  struct wsk_dial *d = arg;
+  struct wsk__dial *d = arg;
   wsk_timer_stop(d->timer);
   d->timer = NULL;
   start_next(d);
 }
 
-static struct wsk_dial *dial_new(wsk_loop *loop, const struct wsk_url *url, wsk_dial_fn done,
+static struct wsk__dial *dial_new(wsk_loop *loop, const struct wsk__url *url, wsk__dial_fn done,
                                  void *arg) {
-  struct wsk_dial *d = wsk_calloc(1, sizeof *d);
+  struct wsk__dial *d = wsk__calloc(1, sizeof *d);
   if (!d) return NULL;
   d->loop = loop;
   d->url = url;
@@ -182,9 +182,9 @@ static struct wsk_dial *dial_new(wsk_loop *loop, const struct wsk_url *url, wsk_
   return d;
 }
 
-struct wsk_dial *wsk_dial_addrs(wsk_loop *loop, const struct wsk_url *url, struct addrinfo *list,
-                                wsk_dial_fn done, void *arg) {
-  struct wsk_dial *d = dial_new(loop, url, done, arg);
+struct wsk__dial *wsk__dial_addrs(wsk_loop *loop, const struct wsk__url *url, struct addrinfo *list,
+                                wsk__dial_fn done, void *arg) {
+  struct wsk__dial *d = dial_new(loop, url, done, arg);
   if (!d) {
     freeaddrinfo(list);
     return NULL;
@@ -196,7 +196,7 @@ struct wsk_dial *wsk_dial_addrs(wsk_loop *loop, const struct wsk_url *url, struc
   return d;
 }
 
-struct wsk_dial *wsk_dial_start(wsk_loop *loop, const struct wsk_url *url, wsk_dial_fn done,
+struct wsk__dial *wsk__dial_start(wsk_loop *loop, const struct wsk__url *url, wsk__dial_fn done,
                                 void *arg) {
   if (url->literal) {
     char service[8];
@@ -209,10 +209,10 @@ struct wsk_dial *wsk_dial_start(wsk_loop *loop, const struct wsk_url *url, wsk_d
       errno = gai == EAI_MEMORY ? ENOMEM : EINVAL; /* an unknown IPv6 zone, say */
       return NULL;
     }
-    return wsk_dial_addrs(loop, url, res, done, arg);
+    return wsk__dial_addrs(loop, url, res, done, arg);
   }
-  struct wsk_dial *d = dial_new(loop, url, done, arg);
-  if (d && !(d->resolve = wsk_resolve_start(loop, url->host, url->port, on_resolved, d))) {
+  struct wsk__dial *d = dial_new(loop, url, done, arg);
+  if (d && !(d->resolve = wsk__resolve_start(loop, url->host, url->port, on_resolved, d))) {
     int saved = errno;
     release(d, -1);
     errno = saved;
@@ -221,4 +221,4 @@ struct wsk_dial *wsk_dial_start(wsk_loop *loop, const struct wsk_url *url, wsk_d
   return d;
 }
 
-void wsk_dial_cancel(struct wsk_dial *d) { release(d, -1); }
+void wsk__dial_cancel(struct wsk__dial *d) { release(d, -1); }

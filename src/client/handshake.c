@@ -10,8 +10,8 @@
 #include "client/client_internal.h"
 #include "proto/alloc_internal.h"
 
-void wsk_attempt_reset(struct wsk_attempt *a) {
-  wsk_free(a->reason);
+void wsk__attempt_reset(struct wsk__attempt *a) {
+  wsk__free(a->reason);
   memset(a, 0, sizeof *a);
 }
 
@@ -19,7 +19,7 @@ void wsk_attempt_reset(struct wsk_attempt *a) {
 static void show_lines(wsk_client *cl, wsk_conn *c, int outgoing, const char *head, size_t len) {
   if (!cl->opt.on_handshake_line) return;
   size_t start = 0;
-  for (size_t i = 0; i + 1 < len && !wsk_conn_dead(c); i++) {
+  for (size_t i = 0; i + 1 < len && !wsk__conn_dead(c); i++) {
     if (head[i] != '\r' || head[i + 1] != '\n') continue;
     if (i == start) break;
     cl->opt.on_handshake_line(c, outgoing, head + start, i - start);
@@ -28,33 +28,33 @@ static void show_lines(wsk_client *cl, wsk_conn *c, int outgoing, const char *he
   }
 }
 
-int wsk_handshake_send(wsk_client *cl, wsk_conn *c) {
+int wsk__handshake_send(wsk_client *cl, wsk_conn *c) {
   uint8_t nonce[16];
-  if (wsk_loop_random(cl->loop, nonce, sizeof nonce) != 0) return WSK_ESYS;
+  if (wsk__loop_random(cl->loop, nonce, sizeof nonce) != 0) return WSK_ESYS;
   wsk_handshake_make_key(nonce, cl->att.key);
-  const struct wsk_url *u = &cl->url;
+  const struct wsk__url *u = &cl->url;
   size_t cap = 256 + strlen(u->host_header) + strlen(u->target) +
                (cl->offer ? strlen(cl->offer) : 0) + (cl->origin ? strlen(cl->origin) : 0) +
                (cl->extra ? strlen(cl->extra) : 0) + (cl->pmd_offer ? strlen(cl->pmd_offer) : 0);
-  struct wsk_chunk *chunk = wsk_chunk_new(cap);
+  struct wsk__chunk *chunk = wsk__chunk_new(cap);
   if (!chunk) return WSK_ENOMEM;
-  char *out = (char *)wsk_chunk_buf(chunk);
+  char *out = (char *)wsk__chunk_buf(chunk);
   int n = wsk_handshake_write_request(out, cap, u->host_header, u->target, cl->att.key, cl->offer,
                                       cl->origin, cl->pmd_offer, cl->extra);
   if (n < 0) {
-    wsk_chunk_free(chunk);
+    wsk__chunk_free(chunk);
     return n;
   }
   chunk->len = (size_t)n;
   show_lines(cl, c, 1, out, (size_t)n);
-  if (wsk_conn_dead(c)) {
-    wsk_chunk_free(chunk);
+  if (wsk__conn_dead(c)) {
+    wsk__chunk_free(chunk);
     return 0;
   }
-  return wsk_conn_write_chunk(c, chunk);
+  return wsk__conn_write_chunk(c, chunk);
 }
 
-void wsk_handshake_refusal(const struct wsk_attempt *a, char *out, size_t cap) {
+void wsk__handshake_refusal(const struct wsk__attempt *a, char *out, size_t cap) {
   int n = snprintf(out, cap, "server refused the upgrade: %d %s", a->status,
                    a->reason ? a->reason : wsk_http_status_text(a->status));
   size_t len = a->body_len;
@@ -78,13 +78,13 @@ void wsk_handshake_refusal(const struct wsk_attempt *a, char *out, size_t cap) {
 
 static void refuse(wsk_client *cl) {
   char msg[512];
-  wsk_handshake_refusal(&cl->att, msg, sizeof msg);
+  wsk__handshake_refusal(&cl->att, msg, sizeof msg);
   wsk_client_fail(cl, WSK_EHANDSHAKE, msg);
 }
 
 /* Body bytes of a refusal: keep the start, and report once it is all here (or enough of it). */
 static size_t refusal_body(wsk_client *cl, const uint8_t *buf, size_t len) {
-  struct wsk_attempt *a = &cl->att;
+  struct wsk__attempt *a = &cl->att;
   size_t take = len;
   if (a->body_left >= 0 && (unsigned long long)a->body_left < take) take = (size_t)a->body_left;
   size_t room = sizeof a->body - a->body_len;
@@ -96,9 +96,9 @@ static size_t refusal_body(wsk_client *cl, const uint8_t *buf, size_t len) {
 }
 
 static void start_refusal(wsk_client *cl, const struct wsk_http_response *res) {
-  struct wsk_attempt *a = &cl->att;
+  struct wsk__attempt *a = &cl->att;
   a->status = res->status;
-  if (res->reason_len && (a->reason = wsk_malloc(res->reason_len + 1))) {
+  if (res->reason_len && (a->reason = wsk__malloc(res->reason_len + 1))) {
     memcpy(a->reason, res->reason, res->reason_len);
     a->reason[res->reason_len] = '\0';
   }
@@ -127,7 +127,7 @@ static void terminate(struct wsk_header *h, size_t n) {
 
 size_t wsk_client_http_input(wsk_conn *c, uint8_t *buf, size_t len) {
   wsk_client *cl = wsk_client_of(c);
-  struct wsk_attempt *a = &cl->att;
+  struct wsk__attempt *a = &cl->att;
   if (c != cl->conn) return len;
   if (a->status) return refusal_body(cl, buf, len);
   struct wsk_header headers[WSK_DEFAULT_MAX_HEADERS];
@@ -142,7 +142,7 @@ size_t wsk_client_http_input(wsk_conn *c, uint8_t *buf, size_t len) {
     return len;
   }
   show_lines(cl, c, 0, (const char *)buf, res.head_len);
-  if (wsk_conn_dead(c)) return len;
+  if (wsk__conn_dead(c)) return len;
   if (res.status != 101) {
     start_refusal(cl, &res);
     if (a->body_left == 0) {
@@ -163,7 +163,7 @@ size_t wsk_client_http_input(wsk_conn *c, uint8_t *buf, size_t len) {
     wsk_client_fail(cl, WSK_EHANDSHAKE, msg);
     return len;
   }
-  if (deflate == 1 && wsk_conn_deflate_setup(c, &pmd) < 0) {
+  if (deflate == 1 && wsk__conn_deflate_setup(c, &pmd) < 0) {
     wsk_client_fail(cl, WSK_ENOMEM, "out of memory for permessage-deflate");
     return len;
   }
@@ -172,11 +172,11 @@ size_t wsk_client_http_input(wsk_conn *c, uint8_t *buf, size_t len) {
                                                         "Sec-WebSocket-Protocol");
   a->headers = headers;
   a->num_headers = res.num_headers;
-  wsk_conn_set_timeout(c, 0);
-  int rc = wsk_conn_open(c, proto ? proto->value : NULL);
+  wsk__conn_set_timeout(c, 0);
+  int rc = wsk__conn_open(c, proto ? proto->value : NULL);
   a->headers = NULL;
   a->num_headers = 0;
-  if (rc < 0) wsk_conn_destroy(c, rc, "out of memory opening the connection");
+  if (rc < 0) wsk__conn_destroy(c, rc, "out of memory opening the connection");
   return res.head_len; /* frames sent right after the 101 are parsed next */
 }
 

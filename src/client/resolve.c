@@ -4,7 +4,7 @@
  * threads.
  *
  * The request block is shared by the loop side and the notification, each holding a reference:
- * a request abandoned by the loop (wsk_resolve_cancel) is freed by whichever side lets go last,
+ * a request abandoned by the loop (wsk__resolve_cancel) is freed by whichever side lets go last,
  * together with the eventfd and any result. */
 #include <errno.h>
 #include <pthread.h>
@@ -18,20 +18,20 @@
 #include "client/client_internal.h"
 #include "proto/alloc_internal.h"
 
-struct wsk_resolve {
+struct wsk__resolve {
   pthread_mutex_t mu;
   int refs;
   int efd;
   wsk_watch *watch;
   struct gaicb req;
   struct addrinfo hints;
-  wsk_resolve_fn done;
+  wsk__resolve_fn done;
   void *arg;
   char service[8];
   char host[];
 };
 
-static void unref(struct wsk_resolve *r) {
+static void unref(struct wsk__resolve *r) {
   pthread_mutex_lock(&r->mu);
   int left = --r->refs;
   pthread_mutex_unlock(&r->mu);
@@ -39,12 +39,12 @@ static void unref(struct wsk_resolve *r) {
   if (r->req.ar_result) freeaddrinfo(r->req.ar_result);
   close(r->efd);
   pthread_mutex_destroy(&r->mu);
-  wsk_free(r);
+  wsk__free(r);
 }
 
 /* On a thread of the resolver, after the lookup finished. */
 static void notify(union sigval sv) {
-  struct wsk_resolve *r = sv.sival_ptr;
+  struct wsk__resolve *r = sv.sival_ptr;
   uint64_t one = 1;
   if (write(r->efd, &one, sizeof one) < 0) { /* cannot fail: the counter is far from full */ }
   unref(r);
@@ -52,22 +52,22 @@ static void notify(union sigval sv) {
 
 /* On the loop, when the eventfd was written. */
 static void on_ready(wsk_watch *w, int fd, unsigned events, void *arg) {
-  struct wsk_resolve *r = arg;
+  struct wsk__resolve *r = arg;
   int err = gai_error(&r->req);
   if (err == EAI_INPROGRESS) return;
   struct addrinfo *res = r->req.ar_result;
   r->req.ar_result = NULL;
-  wsk_resolve_fn done = r->done;
+  wsk__resolve_fn done = r->done;
   void *done_arg = r->arg;
   wsk_watch_stop(r->watch);
   unref(r);
   done(done_arg, err ? NULL : res, err);
 }
 
-struct wsk_resolve *wsk_resolve_start(wsk_loop *loop, const char *host, int port,
-                                      wsk_resolve_fn done, void *arg) {
+struct wsk__resolve *wsk__resolve_start(wsk_loop *loop, const char *host, int port,
+                                      wsk__resolve_fn done, void *arg) {
   size_t len = strlen(host);
-  struct wsk_resolve *r = wsk_calloc(1, sizeof *r + len + 1);
+  struct wsk__resolve *r = wsk__calloc(1, sizeof *r + len + 1);
   if (!r) return NULL;
   memcpy(r->host, host, len + 1);
   snprintf(r->service, sizeof r->service, "%d", port);
@@ -82,7 +82,7 @@ struct wsk_resolve *wsk_resolve_start(wsk_loop *loop, const char *host, int port
   r->req.ar_request = &r->hints;
   r->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (r->efd < 0) {
-    wsk_free(r);
+    wsk__free(r);
     return NULL;
   }
   pthread_mutex_init(&r->mu, NULL);
@@ -98,14 +98,14 @@ struct wsk_resolve *wsk_resolve_start(wsk_loop *loop, const char *host, int port
     wsk_watch_stop(r->watch);
     close(r->efd);
     pthread_mutex_destroy(&r->mu);
-    wsk_free(r);
+    wsk__free(r);
     errno = saved;
     return NULL;
   }
   return r;
 }
 
-void wsk_resolve_cancel(struct wsk_resolve *r) {
+void wsk__resolve_cancel(struct wsk__resolve *r) {
   wsk_watch_stop(r->watch);
   if (gai_cancel(&r->req) == EAI_CANCELED) unref(r); /* it never ran: no notification will come */
   unref(r); /* NOLINT(clang-analyzer-unix.Malloc): two references if the first unref ran */

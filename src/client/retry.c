@@ -6,7 +6,7 @@
 #include "client/client_internal.h"
 #include "proto/alloc_internal.h"
 
-unsigned wsk_backoff_delay(const struct wsk_backoff *b, unsigned attempt, double r) {
+unsigned wsk__backoff_delay(const struct wsk_backoff *b, unsigned attempt, double r) {
   double cap = b->max_delay_ms ? (double)b->max_delay_ms : 4294967295.0;
   double factor = b->factor > 1.0 ? b->factor : 1.0;
   double d = b->initial_delay_ms;
@@ -37,9 +37,9 @@ void wsk_client_decide(wsk_client *cl) {
   cl->retrying = 0;
   if (!cl->opt.reconnect || cl->stopped || cl->freeing) return;
   uint32_t bits = 0;
-  wsk_loop_random(cl->loop, &bits, sizeof bits); /* jitter only: a failure leaves it at 0 */
+  wsk__loop_random(cl->loop, &bits, sizeof bits); /* jitter only: a failure leaves it at 0 */
   unsigned next = cl->attempt + 1, max = cl->opt.backoff.max_attempts;
-  cl->delay = wsk_backoff_delay(&cl->opt.backoff, next, bits / 4294967296.0);
+  cl->delay = wsk__backoff_delay(&cl->opt.backoff, next, bits / 4294967296.0);
   cl->err.stop = permanent(&cl->err) || (max && cl->attempt >= max);
   int retry = !cl->err.stop;
   if (cl->opt.on_retry) retry = cl->opt.on_retry(cl, &cl->err, next, &cl->delay) == WSK_RETRY;
@@ -53,15 +53,15 @@ void wsk_client_schedule(wsk_client *cl) {
   if (!cl->retry) { /* out of memory: give up */
     cl->retrying = 0;
     cl->stopped = 1;
-    wsk_sendq_clear(&cl->queue);
+    wsk__sendq_clear(&cl->queue);
     return;
   }
   if (cl->opt.on_reconnect) cl->opt.on_reconnect(cl, cl->attempt, delay);
 }
 
-int wsk_sendq_push(struct wsk_sendq *q, size_t limit, int opcode, const void *data, size_t len) {
+int wsk__sendq_push(struct wsk__sendq *q, size_t limit, int opcode, const void *data, size_t len) {
   if (len > limit || q->bytes > limit - len) return WSK_EBACKPRESSURE;
-  struct wsk_queued *m = wsk_malloc(sizeof *m + len);
+  struct wsk__queued *m = wsk__malloc(sizeof *m + len);
   if (!m) return WSK_ENOMEM;
   m->next = NULL;
   m->len = len;
@@ -76,22 +76,22 @@ int wsk_sendq_push(struct wsk_sendq *q, size_t limit, int opcode, const void *da
   return WSK_SEND_OK;
 }
 
-void wsk_sendq_flush(struct wsk_sendq *q, wsk_conn *c) {
-  while (q->head && wsk_conn_state(c) == WSK_CS_OPEN) {
-    struct wsk_queued *m = q->head;
+void wsk__sendq_flush(struct wsk__sendq *q, wsk_conn *c) {
+  while (q->head && wsk__conn_state(c) == WSK_CS_OPEN) {
+    struct wsk__queued *m = q->head;
     if (wsk_send(c, m->opcode, m->data, m->len) < 0) return; /* kept for the next connection */
     q->head = m->next;
     if (!q->head) q->tail = NULL;
     q->bytes -= m->len;
-    wsk_free(m);
+    wsk__free(m);
   }
 }
 
-void wsk_sendq_clear(struct wsk_sendq *q) {
+void wsk__sendq_clear(struct wsk__sendq *q) {
   while (q->head) {
-    struct wsk_queued *m = q->head;
+    struct wsk__queued *m = q->head;
     q->head = m->next;
-    wsk_free(m);
+    wsk__free(m);
   }
   q->tail = NULL;
   q->bytes = 0;

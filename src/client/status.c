@@ -40,7 +40,7 @@ const struct wsk_client_error *wsk_client_error(const wsk_client *cl) {
 int wsk_client_state(const wsk_client *cl) {
   if (!cl || cl->freeing) return WSK_CLIENT_STOPPED;
   if (cl->conn) {
-    unsigned st = wsk_conn_state(cl->conn);
+    unsigned st = wsk__conn_state(cl->conn);
     if (st == WSK_CS_OPEN) return WSK_CLIENT_OPEN;
     return st < WSK_CS_OPEN ? WSK_CLIENT_CONNECTING : WSK_CLIENT_CLOSING;
   }

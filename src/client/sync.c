@@ -44,7 +44,7 @@ static void on_open(wsk_conn *c) {
 
 static void on_message(wsk_conn *c, int opcode, const void *data, size_t len) {
   wsk_sync *s = wsk_conn_user_data(c);
-  struct sync_msg *m = wsk_malloc(sizeof *m + len);
+  struct sync_msg *m = wsk__malloc(sizeof *m + len);
   if (!m) {
     s->nomem = 1;
     wsk_close(c, WSK_CLOSE_INTERNAL, "out of memory");
@@ -119,13 +119,13 @@ static int ended(const wsk_sync *s) { return s->ended; }
 static void sync_free(wsk_sync *s) {
   if (s->client) wsk_client_free(s->client);
   wsk_loop_free(s->loop);
-  wsk_free(s->current);
+  wsk__free(s->current);
   while (s->head) {
     struct sync_msg *m = s->head;
     s->head = m->next;
-    wsk_free(m);
+    wsk__free(m);
   }
-  wsk_free(s);
+  wsk__free(s);
 }
 
 int wsk_sync_connect(const char *url, const struct wsk_client_options *opt, unsigned timeout_ms,
@@ -133,9 +133,9 @@ int wsk_sync_connect(const char *url, const struct wsk_client_options *opt, unsi
   if (errbuf && errlen) errbuf[0] = '\0';
   if (!out) return WSK_EINVAL;
   *out = NULL;
-  wsk_sync *s = wsk_calloc(1, sizeof *s);
+  wsk_sync *s = wsk__calloc(1, sizeof *s);
   if (!s || !(s->loop = wsk_loop_new())) {
-    wsk_free(s);
+    wsk__free(s);
     if (errbuf) snprintf(errbuf, errlen, "out of memory");
     return WSK_ENOMEM;
   }
@@ -186,7 +186,7 @@ int wsk_sync_send(wsk_sync *s, int opcode, const void *data, size_t len) {
 
 int wsk_sync_recv(wsk_sync *s, int *opcode, const void **data, size_t *len, int timeout_ms) {
   if (!s || !opcode || !data || !len) return WSK_EINVAL;
-  wsk_free(s->current);
+  wsk__free(s->current);
   s->current = NULL;
   wsk_loop_update_time(s->loop);
   run(s, message_or_ended, timeout_ms < 0 ? -1 : timeout_ms);

@@ -16,7 +16,7 @@ static int fail(char *errbuf, size_t errlen, const char *what, const char *url) 
 }
 
 static char *dup_n(const char *s, size_t n) {
-  char *p = wsk_malloc(n + 1);
+  char *p = wsk__malloc(n + 1);
   if (!p) return NULL;
   memcpy(p, s, n);
   p[n] = '\0';
@@ -32,7 +32,7 @@ static int name_byte(char c) {
 static int target_byte(unsigned char c) { return c > 0x20 && c < 0x7f && c != '#'; }
 
 /* "[v6]" or "[v6%25zone]" at s[0..n): the address (zone decoded) and its bracketed Host form. */
-static int parse_v6(const char *s, size_t n, struct wsk_url *u, char **bracketed) {
+static int parse_v6(const char *s, size_t n, struct wsk__url *u, char **bracketed) {
   const char *in = s + 1;
   size_t len = n - 2, addr_len = len;
   const char *zone = memchr(in, '%', len);
@@ -47,8 +47,8 @@ static int parse_v6(const char *s, size_t n, struct wsk_url *u, char **bracketed
   addr[addr_len] = '\0';
   if (inet_pton(AF_INET6, addr, &a6) != 1) return -1;
   size_t zone_len = zone ? len - addr_len - 3 : 0;
-  u->host = wsk_malloc(addr_len + (zone ? 1 + zone_len : 0) + 1);
-  *bracketed = wsk_malloc(addr_len + 3);
+  u->host = wsk__malloc(addr_len + (zone ? 1 + zone_len : 0) + 1);
+  *bracketed = wsk__malloc(addr_len + 3);
   if (!u->host || !*bracketed) return -2;
   memcpy(u->host, addr, addr_len);
   if (zone) {
@@ -61,7 +61,7 @@ static int parse_v6(const char *s, size_t n, struct wsk_url *u, char **bracketed
   return 0;
 }
 
-int wsk_url_parse(const char *text, struct wsk_url *u, char *errbuf, size_t errlen) {
+int wsk__url_parse(const char *text, struct wsk__url *u, char *errbuf, size_t errlen) {
   memset(u, 0, sizeof *u);
   const char *p, *why = NULL;
   char *bracketed = NULL;
@@ -133,9 +133,9 @@ int wsk_url_parse(const char *text, struct wsk_url *u, char *errbuf, size_t errl
   const char *shown = bracketed ? bracketed : u->host;
   size_t cap = strlen(shown) + 8, rest_len = strlen(rest);
   int slash = *rest != '/';
-  u->host_header = wsk_malloc(cap);
-  u->where = wsk_malloc(cap);
-  u->target = wsk_malloc(rest_len + (size_t)slash + 1);
+  u->host_header = wsk__malloc(cap);
+  u->where = wsk__malloc(cap);
+  u->target = wsk__malloc(rest_len + (size_t)slash + 1);
   if (!u->host_header || !u->where || !u->target) goto nomem;
   if (u->port == default_port)
     snprintf(u->host_header, cap, "%s", shown);
@@ -144,23 +144,23 @@ int wsk_url_parse(const char *text, struct wsk_url *u, char *errbuf, size_t errl
   snprintf(u->where, cap, "%s:%d", shown, u->port);
   u->target[0] = '/';
   memcpy(u->target + slash, rest, rest_len + 1);
-  wsk_free(bracketed);
+  wsk__free(bracketed);
   return 0;
 bad:
-  wsk_free(bracketed);
-  wsk_url_free(u);
+  wsk__free(bracketed);
+  wsk__url_free(u);
   return fail(errbuf, errlen, why, text);
 nomem:
-  wsk_free(bracketed);
-  wsk_url_free(u);
+  wsk__free(bracketed);
+  wsk__url_free(u);
   if (errbuf) snprintf(errbuf, errlen, "out of memory");
   return WSK_ENOMEM;
 }
 
-void wsk_url_free(struct wsk_url *u) {
-  wsk_free(u->host);
-  wsk_free(u->host_header);
-  wsk_free(u->target);
-  wsk_free(u->where);
+void wsk__url_free(struct wsk__url *u) {
+  wsk__free(u->host);
+  wsk__free(u->host_header);
+  wsk__free(u->target);
+  wsk__free(u->where);
   memset(u, 0, sizeof *u);
 }

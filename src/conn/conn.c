@@ -29,26 +29,26 @@
 /* Input held during a deferred upgrade before we stop reading. */
 #define HELD_INPUT_MAX (256 * 1024)
 
-wsk_conn *wsk_conn_new(struct wsk_group *g, int fd, enum wsk_conn_state state) {
+wsk_conn *wsk__conn_new(struct wsk__group *g, int fd, enum wsk__conn_state state) {
   if (g->n == g->cap) {
     uint32_t cap = g->cap ? g->cap * 2 : 64;
-    wsk_conn **a = wsk_realloc(g->conns, cap * sizeof *a);
+    wsk_conn **a = wsk__realloc(g->conns, cap * sizeof *a);
     if (!a) goto fail;
     g->conns = a;
     g->cap = cap;
   }
-  wsk_conn *c = wsk_loop_conn_alloc(g->loop, sizeof *c);
+  wsk_conn *c = wsk__loop_conn_alloc(g->loop, sizeof *c);
   if (!c) goto fail;
   memset(c, 0, sizeof *c);
   c->io.fd = fd;
   c->io.kind = WSK_IO_CONN;
   c->group = g;
-  wsk_conn_set_state(c, state);
-  wsk_loop_set_handler(g->loop, WSK_IO_CONN, wsk_conn_io);
+  wsk__conn_set_state(c, state);
+  wsk__loop_set_handler(g->loop, WSK_IO_CONN, wsk__conn_io);
   if (fd >= 0 &&
-      wsk_io_start(g->loop, &c->io, state == WSK_CS_CONNECTING ? WSK_IO_OUT : WSK_IO_IN) != 0) {
-    wsk_conn_set_state(c, WSK_CS_DEAD);
-    wsk_loop_conn_release(g->loop, c);
+      wsk__io_start(g->loop, &c->io, state == WSK_CS_CONNECTING ? WSK_IO_OUT : WSK_IO_IN) != 0) {
+    wsk__conn_set_state(c, WSK_CS_DEAD);
+    wsk__loop_conn_release(g->loop, c);
     goto fail;
   }
   c->idx = g->n;
@@ -60,174 +60,174 @@ fail:
 }
 
 /* Everything an ext holds, and the ext: the end of the iteration of a connection's destruction. */
-static void free_all(struct wsk_conn_ext *x) {
-  wsk_wq_clear(&x->wq);
-  wsk_tls_free(x->tls);
+static void free_all(struct wsk__conn_ext *x) {
+  wsk__wq_clear(&x->wq);
+  wsk__tls_free(x->tls);
   if (x->pmd) {
     wsk_pmd_end(x->pmd);
-    wsk_free(x->pmd);
+    wsk__free(x->pmd);
   }
-  wsk_free(x->in);
-  wsk_free(x->msg);
-  wsk_free(x->protocol);
-  wsk_free(x->remote);
-  wsk_free(x);
+  wsk__free(x->in);
+  wsk__free(x->msg);
+  wsk__free(x->protocol);
+  wsk__free(x->remote);
+  wsk__free(x);
 }
 
 /* The end of the iteration, for an ext whose parts may no longer be needed, or whose connection
  * was destroyed (x->conn NULL): the one point where they are freed (see conn_internal.h). */
-static void release(struct wsk_hook *h) {
-  struct wsk_conn_ext *x = (struct wsk_conn_ext *)h; /* (release is the first member) */
+static void release(struct wsk__hook *h) {
+  struct wsk__conn_ext *x = (struct wsk__conn_ext *)h; /* (release is the first member) */
   wsk_conn *c = x->conn;
   if (!c) {
     free_all(x);
     return;
   }
   if (!x->in_len && x->in) {
-    wsk_free(x->in);
+    wsk__free(x->in);
     x->in = NULL;
     x->in_cap = 0;
   }
-  if (x->msg && wsk_conn_state(c) >= WSK_CS_LINGER) { /* a message the linger dropped */
-    wsk_free(x->msg);
+  if (x->msg && wsk__conn_state(c) >= WSK_CS_LINGER) { /* a message the linger dropped */
+    wsk__free(x->msg);
     x->msg = NULL;
     x->msg_len = x->msg_cap = 0;
   }
   if (x->wq.head || x->in || x->msg || x->protocol || x->remote || x->pending || x->tls || x->pmd ||
       x->dropped)
     return;
-  wsk_free(x);
+  wsk__free(x);
   c->ext = NULL;
 }
 
-struct wsk_conn_ext *wsk_conn_ext(wsk_conn *c) {
-  if (!c->ext && (c->ext = wsk_calloc(1, sizeof *c->ext)) != NULL) {
+struct wsk__conn_ext *wsk__conn_ext(wsk_conn *c) {
+  if (!c->ext && (c->ext = wsk__calloc(1, sizeof *c->ext)) != NULL) {
     c->ext->release.fn = release;
     c->ext->conn = c;
   }
   return c->ext;
 }
 
-void wsk_conn_release_later(wsk_conn *c) {
-  if (c->ext) wsk_loop_queue_hook(c->group->loop, &c->ext->release);
+void wsk__conn_release_later(wsk_conn *c) {
+  if (c->ext) wsk__loop_queue_hook(c->group->loop, &c->ext->release);
 }
 
 /* A destroyed connection's ext: everything in it may be under a caller up the stack (input being
  * parsed, a message being inflated, a TLS record being read when a callback destroyed the
  * connection), so all of it is freed at the end of the iteration. */
 static void free_ext(wsk_conn *c) {
-  struct wsk_conn_ext *x = c->ext;
+  struct wsk__conn_ext *x = c->ext;
   if (!x) return;
-  if (x->tls) wsk_conn_tls_cancel(c);
+  if (x->tls) wsk__conn_tls_cancel(c);
   x->conn = NULL;
   c->ext = NULL;
-  wsk_loop_queue_hook(c->group->loop, &x->release);
+  wsk__loop_queue_hook(c->group->loop, &x->release);
 }
 
 /* A connection no longer has a deadline. The sweep rests once none has: a running timer would keep
  * wsk_loop_run going for up to a sweep period after the last connection ended. */
-static void deadline_dropped(struct wsk_group *g) {
-  if (--g->n_timed == 0) wsk_timer_park(g->sweep);
+static void deadline_dropped(struct wsk__group *g) {
+  if (--g->n_timed == 0) wsk__timer_park(g->sweep);
 }
 
-void wsk_conn_set_timeout(wsk_conn *c, unsigned ms) {
-  struct wsk_group *g = c->group;
+void wsk__conn_set_timeout(wsk_conn *c, unsigned ms) {
+  struct wsk__group *g = c->group;
   uint32_t d = 0;
   if (ms) {
-    d = wsk_loop_clock32(g->loop) + ms;
+    d = wsk__loop_clock32(g->loop) + ms;
     if (d == 0) d = 1;
   }
   if (!c->deadline && d) {
-    if (g->n_timed++ == 0) wsk_timer_unpark(g->sweep, g->sweep_ms);
+    if (g->n_timed++ == 0) wsk__timer_unpark(g->sweep, g->sweep_ms);
   } else if (c->deadline && !d) {
     deadline_dropped(g);
   }
   c->deadline = d;
 }
 
-void wsk_conn_hold_input(wsk_conn *c, int hold) {
+void wsk__conn_hold_input(wsk_conn *c, int hold) {
   if (hold)
-    wsk_conn_flag(c, WSK_CF_HOLD_IN);
+    wsk__conn_flag(c, WSK_CF_HOLD_IN);
   else
-    wsk_conn_unflag(c, WSK_CF_HOLD_IN);
-  wsk_conn_rearm(c);
-  if (!hold && c->io.kind == WSK_IO_TLS) wsk_conn_tls_kick(c); /* epoll does not see its buffer */
+    wsk__conn_unflag(c, WSK_CF_HOLD_IN);
+  wsk__conn_rearm(c);
+  if (!hold && c->io.kind == WSK_IO_TLS) wsk__conn_tls_kick(c); /* epoll does not see its buffer */
 }
 
-void wsk_conn_report_close(wsk_conn *c, unsigned code, const char *reason, size_t reason_len,
+void wsk__conn_report_close(wsk_conn *c, unsigned code, const char *reason, size_t reason_len,
                            int clean) {
-  if (!wsk_conn_has(c, WSK_CF_REPORT)) return;
-  wsk_conn_unflag(c, WSK_CF_REPORT);
-  struct wsk_group *g = c->group;
-  if (wsk_conn_has(c, WSK_CF_OPENED)) {
-    wsk_conn_unflag(c, WSK_CF_OPENED);
+  if (!wsk__conn_has(c, WSK_CF_REPORT)) return;
+  wsk__conn_unflag(c, WSK_CF_REPORT);
+  struct wsk__group *g = c->group;
+  if (wsk__conn_has(c, WSK_CF_OPENED)) {
+    wsk__conn_unflag(c, WSK_CF_OPENED);
     g->n_open--;
   }
-  const struct wsk_callbacks *cb = wsk_conn_cb(c);
+  const struct wsk_callbacks *cb = wsk__conn_cb(c);
   if (cb->on_close) cb->on_close(c, code, reason, reason_len, clean);
 }
 
-int wsk_conn_open(wsk_conn *c, const char *protocol) {
-  struct wsk_group *g = c->group;
+int wsk__conn_open(wsk_conn *c, const char *protocol) {
+  struct wsk__group *g = c->group;
   if (protocol && *protocol) {
-    struct wsk_conn_ext *x = wsk_conn_ext(c);
-    if (!x || !(x->protocol = wsk_strdup(protocol))) return WSK_ENOMEM;
+    struct wsk__conn_ext *x = wsk__conn_ext(c);
+    if (!x || !(x->protocol = wsk__strdup(protocol))) return WSK_ENOMEM;
   }
   wsk_parser_init(&c->parser, g->client ? WSK_ROLE_CLIENT : WSK_ROLE_SERVER, g->max_message,
                   c->ext && c->ext->pmd); /* RSV1 only where permessage-deflate was agreed */
-  wsk_conn_set_state(c, WSK_CS_OPEN);
-  wsk_conn_flag(c, WSK_CF_REPORT | WSK_CF_OPENED);
+  wsk__conn_set_state(c, WSK_CS_OPEN);
+  wsk__conn_flag(c, WSK_CF_REPORT | WSK_CF_OPENED);
   g->n_open++;
-  wsk_conn_set_timeout(c, g->idle_timeout_ms);
-  const struct wsk_callbacks *cb = wsk_conn_cb(c);
+  wsk__conn_set_timeout(c, g->idle_timeout_ms);
+  const struct wsk_callbacks *cb = wsk__conn_cb(c);
   if (cb->on_open) cb->on_open(c);
   return 0;
 }
 
 /* Peer-initiated end of the input. */
 static void on_eof(wsk_conn *c) {
-  unsigned st = wsk_conn_state(c);
-  if ((st == WSK_CS_HTTP || st == WSK_CS_LINGER) && wsk_conn_pending(c) > 0) {
+  unsigned st = wsk__conn_state(c);
+  if ((st == WSK_CS_HTTP || st == WSK_CS_LINGER) && wsk__conn_pending(c) > 0) {
     /* A half-closed HTTP client still gets its answers; then we close. */
-    wsk_conn_flag(c, WSK_CF_PEER_EOF);
-    wsk_conn_hold_input(c, 1);
-    if (st == WSK_CS_HTTP) wsk_conn_linger(c);
+    wsk__conn_flag(c, WSK_CF_PEER_EOF);
+    wsk__conn_hold_input(c, 1);
+    if (st == WSK_CS_HTTP) wsk__conn_linger(c);
     return;
   }
-  wsk_conn_destroy(c, 0, NULL);
+  wsk__conn_destroy(c, 0, NULL);
 }
 
-void wsk_conn_linger(wsk_conn *c) {
-  if (wsk_conn_dead(c)) return;
-  wsk_conn_set_state(c, WSK_CS_LINGER);
+void wsk__conn_linger(wsk_conn *c) {
+  if (wsk__conn_dead(c)) return;
+  wsk__conn_set_state(c, WSK_CS_LINGER);
   unsigned ms = c->group->close_timeout_ms;
-  wsk_conn_set_timeout(c, ms ? ms : WSK_LINGER_DEFAULT_MS); /* a linger always ends */
+  wsk__conn_set_timeout(c, ms ? ms : WSK_LINGER_DEFAULT_MS); /* a linger always ends */
   c->spill_len = 0;
   if (c->ext) { /* drop what was read but not processed, and any message in progress (freed at
                    the end of the iteration: process() may be reading ext->in right now) */
     c->ext->in_len = 0;
     c->ext->msg_len = 0;
-    wsk_conn_release_later(c);
+    wsk__conn_release_later(c);
   }
-  wsk_conn_flush(c);
+  wsk__conn_flush(c);
 }
 
 /* Run input through the handler of the current state until it stops making progress. */
 static size_t process(wsk_conn *c, uint8_t *buf, size_t len) {
   size_t off = 0;
   while (off < len) {
-    unsigned st = wsk_conn_state(c);
+    unsigned st = wsk__conn_state(c);
     size_t n;
     if (st == WSK_CS_HTTP && c->group->ops->http_input)
       n = c->group->ops->http_input(c, buf + off, len - off);
     else if (st == WSK_CS_OPEN || st == WSK_CS_CLOSING)
-      n = wsk_conn_ws_input(c, buf + off, len - off);
+      n = wsk__conn_ws_input(c, buf + off, len - off);
     else if (st == WSK_CS_LINGER)
       n = len - off; /* the exchange is over: ignore */
     else
       break;         /* UPGRADING (held), DEAD */
     off += n;
-    if (n == 0 && wsk_conn_state(c) == st) break;
+    if (n == 0 && wsk__conn_state(c) == st) break;
   }
   return off;
 }
@@ -236,25 +236,25 @@ static size_t process(wsk_conn *c, uint8_t *buf, size_t len) {
  * header goes to the connection's spill (no allocation for a split); the rest to ext->in. */
 static int keep_leftover(wsk_conn *c, uint8_t *buf, size_t consumed, size_t total, int in_ext) {
   size_t left = total - consumed;
-  unsigned st = wsk_conn_state(c);
+  unsigned st = wsk__conn_state(c);
   if (in_ext) {
-    struct wsk_conn_ext *x = c->ext;
+    struct wsk__conn_ext *x = c->ext;
     if (consumed && left) memmove(x->in, x->in + consumed, left);
     x->in_len = left;
-    if (!left) wsk_conn_release_later(c);
+    if (!left) wsk__conn_release_later(c);
     return 0;
   }
   if (!left || ((st == WSK_CS_OPEN || st == WSK_CS_CLOSING) && left <= sizeof c->spill)) {
     memcpy(c->spill, buf + consumed, left);
     c->spill_len = (uint8_t)left;
-    if (c->ext && c->ext->in) wsk_conn_release_later(c); /* ext->in holds nothing now */
+    if (c->ext && c->ext->in) wsk__conn_release_later(c); /* ext->in holds nothing now */
     return 0;
   }
-  struct wsk_conn_ext *x = wsk_conn_ext(c);
+  struct wsk__conn_ext *x = wsk__conn_ext(c);
   if (!x) return WSK_ENOMEM;
   if (x->in_cap < left) {
     size_t cap = left < 256 ? 256 : left;
-    uint8_t *p = wsk_realloc(x->in, cap);
+    uint8_t *p = wsk__realloc(x->in, cap);
     if (!p) return WSK_ENOMEM;
     x->in = p;
     x->in_cap = cap;
@@ -264,51 +264,51 @@ static int keep_leftover(wsk_conn *c, uint8_t *buf, size_t consumed, size_t tota
   return 0;
 }
 
-void wsk_conn_feed_held(wsk_conn *c) {
-  struct wsk_conn_ext *x = c->ext;
-  if (!x || !x->in_len || wsk_conn_dead(c)) return;
-  wsk_conn_cork(c);
+void wsk__conn_feed_held(wsk_conn *c) {
+  struct wsk__conn_ext *x = c->ext;
+  if (!x || !x->in_len || wsk__conn_dead(c)) return;
+  wsk__conn_cork(c);
   size_t total = x->in_len;
   size_t used = process(c, x->in, total);
-  if (wsk_conn_dead(c)) return;
+  if (wsk__conn_dead(c)) return;
   keep_leftover(c, x->in, used, total, 1);
-  wsk_conn_uncork(c);
+  wsk__conn_uncork(c);
 }
 
-static int grow_in(struct wsk_conn_ext *x, size_t need) {
+static int grow_in(struct wsk__conn_ext *x, size_t need) {
   if (x->in_cap >= need) return 0;
-  uint8_t *p = wsk_realloc(x->in, need);
+  uint8_t *p = wsk__realloc(x->in, need);
   if (!p) return WSK_ENOMEM;
   x->in = p;
   x->in_cap = need;
   return 0;
 }
 
-void wsk_conn_read(wsk_conn *c) {
+void wsk__conn_read(wsk_conn *c) {
   wsk_loop *loop = c->group->loop;
-  uint8_t *rbuf = wsk_loop_rbuf(loop);
+  uint8_t *rbuf = wsk__loop_rbuf(loop);
   int tls = c->io.kind == WSK_IO_TLS;
   for (int round = 0;; round++) {
     /* Past the budget, only what a TLS session has decrypted already: epoll cannot report it. */
     size_t budget = SIZE_MAX;
-    if (round >= READS_PER_WAKEUP && !(tls && (budget = wsk_conn_tls_pending(c)) > 0)) return;
-    struct wsk_conn_ext *x = c->ext;
+    if (round >= READS_PER_WAKEUP && !(tls && (budget = wsk__conn_tls_pending(c)) > 0)) return;
+    struct wsk__conn_ext *x = c->ext;
     /* What is left of the last read: in the spill, or in ext->in (never both). */
     size_t have = c->spill_len ? c->spill_len : x ? x->in_len : 0;
     uint8_t *buf = rbuf;
     size_t cap = WSK_RBUF_SIZE;
     int in_ext = 0;
-    if (have > SMALL_LEFTOVER || wsk_conn_state(c) == WSK_CS_UPGRADING) {
-      if (wsk_conn_state(c) == WSK_CS_UPGRADING && have >= HELD_INPUT_MAX) {
-        wsk_conn_hold_input(c, 1);
+    if (have > SMALL_LEFTOVER || wsk__conn_state(c) == WSK_CS_UPGRADING) {
+      if (wsk__conn_state(c) == WSK_CS_UPGRADING && have >= HELD_INPUT_MAX) {
+        wsk__conn_hold_input(c, 1);
         return;
       }
-      if (!x && !(x = wsk_conn_ext(c))) {
-        wsk_conn_destroy(c, WSK_ENOMEM, "out of memory for input");
+      if (!x && !(x = wsk__conn_ext(c))) {
+        wsk__conn_destroy(c, WSK_ENOMEM, "out of memory for input");
         return;
       }
       if (grow_in(x, have + IN_READ_ROOM) != 0) {
-        wsk_conn_destroy(c, WSK_ENOMEM, "out of memory for input");
+        wsk__conn_destroy(c, WSK_ENOMEM, "out of memory for input");
         return;
       }
       buf = x->in;
@@ -318,14 +318,14 @@ void wsk_conn_read(wsk_conn *c) {
       memcpy(rbuf, c->spill_len ? c->spill : x->in, have);
     }
     size_t room = cap - have < budget ? cap - have : budget;
-    ssize_t r = tls ? wsk_conn_tls_read(c, buf + have, room) : recv(c->io.fd, buf + have, room, 0);
+    ssize_t r = tls ? wsk__conn_tls_read(c, buf + have, room) : recv(c->io.fd, buf + have, room, 0);
     if (r < 0) {
       if (tls) return; /* nothing more for now (events armed), or failed and destroyed */
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) return;
       char msg[128];
       snprintf(msg, sizeof msg, "recv: %s", strerror(errno));
-      wsk_conn_destroy(c, WSK_ESYS, msg);
+      wsk__conn_destroy(c, WSK_ESYS, msg);
       return;
     }
     if (r == 0) {
@@ -333,10 +333,10 @@ void wsk_conn_read(wsk_conn *c) {
       return;
     }
     size_t total = have + (size_t)r;
-    unsigned st = wsk_conn_state(c);
+    unsigned st = wsk__conn_state(c);
     if (st == WSK_CS_OPEN) {
-      wsk_conn_unflag(c, WSK_CF_PING_OUT);
-      if (c->group->idle_timeout_ms) wsk_conn_set_timeout(c, c->group->idle_timeout_ms);
+      wsk__conn_unflag(c, WSK_CF_PING_OUT);
+      if (c->group->idle_timeout_ms) wsk__conn_set_timeout(c, c->group->idle_timeout_ms);
     }
     c->spill_len = 0; /* (a spill is always read through rbuf) */
     if (in_ext) {
@@ -348,54 +348,54 @@ void wsk_conn_read(wsk_conn *c) {
     } else if (x) {
       x->in_len = 0; /* the leftover now lives in rbuf */
     }
-    wsk_conn_cork(c);
+    wsk__conn_cork(c);
     size_t used = process(c, buf, total);
-    if (wsk_conn_dead(c)) return;
+    if (wsk__conn_dead(c)) return;
     if (keep_leftover(c, buf, used, total, in_ext) != 0) {
-      wsk_conn_destroy(c, WSK_ENOMEM, "out of memory for input");
+      wsk__conn_destroy(c, WSK_ENOMEM, "out of memory for input");
       return;
     }
-    wsk_conn_uncork(c);
-    if (wsk_conn_dead(c) || wsk_conn_has(c, WSK_CF_HOLD_IN)) return;
+    wsk__conn_uncork(c);
+    if (wsk__conn_dead(c) || wsk__conn_has(c, WSK_CF_HOLD_IN)) return;
     if ((size_t)r < room) return; /* short read: the socket is most likely drained */
   }
 }
 
-void wsk_conn_io(wsk_loop *loop, struct wsk_io *io, unsigned events) {
+void wsk__conn_io(wsk_loop *loop, struct wsk__io *io, unsigned events) {
   wsk_conn *c = (wsk_conn *)io;
-  if (wsk_conn_state(c) == WSK_CS_CONNECTING) {
+  if (wsk__conn_state(c) == WSK_CS_CONNECTING) {
     if (c->group->ops->on_connected) c->group->ops->on_connected(c);
     return;
   }
   if ((events & WSK_IO_OUT) || ((events & WSK_IO_HUP) && c->ext && c->ext->wq.head))
-    wsk_conn_flush(c);
-  if (wsk_conn_dead(c)) return;
-  if ((events & WSK_IO_IN) || ((events & WSK_IO_HUP) && !wsk_conn_has(c, WSK_CF_HOLD_IN)))
-    wsk_conn_read(c);
-  else if ((events & WSK_IO_HUP) && !wsk_conn_dead(c))
-    wsk_conn_destroy(c, 0, NULL); /* not reading, and the socket is gone */
+    wsk__conn_flush(c);
+  if (wsk__conn_dead(c)) return;
+  if ((events & WSK_IO_IN) || ((events & WSK_IO_HUP) && !wsk__conn_has(c, WSK_CF_HOLD_IN)))
+    wsk__conn_read(c);
+  else if ((events & WSK_IO_HUP) && !wsk__conn_dead(c))
+    wsk__conn_destroy(c, 0, NULL); /* not reading, and the socket is gone */
 }
 
-void wsk_conn_destroy(wsk_conn *c, int err, const char *message) {
-  if (wsk_conn_dead(c)) return;
-  struct wsk_group *g = c->group;
-  unsigned st = wsk_conn_state(c);
-  if (wsk_conn_has(c, WSK_CF_REPORT)) {
+void wsk__conn_destroy(wsk_conn *c, int err, const char *message) {
+  if (wsk__conn_dead(c)) return;
+  struct wsk__group *g = c->group;
+  unsigned st = wsk__conn_state(c);
+  if (wsk__conn_has(c, WSK_CF_REPORT)) {
     /* Mark as closing first: callbacks that send now get WSK_ECLOSED. */
-    if (st != WSK_CS_LINGER) wsk_conn_set_state(c, WSK_CS_LINGER);
-    const struct wsk_callbacks *cb = wsk_conn_cb(c);
+    if (st != WSK_CS_LINGER) wsk__conn_set_state(c, WSK_CS_LINGER);
+    const struct wsk_callbacks *cb = wsk__conn_cb(c);
     if (err && cb->on_error) cb->on_error(c, err, message);
-    wsk_conn_report_close(c, WSK_CLOSE_ABNORMAL, NULL, 0, 0);
-    if (wsk_conn_dead(c)) return; /* on_close destroyed it already */
+    wsk__conn_report_close(c, WSK_CLOSE_ABNORMAL, NULL, 0, 0);
+    if (wsk__conn_dead(c)) return; /* on_close destroyed it already */
   }
-  wsk_conn_set_state(c, WSK_CS_DEAD);
-  wsk_conn_cork_drop(c);
+  wsk__conn_set_state(c, WSK_CS_DEAD);
+  wsk__conn_cork_drop(c);
   if (c->deadline) {
     c->deadline = 0;
     deadline_dropped(g);
   }
   if (g->ops->on_destroy) g->ops->on_destroy(c);
-  wsk_io_close(g->loop, &c->io);
+  wsk__io_close(g->loop, &c->io);
   free_ext(c);
   if (g->walking) {
     g->conns[c->idx] = NULL;
@@ -405,11 +405,11 @@ void wsk_conn_destroy(wsk_conn *c, int err, const char *message) {
     g->conns[c->idx] = last;
     last->idx = c->idx;
   }
-  wsk_loop_conn_release(g->loop, c);
+  wsk__loop_conn_release(g->loop, c);
   if (g->ops->on_leave) g->ops->on_leave(g);
 }
 
-void wsk_terminate(wsk_conn *c) { wsk_conn_destroy(c, 0, NULL); }
+void wsk_terminate(wsk_conn *c) { wsk__conn_destroy(c, 0, NULL); }
 
 void *wsk_conn_user_data(const wsk_conn *c) { return c->user_data; }
 void wsk_conn_set_user_data(wsk_conn *c, void *user_data) { c->user_data = user_data; }
@@ -423,8 +423,8 @@ const char *wsk_conn_remote(const wsk_conn *c) {
   wsk_conn *m = (wsk_conn *)c; /* the text is cached on first use */
   if (m->ext && m->ext->remote) return m->ext->remote;
   char text[WSK_ADDR_TEXT];
-  wsk_sock_peer_text(c->io.fd, text);
-  struct wsk_conn_ext *x = wsk_conn_ext(m);
-  if (!x || !(x->remote = wsk_strdup(text))) return "?";
+  wsk__sock_peer_text(c->io.fd, text);
+  struct wsk__conn_ext *x = wsk__conn_ext(m);
+  if (!x || !(x->remote = wsk__strdup(text))) return "?";
   return x->remote;
 }

@@ -24,12 +24,12 @@ static const char *error_text(int err) {
 }
 
 /* More room in x->msg after the decompressor filled it; WSK_ETOOBIG at the limit. */
-static int grow(struct wsk_conn_ext *x, uint64_t limit, size_t hint) {
+static int grow(struct wsk__conn_ext *x, uint64_t limit, size_t hint) {
   size_t cap = x->msg_cap ? x->msg_cap * 2 : hint * FIRST_RATIO;
   if (cap < FIRST_MIN) cap = FIRST_MIN;
   if (limit && cap > limit) cap = (size_t)limit;
   if (cap <= x->msg_cap) return WSK_ETOOBIG; /* cannot happen: the codec stops at the limit */
-  uint8_t *p = wsk_realloc(x->msg, cap);
+  uint8_t *p = wsk__realloc(x->msg, cap);
   if (!p) return WSK_ENOMEM;
   x->msg = p;
   x->msg_cap = cap;
@@ -37,7 +37,7 @@ static int grow(struct wsk_conn_ext *x, uint64_t limit, size_t hint) {
 }
 
 /* Inflate the chunk ev into x->msg, checking text on the way. */
-static int inflate_chunk(wsk_conn *c, struct wsk_conn_ext *x, const struct wsk_event *ev) {
+static int inflate_chunk(wsk_conn *c, struct wsk__conn_ext *x, const struct wsk_event *ev) {
   const uint8_t *in = ev->data;
   size_t len = ev->len;
   int fin = ev->fin;
@@ -57,14 +57,14 @@ static int inflate_chunk(wsk_conn *c, struct wsk_conn_ext *x, const struct wsk_e
   }
 }
 
-void wsk_conn_inflate(wsk_conn *c, const struct wsk_event *ev) {
-  struct wsk_conn_ext *x = c->ext; /* a compressed connection keeps its ext (and codec) for life */
+void wsk__conn_inflate(wsk_conn *c, const struct wsk_event *ev) {
+  struct wsk__conn_ext *x = c->ext; /* a compressed connection keeps its ext (and codec) for life */
   if (ev->first) x->msg_utf8 = WSK_UTF8_ACCEPT;
   int r = inflate_chunk(c, x, ev);
   if (r == 0 && ev->fin && ev->opcode == WSK_OP_TEXT && x->msg_utf8 != WSK_UTF8_ACCEPT)
     r = WSK_EUTF8; /* ends inside a character */
   if (r < 0) {
-    wsk_conn_fail(c, r, error_text(r));
+    wsk__conn_fail(c, r, error_text(r));
     return;
   }
   if (!ev->fin) return;
@@ -72,6 +72,6 @@ void wsk_conn_inflate(wsk_conn *c, const struct wsk_event *ev) {
   size_t len = x->msg_len;
   x->msg = NULL;
   x->msg_len = x->msg_cap = 0;
-  wsk_conn_deliver(c, ev->opcode, msg ? msg : (const uint8_t *)"", len);
-  wsk_free(msg);
+  wsk__conn_deliver(c, ev->opcode, msg ? msg : (const uint8_t *)"", len);
+  wsk__free(msg);
 }

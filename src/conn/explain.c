@@ -3,7 +3,7 @@
  * frame, its payload), so the bytes where it stopped begin that frame and tell the rule. */
 #include "conn/conn_internal.h"
 
-const char *wsk_conn_explain_proto(const wsk_conn *c, const uint8_t *frame, size_t len) {
+const char *wsk__conn_explain_proto(const wsk_conn *c, const uint8_t *frame, size_t len) {
   if (len < 2) return "the peer broke the WebSocket protocol";
   unsigned op = frame[0] & 0x0f, rsv = (frame[0] >> 4) & 7, fin = frame[0] >> 7;
   unsigned masked = frame[1] >> 7, len7 = frame[1] & 0x7f;

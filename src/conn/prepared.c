@@ -16,7 +16,7 @@ wsk_prepared *wsk_prepared_new(int opcode, const void *data, size_t len) {
   if (opcode == WSK_OP_TEXT && !wsk_utf8_valid(data, len)) return NULL;
   uint8_t hdr[WSK_MAX_FRAME_HEADER];
   size_t hl = wsk_frame_write_header(hdr, 1, 0, opcode, len, NULL);
-  wsk_prepared *p = wsk_malloc(sizeof *p + hl + len);
+  wsk_prepared *p = wsk__malloc(sizeof *p + hl + len);
   if (!p) return NULL;
   p->ref.refs = 1;
   p->frame_len = hl + len;
@@ -33,8 +33,8 @@ void wsk_prepared_release(wsk_prepared *p) {
   if (!p) return;
   /* No send can follow the caller's release: queued sends hold their own references. */
   wsk_prepared *z = atomic_exchange_explicit(&p->deflated, NULL, memory_order_acquire);
-  if (z) wsk_ref_put(&z->ref);
-  wsk_ref_put(&p->ref);
+  if (z) wsk__ref_put(&z->ref);
+  wsk__ref_put(&p->ref);
 }
 
 /* The shared compressed frame for c, whose compressor resets after every message and has a
@@ -43,14 +43,14 @@ void wsk_prepared_release(wsk_prepared *p) {
 static wsk_prepared *deflated_for(wsk_conn *c, wsk_prepared *p, int bits) {
   wsk_prepared *z = atomic_load_explicit(&p->deflated, memory_order_acquire);
   if (!z) {
-    wsk_prepared *mine = wsk_prepared_deflate(p, c->group->deflate, bits);
+    wsk_prepared *mine = wsk__prepared_deflate(p, c->group->deflate, bits);
     if (!mine) return NULL;
     /* Another loop's thread may have made one meanwhile: the first one stays. */
     if (atomic_compare_exchange_strong_explicit(&p->deflated, &z, mine, memory_order_acq_rel,
                                                 memory_order_acquire))
       z = mine;
     else
-      wsk_ref_put(&mine->ref);
+      wsk__ref_put(&mine->ref);
   }
   return z->deflated_bits <= bits ? z : NULL;
 }
@@ -60,13 +60,13 @@ int wsk_send_prepared(wsk_conn *c, wsk_prepared *p) {
   const uint8_t *payload = p->frame + p->header_len;
   size_t len = p->frame_len - p->header_len;
   if (c->group->client) /* masked per frame: the shared server frame cannot be used as is */
-    return wsk_conn_send_data(c, p->opcode, payload, len, NULL);
-  if (wsk_conn_compresses(c, len) && wsk_conn_state(c) == WSK_CS_OPEN) {
+    return wsk__conn_send_data(c, p->opcode, payload, len, NULL);
+  if (wsk__conn_compresses(c, len) && wsk__conn_state(c) == WSK_CS_OPEN) {
     const struct wsk_pmd_params *a = &c->ext->pmd_params;
     wsk_prepared *z = a->server_no_context_takeover
                           ? deflated_for(c, p, a->server_max_window_bits) : NULL;
-    if (z) return wsk_conn_send_framed(c, z->frame, z->frame_len, &z->ref);
-    return wsk_conn_send_data(c, p->opcode, payload, len, NULL);
+    if (z) return wsk__conn_send_framed(c, z->frame, z->frame_len, &z->ref);
+    return wsk__conn_send_data(c, p->opcode, payload, len, NULL);
   }
-  return wsk_conn_send_framed(c, p->frame, p->frame_len, &p->ref);
+  return wsk__conn_send_framed(c, p->frame, p->frame_len, &p->ref);
 }

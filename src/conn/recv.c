@@ -21,13 +21,13 @@ static const char *error_text(int err) {
   }
 }
 
-static int append(struct wsk_conn_ext *x, const uint8_t *data, size_t len, uint64_t more) {
+static int append(struct wsk__conn_ext *x, const uint8_t *data, size_t len, uint64_t more) {
   size_t need = x->msg_len + len;
   if (need > x->msg_cap) {
     /* Room for the rest of this frame at once; doubling for messages of many frames. */
     size_t cap = x->msg_cap * 2;
     if (cap < need + more) cap = need + (size_t)more;
-    uint8_t *p = wsk_realloc(x->msg, cap ? cap : 1);
+    uint8_t *p = wsk__realloc(x->msg, cap ? cap : 1);
     if (!p) return WSK_ENOMEM;
     x->msg = p;
     x->msg_cap = cap;
@@ -37,10 +37,10 @@ static int append(struct wsk_conn_ext *x, const uint8_t *data, size_t len, uint6
   return 0;
 }
 
-void wsk_conn_deliver(wsk_conn *c, int opcode, const void *data, size_t len) {
-  struct wsk_group *g = c->group;
-  const struct wsk_callbacks *cb = wsk_conn_cb(c);
-  int st = wsk_conn_state(c);
+void wsk__conn_deliver(wsk_conn *c, int opcode, const void *data, size_t len) {
+  struct wsk__group *g = c->group;
+  const struct wsk_callbacks *cb = wsk__conn_cb(c);
+  int st = wsk__conn_state(c);
   if (!cb->on_message || (st != WSK_CS_OPEN && !(st == WSK_CS_CLOSING && g->deliver_closing)))
     return;
   const void *outer = g->valid_text; /* (a callback may deliver another message) */
@@ -57,17 +57,17 @@ void wsk_conn_deliver(wsk_conn *c, int opcode, const void *data, size_t len) {
  * nothing at all. */
 static void on_data(wsk_conn *c, const struct wsk_event *ev) {
   if (ev->compressed) {
-    wsk_conn_inflate(c, ev);
+    wsk__conn_inflate(c, ev);
     return;
   }
   if (ev->first && ev->fin) {
-    wsk_conn_deliver(c, ev->opcode, ev->data, ev->len);
+    wsk__conn_deliver(c, ev->opcode, ev->data, ev->len);
     return;
   }
-  struct wsk_conn_ext *x = c->ext;
+  struct wsk__conn_ext *x = c->ext;
   uint64_t more = ev->fin ? 0 : c->parser.remaining; /* payload of this frame still to come */
   if (ev->len || more) {
-    if (!(x = wsk_conn_ext(c))) goto nomem;
+    if (!(x = wsk__conn_ext(c))) goto nomem;
     if (append(x, ev->data, ev->len, more) != 0) goto nomem;
   }
   if (!ev->fin) return;
@@ -76,32 +76,32 @@ static void on_data(wsk_conn *c, const struct wsk_event *ev) {
   if (msg) {
     x->msg = NULL; /* ours now: delivered and freed here, whatever on_message does */
     x->msg_len = x->msg_cap = 0;
-    wsk_conn_release_later(c);
+    wsk__conn_release_later(c);
   }
-  wsk_conn_deliver(c, ev->opcode, msg ? msg : (uint8_t *)"", len);
-  wsk_free(msg);
+  wsk__conn_deliver(c, ev->opcode, msg ? msg : (uint8_t *)"", len);
+  wsk__free(msg);
   return;
 nomem:
-  wsk_conn_fail(c, WSK_ENOMEM, "out of memory while reassembling a message");
+  wsk__conn_fail(c, WSK_ENOMEM, "out of memory while reassembling a message");
 }
 
 static void on_close_frame(wsk_conn *c, const struct wsk_event *ev) {
   /* Answer with the same code and reason (an empty close for a close without a code), unless we
    * started the closing handshake. */
-  if (!wsk_conn_has(c, WSK_CF_CLOSE_SENT)) {
+  if (!wsk__conn_has(c, WSK_CF_CLOSE_SENT)) {
     unsigned code = ev->close_code == WSK_CLOSE_NO_STATUS ? 0 : ev->close_code;
-    wsk_conn_send_close(c, code, ev->close_reason, ev->close_reason_len);
-    if (wsk_conn_dead(c)) return;
+    wsk__conn_send_close(c, code, ev->close_reason, ev->close_reason_len);
+    if (wsk__conn_dead(c)) return;
   }
-  wsk_conn_set_state(c, WSK_CS_LINGER);
-  wsk_conn_report_close(c, ev->close_code, ev->close_reason, ev->close_reason_len, 1);
-  wsk_conn_linger(c);
+  wsk__conn_set_state(c, WSK_CS_LINGER);
+  wsk__conn_report_close(c, ev->close_code, ev->close_reason, ev->close_reason_len, 1);
+  wsk__conn_linger(c);
 }
 
-size_t wsk_conn_ws_input(wsk_conn *c, uint8_t *buf, size_t len) {
+size_t wsk__conn_ws_input(wsk_conn *c, uint8_t *buf, size_t len) {
   size_t off = 0;
-  struct wsk_group *g = c->group;
-  const struct wsk_callbacks *cb = wsk_conn_cb(c);
+  struct wsk__group *g = c->group;
+  const struct wsk_callbacks *cb = wsk__conn_cb(c);
   while (off < len) {
     struct wsk_event ev;
     /* The frame observer sees a header once the parser has taken it (or refused it). */
@@ -111,10 +111,10 @@ size_t wsk_conn_ws_input(wsk_conn *c, uint8_t *buf, size_t len) {
     int r = wsk_parser_feed(&c->parser, buf + off, len - off, &ev);
     if (peek && r != 0) {
       g->on_frame(c, 0, &fh);
-      if (wsk_conn_dead(c)) return len;
+      if (wsk__conn_dead(c)) return len;
     }
     if (r < 0) {
-      wsk_conn_fail(c, r, r == WSK_EPROTO ? wsk_conn_explain_proto(c, buf + off, len - off)
+      wsk__conn_fail(c, r, r == WSK_EPROTO ? wsk__conn_explain_proto(c, buf + off, len - off)
                                           : error_text(r));
       return len;
     }
@@ -128,20 +128,20 @@ size_t wsk_conn_ws_input(wsk_conn *c, uint8_t *buf, size_t len) {
       break;
     case WSK_EV_PING:
       /* Auto-pong, unless the queue is over its hard limit (only the latest ping needs one). */
-      if (!g->hard_limit || wsk_conn_pending(c) <= g->hard_limit) {
-        if (wsk_conn_state(c) == WSK_CS_OPEN) wsk_conn_send_pong(c, ev.data, ev.len);
+      if (!g->hard_limit || wsk__conn_pending(c) <= g->hard_limit) {
+        if (wsk__conn_state(c) == WSK_CS_OPEN) wsk__conn_send_pong(c, ev.data, ev.len);
       }
-      if (!wsk_conn_dead(c) && cb->on_ping && wsk_conn_state(c) == WSK_CS_OPEN)
+      if (!wsk__conn_dead(c) && cb->on_ping && wsk__conn_state(c) == WSK_CS_OPEN)
         cb->on_ping(c, ev.data, ev.len);
       break;
     case WSK_EV_PONG:
-      if (cb->on_pong && wsk_conn_state(c) == WSK_CS_OPEN) cb->on_pong(c, ev.data, ev.len);
+      if (cb->on_pong && wsk__conn_state(c) == WSK_CS_OPEN) cb->on_pong(c, ev.data, ev.len);
       break;
     case WSK_EV_CLOSE:
       on_close_frame(c, &ev);
       return len;
     }
-    unsigned st = wsk_conn_state(c);
+    unsigned st = wsk__conn_state(c);
     if (st != WSK_CS_OPEN && st != WSK_CS_CLOSING) return len;
   }
   return off;

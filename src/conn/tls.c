@@ -14,13 +14,13 @@
 #include "conn/conn_internal.h"
 #include "net/tls.h"
 
-static void on_tls_io(wsk_loop *loop, struct wsk_io *io, unsigned events);
+static void on_tls_io(wsk_loop *loop, struct wsk__io *io, unsigned events);
 
-static struct wsk_tls *session(const wsk_conn *c) { return c->ext->tls; }
+static struct wsk__tls *session(const wsk_conn *c) { return c->ext->tls; }
 
-unsigned wsk_conn_tls_events(const wsk_conn *c, unsigned ev) {
+unsigned wsk__conn_tls_events(const wsk_conn *c, unsigned ev) {
   unsigned want = session(c)->want;
-  if (wsk_conn_state(c) == WSK_CS_TLS)
+  if (wsk__conn_state(c) == WSK_CS_TLS)
     return want & WSK_TLS_STEP_WANTS_OUT ? WSK_IO_OUT : WSK_IO_IN;
   if (want & WSK_TLS_READ_WANTS_OUT) /* the read goes on once writable; input alone cannot help */
     ev = (ev & ~WSK_IO_IN) | WSK_IO_OUT;
@@ -30,28 +30,28 @@ unsigned wsk_conn_tls_events(const wsk_conn *c, unsigned ev) {
   return ev;
 }
 
-size_t wsk_conn_tls_pending(const wsk_conn *c) { return wsk_tls_pending(session(c)); }
+size_t wsk__conn_tls_pending(const wsk_conn *c) { return wsk__tls_pending(session(c)); }
 
-static void kicked(struct wsk_hook *h) {
-  struct wsk_tls *t = (struct wsk_tls *)((char *)h - offsetof(struct wsk_tls, kick));
+static void kicked(struct wsk__hook *h) {
+  struct wsk__tls *t = (struct wsk__tls *)((char *)h - offsetof(struct wsk__tls, kick));
   wsk_conn *c = t->owner;
-  if (!wsk_conn_has(c, WSK_CF_HOLD_IN)) wsk_conn_read(c);
+  if (!wsk__conn_has(c, WSK_CF_HOLD_IN)) wsk__conn_read(c);
 }
 
-void wsk_conn_tls_kick(wsk_conn *c) {
-  struct wsk_tls *t = session(c);
-  if (wsk_tls_pending(t) || (t->want & WSK_TLS_READ_FAILED))
-    wsk_loop_queue_hook(c->group->loop, &t->kick);
+void wsk__conn_tls_kick(wsk_conn *c) {
+  struct wsk__tls *t = session(c);
+  if (wsk__tls_pending(t) || (t->want & WSK_TLS_READ_FAILED))
+    wsk__loop_queue_hook(c->group->loop, &t->kick);
 }
 
-void wsk_conn_tls_cancel(wsk_conn *c) {
-  wsk_loop_cancel_hook(c->group->loop, &session(c)->kick);
+void wsk__conn_tls_cancel(wsk_conn *c) {
+  wsk__loop_cancel_hook(c->group->loop, &session(c)->kick);
 }
 
-void wsk_conn_tls_free(wsk_conn *c) {
-  struct wsk_tls *t = session(c);
-  wsk_loop_cancel_hook(c->group->loop, &t->kick);
-  wsk_tls_free(t);
+void wsk__conn_tls_free(wsk_conn *c) {
+  struct wsk__tls *t = session(c);
+  wsk__loop_cancel_hook(c->group->loop, &t->kick);
+  wsk__tls_free(t);
   c->ext->tls = NULL;
 }
 
@@ -61,30 +61,30 @@ static void answer_plain_http(wsk_conn *c) {
   char out[512];
   int n = wsk_http_write_response(out, sizeof out, 400, "text/plain; charset=utf-8", NULL, why,
                                   sizeof why - 1, 1);
-  wsk_conn_tls_free(c);
+  wsk__conn_tls_free(c);
   c->io.kind = WSK_IO_CONN;
-  wsk_conn_set_state(c, WSK_CS_HTTP);
+  wsk__conn_set_state(c, WSK_CS_HTTP);
   struct iovec v = {out, n > 0 ? (size_t)n : 0};
-  if (wsk_conn_writev(c, &v, 1, NULL, -1) == 0)
-    wsk_conn_linger(c); /* flush, FIN, drop the rest of the request until the client closes */
+  if (wsk__conn_writev(c, &v, 1, NULL, -1) == 0)
+    wsk__conn_linger(c); /* flush, FIN, drop the rest of the request until the client closes */
   else
-    wsk_conn_destroy(c, 0, NULL);
+    wsk__conn_destroy(c, 0, NULL);
 }
 
 static void handshake_step(wsk_conn *c) {
-  struct wsk_tls *t = session(c);
+  struct wsk__tls *t = session(c);
   char why[256];
-  int r = wsk_tls_handshake(t, why, sizeof why);
+  int r = wsk__tls_handshake(t, why, sizeof why);
   if (r == WSK_EAGAIN) {
-    wsk_conn_rearm(c);
+    wsk__conn_rearm(c);
     return;
   }
   if (r == WSK_EHTTP) {
     answer_plain_http(c);
     return;
   }
-  if (r < 0 && !wsk_conn_has(c, WSK_CF_REPORT)) { /* a server's: nobody to tell */
-    wsk_conn_destroy(c, 0, NULL);
+  if (r < 0 && !wsk__conn_has(c, WSK_CF_REPORT)) { /* a server's: nobody to tell */
+    wsk__conn_destroy(c, 0, NULL);
     return;
   }
   if (r < 0) {
@@ -94,20 +94,20 @@ static void handshake_step(wsk_conn *c) {
       snprintf(msg, sizeof msg, "TLS handshake with %s (%s) failed: %s", t->name, remote, why);
     else
       snprintf(msg, sizeof msg, "TLS handshake with %s failed: %s", remote, why);
-    wsk_conn_destroy(c, WSK_ETLS, msg);
+    wsk__conn_destroy(c, WSK_ETLS, msg);
     return;
   }
-  wsk_conn_set_state(c, WSK_CS_HTTP);
-  wsk_conn_rearm(c);
+  wsk__conn_set_state(c, WSK_CS_HTTP);
+  wsk__conn_rearm(c);
   if (c->group->ops->on_secure) c->group->ops->on_secure(c);
-  if (!wsk_conn_dead(c)) wsk_conn_tls_kick(c);
+  if (!wsk__conn_dead(c)) wsk__conn_tls_kick(c);
 }
 
-int wsk_conn_start_tls(wsk_conn *c, struct wsk_tls_ctx *ctx, const char *host) {
-  struct wsk_conn_ext *x = wsk_conn_ext(c);
-  struct wsk_tls *t = x ? wsk_tls_new(ctx, c->io.fd, host) : NULL;
+int wsk__conn_start_tls(wsk_conn *c, struct wsk__tls_ctx *ctx, const char *host) {
+  struct wsk__conn_ext *x = wsk__conn_ext(c);
+  struct wsk__tls *t = x ? wsk__tls_new(ctx, c->io.fd, host) : NULL;
   if (!t) {
-    if (x) wsk_conn_release_later(c);
+    if (x) wsk__conn_release_later(c);
     return WSK_ENOMEM;
   }
   t->owner = c;
@@ -115,41 +115,41 @@ int wsk_conn_start_tls(wsk_conn *c, struct wsk_tls_ctx *ctx, const char *host) {
   t->kick.fn = kicked;
   x->tls = t;
   c->io.kind = WSK_IO_TLS;
-  wsk_loop_set_handler(c->group->loop, WSK_IO_TLS, on_tls_io);
-  wsk_conn_set_state(c, WSK_CS_TLS);
+  wsk__loop_set_handler(c->group->loop, WSK_IO_TLS, on_tls_io);
+  wsk__conn_set_state(c, WSK_CS_TLS);
   handshake_step(c); /* a client's hello goes out now; a server's may be waiting already */
   return 0;
 }
 
-ssize_t wsk_conn_tls_read(wsk_conn *c, void *buf, size_t len) {
-  struct wsk_tls *t = session(c);
+ssize_t wsk__conn_tls_read(wsk_conn *c, void *buf, size_t len) {
+  struct wsk__tls *t = session(c);
   uint8_t before = t->want;
   char why[200];
-  ssize_t r = wsk_tls_read(t, buf, len, why, sizeof why);
+  ssize_t r = wsk__tls_read(t, buf, len, why, sizeof why);
   if (r < 0 && r != WSK_EAGAIN) {
-    wsk_conn_destroy(c, (int)r, why);
+    wsk__conn_destroy(c, (int)r, why);
     return r;
   }
-  if (t->want != before) wsk_conn_rearm(c);
-  if (t->want & WSK_TLS_READ_FAILED) wsk_conn_tls_kick(c); /* the failure, after these bytes */
+  if (t->want != before) wsk__conn_rearm(c);
+  if (t->want & WSK_TLS_READ_FAILED) wsk__conn_tls_kick(c); /* the failure, after these bytes */
   return r;
 }
 
-int wsk_conn_tls_close_notify(wsk_conn *c) {
-  int r = wsk_tls_shutdown(session(c));
-  wsk_conn_rearm(c);
+int wsk__conn_tls_close_notify(wsk_conn *c) {
+  int r = wsk__tls_shutdown(session(c));
+  wsk__conn_rearm(c);
   return r;
 }
 
-static void on_tls_io(wsk_loop *loop, struct wsk_io *io, unsigned events) {
+static void on_tls_io(wsk_loop *loop, struct wsk__io *io, unsigned events) {
   wsk_conn *c = (wsk_conn *)io;
-  if (wsk_conn_state(c) == WSK_CS_TLS) {
+  if (wsk__conn_state(c) == WSK_CS_TLS) {
     handshake_step(c);
     return;
   }
   unsigned want = session(c)->want;
   if ((want & WSK_TLS_READ_WANTS_OUT) && (events & WSK_IO_OUT)) events |= WSK_IO_IN;
   if ((want & WSK_TLS_WRITE_WANTS_IN) && (events & WSK_IO_IN)) events |= WSK_IO_OUT;
-  wsk_conn_io(loop, io, events);
-  if (!wsk_conn_dead(c) && c->io.kind == WSK_IO_TLS) wsk_conn_rearm(c); /* what it wants now */
+  wsk__conn_io(loop, io, events);
+  if (!wsk__conn_dead(c) && c->io.kind == WSK_IO_TLS) wsk__conn_rearm(c); /* what it wants now */
 }

@@ -26,14 +26,14 @@
 
 static int queued(const wsk_conn *c) { return c->ext && c->ext->wq.head; }
 
-static void cork_clear(struct wsk_cork *k) {
+static void cork_clear(struct wsk__cork *k) {
   k->len = k->total = 0;
   k->niov = 0;
 }
 
 /* Room for n more copied bytes in the cork (growing its last segment when that one is the end of
  * buf), or NULL. */
-static inline uint8_t *cork_take(struct wsk_cork *k, size_t n) {
+static inline uint8_t *cork_take(struct wsk__cork *k, size_t n) {
   if (n > WSK_CORK_SIZE - k->len) return NULL;
   uint8_t *p = k->buf + k->len;
   struct iovec *last = k->niov ? &k->iov[k->niov - 1] : NULL;
@@ -51,7 +51,7 @@ static inline uint8_t *cork_take(struct wsk_cork *k, size_t n) {
 }
 
 static int in_rbuf(wsk_conn *c, const struct iovec *v) {
-  uintptr_t r = (uintptr_t)wsk_loop_rbuf(c->group->loop), b = (uintptr_t)v->iov_base;
+  uintptr_t r = (uintptr_t)wsk__loop_rbuf(c->group->loop), b = (uintptr_t)v->iov_base;
   /* (len <= WSK_RBUF_SIZE first: a bigger slice, e.g. a reassembled message, cannot be inside
    * the receive buffer, and the subtraction below must not wrap.) */
   return v->iov_len >= CORK_REF_MIN && v->iov_len <= WSK_RBUF_SIZE && b >= r &&
@@ -60,7 +60,7 @@ static int in_rbuf(wsk_conn *c, const struct iovec *v) {
 
 /* Add iov[0..n) to c's cork: big slices of the receive buffer by reference, the rest copied.
  * Returns 0, or -1 (the cork unchanged) when it does not fit. */
-static int cork_add(wsk_conn *c, struct wsk_cork *k, const struct iovec *iov, int n) {
+static int cork_add(wsk_conn *c, struct wsk__cork *k, const struct iovec *iov, int n) {
   size_t copy = 0;
   for (int i = 0; i < n; i++)
     if (!in_rbuf(c, &iov[i])) copy += iov[i].iov_len;
@@ -76,21 +76,21 @@ static int cork_add(wsk_conn *c, struct wsk_cork *k, const struct iovec *iov, in
   return 0;
 }
 
-uint8_t *wsk_conn_cork_reserve(wsk_conn *c, size_t n) {
-  struct wsk_cork *k = c->group->cork;
+uint8_t *wsk__conn_cork_reserve(wsk_conn *c, size_t n) {
+  struct wsk__cork *k = c->group->cork;
   return k->owner == c && !queued(c) ? cork_take(k, n) : NULL;
 }
 
-size_t wsk_buffered_amount(const wsk_conn *c) { return wsk_conn_pending(c); }
+size_t wsk_buffered_amount(const wsk_conn *c) { return wsk__conn_pending(c); }
 
 static void want_out(wsk_conn *c, int on) {
-  unsigned ev = wsk_conn_has(c, WSK_CF_HOLD_IN) ? 0u : WSK_IO_IN;
+  unsigned ev = wsk__conn_has(c, WSK_CF_HOLD_IN) ? 0u : WSK_IO_IN;
   if (on) ev |= WSK_IO_OUT;
-  if (c->io.kind == WSK_IO_TLS) ev = wsk_conn_tls_events(c, ev);
-  wsk_io_set(c->group->loop, &c->io, ev);
+  if (c->io.kind == WSK_IO_TLS) ev = wsk__conn_tls_events(c, ev);
+  wsk__io_set(c->group->loop, &c->io, ev);
 }
 
-void wsk_conn_rearm(wsk_conn *c) { want_out(c, c->ext && c->ext->wq.head); }
+void wsk__conn_rearm(wsk_conn *c) { want_out(c, c->ext && c->ext->wq.head); }
 
 /* A plain server connection whose closing handshake is complete (both close frames exchanged)
  * sends its last write with MSG_MORE: the shutdown(SHUT_WR) right after it (linger_step) puts the
@@ -100,22 +100,22 @@ void wsk_conn_rearm(wsk_conn *c) { want_out(c, c->ext && c->ext->wq.head); }
  * the close frame itself). So it lingers: FIN, then input is discarded until the peer's FIN or the
  * close timeout. */
 static int ends_when_written(const wsk_conn *c) {
-  return wsk_conn_state(c) == WSK_CS_LINGER && c->io.kind == WSK_IO_CONN && !c->group->client &&
-         c->parser.closed && wsk_conn_has(c, WSK_CF_CLOSE_SENT);
+  return wsk__conn_state(c) == WSK_CS_LINGER && c->io.kind == WSK_IO_CONN && !c->group->client &&
+         c->parser.closed && wsk__conn_has(c, WSK_CF_CLOSE_SENT);
 }
 
 /* send/sendmsg, or the TLS session's writev: the same returns. */
 static ssize_t sendv(wsk_conn *c, const struct iovec *iov, int n) {
   if (c->io.kind == WSK_IO_TLS) /* NOLINTNEXTLINE(clang-analyzer-core.NullDereference) */
-    return wsk_tls_writev(c->ext->tls, iov, n); /* (a TLS connection keeps its ext) */
-  return wsk_sendv(c->io.fd, iov, n, ends_when_written(c) ? MSG_MORE : 0);
+    return wsk__tls_writev(c->ext->tls, iov, n); /* (a TLS connection keeps its ext) */
+  return wsk__sendv(c->io.fd, iov, n, ends_when_written(c) ? MSG_MORE : 0);
 }
 
 /* A write failed for good: the peer is gone. Drop the output; the read side learns the reason
  * (EOF or error) on its next event, which a broken socket reports at once. */
 static void write_failed(wsk_conn *c) {
-  if (c->ext) wsk_wq_clear(&c->ext->wq);
-  struct wsk_cork *cork = c->group->cork;
+  if (c->ext) wsk__wq_clear(&c->ext->wq);
+  struct wsk__cork *cork = c->group->cork;
   if (cork->owner == c) cork_clear(cork);
   want_out(c, 0);
 }
@@ -133,17 +133,17 @@ static int out_of_memory(wsk_conn *c) {
 /* Something was added to c's queue: EPOLLOUT writes it, or the batch at the end of the
  * iteration, or now when the batch holds enough for a write (memory stays bounded in a burst). */
 static void queued_more(wsk_conn *c) {
-  if (!wsk_conn_batched(c))
+  if (!wsk__conn_batched(c))
     want_out(c, 1);
   else if (c->ext->wq.bytes >= BATCH_MAX)
-    wsk_conn_write_batched(c);
+    wsk__conn_write_batched(c);
 }
 
 /* Whole frames were just queued behind `before` (the tail before them, NULL when the queue was
  * empty, and its length then): unless they went into `before` itself, the first new chunk begins
- * with a frame, and wsk_conn_drop_unsent may cut the queue there. */
-static void mark_frame_start(struct wsk_wqueue *q, struct wsk_chunk *before, size_t before_len) {
-  struct wsk_chunk *first = before ? before->next : q->head;
+ * with a frame, and wsk__conn_drop_unsent may cut the queue there. */
+static void mark_frame_start(struct wsk__wqueue *q, struct wsk__chunk *before, size_t before_len) {
+  struct wsk__chunk *first = before ? before->next : q->head;
   if (first && (!before || before->len == before_len)) first->unit_start = 1;
 }
 
@@ -151,10 +151,10 @@ static void mark_frame_start(struct wsk_wqueue *q, struct wsk_chunk *before, siz
  * it is big (a small shared frame is cheaper copied than referenced). EPOLLOUT is armed unless
  * the batch writes c at the end of the iteration. */
 static int queue_rest(wsk_conn *c, const struct iovec *iov, int n, size_t skip,
-                      struct wsk_ref *ref, int ref_i) {
-  struct wsk_conn_ext *x = wsk_conn_ext(c);
+                      struct wsk__ref *ref, int ref_i) {
+  struct wsk__conn_ext *x = wsk__conn_ext(c);
   if (!x) return out_of_memory(c);
-  struct wsk_chunk *before = x->wq.tail;
+  struct wsk__chunk *before = x->wq.tail;
   size_t before_len = before ? before->len : 0;
   int whole = skip == 0; /* (the bytes of one call begin with a frame) */
   struct iovec copy[WSK_CORK_IOV + MAX_IOV];
@@ -170,16 +170,16 @@ static int queue_rest(wsk_conn *c, const struct iovec *iov, int n, size_t skip,
     len -= skip;
     skip = 0;
     if (i == ref_i && ref && len >= CORK_REF_MIN) {
-      if (ncopy && wsk_wq_push_copy(&x->wq, copy, ncopy) != 0) return out_of_memory(c);
+      if (ncopy && wsk__wq_push_copy(&x->wq, copy, ncopy) != 0) return out_of_memory(c);
       ncopy = 0;
-      if (wsk_wq_push_ref(&x->wq, ref, base, len) != 0) return out_of_memory(c);
+      if (wsk__wq_push_ref(&x->wq, ref, base, len) != 0) return out_of_memory(c);
     } else {
       copy[ncopy].iov_base = (void *)base;
       copy[ncopy].iov_len = len;
       ncopy++;
     }
   }
-  if (ncopy && wsk_wq_push_copy(&x->wq, copy, ncopy) != 0) return out_of_memory(c);
+  if (ncopy && wsk__wq_push_copy(&x->wq, copy, ncopy) != 0) return out_of_memory(c);
   if (whole) mark_frame_start(&x->wq, before, before_len);
   queued_more(c);
   return 0;
@@ -188,7 +188,7 @@ static int queue_rest(wsk_conn *c, const struct iovec *iov, int n, size_t skip,
 /* Write all[0..nall) (want bytes) to the socket and queue what it does not take. The bytes of
  * all[ref_i] belong to ref; everything else is copied. */
 static int send_or_queue(wsk_conn *c, const struct iovec *all, int nall, size_t want,
-                         struct wsk_ref *ref, int ref_i) {
+                         struct wsk__ref *ref, int ref_i) {
   ssize_t w = sendv(c, all, nall);
   if (w < 0) {
     write_failed(c);
@@ -200,10 +200,10 @@ static int send_or_queue(wsk_conn *c, const struct iovec *all, int nall, size_t 
   return queue_rest(c, all, nall, (size_t)w, ref, ref_i);
 }
 
-int wsk_conn_writev(wsk_conn *c, const struct iovec *iov, int n, struct wsk_ref *ref, int ref_i) {
+int wsk__conn_writev(wsk_conn *c, const struct iovec *iov, int n, struct wsk__ref *ref, int ref_i) {
   if (c->io.fd < 0) return WSK_ECLOSED;
   if (queued(c)) return queue_rest(c, iov, n, 0, ref, ref_i);
-  struct wsk_cork *cork = c->group->cork;
+  struct wsk__cork *cork = c->group->cork;
   struct iovec all[WSK_CORK_IOV + MAX_IOV];
   int nall = 0;
   size_t want = 0;
@@ -221,33 +221,33 @@ int wsk_conn_writev(wsk_conn *c, const struct iovec *iov, int n, struct wsk_ref 
     all[nall++] = iov[i];
     want += iov[i].iov_len;
   }
-  if (cork->owner != c && want < BATCH_MAX && wsk_conn_batch(c) == 0)
+  if (cork->owner != c && want < BATCH_MAX && wsk__conn_batch(c) == 0)
     return queue_rest(c, iov, n, 0, ref, ref_i);
   return send_or_queue(c, all, nall, want, ref, ref_i >= 0 ? ref_i + shift : -1);
 }
 
-void wsk_conn_drop_unsent(wsk_conn *c) {
-  struct wsk_conn_ext *x = c->ext;
+void wsk__conn_drop_unsent(wsk_conn *c) {
+  struct wsk__conn_ext *x = c->ext;
   /* A TLS write the socket did not take must be repeated with the same first bytes. */
-  if (x) wsk_wq_cut(&x->wq, c->io.kind == WSK_IO_TLS ? WSK_TLS_GATHER : 0);
+  if (x) wsk__wq_cut(&x->wq, c->io.kind == WSK_IO_TLS ? WSK_TLS_GATHER : 0);
 }
 
-void wsk_conn_write_batched(wsk_conn *c) {
-  struct wsk_conn_ext *x = c->ext;
-  if (!wsk_conn_batched(c) || (c->io.events & WSK_IO_OUT) || !x || !x->wq.head || c->io.fd < 0)
+void wsk__conn_write_batched(wsk_conn *c) {
+  struct wsk__conn_ext *x = c->ext;
+  if (!wsk__conn_batched(c) || (c->io.events & WSK_IO_OUT) || !x || !x->wq.head || c->io.fd < 0)
     return;
-  ssize_t w = wsk_wq_flush(&x->wq, c->io.fd, c->io.kind == WSK_IO_TLS ? x->tls : NULL);
+  ssize_t w = wsk__wq_flush(&x->wq, c->io.fd, c->io.kind == WSK_IO_TLS ? x->tls : NULL);
   if (w < 0) {
     write_failed(c);
   } else if (x->wq.head) {
     want_out(c, 1); /* the socket is full: EPOLLOUT, and the batch leaves c to it */
   } else {
-    wsk_conn_release_later(c);
+    wsk__conn_release_later(c);
   }
 }
 
 /* Send what the cork holds for c (c is the owner), keeping c corked. */
-static int flush_cork(wsk_conn *c, struct wsk_cork *cork) {
+static int flush_cork(wsk_conn *c, struct wsk__cork *cork) {
   if (!cork->niov) return 0;
   int r = c->io.fd < 0 ? WSK_ECLOSED
                        : send_or_queue(c, cork->iov, cork->niov, cork->total, NULL, -1);
@@ -255,86 +255,86 @@ static int flush_cork(wsk_conn *c, struct wsk_cork *cork) {
   return r;
 }
 
-void wsk_conn_cork_drop(wsk_conn *c) {
-  struct wsk_cork *cork = c->group->cork;
+void wsk__conn_cork_drop(wsk_conn *c) {
+  struct wsk__cork *cork = c->group->cork;
   if (cork->owner != c) return;
   cork->owner = NULL;
   cork_clear(cork);
 }
 
-int wsk_conn_write_chunk(wsk_conn *c, struct wsk_chunk *chunk) {
+int wsk__conn_write_chunk(wsk_conn *c, struct wsk__chunk *chunk) {
   if (c->io.fd < 0) {
-    wsk_chunk_free(chunk);
+    wsk__chunk_free(chunk);
     return WSK_ECLOSED;
   }
-  struct wsk_cork *cork = c->group->cork;
-  int file = chunk->data == NULL; /* a file chunk: only the queue sends it (wsk_wq_flush) */
+  struct wsk__cork *cork = c->group->cork;
+  int file = chunk->data == NULL; /* a file chunk: only the queue sends it (wsk__wq_flush) */
   if (cork->owner == c && !queued(c)) {
     uint8_t *p = file ? NULL : cork_take(cork, chunk->len);
     if (p) {
       memcpy(p, chunk->data, chunk->len);
-      wsk_chunk_free(chunk);
+      wsk__chunk_free(chunk);
       return 0;
     }
     int r = flush_cork(c, cork); /* keeps the order: what was corked goes first */
     if (r < 0) {
-      wsk_chunk_free(chunk);
+      wsk__chunk_free(chunk);
       return r;
     }
   }
-  if (!queued(c) && !file && (cork->owner == c || chunk->len >= BATCH_MAX || wsk_conn_batch(c))) {
+  if (!queued(c) && !file && (cork->owner == c || chunk->len >= BATCH_MAX || wsk__conn_batch(c))) {
     struct iovec v = {(void *)chunk->data, chunk->len};
     ssize_t w = sendv(c, &v, 1);
     if (w < 0) {
-      wsk_chunk_free(chunk);
+      wsk__chunk_free(chunk);
       write_failed(c);
       return WSK_ECLOSED;
     }
     chunk->data += w;
     chunk->len -= (size_t)w;
     if (!chunk->len) {
-      wsk_chunk_free(chunk);
+      wsk__chunk_free(chunk);
       return 0;
     }
   }
-  struct wsk_conn_ext *x = wsk_conn_ext(c);
+  struct wsk__conn_ext *x = wsk__conn_ext(c);
   if (!x) {
-    wsk_chunk_free(chunk);
+    wsk__chunk_free(chunk);
     return out_of_memory(c);
   }
   chunk->unit_start = x->wq.head != NULL; /* (else it is the head: partly written, maybe) */
-  wsk_wq_push(&x->wq, chunk);
+  wsk__wq_push(&x->wq, chunk);
   queued_more(c);
   return 0;
 }
 
-void wsk_conn_cork(wsk_conn *c) {
-  struct wsk_cork *cork = c->group->cork;
+void wsk__conn_cork(wsk_conn *c) {
+  struct wsk__cork *cork = c->group->cork;
   if (cork->owner == c) return;
-  if (cork->owner) wsk_conn_uncork(cork->owner);
+  if (cork->owner) wsk__conn_uncork(cork->owner);
   cork->owner = c;
   cork_clear(cork);
 }
 
-void wsk_conn_uncork(wsk_conn *c) {
-  struct wsk_cork *cork = c->group->cork;
+void wsk__conn_uncork(wsk_conn *c) {
+  struct wsk__cork *cork = c->group->cork;
   if (cork->owner != c) return;
   flush_cork(c, cork);
   cork->owner = NULL;
   /* A lingering connection whose output is all written can move on. */
-  if (wsk_conn_state(c) == WSK_CS_LINGER && !queued(c)) wsk_conn_flush(c);
+  if (wsk__conn_state(c) == WSK_CS_LINGER && !queued(c)) wsk__conn_flush(c);
 }
 
 /* The last step of a lingering connection once its output is written: TLS close_notify, FIN
  * (server role), and close when the peer has already sent its FIN (see ends_when_written). */
 static void linger_step(wsk_conn *c) {
-  if (wsk_conn_has(c, WSK_CF_PEER_EOF)) {
-    wsk_conn_destroy(c, 0, NULL);
+  if (wsk__conn_has(c, WSK_CF_PEER_EOF)) {
+    wsk__conn_destroy(c, 0, NULL);
     return;
   }
-  if (c->io.kind == WSK_IO_TLS && wsk_conn_tls_close_notify(c) != 0) return; /* socket full */
-  if (!c->group->client && !wsk_conn_has(c, WSK_CF_SHUT_WR)) {
-    wsk_conn_flag(c, WSK_CF_SHUT_WR);
+  if (c->io.kind == WSK_IO_TLS && wsk__conn_tls_close_notify(c) != 0) return; /* socket full */
+  if (!c->group->client && !wsk__conn_has(c, WSK_CF_SHUT_WR)) {
+    wsk__conn_flag(c, WSK_CF_SHUT_WR);
     shutdown(c->io.fd, SHUT_WR);
   }
 }
@@ -343,49 +343,49 @@ static void linger_step(wsk_conn *c) {
  * from this progress, so a big file to a slow reader is not cut off, while a peer that stops
  * reading is dropped a timeout later. */
 static void progress(wsk_conn *c) {
-  const struct wsk_group *g = c->group;
-  unsigned st = wsk_conn_state(c), linger = g->close_timeout_ms;
+  const struct wsk__group *g = c->group;
+  unsigned st = wsk__conn_state(c), linger = g->close_timeout_ms;
   if (g->client || !c->deadline) return;
-  if (st == WSK_CS_HTTP) wsk_conn_set_timeout(c, g->handshake_timeout_ms);
-  if (st == WSK_CS_LINGER) wsk_conn_set_timeout(c, linger ? linger : WSK_LINGER_DEFAULT_MS);
+  if (st == WSK_CS_HTTP) wsk__conn_set_timeout(c, g->handshake_timeout_ms);
+  if (st == WSK_CS_LINGER) wsk__conn_set_timeout(c, linger ? linger : WSK_LINGER_DEFAULT_MS);
 }
 
-void wsk_conn_flush(wsk_conn *c) {
-  struct wsk_conn_ext *x = c->ext;
-  struct wsk_group *g = c->group;
+void wsk__conn_flush(wsk_conn *c) {
+  struct wsk__conn_ext *x = c->ext;
+  struct wsk__group *g = c->group;
   if (x && x->wq.head) {
     int tls = c->io.kind == WSK_IO_TLS;
-    ssize_t w = wsk_wq_flush(&x->wq, c->io.fd, tls ? x->tls : NULL);
+    ssize_t w = wsk__wq_flush(&x->wq, c->io.fd, tls ? x->tls : NULL);
     if (w < 0) {
       char msg[192], why[160];
       if (tls)
-        wsk_tls_error_text((int)w, why, sizeof why);
+        wsk__tls_error_text((int)w, why, sizeof why);
       else
         snprintf(why, sizeof why, "%s", strerror((int)-w));
       snprintf(msg, sizeof msg, "%s: %s", tls ? "TLS write" : "send", why);
-      wsk_conn_destroy(c, w == WSK_ETLS ? WSK_ETLS : WSK_ESYS, msg);
+      wsk__conn_destroy(c, w == WSK_ETLS ? WSK_ETLS : WSK_ESYS, msg);
       return;
     }
     if (w > 0) progress(c);
     if (!x->wq.head) { /* else the socket is full and EPOLLOUT stays armed */
       want_out(c, 0);
-      wsk_conn_release_later(c);
-      if (wsk_conn_state(c) == WSK_CS_HTTP && wsk_conn_has(c, WSK_CF_HOLD_IN)) {
+      wsk__conn_release_later(c);
+      if (wsk__conn_state(c) == WSK_CS_HTTP && wsk__conn_has(c, WSK_CF_HOLD_IN)) {
         /* Input paused while answers piled up: go on with what was read, then read again. */
-        wsk_conn_hold_input(c, 0);
-        wsk_conn_feed_held(c);
-        if (wsk_conn_dead(c)) return;
+        wsk__conn_hold_input(c, 0);
+        wsk__conn_feed_held(c);
+        if (wsk__conn_dead(c)) return;
       }
     }
   } else if (c->io.events & WSK_IO_OUT) {
     want_out(c, 0);
   }
-  if (wsk_conn_has(c, WSK_CF_NEED_DRAIN) &&
-      wsk_conn_pending(c) <= (g->low_water ? g->low_water : g->high_water / 2)) {
-    wsk_conn_unflag(c, WSK_CF_NEED_DRAIN);
-    const struct wsk_callbacks *cb = wsk_conn_cb(c);
-    if (wsk_conn_state(c) == WSK_CS_OPEN && cb->on_drain) cb->on_drain(c);
-    if (wsk_conn_dead(c)) return;
+  if (wsk__conn_has(c, WSK_CF_NEED_DRAIN) &&
+      wsk__conn_pending(c) <= (g->low_water ? g->low_water : g->high_water / 2)) {
+    wsk__conn_unflag(c, WSK_CF_NEED_DRAIN);
+    const struct wsk_callbacks *cb = wsk__conn_cb(c);
+    if (wsk__conn_state(c) == WSK_CS_OPEN && cb->on_drain) cb->on_drain(c);
+    if (wsk__conn_dead(c)) return;
   }
-  if (wsk_conn_state(c) == WSK_CS_LINGER && wsk_conn_pending(c) == 0) linger_step(c);
+  if (wsk__conn_state(c) == WSK_CS_LINGER && wsk__conn_pending(c) == 0) linger_step(c);
 }

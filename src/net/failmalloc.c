@@ -1,5 +1,5 @@
 /* failmalloc.c - the allocation-failure injector of the failmalloc build (see
- * proto/alloc_internal.h). A test arms it with wsk_failmalloc_arm(n): the n-th allocation of the
+ * proto/alloc_internal.h). A test arms it with wsk__failmalloc_arm(n): the n-th allocation of the
  * library after that returns NULL, once. The counters are the only global state of wsk, and they
  * exist in that build only: this file is empty otherwise. */
 #ifdef WSK_FAILMALLOC
@@ -11,7 +11,7 @@
 static atomic_ulong countdown; /* allocations left before the one that fails; 0 = disarmed */
 static atomic_ulong made;      /* allocations since the last arm */
 
-int wsk_failmalloc_fail(void) {
+int wsk__failmalloc_fail(void) {
   atomic_fetch_add(&made, 1);
   unsigned long left = atomic_load(&countdown);
   while (left && !atomic_compare_exchange_weak(&countdown, &left, left - 1)) {
@@ -21,10 +21,10 @@ int wsk_failmalloc_fail(void) {
   return 1;
 }
 
-void wsk_failmalloc_arm(unsigned long n) {
+void wsk__failmalloc_arm(unsigned long n) {
   atomic_store(&made, 0);
   atomic_store(&countdown, n);
 }
 
-unsigned long wsk_failmalloc_count(void) { return atomic_load(&made); }
+unsigned long wsk__failmalloc_count(void) { return atomic_load(&made); }
 #endif

@@ -16,14 +16,14 @@
 #define ACCEPT_BUDGET 128
 
 static void resume(void *arg) {
-  struct wsk_listener *l = arg;
-  wsk_timer_park(l->pause);
+  struct wsk__listener *l = arg;
+  wsk__timer_park(l->pause);
   l->paused = 0;
-  wsk_io_set(l->loop, &l->io, WSK_IO_IN);
+  wsk__io_set(l->loop, &l->io, WSK_IO_IN);
 }
 
-static void on_listener_io(wsk_loop *loop, struct wsk_io *io, unsigned events) {
-  struct wsk_listener *l = (struct wsk_listener *)io;
+static void on_listener_io(wsk_loop *loop, struct wsk__io *io, unsigned events) {
+  struct wsk__listener *l = (struct wsk__listener *)io;
   for (int i = 0; i < ACCEPT_BUDGET && l->io.fd >= 0 && !l->paused; i++) {
     int fd = accept4(l->io.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
@@ -38,8 +38,8 @@ static void on_listener_io(wsk_loop *loop, struct wsk_io *io, unsigned events) {
         }
         l->warned = 1;
         l->paused = 1;
-        wsk_timer_unpark(l->pause, WSK_ACCEPT_PAUSE_MS);
-        wsk_io_set(loop, &l->io, 0);
+        wsk__timer_unpark(l->pause, WSK_ACCEPT_PAUSE_MS);
+        wsk__io_set(loop, &l->io, 0);
       }
       return; /* EAGAIN: nothing pending */
     }
@@ -47,9 +47,9 @@ static void on_listener_io(wsk_loop *loop, struct wsk_io *io, unsigned events) {
   }
 }
 
-int wsk_listener_open(struct wsk_listener *l, wsk_loop *loop, const char *host, int port,
+int wsk__listener_open(struct wsk__listener *l, wsk_loop *loop, const char *host, int port,
                       int reuse_port, char *errbuf, size_t errlen) {
-  int fd = wsk_sock_listen(host, port, reuse_port, errbuf, errlen);
+  int fd = wsk__sock_listen(host, port, reuse_port, errbuf, errlen);
   if (fd < 0) return fd;
   /* Accepted sockets inherit TCP_NODELAY from the listener: one setsockopt instead of one per
    * connection (replies are written once per read anyway, see conn/write.c). */
@@ -59,13 +59,13 @@ int wsk_listener_open(struct wsk_listener *l, wsk_loop *loop, const char *host, 
   l->io.kind = WSK_IO_LISTENER;
   l->loop = loop;
   l->warned = l->paused = 0;
-  l->port = wsk_sock_local_port(fd);
+  l->port = wsk__sock_local_port(fd);
   l->pause = wsk_timer_start(loop, WSK_ACCEPT_PAUSE_MS, WSK_ACCEPT_PAUSE_MS, resume, l);
   int rc = l->pause ? 0 : WSK_ENOMEM;
   if (rc == 0) {
-    wsk_timer_park(l->pause);
-    wsk_loop_set_handler(loop, WSK_IO_LISTENER, on_listener_io);
-    rc = wsk_io_start(loop, &l->io, WSK_IO_IN);
+    wsk__timer_park(l->pause);
+    wsk__loop_set_handler(loop, WSK_IO_LISTENER, on_listener_io);
+    rc = wsk__io_start(loop, &l->io, WSK_IO_IN);
   }
   if (rc != 0) {
     if (errbuf && rc == WSK_ENOMEM)
@@ -80,10 +80,10 @@ int wsk_listener_open(struct wsk_listener *l, wsk_loop *loop, const char *host, 
   return rc;
 }
 
-void wsk_listener_close(struct wsk_listener *l) {
+void wsk__listener_close(struct wsk__listener *l) {
   if (l->pause) {
     wsk_timer_stop(l->pause);
     l->pause = NULL;
   }
-  wsk_io_close(l->loop, &l->io);
+  wsk__io_close(l->loop, &l->io);
 }

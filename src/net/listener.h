@@ -10,8 +10,8 @@
 
 #define WSK_ACCEPT_PAUSE_MS 100
 
-struct wsk_listener {
-  struct wsk_io io;  /* must stay first: the loop hands this pointer back */
+struct wsk__listener {
+  struct wsk__io io;  /* must stay first: the loop hands this pointer back */
   wsk_loop *loop;
   wsk_timer *pause;  /* parked while accepting */
   int port;
@@ -19,16 +19,16 @@ struct wsk_listener {
   uint8_t paused;
   void *owner;
   /* A new non-blocking, close-on-exec connection with TCP_NODELAY set; the callee owns fd. */
-  void (*on_accept)(struct wsk_listener *l, int fd);
+  void (*on_accept)(struct wsk__listener *l, int fd);
   /* accept failed for want of resources (err: -EMFILE, ...); NULL = not reported. */
-  void (*on_error)(struct wsk_listener *l, int err, const char *message);
+  void (*on_error)(struct wsk__listener *l, int err, const char *message);
 };
 
 /* Open and start watching (SO_REUSEPORT when reuse_port). Returns 0 or a negative code with a
  * sentence in errbuf. */
-int wsk_listener_open(struct wsk_listener *l, wsk_loop *loop, const char *host, int port,
+int wsk__listener_open(struct wsk__listener *l, wsk_loop *loop, const char *host, int port,
                       int reuse_port, char *errbuf, size_t errlen);
 /* Stop accepting and close the socket (idempotent). */
-void wsk_listener_close(struct wsk_listener *l);
+void wsk__listener_close(struct wsk__listener *l);
 
 #endif

@@ -15,7 +15,7 @@
 /* The loop whose wsk_loop_run is on this thread's stack (loops may nest: the innermost). */
 static _Thread_local wsk_loop *running_here;
 
-int wsk_loop_is_current(const wsk_loop *loop) { return running_here == loop; }
+int wsk__loop_is_current(const wsk_loop *loop) { return running_here == loop; }
 
 static uint64_t clock_ms(void) {
   struct timespec ts;
@@ -23,32 +23,32 @@ static uint64_t clock_ms(void) {
   return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-static int is_internal(const struct wsk_io *io) {
+static int is_internal(const struct wsk__io *io) {
   return io->kind == WSK_IO_WAKEUP || io->kind == WSK_IO_SIGNAL;
 }
 
 wsk_loop *wsk_loop_new(void) {
-  wsk_loop *loop = wsk_calloc(1, sizeof *loop);
+  wsk_loop *loop = wsk__calloc(1, sizeof *loop);
   if (!loop) return NULL;
-  loop->rbuf = wsk_malloc(WSK_RBUF_SIZE);
+  loop->rbuf = wsk__malloc(WSK_RBUF_SIZE);
   loop->epfd = epoll_create1(EPOLL_CLOEXEC);
   if (!loop->rbuf || loop->epfd < 0) goto fail;
   loop->now = loop->epoch = clock_ms();
   loop->rnd_pos = sizeof loop->rnd; /* empty pool */
   loop->sig_io.fd = -1;
-  if (wsk_wakeup_init(loop) != 0) goto fail;
+  if (wsk__wakeup_init(loop) != 0) goto fail;
   return loop;
 fail: {
   int saved = errno;
   if (loop->epfd >= 0) close(loop->epfd);
-  wsk_free(loop->rbuf);
-  wsk_free(loop);
+  wsk__free(loop->rbuf);
+  wsk__free(loop);
   errno = saved ? saved : ENOMEM;
   return NULL;
 }
 }
 
-void wsk_loop_set_handler(wsk_loop *loop, enum wsk_io_kind kind, wsk_io_fn fn) {
+void wsk__loop_set_handler(wsk_loop *loop, enum wsk__io_kind kind, wsk__io_fn fn) {
   loop->handlers[kind] = fn;
 }
 
@@ -56,7 +56,7 @@ static uint32_t to_epoll(unsigned events) {
   return ((events & WSK_IO_IN) ? EPOLLIN : 0u) | ((events & WSK_IO_OUT) ? EPOLLOUT : 0u);
 }
 
-int wsk_io_start(wsk_loop *loop, struct wsk_io *io, unsigned events) {
+int wsk__io_start(wsk_loop *loop, struct wsk__io *io, unsigned events) {
   struct epoll_event ev = {.events = to_epoll(events), .data.ptr = io};
   if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, io->fd, &ev) != 0) return WSK_ESYS;
   io->events = (uint8_t)events;
@@ -64,7 +64,7 @@ int wsk_io_start(wsk_loop *loop, struct wsk_io *io, unsigned events) {
   return 0;
 }
 
-int wsk_io_set(wsk_loop *loop, struct wsk_io *io, unsigned events) {
+int wsk__io_set(wsk_loop *loop, struct wsk__io *io, unsigned events) {
   if (io->events == events || io->fd < 0) return 0;
   struct epoll_event ev = {.events = to_epoll(events), .data.ptr = io};
   if (epoll_ctl(loop->epfd, EPOLL_CTL_MOD, io->fd, &ev) != 0) return WSK_ESYS;
@@ -72,7 +72,7 @@ int wsk_io_set(wsk_loop *loop, struct wsk_io *io, unsigned events) {
   return 0;
 }
 
-void wsk_io_close(wsk_loop *loop, struct wsk_io *io) {
+void wsk__io_close(wsk_loop *loop, struct wsk__io *io) {
   if (io->fd < 0) return;
   /* close() alone removes the descriptor from epoll unless the file is still open elsewhere (a
    * dup, or a child between fork and exec: events for a freed connection would then still come);
@@ -92,20 +92,20 @@ static uint32_t offset32(const wsk_loop *loop, uint64_t ms) {
   return t ? t : 1;
 }
 
-uint32_t wsk_loop_now32(const wsk_loop *loop) { return offset32(loop, loop->now); }
+uint32_t wsk__loop_now32(const wsk_loop *loop) { return offset32(loop, loop->now); }
 
-uint32_t wsk_loop_clock32(const wsk_loop *loop) { return offset32(loop, clock_ms()); }
+uint32_t wsk__loop_clock32(const wsk_loop *loop) { return offset32(loop, clock_ms()); }
 
-void wsk_loop_queue_hook(wsk_loop *loop, struct wsk_hook *h) {
+void wsk__loop_queue_hook(wsk_loop *loop, struct wsk__hook *h) {
   if (h->queued) return;
   h->queued = 1;
   h->next = loop->hooks;
   loop->hooks = h;
 }
 
-void wsk_loop_cancel_hook(wsk_loop *loop, struct wsk_hook *h) {
+void wsk__loop_cancel_hook(wsk_loop *loop, struct wsk__hook *h) {
   if (!h->queued) return;
-  for (struct wsk_hook **pp = &loop->hooks; *pp; pp = &(*pp)->next) {
+  for (struct wsk__hook **pp = &loop->hooks; *pp; pp = &(*pp)->next) {
     if (*pp == h) {
       *pp = h->next;
       break;
@@ -117,7 +117,7 @@ void wsk_loop_cancel_hook(wsk_loop *loop, struct wsk_hook *h) {
 static int push_ptr(void ***arr, size_t *n, size_t *cap, void *p) {
   if (*n == *cap) {
     size_t ncap = *cap ? *cap * 2 : 64;
-    void **a = wsk_realloc(*arr, ncap * sizeof *a);
+    void **a = wsk__realloc(*arr, ncap * sizeof *a);
     if (!a) return WSK_ENOMEM;
     *arr = a;
     *cap = ncap;
@@ -126,26 +126,26 @@ static int push_ptr(void ***arr, size_t *n, size_t *cap, void *p) {
   return 0;
 }
 
-void wsk_loop_free_later(wsk_loop *loop, void *p) {
+void wsk__loop_free_later(wsk_loop *loop, void *p) {
   if (push_ptr(&loop->garbage, &loop->ngarbage, &loop->capgarbage, p) != 0 &&
       loop->nspare < sizeof loop->spare / sizeof loop->spare[0])
     loop->spare[loop->nspare++] = p;
 }
 
-void *wsk_loop_conn_alloc(wsk_loop *loop, size_t size) {
-  if (loop->conn_slab.size == 0) wsk_slab_init(&loop->conn_slab, size);
-  return wsk_slab_alloc(&loop->conn_slab);
+void *wsk__loop_conn_alloc(wsk_loop *loop, size_t size) {
+  if (loop->conn_slab.size == 0) wsk__slab_init(&loop->conn_slab, size);
+  return wsk__slab_alloc(&loop->conn_slab);
 }
 
-void wsk_loop_conn_release(wsk_loop *loop, void *obj) {
+void wsk__loop_conn_release(wsk_loop *loop, void *obj) {
   push_ptr(&loop->dead_conns, &loop->ndead, &loop->capdead, obj);
 }
 
-uint8_t *wsk_loop_rbuf(wsk_loop *loop) { return loop->rbuf; }
+uint8_t *wsk__loop_rbuf(wsk_loop *loop) { return loop->rbuf; }
 
-struct wsk_cork *wsk_loop_cork(wsk_loop *loop) { return &loop->cork; }
+struct wsk__cork *wsk__loop_cork(wsk_loop *loop) { return &loop->cork; }
 
-int wsk_loop_random(wsk_loop *loop, void *out, size_t n) {
+int wsk__loop_random(wsk_loop *loop, void *out, size_t n) {
   uint8_t *o = out;
   while (n > 0) {
     if (loop->rnd_pos == sizeof loop->rnd) {
@@ -168,16 +168,16 @@ int wsk_loop_random(wsk_loop *loop, void *out, size_t n) {
 /* End of an iteration: hooks (which may queue more hooks or frees), then deferred frees. */
 static void end_iteration(wsk_loop *loop) {
   while (loop->hooks) {
-    struct wsk_hook *h = loop->hooks;
+    struct wsk__hook *h = loop->hooks;
     loop->hooks = h->next;
     h->queued = 0;
     h->fn(h);
   }
-  for (size_t i = 0; i < loop->ndead; i++) wsk_slab_free(&loop->conn_slab, loop->dead_conns[i]);
+  for (size_t i = 0; i < loop->ndead; i++) wsk__slab_free(&loop->conn_slab, loop->dead_conns[i]);
   loop->ndead = 0;
-  for (size_t i = 0; i < loop->ngarbage; i++) wsk_free(loop->garbage[i]);
+  for (size_t i = 0; i < loop->ngarbage; i++) wsk__free(loop->garbage[i]);
   loop->ngarbage = 0;
-  for (size_t i = 0; i < loop->nspare; i++) wsk_free(loop->spare[i]);
+  for (size_t i = 0; i < loop->nspare; i++) wsk__free(loop->spare[i]);
   loop->nspare = 0;
 }
 
@@ -193,7 +193,7 @@ int wsk_loop_run(wsk_loop *loop) {
   running_here = loop;
   int rc = 0;
   while (!loop->stop && alive(loop)) {
-    int timeout = loop->hooks ? 0 : wsk_timers_timeout(loop);
+    int timeout = loop->hooks ? 0 : wsk__timers_timeout(loop);
     int n = epoll_wait(loop->epfd, events, MAX_EVENTS, timeout);
     loop->now = clock_ms();
     if (n < 0) {
@@ -202,14 +202,14 @@ int wsk_loop_run(wsk_loop *loop) {
       break;
     }
     for (int i = 0; i < n; i++) {
-      struct wsk_io *io = events[i].data.ptr;
+      struct wsk__io *io = events[i].data.ptr;
       if (io->fd < 0) continue; /* closed by an earlier handler of this batch */
       uint32_t e = events[i].events;
       unsigned flags = ((e & EPOLLIN) ? WSK_IO_IN : 0u) | ((e & EPOLLOUT) ? WSK_IO_OUT : 0u) |
                        ((e & (EPOLLHUP | EPOLLERR)) ? WSK_IO_HUP : 0u);
       loop->handlers[io->kind](loop, io, flags);
     }
-    wsk_timers_run(loop);
+    wsk__timers_run(loop);
     end_iteration(loop);
   }
   loop->running = 0;
@@ -222,13 +222,13 @@ void wsk_loop_stop(wsk_loop *loop) { loop->stop = 1; }
 void wsk_loop_free(wsk_loop *loop) {
   if (!loop) return;
   end_iteration(loop);
-  wsk_signal_destroy(loop);
-  wsk_wakeup_destroy(loop);
-  wsk_timers_free_all(loop);
-  wsk_slab_destroy(&loop->conn_slab);
-  wsk_free(loop->dead_conns);
-  wsk_free(loop->garbage);
+  wsk__signal_destroy(loop);
+  wsk__wakeup_destroy(loop);
+  wsk__timers_free_all(loop);
+  wsk__slab_destroy(&loop->conn_slab);
+  wsk__free(loop->dead_conns);
+  wsk__free(loop->garbage);
   close(loop->epfd);
-  wsk_free(loop->rbuf);
-  wsk_free(loop);
+  wsk__free(loop->rbuf);
+  wsk__free(loop);
 }

@@ -16,7 +16,7 @@
 #include "net/slab.h"
 
 /* Kinds of watched descriptors; the loop calls the handler registered for the kind. */
-enum wsk_io_kind {
+enum wsk__io_kind {
   WSK_IO_WAKEUP = 0, /* internal: eventfd of wsk_loop_wakeup */
   WSK_IO_SIGNAL,     /* internal: signalfd of wsk_loop_on_signal */
   WSK_IO_LISTENER,   /* a listening socket (net/listener.c) */
@@ -29,9 +29,9 @@ enum wsk_io_kind {
 
 /* Header of every object registered with the loop; epoll's data.ptr points to it. The two owner
  * bytes are free for the embedding object (they fill what would be padding). */
-struct wsk_io {
+struct wsk__io {
   int fd;           /* -1 once closed: events already fetched for it are dropped */
-  uint8_t kind;     /* enum wsk_io_kind */
+  uint8_t kind;     /* enum wsk__io_kind */
   uint8_t events;   /* WSK_IO_IN / WSK_IO_OUT currently armed */
   uint8_t owner_a;
   uint8_t owner_b;
@@ -42,28 +42,28 @@ struct wsk_io {
 /* Flags passed to handlers besides WSK_IO_IN / WSK_IO_OUT. */
 #define WSK_IO_HUP 4u /* hang-up or error on the descriptor: read it to learn which */
 
-typedef void (*wsk_io_fn)(wsk_loop *loop, struct wsk_io *io, unsigned events);
+typedef void (*wsk__io_fn)(wsk_loop *loop, struct wsk__io *io, unsigned events);
 
 /* 1 when called from inside wsk_loop_run(loop) on this thread (a callback of that loop). */
-int wsk_loop_is_current(const wsk_loop *loop);
+int wsk__loop_is_current(const wsk_loop *loop);
 /* Set the handler for a kind (the conn layer installs WSK_IO_CONN on first use). */
-void wsk_loop_set_handler(wsk_loop *loop, enum wsk_io_kind kind, wsk_io_fn fn);
+void wsk__loop_set_handler(wsk_loop *loop, enum wsk__io_kind kind, wsk__io_fn fn);
 /* Watch io->fd for `events` (WSK_IO_IN/OUT). Counts as activity that keeps wsk_loop_run going,
  * except for the internal kinds. Returns 0 or WSK_ESYS. */
-int wsk_io_start(wsk_loop *loop, struct wsk_io *io, unsigned events);
+int wsk__io_start(wsk_loop *loop, struct wsk__io *io, unsigned events);
 /* Change the armed events (no syscall when unchanged). Returns 0 or WSK_ESYS. */
-int wsk_io_set(wsk_loop *loop, struct wsk_io *io, unsigned events);
+int wsk__io_set(wsk_loop *loop, struct wsk__io *io, unsigned events);
 /* Stop watching and close io->fd; io->fd becomes -1. */
-void wsk_io_close(wsk_loop *loop, struct wsk_io *io);
+void wsk__io_close(wsk_loop *loop, struct wsk__io *io);
 
 /* Current time in ms as a 32-bit offset from the loop's creation (never 0): cheap deadlines for
- * per-connection timeouts. Compare with wsk_time32_due(). */
-uint32_t wsk_loop_now32(const wsk_loop *loop);
+ * per-connection timeouts. Compare with wsk__time32_due(). */
+uint32_t wsk__loop_now32(const wsk_loop *loop);
 /* The same read from the clock, not from the start of the iteration: for setting a deadline, which
  * would otherwise come early by however long the iteration has been running (a first request
  * under valgrind, a burst of big messages). */
-uint32_t wsk_loop_clock32(const wsk_loop *loop);
-static inline int wsk_time32_due(uint32_t now, uint32_t deadline) {
+uint32_t wsk__loop_clock32(const wsk_loop *loop);
+static inline int wsk__time32_due(uint32_t now, uint32_t deadline) {
   return (int32_t)(now - deadline) >= 0;
 }
 
@@ -73,35 +73,35 @@ static inline int wsk_time32_due(uint32_t now, uint32_t deadline) {
  * wsk_loop_run going; wsk_timer_stop frees it as usual. For timers that come and go with the load
  * (a group's deadline sweep) and must not fail to restart when memory is short. Both are no-ops
  * when the timer is already in that state. */
-void wsk_timer_park(wsk_timer *t);
-void wsk_timer_unpark(wsk_timer *t, uint64_t ms);
+void wsk__timer_park(wsk_timer *t);
+void wsk__timer_unpark(wsk_timer *t, uint64_t ms);
 
 /* A callback to run once at the end of the current loop iteration (after all events and timers).
  * Queueing a hook that is already queued does nothing. */
-struct wsk_hook {
-  struct wsk_hook *next;
-  void (*fn)(struct wsk_hook *h);
+struct wsk__hook {
+  struct wsk__hook *next;
+  void (*fn)(struct wsk__hook *h);
   uint8_t queued;
 };
-void wsk_loop_queue_hook(wsk_loop *loop, struct wsk_hook *h);
+void wsk__loop_queue_hook(wsk_loop *loop, struct wsk__hook *h);
 /* Remove a queued hook (before freeing its owner). */
-void wsk_loop_cancel_hook(wsk_loop *loop, struct wsk_hook *h);
+void wsk__loop_cancel_hook(wsk_loop *loop, struct wsk__hook *h);
 
 /* Free `p` (malloc'd) at the end of the iteration, so events already fetched for it and callers up
  * the stack may still look at it. Should the list itself fail to grow, a few spare slots take p;
  * beyond them (out of memory, with more than 16 such frees in one iteration) p is leaked, never
  * freed early. */
-void wsk_loop_free_later(wsk_loop *loop, void *p);
+void wsk__loop_free_later(wsk_loop *loop, void *p);
 
 /* The connection slab: fixed-size objects for the conn layer (size set by the first call). */
-void *wsk_loop_conn_alloc(wsk_loop *loop, size_t size);
+void *wsk__loop_conn_alloc(wsk_loop *loop, size_t size);
 /* Return a connection object to the slab at the end of the iteration. */
-void wsk_loop_conn_release(wsk_loop *loop, void *obj);
+void wsk__loop_conn_release(wsk_loop *loop, void *obj);
 
 /* The receive buffer shared by every connection of the loop. Contents are only valid until the
  * handler that filled it returns. */
 #define WSK_RBUF_SIZE (256 * 1024)
-uint8_t *wsk_loop_rbuf(wsk_loop *loop);
+uint8_t *wsk__loop_rbuf(wsk_loop *loop);
 
 /* The cork: everything written to one connection while its input is processed, sent with one
  * sendmsg when the processing ends. Small pieces are copied into buf (consecutive copies grow one
@@ -110,7 +110,7 @@ uint8_t *wsk_loop_rbuf(wsk_loop *loop);
  * is flushed. owner is the corked connection or NULL. */
 #define WSK_CORK_SIZE (16 * 1024)
 #define WSK_CORK_IOV 32
-struct wsk_cork {
+struct wsk__cork {
   void *owner;
   size_t len;   /* bytes of buf in use */
   size_t total; /* bytes corked, copied and referenced */
@@ -118,10 +118,10 @@ struct wsk_cork {
   struct iovec iov[WSK_CORK_IOV];
   uint8_t buf[WSK_CORK_SIZE];
 };
-struct wsk_cork *wsk_loop_cork(wsk_loop *loop);
+struct wsk__cork *wsk__loop_cork(wsk_loop *loop);
 
 /* Fill out[0..n) with bytes from the kernel CSPRNG, through a per-loop pool refilled in batches.
  * Returns 0 or WSK_ESYS (getrandom failed: never hand out predictable bytes). */
-int wsk_loop_random(wsk_loop *loop, void *out, size_t n);
+int wsk__loop_random(wsk_loop *loop, void *out, size_t n);
 
 #endif

@@ -8,61 +8,61 @@
 
 #include "net/loop_internal.h"
 
-struct wsk_wakeup_item;
+struct wsk__wakeup_item;
 
 struct wsk_loop {
   int epfd;
   uint8_t stop;
   uint8_t running;
   uint64_t now;   /* ms, CLOCK_MONOTONIC, updated once per iteration */
-  uint64_t epoch; /* `now` at creation, origin of wsk_loop_now32 */
+  uint64_t epoch; /* `now` at creation, origin of wsk__loop_now32 */
   size_t active;  /* watched descriptors that keep wsk_loop_run going */
-  wsk_io_fn handlers[WSK_IO_KINDS];
+  wsk__io_fn handlers[WSK_IO_KINDS];
 
   /* Timers: a 4-ary min-heap ordered by (when, seq); every timer also sits on a list so that
    * wsk_loop_free can release the ones the user never stopped. */
   struct wsk_timer **heap;
   size_t nheap, capheap;
-  size_t parked;  /* parked timers: the heap keeps a free slot for each (wsk_timer_park) */
+  size_t parked;  /* parked timers: the heap keeps a free slot for each (wsk__timer_park) */
   struct wsk_timer *timers;
   uint64_t timer_seq;
 
   /* wsk_loop_post: an eventfd plus a lock-free FIFO of callbacks (wakeup.c). */
-  struct wsk_io wake_io;
-  _Atomic(struct wsk_wakeup_item *) post_head; /* producers push here */
-  struct wsk_wakeup_item *post_tail;           /* the loop pops here */
-  struct wsk_wakeup_item *post_stub;
+  struct wsk__io wake_io;
+  _Atomic(struct wsk__wakeup_item *) post_head; /* producers push here */
+  struct wsk__wakeup_item *post_tail;           /* the loop pops here */
+  struct wsk__wakeup_item *post_stub;
   atomic_uint post_pending;                    /* posts since the loop last started draining */
 
   /* wsk_loop_on_signal */
-  struct wsk_io sig_io;
+  struct wsk__io sig_io;
   void (*sig_cb)(wsk_loop *loop, int signo, void *arg);
   void *sig_arg;
 
-  struct wsk_hook *hooks;
+  struct wsk__hook *hooks;
   void **garbage;
   size_t ngarbage, capgarbage;
   void *spare[16]; /* frees that found `garbage` full and could not grow it (out of memory) */
   size_t nspare;
   void **dead_conns; /* slab objects to release at the end of the iteration */
   size_t ndead, capdead;
-  struct wsk_slab conn_slab;
+  struct wsk__slab conn_slab;
 
   uint8_t rnd[512];
   size_t rnd_pos; /* bytes of rnd already handed out */
 
   uint8_t *rbuf;
-  struct wsk_cork cork;
+  struct wsk__cork cork;
 };
 
 /* timer.c */
-int wsk_timers_timeout(wsk_loop *loop); /* ms until the next timer, -1 if none */
-void wsk_timers_run(wsk_loop *loop);
-void wsk_timers_free_all(wsk_loop *loop);
+int wsk__timers_timeout(wsk_loop *loop); /* ms until the next timer, -1 if none */
+void wsk__timers_run(wsk_loop *loop);
+void wsk__timers_free_all(wsk_loop *loop);
 /* wakeup.c */
-int wsk_wakeup_init(wsk_loop *loop);
-void wsk_wakeup_destroy(wsk_loop *loop);
+int wsk__wakeup_init(wsk_loop *loop);
+void wsk__wakeup_destroy(wsk_loop *loop);
 /* signal.c */
-void wsk_signal_destroy(wsk_loop *loop);
+void wsk__signal_destroy(wsk_loop *loop);
 
 #endif

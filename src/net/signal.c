@@ -6,7 +6,7 @@
 
 #include "net/loop_struct.h"
 
-static void on_signal_io(wsk_loop *loop, struct wsk_io *io, unsigned events) {
+static void on_signal_io(wsk_loop *loop, struct wsk__io *io, unsigned events) {
   struct signalfd_siginfo si;
   while (read(io->fd, &si, sizeof si) == (ssize_t)sizeof si) {
     if (loop->sig_cb) loop->sig_cb(loop, (int)si.ssi_signo, loop->sig_arg);
@@ -31,7 +31,7 @@ int wsk_loop_on_signal(wsk_loop *loop, void (*cb)(wsk_loop *loop, int signo, voi
   loop->sig_io.fd = fd;
   loop->sig_io.kind = WSK_IO_SIGNAL;
   loop->handlers[WSK_IO_SIGNAL] = on_signal_io;
-  if (wsk_io_start(loop, &loop->sig_io, WSK_IO_IN) != 0) {
+  if (wsk__io_start(loop, &loop->sig_io, WSK_IO_IN) != 0) {
     close(fd);
     loop->sig_io.fd = -1;
     return WSK_ESYS;
@@ -39,4 +39,4 @@ int wsk_loop_on_signal(wsk_loop *loop, void (*cb)(wsk_loop *loop, int signo, voi
   return 0;
 }
 
-void wsk_signal_destroy(wsk_loop *loop) { wsk_io_close(loop, &loop->sig_io); }
+void wsk__signal_destroy(wsk_loop *loop) { wsk__io_close(loop, &loop->sig_io); }

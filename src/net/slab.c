@@ -8,7 +8,7 @@
 
 #define SLAB_BLOCK_BYTES (64 * 1024)
 
-void wsk_slab_init(struct wsk_slab *s, size_t size) {
+void wsk__slab_init(struct wsk__slab *s, size_t size) {
   memset(s, 0, sizeof *s);
   s->size = (size + 15) & ~(size_t)15;
   s->per_block = SLAB_BLOCK_BYTES / s->size;
@@ -16,7 +16,7 @@ void wsk_slab_init(struct wsk_slab *s, size_t size) {
   s->used = s->per_block; /* no current block yet */
 }
 
-void *wsk_slab_alloc(struct wsk_slab *s) {
+void *wsk__slab_alloc(struct wsk__slab *s) {
   if (s->free_list) {
     void *obj = s->free_list;
     s->free_list = *(void **)obj;
@@ -25,12 +25,12 @@ void *wsk_slab_alloc(struct wsk_slab *s) {
   if (s->used == s->per_block) {
     if (s->nblocks == s->capblocks) {
       size_t cap = s->capblocks ? s->capblocks * 2 : 16;
-      void **b = wsk_realloc(s->blocks, cap * sizeof *b);
+      void **b = wsk__realloc(s->blocks, cap * sizeof *b);
       if (!b) return NULL;
       s->blocks = b;
       s->capblocks = cap;
     }
-    char *block = wsk_malloc(s->per_block * s->size);
+    char *block = wsk__malloc(s->per_block * s->size);
     if (!block) return NULL;
     s->blocks[s->nblocks++] = block;
     s->block = block;
@@ -39,13 +39,13 @@ void *wsk_slab_alloc(struct wsk_slab *s) {
   return s->block + s->size * s->used++;
 }
 
-void wsk_slab_free(struct wsk_slab *s, void *obj) {
+void wsk__slab_free(struct wsk__slab *s, void *obj) {
   *(void **)obj = s->free_list;
   s->free_list = obj;
 }
 
-void wsk_slab_destroy(struct wsk_slab *s) {
-  for (size_t i = 0; i < s->nblocks; i++) wsk_free(s->blocks[i]);
-  wsk_free(s->blocks);
+void wsk__slab_destroy(struct wsk__slab *s) {
+  for (size_t i = 0; i < s->nblocks; i++) wsk__free(s->blocks[i]);
+  wsk__free(s->blocks);
   memset(s, 0, sizeof *s);
 }

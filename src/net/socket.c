@@ -12,7 +12,7 @@
 
 #include "wsk.h"
 
-int wsk_sock_listen(const char *host, int port, int reuse_port, char *errbuf, size_t errlen) {
+int wsk__sock_listen(const char *host, int port, int reuse_port, char *errbuf, size_t errlen) {
   if (!host || !*host) host = "0.0.0.0";
   if (port < 0 || port > 65535) {
     if (errbuf) snprintf(errbuf, errlen, "invalid port %d (use 0-65535)", port);
@@ -68,7 +68,7 @@ int wsk_sock_listen(const char *host, int port, int reuse_port, char *errbuf, si
   return fd;
 }
 
-int wsk_sock_local_port(int fd) {
+int wsk__sock_local_port(int fd) {
   struct sockaddr_storage ss = {0}; /* (what the kernel does not fill reads as AF_UNSPEC) */
   socklen_t len = sizeof ss;
   if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0) return WSK_ESYS;
@@ -77,7 +77,7 @@ int wsk_sock_local_port(int fd) {
   return WSK_ESYS;
 }
 
-void wsk_sock_addr_text(const struct sockaddr *sa, char out[WSK_ADDR_TEXT]) {
+void wsk__sock_addr_text(const struct sockaddr *sa, char out[WSK_ADDR_TEXT]) {
   char host[INET6_ADDRSTRLEN];
   if (sa->sa_family == AF_INET) {
     const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
@@ -92,12 +92,12 @@ void wsk_sock_addr_text(const struct sockaddr *sa, char out[WSK_ADDR_TEXT]) {
   }
 }
 
-void wsk_sock_peer_text(int fd, char out[WSK_ADDR_TEXT]) {
+void wsk__sock_peer_text(int fd, char out[WSK_ADDR_TEXT]) {
   struct sockaddr_storage ss = {0}; /* (what the kernel does not fill reads as AF_UNSPEC) */
   socklen_t len = sizeof ss;
   if (getpeername(fd, (struct sockaddr *)&ss, &len) != 0) {
     snprintf(out, WSK_ADDR_TEXT, "?");
     return;
   }
-  wsk_sock_addr_text((struct sockaddr *)&ss, out);
+  wsk__sock_addr_text((struct sockaddr *)&ss, out);
 }

@@ -15,7 +15,7 @@ struct wsk_timer {
   void (*cb)(void *arg);
   void *arg;
   size_t slot;                     /* index in the heap, NOT_IN_HEAP when idle */
-  uint8_t parked;                  /* wsk_timer_park: counted in loop->parked */
+  uint8_t parked;                  /* wsk__timer_park: counted in loop->parked */
   struct wsk_timer *prev, *next;   /* list of all timers of the loop */
 };
 
@@ -64,7 +64,7 @@ static void sift_down(wsk_loop *loop, size_t i) {
 static int heap_push(wsk_loop *loop, struct wsk_timer *t) {
   if (loop->nheap + loop->parked >= loop->capheap) { /* (never for a timer being unparked) */
     size_t cap = loop->capheap ? loop->capheap * 2 : 16;
-    struct wsk_timer **h = wsk_realloc(loop->heap, cap * sizeof *h);
+    struct wsk_timer **h = wsk__realloc(loop->heap, cap * sizeof *h);
     if (!h) return WSK_ENOMEM;
     loop->heap = h;
     loop->capheap = cap;
@@ -89,7 +89,7 @@ static void heap_remove(wsk_loop *loop, struct wsk_timer *t) {
 
 wsk_timer *wsk_timer_start(wsk_loop *loop, uint64_t ms, uint64_t repeat_ms, void (*cb)(void *arg),
                            void *arg) {
-  struct wsk_timer *t = wsk_calloc(1, sizeof *t);
+  struct wsk_timer *t = wsk__calloc(1, sizeof *t);
   if (!t) return NULL;
   t->loop = loop;
   t->when = after(loop->now, ms);
@@ -97,7 +97,7 @@ wsk_timer *wsk_timer_start(wsk_loop *loop, uint64_t ms, uint64_t repeat_ms, void
   t->cb = cb;
   t->arg = arg;
   if (heap_push(loop, t) != 0) {
-    wsk_free(t);
+    wsk__free(t);
     return NULL;
   }
   t->next = loop->timers;
@@ -106,14 +106,14 @@ wsk_timer *wsk_timer_start(wsk_loop *loop, uint64_t ms, uint64_t repeat_ms, void
   return t;
 }
 
-void wsk_timer_park(wsk_timer *t) {
+void wsk__timer_park(wsk_timer *t) {
   if (t->parked) return;
   if (t->slot != NOT_IN_HEAP) heap_remove(t->loop, t);
   t->parked = 1;
   t->loop->parked++;
 }
 
-void wsk_timer_unpark(wsk_timer *t, uint64_t ms) {
+void wsk__timer_unpark(wsk_timer *t, uint64_t ms) {
   if (!t->parked) return;
   t->parked = 0;
   t->loop->parked--;
@@ -132,10 +132,10 @@ void wsk_timer_stop(wsk_timer *t) {
     loop->timers = t->next;
   if (t->next) t->next->prev = t->prev;
   /* The callback that stops its own timer is still running: free at the end of the iteration. */
-  wsk_loop_free_later(loop, t);
+  wsk__loop_free_later(loop, t);
 }
 
-int wsk_timers_timeout(wsk_loop *loop) {
+int wsk__timers_timeout(wsk_loop *loop) {
   if (loop->nheap == 0) return -1;
   uint64_t when = loop->heap[0]->when;
   if (when <= loop->now) return 0;
@@ -143,7 +143,7 @@ int wsk_timers_timeout(wsk_loop *loop) {
   return d > 86400000u ? 86400000 : (int)d;
 }
 
-void wsk_timers_run(wsk_loop *loop) {
+void wsk__timers_run(wsk_loop *loop) {
   /* Timers started by callbacks of this round get seq numbers past `limit` and a deadline of at
    * least now, so a zero-delay timer started from a callback waits for the next iteration. */
   uint64_t limit = loop->timer_seq;
@@ -161,13 +161,13 @@ void wsk_timers_run(wsk_loop *loop) {
   }
 }
 
-void wsk_timers_free_all(wsk_loop *loop) {
+void wsk__timers_free_all(wsk_loop *loop) {
   while (loop->timers) {
     struct wsk_timer *t = loop->timers;
     loop->timers = t->next;
-    wsk_free(t);
+    wsk__free(t);
   }
-  wsk_free(loop->heap);
+  wsk__free(loop->heap);
   loop->heap = NULL;
   loop->nheap = loop->capheap = 0;
 }

@@ -2,7 +2,7 @@
  *
  * Writing follows OpenSSL's rule for non-blocking sockets: when SSL_write could not send a record
  * whole (the socket is full), it must be called again with the same bytes, at least as many as
- * before (the buffer may move: SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER). wsk_tls_writev reports such
+ * before (the buffer may move: SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER). wsk__tls_writev reports such
  * a call as 0 bytes taken; the caller queues everything from there, contiguous, and its next call
  * starts with the same bytes. Each call is shaped only by the bytes at its start: a piece of at
  * least GATHER bytes is handed over as is, smaller ones are gathered (with what follows) into one
@@ -22,10 +22,10 @@
 
 #define GATHER WSK_TLS_GATHER
 
-void wsk_tls_free(struct wsk_tls *t) {
+void wsk__tls_free(struct wsk__tls *t) {
   if (!t) return;
   SSL_free(t->ssl);
-  wsk_free(t);
+  wsk__free(t);
 }
 
 /* OpenSSL's reason for the failure just seen (the first error queued: the cause), and clear the
@@ -38,7 +38,7 @@ static void reason(char *out, size_t cap, const char *fallback) {
 }
 
 /* The sentence for a failed call (SSL_get_error's e). Returns WSK_ETLS or WSK_ESYS. */
-static int failure(struct wsk_tls *t, int e, const char *what, char *errbuf, size_t errlen) {
+static int failure(struct wsk__tls *t, int e, const char *what, char *errbuf, size_t errlen) {
   char why[160];
   int code = WSK_ETLS;
   if (e == SSL_ERROR_SYSCALL && errno) {
@@ -54,7 +54,7 @@ static int failure(struct wsk_tls *t, int e, const char *what, char *errbuf, siz
   return code;
 }
 
-int wsk_tls_handshake(struct wsk_tls *t, char *errbuf, size_t errlen) {
+int wsk__tls_handshake(struct wsk__tls *t, char *errbuf, size_t errlen) {
   t->want &= (uint8_t)~(WSK_TLS_STEP_WANTS_IN | WSK_TLS_STEP_WANTS_OUT);
   ERR_clear_error();
   int r = SSL_do_handshake(t->ssl);
@@ -86,7 +86,7 @@ int wsk_tls_handshake(struct wsk_tls *t, char *errbuf, size_t errlen) {
   return failure(t, e, "handshake", errbuf, errlen);
 }
 
-ssize_t wsk_tls_read(struct wsk_tls *t, void *buf, size_t len, char *errbuf, size_t errlen) {
+ssize_t wsk__tls_read(struct wsk__tls *t, void *buf, size_t len, char *errbuf, size_t errlen) {
   size_t total = 0;
   t->want &= (uint8_t)~(WSK_TLS_READ_WANTS_OUT | WSK_TLS_READ_FAILED);
   while (total < len) {
@@ -114,7 +114,7 @@ ssize_t wsk_tls_read(struct wsk_tls *t, void *buf, size_t len, char *errbuf, siz
   return total ? (ssize_t)total : WSK_EAGAIN;
 }
 
-ssize_t wsk_tls_writev(struct wsk_tls *t, const struct iovec *iov, int n) {
+ssize_t wsk__tls_writev(struct wsk__tls *t, const struct iovec *iov, int n) {
   uint8_t gather[GATHER];
   size_t total = 0, off = 0;
   int i = 0;
@@ -146,7 +146,7 @@ ssize_t wsk_tls_writev(struct wsk_tls *t, const struct iovec *iov, int n) {
       if (e == SSL_ERROR_WANT_READ) t->want |= WSK_TLS_WRITE_WANTS_IN;
       if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE || total) break;
       if (e == SSL_ERROR_SYSCALL && errno) return -errno;
-      return WSK_ETLS; /* the reason stays in OpenSSL's queue for wsk_tls_error_text */
+      return WSK_ETLS; /* the reason stays in OpenSSL's queue for wsk__tls_error_text */
     }
     total += w;
     while (w) { /* step over the w bytes taken */
@@ -163,14 +163,14 @@ ssize_t wsk_tls_writev(struct wsk_tls *t, const struct iovec *iov, int n) {
   return (ssize_t)total;
 }
 
-void wsk_tls_error_text(int err, char *out, size_t cap) {
+void wsk__tls_error_text(int err, char *out, size_t cap) {
   if (err == WSK_ETLS)
     reason(out, cap, "TLS protocol error");
   else
     snprintf(out, cap, "%s", wsk_strerror(err));
 }
 
-int wsk_tls_shutdown(struct wsk_tls *t) {
+int wsk__tls_shutdown(struct wsk__tls *t) {
   t->want &= (uint8_t)~(WSK_TLS_STEP_WANTS_IN | WSK_TLS_STEP_WANTS_OUT);
   if (t->shut) return 0;
   ERR_clear_error();
@@ -184,22 +184,22 @@ int wsk_tls_shutdown(struct wsk_tls *t) {
   return 0;
 }
 
-size_t wsk_tls_pending(const struct wsk_tls *t) { return (size_t)SSL_pending(t->ssl); }
+size_t wsk__tls_pending(const struct wsk__tls *t) { return (size_t)SSL_pending(t->ssl); }
 
 #else /* built without TLS: no session is ever created (see tls_ctx.c) */
 
-void wsk_tls_free(struct wsk_tls *t) {}
-int wsk_tls_handshake(struct wsk_tls *t, char *errbuf, size_t errlen) { return WSK_EUNSUPPORTED; }
-ssize_t wsk_tls_read(struct wsk_tls *t, void *buf, size_t len, char *errbuf, size_t errlen) {
+void wsk__tls_free(struct wsk__tls *t) {}
+int wsk__tls_handshake(struct wsk__tls *t, char *errbuf, size_t errlen) { return WSK_EUNSUPPORTED; }
+ssize_t wsk__tls_read(struct wsk__tls *t, void *buf, size_t len, char *errbuf, size_t errlen) {
   return WSK_EUNSUPPORTED;
 }
-ssize_t wsk_tls_writev(struct wsk_tls *t, const struct iovec *iov, int n) {
+ssize_t wsk__tls_writev(struct wsk__tls *t, const struct iovec *iov, int n) {
   return WSK_EUNSUPPORTED;
 }
-void wsk_tls_error_text(int err, char *out, size_t cap) {
+void wsk__tls_error_text(int err, char *out, size_t cap) {
   snprintf(out, cap, "%s", wsk_strerror(err));
 }
-int wsk_tls_shutdown(struct wsk_tls *t) { return 0; }
-size_t wsk_tls_pending(const struct wsk_tls *t) { return 0; }
+int wsk__tls_shutdown(struct wsk__tls *t) { return 0; }
+size_t wsk__tls_pending(const struct wsk__tls *t) { return 0; }
 
 #endif

@@ -38,7 +38,7 @@ static void make_method(void) {
   method = m;
 }
 
-void *wsk_tls_bio_new(int fd) {
+void *wsk__tls_bio_new(int fd) {
   pthread_once(&method_once, make_method);
   BIO *b = method ? BIO_new(method) : NULL;
   if (b) BIO_set_fd(b, fd, BIO_NOCLOSE);

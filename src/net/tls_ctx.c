@@ -19,7 +19,7 @@ struct sni_entry {
   SSL_CTX *ctx;
 };
 
-struct wsk_tls_ctx {
+struct wsk__tls_ctx {
   SSL_CTX *ctx;
   struct sni_entry *sni; /* server: the extra certificates, in the order given */
   size_t nsni;
@@ -103,7 +103,7 @@ static int name_matches(const char *pattern, const char *name) {
 }
 
 static int select_cert(SSL *ssl, int *alert, void *arg) {
-  const struct wsk_tls_ctx *x = arg;
+  const struct wsk__tls_ctx *x = arg;
   const char *name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
   if (!name) return SSL_TLSEXT_ERR_NOACK;
   for (size_t i = 0; i < x->nsni; i++) {
@@ -115,8 +115,8 @@ static int select_cert(SSL *ssl, int *alert, void *arg) {
   return SSL_TLSEXT_ERR_NOACK; /* the default certificate */
 }
 
-int wsk_tls_server_ctx(const char *cert, const char *key, const struct wsk_tls_cert *sni,
-                       struct wsk_tls_ctx **out, char *errbuf, size_t errlen) {
+int wsk__tls_server_ctx(const char *cert, const char *key, const struct wsk_tls_cert *sni,
+                       struct wsk__tls_ctx **out, char *errbuf, size_t errlen) {
   *out = NULL;
   size_t n = 0;
   while (sni && sni[n].hostname) {
@@ -126,9 +126,9 @@ int wsk_tls_server_ctx(const char *cert, const char *key, const struct wsk_tls_c
     }
     n++;
   }
-  struct wsk_tls_ctx *x = wsk_calloc(1, sizeof *x);
-  if (!x || (n && !(x->sni = wsk_calloc(n, sizeof *x->sni)))) {
-    wsk_free(x);
+  struct wsk__tls_ctx *x = wsk__calloc(1, sizeof *x);
+  if (!x || (n && !(x->sni = wsk__calloc(n, sizeof *x->sni)))) {
+    wsk__free(x);
     if (errbuf) snprintf(errbuf, errlen, "out of memory for the TLS context");
     return WSK_ENOMEM;
   }
@@ -138,7 +138,7 @@ int wsk_tls_server_ctx(const char *cert, const char *key, const struct wsk_tls_c
     struct sni_entry *e = &x->sni[x->nsni];
     if (!(e->ctx = server_cert_ctx(sni[x->nsni].cert, sni[x->nsni].key, errbuf, errlen, &code)))
       goto fail;
-    if (!(e->hostname = wsk_strdup(sni[x->nsni].hostname))) {
+    if (!(e->hostname = wsk__strdup(sni[x->nsni].hostname))) {
       SSL_CTX_free(e->ctx);
       code = WSK_ENOMEM;
       if (errbuf) snprintf(errbuf, errlen, "out of memory for the TLS context");
@@ -152,25 +152,25 @@ int wsk_tls_server_ctx(const char *cert, const char *key, const struct wsk_tls_c
   *out = x;
   return 0;
 fail:
-  wsk_tls_ctx_free(x);
+  wsk__tls_ctx_free(x);
   return code;
 }
 
 /* A new session ticket (TLS 1.3 sends them after the handshake): keep the newest for the next
  * connection of this client. Returning 1 keeps the reference OpenSSL gave us. */
 static int keep_session(SSL *ssl, SSL_SESSION *sess) {
-  struct wsk_tls_ctx *x = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+  struct wsk__tls_ctx *x = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
   if (x->session) SSL_SESSION_free(x->session);
   x->session = sess;
   return 1;
 }
 
-int wsk_tls_client_ctx(const char *ca_file, const char *ca_dir, int insecure,
-                       struct wsk_tls_ctx **out, char *errbuf, size_t errlen) {
+int wsk__tls_client_ctx(const char *ca_file, const char *ca_dir, int insecure,
+                       struct wsk__tls_ctx **out, char *errbuf, size_t errlen) {
   *out = NULL;
-  struct wsk_tls_ctx *x = wsk_calloc(1, sizeof *x);
+  struct wsk__tls_ctx *x = wsk__calloc(1, sizeof *x);
   if (!x || !(x->ctx = new_ctx(TLS_client_method()))) {
-    wsk_free(x);
+    wsk__free(x);
     if (errbuf) snprintf(errbuf, errlen, "out of memory for the TLS context");
     return WSK_ENOMEM;
   }
@@ -194,26 +194,26 @@ int wsk_tls_client_ctx(const char *ca_file, const char *ca_dir, int insecure,
     }
   }
   if (code) {
-    wsk_tls_ctx_free(x);
+    wsk__tls_ctx_free(x);
     return code;
   }
   *out = x;
   return 0;
 }
 
-void wsk_tls_ctx_free(struct wsk_tls_ctx *x) {
+void wsk__tls_ctx_free(struct wsk__tls_ctx *x) {
   if (!x) return;
   for (size_t i = 0; i < x->nsni; i++) {
     SSL_CTX_free(x->sni[i].ctx);
-    wsk_free(x->sni[i].hostname);
+    wsk__free(x->sni[i].hostname);
   }
-  wsk_free(x->sni);
+  wsk__free(x->sni);
   if (x->session) SSL_SESSION_free(x->session);
   SSL_CTX_free(x->ctx); /* sessions still open keep their own reference */
-  wsk_free(x);
+  wsk__free(x);
 }
 
-void wsk_tls_ctx_forget_session(struct wsk_tls_ctx *x) {
+void wsk__tls_ctx_forget_session(struct wsk__tls_ctx *x) {
   if (x->session) SSL_SESSION_free(x->session);
   x->session = NULL;
 }
@@ -234,10 +234,10 @@ static int expect_host(SSL *ssl, const char *host) {
   return SSL_set_tlsext_host_name(ssl, host) == 1 && SSL_set1_host(ssl, host) == 1;
 }
 
-struct wsk_tls *wsk_tls_new(struct wsk_tls_ctx *x, int fd, const char *host) {
-  struct wsk_tls *t = wsk_calloc(1, sizeof *t);
+struct wsk__tls *wsk__tls_new(struct wsk__tls_ctx *x, int fd, const char *host) {
+  struct wsk__tls *t = wsk__calloc(1, sizeof *t);
   SSL *ssl = t ? SSL_new(x->ctx) : NULL;
-  BIO *bio = ssl ? wsk_tls_bio_new(fd) : NULL;
+  BIO *bio = ssl ? wsk__tls_bio_new(fd) : NULL;
   if (!bio) goto fail;
   SSL_set_bio(ssl, bio, bio); /* (one reference, for both directions) */
   if (!host) {
@@ -252,7 +252,7 @@ struct wsk_tls *wsk_tls_new(struct wsk_tls_ctx *x, int fd, const char *host) {
 fail:
   ERR_clear_error();
   SSL_free(ssl);
-  wsk_free(t);
+  wsk__free(t);
   return NULL;
 }
 
@@ -265,20 +265,20 @@ static int unsupported(char *errbuf, size_t errlen, const char *what) {
   return WSK_EUNSUPPORTED;
 }
 
-int wsk_tls_server_ctx(const char *cert, const char *key, const struct wsk_tls_cert *sni,
-                       struct wsk_tls_ctx **out, char *errbuf, size_t errlen) {
+int wsk__tls_server_ctx(const char *cert, const char *key, const struct wsk_tls_cert *sni,
+                       struct wsk__tls_ctx **out, char *errbuf, size_t errlen) {
   *out = NULL;
   return unsupported(errbuf, errlen, "a TLS server (tls_cert)");
 }
 
-int wsk_tls_client_ctx(const char *ca_file, const char *ca_dir, int insecure,
-                       struct wsk_tls_ctx **out, char *errbuf, size_t errlen) {
+int wsk__tls_client_ctx(const char *ca_file, const char *ca_dir, int insecure,
+                       struct wsk__tls_ctx **out, char *errbuf, size_t errlen) {
   *out = NULL;
   return unsupported(errbuf, errlen, "wss://");
 }
 
-void wsk_tls_ctx_free(struct wsk_tls_ctx *x) {}
-void wsk_tls_ctx_forget_session(struct wsk_tls_ctx *x) {}
-struct wsk_tls *wsk_tls_new(struct wsk_tls_ctx *x, int fd, const char *host) { return NULL; }
+void wsk__tls_ctx_free(struct wsk__tls_ctx *x) {}
+void wsk__tls_ctx_forget_session(struct wsk__tls_ctx *x) {}
+struct wsk__tls *wsk__tls_new(struct wsk__tls_ctx *x, int fd, const char *host) { return NULL; }
 
 #endif

@@ -18,22 +18,23 @@
 #include "net/loop_struct.h"
 #include "proto/alloc_internal.h"
 
-struct wsk_wakeup_item {
-  _Atomic(struct wsk_wakeup_item *) next;
+struct wsk__wakeup_item {
+  _Atomic(struct wsk__wakeup_item *) next;
   void (*cb)(void *arg);
   void *arg;
 };
 
-static void push(wsk_loop *loop, struct wsk_wakeup_item *it) {
+static void push(wsk_loop *loop, struct wsk__wakeup_item *it) {
   atomic_store_explicit(&it->next, NULL, memory_order_relaxed);
-  struct wsk_wakeup_item *prev = atomic_exchange_explicit(&loop->post_head, it, memory_order_acq_rel);
+  struct wsk__wakeup_item *prev =
+      atomic_exchange_explicit(&loop->post_head, it, memory_order_acq_rel);
   atomic_store_explicit(&prev->next, it, memory_order_release);
 }
 
 /* The oldest item, or NULL when the queue is empty (or looks cut short: see the top). */
-static struct wsk_wakeup_item *pop(wsk_loop *loop) {
-  struct wsk_wakeup_item *tail = loop->post_tail, *stub = loop->post_stub;
-  struct wsk_wakeup_item *next = atomic_load_explicit(&tail->next, memory_order_acquire);
+static struct wsk__wakeup_item *pop(wsk_loop *loop) {
+  struct wsk__wakeup_item *tail = loop->post_tail, *stub = loop->post_stub;
+  struct wsk__wakeup_item *next = atomic_load_explicit(&tail->next, memory_order_acquire);
   if (tail == stub) {
     if (!next) return NULL;
     loop->post_tail = tail = next;
@@ -51,21 +52,21 @@ static struct wsk_wakeup_item *pop(wsk_loop *loop) {
   return tail;
 }
 
-static void on_wakeup_io(wsk_loop *loop, struct wsk_io *io, unsigned events) {
+static void on_wakeup_io(wsk_loop *loop, struct wsk__io *io, unsigned events) {
   uint64_t count;
   if (read(io->fd, &count, sizeof count) < 0) { /* EAGAIN: already drained */ }
   atomic_store_explicit(&loop->post_pending, 0, memory_order_seq_cst);
-  struct wsk_wakeup_item *it;
+  struct wsk__wakeup_item *it;
   while ((it = pop(loop)) != NULL) {
     it->cb(it->arg);
-    wsk_free(it);
+    wsk__free(it);
   }
 }
 
-int wsk_wakeup_init(wsk_loop *loop) {
+int wsk__wakeup_init(wsk_loop *loop) {
   int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (fd < 0) return WSK_ESYS;
-  struct wsk_wakeup_item *stub = wsk_calloc(1, sizeof *stub);
+  struct wsk__wakeup_item *stub = wsk__calloc(1, sizeof *stub);
   if (!stub) {
     close(fd);
     return WSK_ENOMEM;
@@ -76,9 +77,9 @@ int wsk_wakeup_init(wsk_loop *loop) {
   loop->wake_io.fd = fd;
   loop->wake_io.kind = WSK_IO_WAKEUP;
   loop->handlers[WSK_IO_WAKEUP] = on_wakeup_io;
-  if (wsk_io_start(loop, &loop->wake_io, WSK_IO_IN) != 0) {
+  if (wsk__io_start(loop, &loop->wake_io, WSK_IO_IN) != 0) {
     close(fd);
-    wsk_free(stub);
+    wsk__free(stub);
     return WSK_ESYS;
   }
   return 0;
@@ -86,7 +87,7 @@ int wsk_wakeup_init(wsk_loop *loop) {
 
 int wsk_loop_post(wsk_loop *loop, void (*cb)(void *arg), void *arg) {
   if (!loop || !cb) return WSK_EINVAL;
-  struct wsk_wakeup_item *it = wsk_malloc(sizeof *it);
+  struct wsk__wakeup_item *it = wsk__malloc(sizeof *it);
   if (!it) return WSK_ENOMEM;
   it->cb = cb;
   it->arg = arg;
@@ -102,9 +103,9 @@ int wsk_loop_wakeup(wsk_loop *loop, void (*cb)(void *arg), void *arg) {
   return wsk_loop_post(loop, cb, arg);
 }
 
-void wsk_wakeup_destroy(wsk_loop *loop) {
-  wsk_io_close(loop, &loop->wake_io);
-  struct wsk_wakeup_item *it;
-  while ((it = pop(loop)) != NULL) wsk_free(it); /* posted, never run: the loop is gone */
-  wsk_free(loop->post_stub);
+void wsk__wakeup_destroy(wsk_loop *loop) {
+  wsk__io_close(loop, &loop->wake_io);
+  struct wsk__wakeup_item *it;
+  while ((it = pop(loop)) != NULL) wsk__free(it); /* posted, never run: the loop is gone */
+  wsk__free(loop->post_stub);
 }

@@ -11,13 +11,13 @@ _Static_assert(WSK_WATCH_IN == WSK_IO_IN && WSK_WATCH_OUT == WSK_IO_OUT &&
                "the watch flags are the loop's own");
 
 struct wsk_watch {
-  struct wsk_io io; /* first: the loop hands this pointer back */
+  struct wsk__io io; /* first: the loop hands this pointer back */
   wsk_loop *loop;
   void (*cb)(wsk_watch *w, int fd, unsigned events, void *arg);
   void *arg;
 };
 
-static void on_watch_io(wsk_loop *loop, struct wsk_io *io, unsigned events) {
+static void on_watch_io(wsk_loop *loop, struct wsk__io *io, unsigned events) {
   wsk_watch *w = (wsk_watch *)io;
   w->cb(w, io->fd, events, w->arg);
 }
@@ -26,7 +26,7 @@ wsk_watch *wsk_loop_watch_fd(wsk_loop *loop, int fd, unsigned events,
                              void (*cb)(wsk_watch *w, int fd, unsigned events, void *arg),
                              void *arg) {
   if (!loop || fd < 0 || !cb) return NULL;
-  wsk_watch *w = wsk_calloc(1, sizeof *w);
+  wsk_watch *w = wsk__calloc(1, sizeof *w);
   if (!w) return NULL;
   w->io.fd = fd;
   w->io.kind = WSK_IO_WATCH;
@@ -34,15 +34,15 @@ wsk_watch *wsk_loop_watch_fd(wsk_loop *loop, int fd, unsigned events,
   w->cb = cb;
   w->arg = arg;
   loop->handlers[WSK_IO_WATCH] = on_watch_io;
-  if (wsk_io_start(loop, &w->io, events & (WSK_WATCH_IN | WSK_WATCH_OUT)) != 0) {
-    wsk_free(w);
+  if (wsk__io_start(loop, &w->io, events & (WSK_WATCH_IN | WSK_WATCH_OUT)) != 0) {
+    wsk__free(w);
     return NULL; /* errno from epoll_ctl: EPERM for regular files */
   }
   return w;
 }
 
 int wsk_watch_set(wsk_watch *w, unsigned events) {
-  return wsk_io_set(w->loop, &w->io, events & (WSK_WATCH_IN | WSK_WATCH_OUT));
+  return wsk__io_set(w->loop, &w->io, events & (WSK_WATCH_IN | WSK_WATCH_OUT));
 }
 
 void wsk_watch_stop(wsk_watch *w) {
@@ -53,5 +53,5 @@ void wsk_watch_stop(wsk_watch *w) {
     w->io.fd = -1; /* events already fetched for it are dropped */
     loop->active--;
   }
-  wsk_loop_free_later(loop, w); /* the callback that stops its own watch is still running */
+  wsk__loop_free_later(loop, w); /* the callback that stops its own watch is still running */
 }

@@ -20,15 +20,15 @@
 /* Largest count for one sendfile call (the kernel's own limit is a little below 2 GiB). */
 #define SENDFILE_MAX (1u << 30)
 
-void wsk_ref_put(struct wsk_ref *r) {
-  if (atomic_fetch_sub_explicit(&r->refs, 1, memory_order_acq_rel) == 1) wsk_free(r);
+void wsk__ref_put(struct wsk__ref *r) {
+  if (atomic_fetch_sub_explicit(&r->refs, 1, memory_order_acq_rel) == 1) wsk__free(r);
 }
 
-struct wsk_chunk *wsk_chunk_new(size_t cap) {
-  struct wsk_chunk *c = wsk_malloc(sizeof *c + cap);
+struct wsk__chunk *wsk__chunk_new(size_t cap) {
+  struct wsk__chunk *c = wsk__malloc(sizeof *c + cap);
   if (!c) return NULL;
   c->next = NULL;
-  c->data = wsk_chunk_buf(c);
+  c->data = wsk__chunk_buf(c);
   c->len = 0;
   c->ref = NULL;
   c->cap = cap;
@@ -36,16 +36,16 @@ struct wsk_chunk *wsk_chunk_new(size_t cap) {
   return c;
 }
 
-static int is_file(const struct wsk_chunk *c) { return c->data == NULL; }
+static int is_file(const struct wsk__chunk *c) { return c->data == NULL; }
 
-void wsk_chunk_free(struct wsk_chunk *c) {
-  if (c->ref) wsk_ref_put(c->ref);
-  if (is_file(c)) close(((struct wsk_file_chunk *)c)->fd);
-  wsk_free(c);
+void wsk__chunk_free(struct wsk__chunk *c) {
+  if (c->ref) wsk__ref_put(c->ref);
+  if (is_file(c)) close(((struct wsk__file_chunk *)c)->fd);
+  wsk__free(c);
 }
 
-struct wsk_chunk *wsk_chunk_file(int fd, off_t off, size_t len) {
-  struct wsk_file_chunk *f = wsk_malloc(sizeof *f);
+struct wsk__chunk *wsk__chunk_file(int fd, off_t off, size_t len) {
+  struct wsk__file_chunk *f = wsk__malloc(sizeof *f);
   if (!f) {
     close(fd);
     return NULL;
@@ -61,7 +61,7 @@ struct wsk_chunk *wsk_chunk_file(int fd, off_t off, size_t len) {
   return &f->c;
 }
 
-void wsk_wq_push(struct wsk_wqueue *q, struct wsk_chunk *c) {
+void wsk__wq_push(struct wsk__wqueue *q, struct wsk__chunk *c) {
   c->next = NULL;
   if (q->tail)
     q->tail->next = c;
@@ -72,19 +72,19 @@ void wsk_wq_push(struct wsk_wqueue *q, struct wsk_chunk *c) {
 }
 
 /* Free storage at the end of chunk c (0 for a ref or file chunk, or the replaceable one). */
-static size_t room(const struct wsk_wqueue *q, const struct wsk_chunk *c) {
+static size_t room(const struct wsk__wqueue *q, const struct wsk__chunk *c) {
   if (!c->cap || c == q->latest) return 0;
   return c->cap - (size_t)(c->data + c->len - (const uint8_t *)(c + 1));
 }
 
-int wsk_wq_push_copy(struct wsk_wqueue *q, const struct iovec *iov, int n) {
+int wsk__wq_push_copy(struct wsk__wqueue *q, const struct iovec *iov, int n) {
   size_t total = 0;
   for (int i = 0; i < n; i++) total += iov[i].iov_len;
-  struct wsk_chunk *c = q->tail;
+  struct wsk__chunk *c = q->tail;
   if (!c || room(q, c) < total) {
-    if (!(c = wsk_chunk_new(total > WSK_WQ_CHUNK_MIN ? total : WSK_WQ_CHUNK_MIN)))
+    if (!(c = wsk__chunk_new(total > WSK_WQ_CHUNK_MIN ? total : WSK_WQ_CHUNK_MIN)))
       return WSK_ENOMEM;
-    wsk_wq_push(q, c);
+    wsk__wq_push(q, c);
   }
   uint8_t *p = (uint8_t *)c->data + c->len;
   for (int i = 0; i < n; i++) {
@@ -96,31 +96,31 @@ int wsk_wq_push_copy(struct wsk_wqueue *q, const struct iovec *iov, int n) {
   return 0;
 }
 
-int wsk_wq_push_ref(struct wsk_wqueue *q, struct wsk_ref *ref, const uint8_t *data, size_t len) {
-  struct wsk_chunk *c = wsk_malloc(sizeof *c);
+int wsk__wq_push_ref(struct wsk__wqueue *q, struct wsk__ref *ref, const uint8_t *data, size_t len) {
+  struct wsk__chunk *c = wsk__malloc(sizeof *c);
   if (!c) return WSK_ENOMEM;
   c->data = data;
   c->len = len;
   c->ref = ref;
   c->cap = 0;
   c->unit_start = 0;
-  wsk_ref_get(ref);
-  wsk_wq_push(q, c);
+  wsk__ref_get(ref);
+  wsk__wq_push(q, c);
   return 0;
 }
 
-int wsk_wq_push_latest(struct wsk_wqueue *q, const struct iovec *iov, int n, size_t cap) {
+int wsk__wq_push_latest(struct wsk__wqueue *q, const struct iovec *iov, int n, size_t cap) {
   size_t total = 0;
   for (int i = 0; i < n; i++) total += iov[i].iov_len;
-  struct wsk_chunk *c = q->latest;
-  if (c && c->data == wsk_chunk_buf(c) && total <= cap) { /* none of it written: replace it */
+  struct wsk__chunk *c = q->latest;
+  if (c && c->data == wsk__chunk_buf(c) && total <= cap) { /* none of it written: replace it */
     q->bytes -= c->len;
   } else {
-    if (!(c = wsk_chunk_new(cap))) return -1;
-    wsk_wq_push(q, c);
+    if (!(c = wsk__chunk_new(cap))) return -1;
+    wsk__wq_push(q, c);
     q->latest = c;
   }
-  uint8_t *p = wsk_chunk_buf(c);
+  uint8_t *p = wsk__chunk_buf(c);
   for (int i = 0; i < n; i++) {
     if (iov[i].iov_len) memcpy(p, iov[i].iov_base, iov[i].iov_len);
     p += iov[i].iov_len;
@@ -130,7 +130,7 @@ int wsk_wq_push_latest(struct wsk_wqueue *q, const struct iovec *iov, int n, siz
   return 0;
 }
 
-ssize_t wsk_sendv(int fd, const struct iovec *iov, int n, int flags) {
+ssize_t wsk__sendv(int fd, const struct iovec *iov, int n, int flags) {
   struct msghdr msg = {.msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)n};
   flags |= MSG_NOSIGNAL;
   for (;;) { /* (send spares the kernel the msghdr and iovec copies) */
@@ -144,7 +144,7 @@ ssize_t wsk_sendv(int fd, const struct iovec *iov, int n, int flags) {
 }
 
 /* The bytes of file chunk f that one flush_file call offers. */
-static size_t file_slice(const struct wsk_chunk *f, const struct wsk_tls *tls) {
+static size_t file_slice(const struct wsk__chunk *f, const struct wsk__tls *tls) {
   size_t max = tls ? FILE_SLICE : SENDFILE_MAX;
   return f->len < max ? f->len : max;
 }
@@ -176,14 +176,14 @@ static ssize_t sendfile_quiet(int out, int in, off_t *off, size_t n) {
  * socket was full: a TLS retry must start with the same bytes). Returns the bytes taken, 0 when
  * the socket is full, or -errno (EIO when the file ended early: the length announced cannot be
  * kept). */
-static ssize_t flush_file(struct wsk_file_chunk *f, size_t want, int fd, struct wsk_tls *tls) {
+static ssize_t flush_file(struct wsk__file_chunk *f, size_t want, int fd, struct wsk__tls *tls) {
   if (tls) {
     uint8_t slice[FILE_SLICE];
     ssize_t r;
     while ((r = pread(f->fd, slice, want, f->off)) < 0 && errno == EINTR) {}
     if (r <= 0) return r < 0 ? -errno : -EIO;
     struct iovec v = {slice, (size_t)r};
-    return wsk_tls_writev(tls, &v, 1);
+    return wsk__tls_writev(tls, &v, 1);
   }
   for (;;) {
     off_t off = f->off;
@@ -197,13 +197,13 @@ static ssize_t flush_file(struct wsk_file_chunk *f, size_t want, int fd, struct 
 }
 
 /* Drop the w bytes just written from the front of q. */
-static void consume(struct wsk_wqueue *q, size_t w) {
+static void consume(struct wsk__wqueue *q, size_t w) {
   q->bytes -= w;
   while (q->head && (w > 0 || q->head->len == 0)) {
-    struct wsk_chunk *c = q->head;
+    struct wsk__chunk *c = q->head;
     if (w < c->len) {
       if (is_file(c))
-        ((struct wsk_file_chunk *)c)->off += (off_t)w;
+        ((struct wsk__file_chunk *)c)->off += (off_t)w;
       else
         c->data += w;
       c->len -= w;
@@ -213,11 +213,11 @@ static void consume(struct wsk_wqueue *q, size_t w) {
     q->head = c->next;
     if (!q->head) q->tail = NULL;
     if (c == q->latest) q->latest = NULL;
-    wsk_chunk_free(c);
+    wsk__chunk_free(c);
   }
 }
 
-ssize_t wsk_wq_flush(struct wsk_wqueue *q, int fd, struct wsk_tls *tls) {
+ssize_t wsk__wq_flush(struct wsk__wqueue *q, int fd, struct wsk__tls *tls) {
   size_t total = 0;
   while (q->head) {
     struct iovec iov[FLUSH_IOV];
@@ -226,9 +226,9 @@ ssize_t wsk_wq_flush(struct wsk_wqueue *q, int fd, struct wsk_tls *tls) {
     ssize_t w;
     if (is_file(q->head)) {
       want = file_slice(q->head, tls);
-      w = flush_file((struct wsk_file_chunk *)q->head, want, fd, tls);
+      w = flush_file((struct wsk__file_chunk *)q->head, want, fd, tls);
     } else {
-      struct wsk_chunk *c = q->head;
+      struct wsk__chunk *c = q->head;
       for (; c && !is_file(c) && n < FLUSH_IOV; c = c->next) {
         iov[n].iov_base = (void *)c->data;
         iov[n].iov_len = c->len;
@@ -237,7 +237,8 @@ ssize_t wsk_wq_flush(struct wsk_wqueue *q, int fd, struct wsk_tls *tls) {
         n++;
       }
       /* (MSG_MORE: the head of a file answer goes out with the file's first bytes) */
-      w = tls ? wsk_tls_writev(tls, iov, n) : wsk_sendv(fd, iov, n, c && is_file(c) ? MSG_MORE : 0);
+      w = tls ? wsk__tls_writev(tls, iov, n)
+              : wsk__sendv(fd, iov, n, c && is_file(c) ? MSG_MORE : 0);
     }
     if (w < 0) return total ? (ssize_t)total : w;
     total += (size_t)w;
@@ -252,33 +253,33 @@ ssize_t wsk_wq_flush(struct wsk_wqueue *q, int fd, struct wsk_tls *tls) {
   return (ssize_t)total;
 }
 
-size_t wsk_wq_cut(struct wsk_wqueue *q, size_t keep) {
-  struct wsk_chunk *last = q->head; /* the last chunk kept */
+size_t wsk__wq_cut(struct wsk__wqueue *q, size_t keep) {
+  struct wsk__chunk *last = q->head; /* the last chunk kept */
   if (!last) return 0;
   size_t kept = last->len;
   while (last->next && (!last->next->unit_start || kept < keep)) {
     last = last->next;
     kept += last->len;
   }
-  struct wsk_chunk *c = last->next;
+  struct wsk__chunk *c = last->next;
   last->next = NULL;
   q->tail = last;
   size_t dropped = q->bytes - kept;
   q->bytes = kept;
   while (c) {
-    struct wsk_chunk *next = c->next;
+    struct wsk__chunk *next = c->next;
     if (c == q->latest) q->latest = NULL;
-    wsk_chunk_free(c);
+    wsk__chunk_free(c);
     c = next;
   }
   return dropped;
 }
 
-void wsk_wq_clear(struct wsk_wqueue *q) {
+void wsk__wq_clear(struct wsk__wqueue *q) {
   while (q->head) {
-    struct wsk_chunk *c = q->head;
+    struct wsk__chunk *c = q->head;
     q->head = c->next;
-    wsk_chunk_free(c);
+    wsk__chunk_free(c);
   }
   q->tail = NULL;
   q->latest = NULL;

@@ -11,22 +11,22 @@
 #ifdef WSK_FAILMALLOC
 /* The injector (src/net/failmalloc.c, failmalloc builds only): 1 when the allocation being made is
  * the one to fail. */
-int wsk_failmalloc_fail(void);
+int wsk__failmalloc_fail(void);
 /* Test hooks: the n-th allocation from now fails, once (0 = none); allocations made since. */
-void wsk_failmalloc_arm(unsigned long n);
-unsigned long wsk_failmalloc_count(void);
+void wsk__failmalloc_arm(unsigned long n);
+unsigned long wsk__failmalloc_count(void);
 #else
-static inline int wsk_failmalloc_fail(void) { return 0; }
+static inline int wsk__failmalloc_fail(void) { return 0; }
 #endif
 
-static inline void *wsk_malloc(size_t n) { return wsk_failmalloc_fail() ? NULL : malloc(n); }
-static inline void *wsk_calloc(size_t n, size_t size) {
-  return wsk_failmalloc_fail() ? NULL : calloc(n, size);
+static inline void *wsk__malloc(size_t n) { return wsk__failmalloc_fail() ? NULL : malloc(n); }
+static inline void *wsk__calloc(size_t n, size_t size) {
+  return wsk__failmalloc_fail() ? NULL : calloc(n, size);
 }
-static inline void *wsk_realloc(void *p, size_t n) {
-  return wsk_failmalloc_fail() ? NULL : realloc(p, n);
+static inline void *wsk__realloc(void *p, size_t n) {
+  return wsk__failmalloc_fail() ? NULL : realloc(p, n);
 }
-static inline char *wsk_strdup(const char *s) { return wsk_failmalloc_fail() ? NULL : strdup(s); }
-static inline void wsk_free(void *p) { free(p); }
+static inline char *wsk__strdup(const char *s) { return wsk__failmalloc_fail() ? NULL : strdup(s); }
+static inline void wsk__free(void *p) { free(p); }
 
 #endif

@@ -9,19 +9,19 @@
 
 int wsk_pmd_client_offer(const struct wsk_pmd_options *opt, char offer[WSK_PMD_EXTENSION_MAX]) {
   if (wsk_pmd_options_check(opt, NULL) != 0) return WSK_EINVAL;
-  struct wsk_http_out o;
-  wsk_http_out_init(&o, offer, WSK_PMD_EXTENSION_MAX - 1);
-  wsk_http_out_str(&o, "permessage-deflate");
-  if (opt->server_no_context_takeover) wsk_http_out_str(&o, "; server_no_context_takeover");
-  if (opt->client_no_context_takeover) wsk_http_out_str(&o, "; client_no_context_takeover");
+  struct wsk__http_out o;
+  wsk__http_out_init(&o, offer, WSK_PMD_EXTENSION_MAX - 1);
+  wsk__http_out_str(&o, "permessage-deflate");
+  if (opt->server_no_context_takeover) wsk__http_out_str(&o, "; server_no_context_takeover");
+  if (opt->client_no_context_takeover) wsk__http_out_str(&o, "; client_no_context_takeover");
   if (opt->server_max_window_bits < 15) {
-    wsk_http_out_str(&o, "; server_max_window_bits=");
-    wsk_http_out_uint(&o, (size_t)opt->server_max_window_bits);
+    wsk__http_out_str(&o, "; server_max_window_bits=");
+    wsk__http_out_uint(&o, (size_t)opt->server_max_window_bits);
   }
-  wsk_http_out_str(&o, "; client_max_window_bits");
+  wsk__http_out_str(&o, "; client_max_window_bits");
   if (opt->client_max_window_bits < 15) {
-    wsk_http_out_str(&o, "=");
-    wsk_http_out_uint(&o, (size_t)opt->client_max_window_bits);
+    wsk__http_out_str(&o, "=");
+    wsk__http_out_uint(&o, (size_t)opt->client_max_window_bits);
   }
   offer[o.len] = '\0'; /* at most 129 bytes: always fits */
   return (int)o.len;
@@ -33,7 +33,7 @@ static int fail(const char **why, const char *sentence) {
 }
 
 /* The response element against our offer (RFC 7692 7.1.1.1, 7.1.2.1, 7.1.2.2). */
-static int check_answer(const struct wsk_pmd_options *opt, const struct wsk_pmd_ext *x,
+static int check_answer(const struct wsk_pmd_options *opt, const struct wsk__pmd_ext *x,
                         const char **why) {
   if (opt->server_no_context_takeover && !(x->has & WSK_PMD_HAS_SERVER_NCT))
     return fail(why, "the server left out server_no_context_takeover, which the client offered");
@@ -55,9 +55,9 @@ int wsk_pmd_client_accept(const struct wsk_pmd_options *opt, const struct wsk_he
   if (!wsk_handshake_next_extension(headers, n, &line, &pos, &elem, &len)) return 0;
   if (!opt->enabled || wsk_pmd_options_check(opt, NULL) != 0)
     return fail(why, "the server accepted an extension the client did not offer");
-  struct wsk_pmd_ext x;
+  struct wsk__pmd_ext x;
   const char *bad = NULL;
-  int rc = wsk_pmd_parse(elem, len, 1, &x, &bad);
+  int rc = wsk__pmd_parse(elem, len, 1, &x, &bad);
   if (rc == 0) return fail(why, "the server accepted an extension the client did not offer");
   if (rc < 0) return fail(why, bad);
   if (wsk_handshake_next_extension(headers, n, &line, &pos, &elem, &len))

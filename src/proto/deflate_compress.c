@@ -9,8 +9,8 @@
 #include "proto/deflate_internal.h"
 
 static int start(struct wsk_pmd *z) {
-  z->tx.zalloc = wsk_pmd_zalloc;
-  z->tx.zfree = wsk_pmd_zfree;
+  z->tx.zalloc = wsk__pmd_zalloc;
+  z->tx.zfree = wsk__pmd_zfree;
   z->tx.opaque = z;
   int r = deflateInit2(&z->tx, z->level, Z_DEFLATED, -(int)z->tx_bits, z->mem_level,
                        Z_DEFAULT_STRATEGY);

@@ -12,10 +12,10 @@
  * handed to zlib aligned like malloc's. */
 #define ZHDR 16
 
-voidpf wsk_pmd_zalloc(voidpf opaque, uInt items, uInt size) {
+voidpf wsk__pmd_zalloc(voidpf opaque, uInt items, uInt size) {
   struct wsk_pmd *z = opaque;
   size_t n = (size_t)items * size;
-  unsigned char *p = wsk_malloc(ZHDR + n);
+  unsigned char *p = wsk__malloc(ZHDR + n);
   if (!p) return Z_NULL;
   memcpy(p, &n, sizeof n);
   z->mem += ZHDR + n;
@@ -23,13 +23,13 @@ voidpf wsk_pmd_zalloc(voidpf opaque, uInt items, uInt size) {
   return p + ZHDR;
 }
 
-void wsk_pmd_zfree(voidpf opaque, voidpf ptr) {
+void wsk__pmd_zfree(voidpf opaque, voidpf ptr) {
   struct wsk_pmd *z = opaque;
   unsigned char *p = (unsigned char *)ptr - ZHDR;
   size_t n;
   memcpy(&n, p, sizeof n);
   z->mem -= ZHDR + n;
-  wsk_free(p);
+  wsk__free(p);
 }
 
 size_t wsk_pmd_size(void) {

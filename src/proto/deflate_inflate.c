@@ -18,8 +18,8 @@
 static const uint8_t tail[4] = {0x00, 0x00, 0xff, 0xff};
 
 static int start(struct wsk_pmd *z) {
-  z->rx.zalloc = wsk_pmd_zalloc;
-  z->rx.zfree = wsk_pmd_zfree;
+  z->rx.zalloc = wsk__pmd_zalloc;
+  z->rx.zfree = wsk__pmd_zfree;
   z->rx.opaque = z;
   z->rx.next_in = Z_NULL;
   z->rx.avail_in = 0;

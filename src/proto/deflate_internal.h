@@ -12,7 +12,7 @@
 
 /* ---- negotiation (deflate_params.c) -------------------------------------------------------- */
 
-/* Bits of wsk_pmd_ext.has: which parameters the element carried. */
+/* Bits of wsk__pmd_ext.has: which parameters the element carried. */
 #define WSK_PMD_HAS_SERVER_NCT 0x1  /* server_no_context_takeover */
 #define WSK_PMD_HAS_CLIENT_NCT 0x2  /* client_no_context_takeover */
 #define WSK_PMD_HAS_SERVER_BITS 0x4 /* server_max_window_bits=N */
@@ -21,7 +21,7 @@
 /* One permessage-deflate element of a Sec-WebSocket-Extensions header, syntax and values checked
  * (RFC 7692 section 7.1): every parameter known, none twice, values 8..15 without leading zeros
  * (a quoted-string value is unquoted first, as RFC 6455 section 9.1 allows). */
-struct wsk_pmd_ext {
+struct wsk__pmd_ext {
   unsigned has;         /* WSK_PMD_HAS_* */
   uint8_t server_bits;  /* value of server_max_window_bits */
   uint8_t client_bits;  /* value of client_max_window_bits, 0 when it came without one */
@@ -31,7 +31,7 @@ struct wsk_pmd_ext {
  * valid permessage-deflate element, 0 for an element naming another extension, or WSK_EINVAL
  * for a malformed permessage-deflate element with *why naming the rule. In a response
  * (is_response), client_max_window_bits must carry a value. */
-int wsk_pmd_parse(const char *elem, size_t len, int is_response, struct wsk_pmd_ext *ext,
+int wsk__pmd_parse(const char *elem, size_t len, int is_response, struct wsk__pmd_ext *ext,
                   const char **why);
 
 /* ---- the codec (deflate_ctx.c, deflate_compress.c, deflate_inflate.c) ---------------------- */
@@ -59,8 +59,8 @@ struct wsk_pmd {
 };
 
 /* Counting allocator hooks for zlib (opaque = the wsk_pmd). */
-voidpf wsk_pmd_zalloc(voidpf opaque, uInt items, uInt size);
-void wsk_pmd_zfree(voidpf opaque, voidpf ptr);
+voidpf wsk__pmd_zalloc(voidpf opaque, uInt items, uInt size);
+void wsk__pmd_zfree(voidpf opaque, voidpf ptr);
 
 /* The largest chunk handed to zlib in one call (its counters are 32-bit). */
 #define WSK_PMD_ZCHUNK ((size_t)1 << 30)

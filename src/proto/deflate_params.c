@@ -56,7 +56,7 @@ static int eat(struct cursor *c, char ch) {
 static size_t token(struct cursor *c, const char **start) {
   *start = c->s + c->i;
   size_t n = 0;
-  while (c->i < c->len && wsk_http_is_tchar((unsigned char)c->s[c->i])) c->i++, n++;
+  while (c->i < c->len && wsk__http_is_tchar((unsigned char)c->s[c->i])) c->i++, n++;
   return n;
 }
 
@@ -68,7 +68,7 @@ static int value(struct cursor *c, char v[3]) {
   if (c->i < c->len && c->s[c->i] == '"') {
     for (c->i++; c->i < c->len && c->s[c->i] != '"'; c->i++, n++) {
       if (c->s[c->i] == '\\' && ++c->i == c->len) return -1;
-      if (!wsk_http_is_tchar((unsigned char)c->s[c->i])) return -1; /* must unquote to a token */
+      if (!wsk__http_is_tchar((unsigned char)c->s[c->i])) return -1; /* must unquote to a token */
       if (n < 3) v[n] = c->s[c->i];
     }
     if (c->i == c->len) return -1; /* no closing quote */
@@ -100,12 +100,12 @@ static const struct {
 
 static unsigned param_bit(const char *name, size_t len) {
   for (size_t k = 0; k < sizeof known / sizeof known[0]; k++)
-    if (wsk_http_ieq(name, len, known[k].name, strlen(known[k].name))) return known[k].bit;
+    if (wsk__http_ieq(name, len, known[k].name, strlen(known[k].name))) return known[k].bit;
   return 0;
 }
 
 /* One parameter whose name is at the cursor. */
-static int parse_param(struct cursor *c, int is_response, struct wsk_pmd_ext *ext,
+static int parse_param(struct cursor *c, int is_response, struct wsk__pmd_ext *ext,
                        const char **why) {
   const char *name;
   size_t name_len = token(c, &name);
@@ -138,13 +138,13 @@ static int parse_param(struct cursor *c, int is_response, struct wsk_pmd_ext *ex
   return 0;
 }
 
-int wsk_pmd_parse(const char *elem, size_t len, int is_response, struct wsk_pmd_ext *ext,
+int wsk__pmd_parse(const char *elem, size_t len, int is_response, struct wsk__pmd_ext *ext,
                   const char **why) {
   static const char name[] = "permessage-deflate";
   struct cursor c = {elem, len, 0};
   const char *t;
   size_t n = token(&c, &t);
-  if (!wsk_http_ieq(t, n, name, sizeof name - 1)) return 0;
+  if (!wsk__http_ieq(t, n, name, sizeof name - 1)) return 0;
   memset(ext, 0, sizeof *ext);
   skip_ows(&c);
   while (c.i < c.len) {

@@ -20,7 +20,7 @@ static uint8_t min_bits(int a, int b) {
 }
 
 /* The parameters for an offer, or 0 if we must decline it. */
-static int accept_offer(const struct wsk_pmd_options *opt, const struct wsk_pmd_ext *x,
+static int accept_offer(const struct wsk_pmd_options *opt, const struct wsk__pmd_ext *x,
                         struct wsk_pmd_params *p) {
   p->server_no_context_takeover =
       (uint8_t)(opt->server_no_context_takeover || (x->has & WSK_PMD_HAS_SERVER_NCT));
@@ -38,20 +38,20 @@ static int accept_offer(const struct wsk_pmd_options *opt, const struct wsk_pmd_
   return 1;
 }
 
-static void write_response(const struct wsk_pmd_ext *x, const struct wsk_pmd_params *p,
+static void write_response(const struct wsk__pmd_ext *x, const struct wsk_pmd_params *p,
                            char response[WSK_PMD_EXTENSION_MAX]) {
-  struct wsk_http_out o;
-  wsk_http_out_init(&o, response, WSK_PMD_EXTENSION_MAX - 1);
-  wsk_http_out_str(&o, "permessage-deflate");
-  if (p->server_no_context_takeover) wsk_http_out_str(&o, "; server_no_context_takeover");
-  if (p->client_no_context_takeover) wsk_http_out_str(&o, "; client_no_context_takeover");
+  struct wsk__http_out o;
+  wsk__http_out_init(&o, response, WSK_PMD_EXTENSION_MAX - 1);
+  wsk__http_out_str(&o, "permessage-deflate");
+  if (p->server_no_context_takeover) wsk__http_out_str(&o, "; server_no_context_takeover");
+  if (p->client_no_context_takeover) wsk__http_out_str(&o, "; client_no_context_takeover");
   if (x->has & WSK_PMD_HAS_SERVER_BITS) {
-    wsk_http_out_str(&o, "; server_max_window_bits=");
-    wsk_http_out_uint(&o, p->server_max_window_bits);
+    wsk__http_out_str(&o, "; server_max_window_bits=");
+    wsk__http_out_uint(&o, p->server_max_window_bits);
   }
   if ((x->has & WSK_PMD_HAS_CLIENT_BITS) && p->client_max_window_bits < 15) {
-    wsk_http_out_str(&o, "; client_max_window_bits=");
-    wsk_http_out_uint(&o, p->client_max_window_bits);
+    wsk__http_out_str(&o, "; client_max_window_bits=");
+    wsk__http_out_uint(&o, p->client_max_window_bits);
   }
   response[o.len] = '\0'; /* at most 129 bytes: always fits */
 }
@@ -64,8 +64,8 @@ int wsk_pmd_server_negotiate(const struct wsk_pmd_options *opt, const struct wsk
   size_t line = 0, pos = 0, len;
   const char *elem;
   while (wsk_handshake_next_extension(headers, n, &line, &pos, &elem, &len)) {
-    struct wsk_pmd_ext x;
-    if (wsk_pmd_parse(elem, len, 0, &x, NULL) == 1 && accept_offer(opt, &x, params)) {
+    struct wsk__pmd_ext x;
+    if (wsk__pmd_parse(elem, len, 0, &x, NULL) == 1 && accept_offer(opt, &x, params)) {
       write_response(&x, params, response);
       return 1;
     }

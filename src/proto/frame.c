@@ -5,7 +5,7 @@
 
 #include "proto/frame_internal.h"
 
-void wsk_frame_decode_start(const uint8_t b[2], struct wsk_frame_header *h) {
+void wsk__frame_decode_start(const uint8_t b[2], struct wsk_frame_header *h) {
   uint8_t len7 = b[1] & 0x7F;
   h->fin = b[0] >> 7;
   h->rsv = (b[0] >> 4) & 0x7;
@@ -23,7 +23,7 @@ static uint64_t read_be(const uint8_t *p, int n) {
 
 int wsk_frame_parse_header(const uint8_t *buf, size_t len, struct wsk_frame_header *h) {
   if (len < 2) return WSK_EAGAIN;
-  wsk_frame_decode_start(buf, h);
+  wsk__frame_decode_start(buf, h);
   if (len < h->header_len) return WSK_EAGAIN;
   const uint8_t *p = buf + 2;
   if (h->payload_len == 126) {

@@ -13,28 +13,28 @@ int wsk_handshake_write_request(char *out, size_t cap, const char *host_port,
     return WSK_EINVAL;
   if (!path || !*path)
     path = "/";
-  struct wsk_http_out o;
-  wsk_http_out_init(&o, out, cap);
+  struct wsk__http_out o;
+  wsk__http_out_init(&o, out, cap);
   for (const char *p = path; *p; p++)
-    if (!wsk_http_is_target_byte((unsigned char)*p))
+    if (!wsk__http_is_target_byte((unsigned char)*p))
       o.invalid = 1;
-  wsk_http_out_str(&o, "GET ");
-  wsk_http_out_str(&o, path);
-  wsk_http_out_str(&o, " HTTP/1.1\r\n");
-  wsk_http_out_field(&o, "Host", host_port);
-  wsk_http_out_str(&o, "Upgrade: websocket\r\n"
+  wsk__http_out_str(&o, "GET ");
+  wsk__http_out_str(&o, path);
+  wsk__http_out_str(&o, " HTTP/1.1\r\n");
+  wsk__http_out_field(&o, "Host", host_port);
+  wsk__http_out_str(&o, "Upgrade: websocket\r\n"
                        "Connection: Upgrade\r\n");
-  wsk_http_out_field(&o, "Sec-WebSocket-Key", key);
-  wsk_http_out_str(&o, "Sec-WebSocket-Version: 13\r\n");
+  wsk__http_out_field(&o, "Sec-WebSocket-Key", key);
+  wsk__http_out_str(&o, "Sec-WebSocket-Version: 13\r\n");
   if (protocols && *protocols)
-    wsk_http_out_field(&o, "Sec-WebSocket-Protocol", protocols);
+    wsk__http_out_field(&o, "Sec-WebSocket-Protocol", protocols);
   if (origin && *origin)
-    wsk_http_out_field(&o, "Origin", origin);
+    wsk__http_out_field(&o, "Origin", origin);
   if (extensions && *extensions)
-    wsk_http_out_field(&o, "Sec-WebSocket-Extensions", extensions);
-  wsk_http_out_lines(&o, extra);
-  wsk_http_out_str(&o, "\r\n");
-  return wsk_http_out_end(&o);
+    wsk__http_out_field(&o, "Sec-WebSocket-Extensions", extensions);
+  wsk__http_out_lines(&o, extra);
+  wsk__http_out_str(&o, "\r\n");
+  return wsk__http_out_end(&o);
 }
 
 static int fail(const char **why, const char *reason) {

@@ -18,7 +18,7 @@ static int is_base64_char(char c) {
          c == '/';
 }
 
-int wsk_handshake_key_valid(const char *key, size_t len) {
+int wsk__handshake_key_valid(const char *key, size_t len) {
   if (len != WSK_KEY_LEN || key[22] != '=' || key[23] != '=')
     return 0;
   for (size_t i = 0; i < 22; i++)
@@ -35,7 +35,7 @@ void wsk_handshake_accept(const char *key, size_t key_len, char out[WSK_ACCEPT_L
   if (key_len)
     memcpy(text, key, key_len);
   memcpy(text + key_len, accept_guid, sizeof accept_guid - 1);
-  wsk_sha1(text, key_len + sizeof accept_guid - 1, digest);
+  wsk__sha1(text, key_len + sizeof accept_guid - 1, digest);
   EVP_EncodeBlock((unsigned char *)out, digest, WSK_SHA1_LEN);
 }
 

@@ -9,7 +9,7 @@ static int next_element(const struct wsk_header *headers, size_t n, const char *
   size_t name_len = strlen(name);
   for (; *line < n; (*line)++, *pos = 0) {
     const struct wsk_header *h = &headers[*line];
-    if (wsk_http_ieq(h->name, h->name_len, name, name_len) &&
+    if (wsk__http_ieq(h->name, h->name_len, name, name_len) &&
         wsk_http_list_next(h->value, h->value_len, pos, elem, elem_len))
       return 1;
   }

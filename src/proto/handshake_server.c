@@ -43,7 +43,7 @@ static int check(const struct wsk_http_request *req, const char **why) {
     return 426;
   }
   if (wsk_http_count_headers(h, n, "Sec-WebSocket-Version") != 1 ||
-      !wsk_http_ieq(version->value, version->value_len, "13", 2)) {
+      !wsk__http_ieq(version->value, version->value_len, "13", 2)) {
     *why = "this server only speaks Sec-WebSocket-Version 13";
     return 426;
   }
@@ -54,7 +54,7 @@ static int check(const struct wsk_http_request *req, const char **why) {
     return 400;
   }
   const struct wsk_header *key = wsk_http_find_header(h, n, "Sec-WebSocket-Key");
-  if (!wsk_handshake_key_valid(key->value, key->value_len)) {
+  if (!wsk__handshake_key_valid(key->value, key->value_len)) {
     *why = "Sec-WebSocket-Key must be base64 of 16 bytes";
     return 400;
   }
@@ -88,19 +88,19 @@ int wsk_handshake_write_response(char *out, size_t cap, const char *key, size_t 
                                  const char *extra) {
   char accept[WSK_ACCEPT_LEN + 1];
   wsk_handshake_accept(key, key_len, accept);
-  struct wsk_http_out o;
-  wsk_http_out_init(&o, out, cap);
-  wsk_http_out_str(&o, "HTTP/1.1 101 Switching Protocols\r\n"
+  struct wsk__http_out o;
+  wsk__http_out_init(&o, out, cap);
+  wsk__http_out_str(&o, "HTTP/1.1 101 Switching Protocols\r\n"
                        "Upgrade: websocket\r\n"
                        "Connection: Upgrade\r\n");
-  wsk_http_out_field(&o, "Sec-WebSocket-Accept", accept);
+  wsk__http_out_field(&o, "Sec-WebSocket-Accept", accept);
   if (protocol && *protocol)
-    wsk_http_out_field(&o, "Sec-WebSocket-Protocol", protocol);
+    wsk__http_out_field(&o, "Sec-WebSocket-Protocol", protocol);
   if (extensions && *extensions)
-    wsk_http_out_field(&o, "Sec-WebSocket-Extensions", extensions);
-  wsk_http_out_lines(&o, extra);
-  wsk_http_out_str(&o, "\r\n");
-  return wsk_http_out_end(&o);
+    wsk__http_out_field(&o, "Sec-WebSocket-Extensions", extensions);
+  wsk__http_out_lines(&o, extra);
+  wsk__http_out_str(&o, "\r\n");
+  return wsk__http_out_end(&o);
 }
 
 int wsk_handshake_write_error(char *out, size_t cap, int status, const char *why) {

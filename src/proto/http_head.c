@@ -43,13 +43,13 @@ static int next_line(struct scan *s, const char **line, size_t *line_len) {
 static int parse_header_line(const char *line, size_t n, struct wsk_header *h) {
   size_t name_len = 0;
   /* A line that starts with SP or HTAB is obs-fold; it has no name and fails here as well. */
-  while (name_len < n && wsk_http_is_tchar((unsigned char)line[name_len]))
+  while (name_len < n && wsk__http_is_tchar((unsigned char)line[name_len]))
     name_len++;
   if (name_len == 0 || name_len == n || line[name_len] != ':')
     return WSK_EHTTP; /* empty name, bad name byte, space before the colon, no colon */
   size_t v = name_len + 1, end = n;
   for (size_t i = v; i < n; i++)
-    if (!wsk_http_is_field_byte((unsigned char)line[i]))
+    if (!wsk__http_is_field_byte((unsigned char)line[i]))
       return WSK_EHTTP;
   while (v < end && (line[v] == ' ' || line[v] == '\t'))
     v++;
@@ -86,8 +86,8 @@ static int read_headers(struct scan *s, struct wsk_header *headers, size_t max_h
   }
 }
 
-int wsk_http_parse_head(const char *buf, size_t len, size_t max_bytes,
-                        wsk_http_start_line_fn start_line, void *ctx,
+int wsk__http_parse_head(const char *buf, size_t len, size_t max_bytes,
+                        wsk__http_start_line_fn start_line, void *ctx,
                         struct wsk_header *headers, size_t max_headers, size_t *num_headers) {
   if ((!buf && len) || (!headers && max_headers))
     return WSK_EINVAL;
@@ -106,7 +106,7 @@ int wsk_http_parse_head(const char *buf, size_t len, size_t max_bytes,
   return rc != 0 ? rc : (int)s.pos;
 }
 
-int wsk_http_parse_version(const char *s, size_t len) {
+int wsk__http_parse_version(const char *s, size_t len) {
   if (len != 8 || memcmp(s, "HTTP/1.", 7) != 0 || s[7] < '0' || s[7] > '9')
     return WSK_EHTTP;
   return s[7] - '0';

@@ -4,11 +4,11 @@
 
 #include "proto/http_internal.h"
 
-int wsk_http_ieq(const char *a, size_t alen, const char *b, size_t blen) {
+int wsk__http_ieq(const char *a, size_t alen, const char *b, size_t blen) {
   if (alen != blen)
     return 0;
   for (size_t i = 0; i < alen; i++)
-    if (wsk_http_lower((unsigned char)a[i]) != wsk_http_lower((unsigned char)b[i]))
+    if (wsk__http_lower((unsigned char)a[i]) != wsk__http_lower((unsigned char)b[i]))
       return 0;
   return 1;
 }
@@ -17,12 +17,12 @@ int wsk_http_ieq(const char *a, size_t alen, const char *b, size_t blen) {
  *       / DIGIT / ALPHA, as a bitmap of the 256 byte values. */
 static const uint32_t tchar_bits[8] = {0x00000000, 0x03ff6cfa, 0xc7fffffe, 0x57ffffff, 0, 0, 0, 0};
 
-int wsk_http_is_tchar(unsigned char c) {
+int wsk__http_is_tchar(unsigned char c) {
   return (tchar_bits[c >> 5] >> (c & 31)) & 1;
 }
 
 static int name_is(const struct wsk_header *h, const char *name) {
-  return wsk_http_ieq(h->name, h->name_len, name, strlen(name));
+  return wsk__http_ieq(h->name, h->name_len, name, strlen(name));
 }
 
 const struct wsk_header *wsk_http_find_header(const struct wsk_header *headers, size_t n,
@@ -49,7 +49,7 @@ int wsk_http_has_token(const struct wsk_header *headers, size_t n, const char *n
     size_t pos = 0, elem_len;
     const char *elem;
     while (wsk_http_list_next(headers[i].value, headers[i].value_len, &pos, &elem, &elem_len))
-      if (wsk_http_ieq(elem, elem_len, token, token_len))
+      if (wsk__http_ieq(elem, elem_len, token, token_len))
         return 1;
   }
   return 0;

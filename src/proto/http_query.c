@@ -7,7 +7,7 @@
 
 static int hex(unsigned char c) {
   if (c >= '0' && c <= '9') return c - '0';
-  c = wsk_http_lower(c);
+  c = wsk__http_lower(c);
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   return -1;
 }
@@ -25,7 +25,7 @@ static int decode_one(const char *in, size_t len, size_t *i, int plus_space) {
   return hi * 16 + lo;
 }
 
-long wsk_http_decode(const char *in, size_t len, char *out, int plus_space) {
+long wsk__http_decode(const char *in, size_t len, char *out, int plus_space) {
   size_t o = 0;
   for (size_t i = 0; i < len; i++) {
     int ch = decode_one(in, len, &i, plus_space);
@@ -45,7 +45,7 @@ static int decoded_equals(const char *raw, size_t len, const char *name) {
   return name[k] == '\0';
 }
 
-int wsk_http_query_find(const char *q, size_t len, const char *name, const char **val,
+int wsk__http_query_find(const char *q, size_t len, const char *name, const char **val,
                         size_t *vlen) {
   size_t i = 0;
   while (i < len) {
@@ -65,7 +65,7 @@ int wsk_http_query_find(const char *q, size_t len, const char *name, const char 
 
 static int is_ows(char c) { return c == ' ' || c == '\t'; }
 
-int wsk_http_cookie_find(const char *h, size_t len, const char *name, const char **val,
+int wsk__http_cookie_find(const char *h, size_t len, const char *name, const char **val,
                          size_t *vlen) {
   size_t name_len = strlen(name), i = 0;
   while (i < len) {

@@ -12,7 +12,7 @@ static int parse_status_line(const char *line, size_t n, void *ctx) {
   struct wsk_http_response *res = ctx;
   if (n < 12 || line[8] != ' ')
     return WSK_EHTTP;
-  int minor = wsk_http_parse_version(line, 8);
+  int minor = wsk__http_parse_version(line, 8);
   if (minor < 0)
     return minor;
   if (line[9] < '1' || line[9] > '9' || !is_digit(line[10]) || !is_digit(line[11]))
@@ -26,7 +26,7 @@ static int parse_status_line(const char *line, size_t n, void *ctx) {
   if (line[12] != ' ')
     return WSK_EHTTP;
   for (size_t i = 13; i < n; i++)
-    if (!wsk_http_is_field_byte((unsigned char)line[i]))
+    if (!wsk__http_is_field_byte((unsigned char)line[i]))
       return WSK_EHTTP;
   res->reason = line + 13;
   res->reason_len = n - 13;
@@ -41,7 +41,7 @@ int wsk_http_parse_response(const char *buf, size_t len, struct wsk_http_respons
   if (len && memcmp(buf, "HTTP/1.", len < 7 ? len : 7) != 0)
     return WSK_EHTTP;
   struct wsk_http_response r;
-  int rc = wsk_http_parse_head(buf, len, max_bytes, parse_status_line, &r, headers, max_headers,
+  int rc = wsk__http_parse_head(buf, len, max_bytes, parse_status_line, &r, headers, max_headers,
                                &r.num_headers);
   if (rc < 0)
     return rc;

@@ -49,24 +49,24 @@ int wsk_http_write_response(char *out, size_t cap, int status, const char *conte
   int bodiless = (status >= 100 && status < 200) || status == 204;
   if (status < 100 || status > 999 || (bodiless && body_len) || (!body && body_len))
     return WSK_EINVAL;
-  struct wsk_http_out o;
-  wsk_http_out_init(&o, out, cap);
-  wsk_http_out_str(&o, "HTTP/1.1 ");
-  wsk_http_out_uint(&o, (size_t)status);
-  wsk_http_out_str(&o, " ");
-  wsk_http_out_str(&o, wsk_http_status_text(status));
-  wsk_http_out_str(&o, "\r\n");
+  struct wsk__http_out o;
+  wsk__http_out_init(&o, out, cap);
+  wsk__http_out_str(&o, "HTTP/1.1 ");
+  wsk__http_out_uint(&o, (size_t)status);
+  wsk__http_out_str(&o, " ");
+  wsk__http_out_str(&o, wsk_http_status_text(status));
+  wsk__http_out_str(&o, "\r\n");
   if (content_type)
-    wsk_http_out_field(&o, "Content-Type", content_type);
+    wsk__http_out_field(&o, "Content-Type", content_type);
   if (!bodiless) {
-    wsk_http_out_str(&o, "Content-Length: ");
-    wsk_http_out_uint(&o, body_len);
-    wsk_http_out_str(&o, "\r\n");
+    wsk__http_out_str(&o, "Content-Length: ");
+    wsk__http_out_uint(&o, body_len);
+    wsk__http_out_str(&o, "\r\n");
   }
   if (close)
-    wsk_http_out_str(&o, "Connection: close\r\n");
-  wsk_http_out_lines(&o, extra);
-  wsk_http_out_str(&o, "\r\n");
-  wsk_http_out_bytes(&o, body, body_len);
-  return wsk_http_out_end(&o);
+    wsk__http_out_str(&o, "Connection: close\r\n");
+  wsk__http_out_lines(&o, extra);
+  wsk__http_out_str(&o, "\r\n");
+  wsk__http_out_bytes(&o, body, body_len);
+  return wsk__http_out_end(&o);
 }

@@ -22,7 +22,7 @@ void wsk_parser_init(struct wsk_parser *p, enum wsk_role role, uint64_t max_mess
   p->allow_rsv1 = allow_rsv1 ? 1 : 0;
 }
 
-/* The rules that the first two header bytes decide (h from wsk_frame_decode_start). */
+/* The rules that the first two header bytes decide (h from wsk__frame_decode_start). */
 static int check_start(const struct wsk_parser *p, const struct wsk_frame_header *h) {
   if (h->rsv & 0x3) return WSK_EPROTO;                      /* RSV2, RSV3: no extension uses them */
   if (h->masked != (p->role == WSK_ROLE_SERVER)) return WSK_EPROTO; /* clients mask, servers don't */
@@ -138,7 +138,7 @@ int wsk_parser_feed(struct wsk_parser *p, uint8_t *buf, size_t len, struct wsk_e
   int r = small_frame(p, buf, len, ev);
   if (r) return r;
   struct wsk_frame_header h;
-  wsk_frame_decode_start(buf, &h);
+  wsk__frame_decode_start(buf, &h);
   r = check_start(p, &h);
   if (r < 0) return r;
   r = wsk_frame_parse_header(buf, len, &h);

@@ -71,7 +71,7 @@ static void sha1_block(uint32_t h[5], const uint8_t *p) {
   h[4] += e;
 }
 
-void wsk_sha1(const void *data, size_t len, uint8_t out[WSK_SHA1_LEN]) {
+void wsk__sha1(const void *data, size_t len, uint8_t out[WSK_SHA1_LEN]) {
   uint32_t h[5] = {0x67452301u, 0xEFCDAB89u, 0x98BADCFEu, 0x10325476u, 0xC3D2E1F0u};
   const uint8_t *p = data;
   size_t n = len;

@@ -5,27 +5,35 @@
 
 #include "redis/redis_internal.h"
 
-static void set_events(struct wsk_redis_link *l, unsigned events) {
+static void set_events(struct wsk__redis_link *l, unsigned events) {
   if (!l->w || events == l->events) return;
   l->events = events;
   (void)wsk_watch_set(l->w, events); /* (fails only without memory for epoll: nothing to undo) */
 }
 
-static void add_read(void *d) { set_events(d, ((struct wsk_redis_link *)d)->events | WSK_WATCH_IN); }
-static void del_read(void *d) { set_events(d, ((struct wsk_redis_link *)d)->events & ~WSK_WATCH_IN); }
-static void add_write(void *d) { set_events(d, ((struct wsk_redis_link *)d)->events | WSK_WATCH_OUT); }
-static void del_write(void *d) { set_events(d, ((struct wsk_redis_link *)d)->events & ~WSK_WATCH_OUT); }
+static void add_read(void *d) {
+  set_events(d, ((struct wsk__redis_link *)d)->events | WSK_WATCH_IN);
+}
+static void del_read(void *d) {
+  set_events(d, ((struct wsk__redis_link *)d)->events & ~WSK_WATCH_IN);
+}
+static void add_write(void *d) {
+  set_events(d, ((struct wsk__redis_link *)d)->events | WSK_WATCH_OUT);
+}
+static void del_write(void *d) {
+  set_events(d, ((struct wsk__redis_link *)d)->events & ~WSK_WATCH_OUT);
+}
 
 /* hiredis is freeing the context: stop watching its socket (which hiredis closes). */
 static void cleanup(void *d) {
-  struct wsk_redis_link *l = d;
+  struct wsk__redis_link *l = d;
   if (l->w) wsk_watch_stop(l->w);
   l->w = NULL;
   l->events = 0;
 }
 
 static void on_io(wsk_watch *w, int fd, unsigned events, void *arg) {
-  struct wsk_redis_link *l = arg;
+  struct wsk__redis_link *l = arg;
   redisAsyncContext *ac = l->ac;
   if (!ac) return;
   /* A hang-up is read too: the read sees the end or the error and disconnects. */
@@ -34,7 +42,7 @@ static void on_io(wsk_watch *w, int fd, unsigned events, void *arg) {
   if ((events & WSK_WATCH_OUT) && l->ac == ac) redisAsyncHandleWrite(ac);
 }
 
-int wsk_redis_adapter_attach(struct wsk_redis_link *l) {
+int wsk__redis_adapter_attach(struct wsk__redis_link *l) {
   redisAsyncContext *ac = l->ac;
   l->events = 0;
   l->w = wsk_loop_watch_fd(l->r->loop, ac->c.fd, 0, on_io, l);

@@ -12,7 +12,7 @@
 #define DEFAULT_PREFIX "wsk:"
 #define DEFAULT_MAX_PENDING (8u << 20)
 
-void wsk_redis_state(wsk_redis *r, const char *why) {
+void wsk__redis_state(wsk_redis *r, const char *why) {
   int up = r->pub.ready && r->sub.ready;
   r->st.up = up;
   /* Once per change; one link ready while the other is not yet is no news. */
@@ -49,7 +49,7 @@ static void on_channel(redisAsyncContext *ac, void *reply, void *priv) {
   const uint8_t *data;
   size_t len;
   if (ch->type != REDIS_REPLY_STRING || ch->len < r->prefix_len || msg->type != REDIS_REPLY_STRING ||
-      wsk_redis_envelope_read(msg->str, msg->len, &node, &opcode, &data, &len) != 0) {
+      wsk__redis_envelope_read(msg->str, msg->len, &node, &opcode, &data, &len) != 0) {
     r->st.invalid++;
     return;
   }
@@ -75,12 +75,12 @@ static int subscribe_live(const void *topic, size_t len, void *arg) {
   return 0;
 }
 
-void wsk_redis_link_ready(struct wsk_redis_link *l) {
+void wsk__redis_link_ready(struct wsk__redis_link *l) {
   wsk_redis *r = l->r;
   l->ready = 1;
   l->backoff_ms = 0;
   if (l->sub) wsk_server_topics(r->s, subscribe_live, r);
-  wsk_redis_state(r, NULL);
+  wsk__redis_state(r, NULL);
 }
 
 static void on_topic(void *arg, const void *topic, size_t len, int first) {
@@ -90,7 +90,7 @@ static void on_topic(void *arg, const void *topic, size_t len, int first) {
 }
 
 static void on_published(redisAsyncContext *ac, void *reply, void *priv) {
-  struct wsk_redis_link *l = ac->data;
+  struct wsk__redis_link *l = ac->data;
   l->r->pending -= (size_t)(uintptr_t)priv; /* answered, or dropped with the connection */
 }
 
@@ -105,7 +105,7 @@ static void on_publish(void *arg, const void *topic, size_t len, int opcode, con
     return;
   }
   uint8_t *env = ch + r->prefix_len + len;
-  wsk_redis_envelope_write(env, r->node, opcode);
+  wsk__redis_envelope_write(env, r->node, opcode);
   if (data_len) memcpy(env + WSK_REDIS_HEADER, data, data_len);
   if (redisAsyncCommand(r->pub.ac, on_published, (void *)(uintptr_t)size, "PUBLISH %b %b", ch,
                         r->prefix_len + len, env, WSK_REDIS_HEADER + data_len) != REDIS_OK) {
@@ -118,7 +118,7 @@ static void on_publish(void *arg, const void *topic, size_t len, int opcode, con
 
 static const struct wsk_topic_hooks hooks = {.on_topic = on_topic, .on_publish = on_publish};
 
-static void link_init(struct wsk_redis_link *l, wsk_redis *r, int sub) {
+static void link_init(struct wsk__redis_link *l, wsk_redis *r, int sub) {
   l->r = r;
   l->sub = sub;
 }
@@ -128,7 +128,7 @@ int wsk_redis_attach(wsk_server *s, const struct wsk_redis_options *opt, wsk_red
   if (!s || !opt || !out) return WSK_EINVAL;
   wsk_redis *r = calloc(1, sizeof *r);
   if (!r) return WSK_ENOMEM;
-  int rc = wsk_redis_url_parse(opt->url, &r->url, errbuf, errlen);
+  int rc = wsk__redis_url_parse(opt->url, &r->url, errbuf, errlen);
   if (rc != 0) {
     free(r);
     return rc;
@@ -154,12 +154,12 @@ int wsk_redis_attach(wsk_server *s, const struct wsk_redis_options *opt, wsk_red
                                                 : wsk_strerror(rc));
     goto fail;
   }
-  wsk_redis_link_connect(&r->pub, 0);
-  wsk_redis_link_connect(&r->sub, 0);
+  wsk__redis_link_connect(&r->pub, 0);
+  wsk__redis_link_connect(&r->sub, 0);
   *out = r;
   return 0;
 fail:
-  wsk_redis_url_free(&r->url);
+  wsk__redis_url_free(&r->url);
   free(r->prefix);
   free(r);
   return rc;
@@ -171,9 +171,9 @@ void wsk_redis_free(wsk_redis *r) {
   if (!r) return;
   r->closing = 1;
   wsk_server_set_topic_hooks(r->s, NULL, NULL);
-  wsk_redis_link_close(&r->pub);
-  wsk_redis_link_close(&r->sub);
-  wsk_redis_url_free(&r->url);
+  wsk__redis_link_close(&r->pub);
+  wsk__redis_link_close(&r->sub);
+  wsk__redis_url_free(&r->url);
   free(r->prefix);
   free(r->scratch);
   free(r);

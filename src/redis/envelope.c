@@ -1,7 +1,7 @@
 /* envelope.c - the bytes around a message on a Redis channel (docs/scale-out.md). */
 #include "redis/redis_internal.h"
 
-void wsk_redis_envelope_write(uint8_t out[WSK_REDIS_HEADER], uint64_t node, int opcode) {
+void wsk__redis_envelope_write(uint8_t out[WSK_REDIS_HEADER], uint64_t node, int opcode) {
   out[0] = WSK_REDIS_MAGIC;
   out[1] = WSK_REDIS_VERSION;
   for (int i = 0; i < 8; i++) out[2 + i] = (uint8_t)(node >> (56 - 8 * i));
@@ -9,7 +9,7 @@ void wsk_redis_envelope_write(uint8_t out[WSK_REDIS_HEADER], uint64_t node, int 
   out[11] = 0; /* flags: none defined yet */
 }
 
-int wsk_redis_envelope_read(const void *in, size_t len, uint64_t *node, int *opcode,
+int wsk__redis_envelope_read(const void *in, size_t len, uint64_t *node, int *opcode,
                             const uint8_t **payload, size_t *payload_len) {
   const uint8_t *b = in;
   if (len < WSK_REDIS_HEADER || b[0] != WSK_REDIS_MAGIC || b[1] != WSK_REDIS_VERSION) return -1;

@@ -10,13 +10,13 @@
 #define BACKOFF_MAX_MS 5000u
 
 static void retry_now(void *arg) {
-  struct wsk_redis_link *l = arg;
+  struct wsk__redis_link *l = arg;
   wsk_timer_stop(l->retry);
   l->retry = NULL;
-  wsk_redis_link_connect(l, 0);
+  wsk__redis_link_connect(l, 0);
 }
 
-void wsk_redis_link_lost(struct wsk_redis_link *l, const char *why) {
+void wsk__redis_link_lost(struct wsk__redis_link *l, const char *why) {
   l->ac = NULL; /* hiredis frees it when the callback that called us returns */
   l->ready = 0;
   if (l->r->closing) return;
@@ -24,48 +24,48 @@ void wsk_redis_link_lost(struct wsk_redis_link *l, const char *why) {
   snprintf(msg, sizeof msg, "redis %s:%d (%s connection): %s; retrying, local delivery goes on",
            l->r->url.host, l->r->url.port, l->sub ? "subscribe" : "publish",
            why && *why ? why : "connection lost");
-  wsk_redis_state(l->r, msg);
-  wsk_redis_link_connect(l, 1);
+  wsk__redis_state(l->r, msg);
+  wsk__redis_link_connect(l, 1);
 }
 
 static void on_disconnect(const redisAsyncContext *ac, int status) {
-  struct wsk_redis_link *l = ac->data;
+  struct wsk__redis_link *l = ac->data;
   if (l->ac != ac) return; /* reported already (a failed connect), or wsk_redis_free */
-  wsk_redis_link_lost(l, status == REDIS_OK ? "closed" : ac->errstr);
+  wsk__redis_link_lost(l, status == REDIS_OK ? "closed" : ac->errstr);
 }
 
 static void on_auth(redisAsyncContext *ac, void *reply, void *priv) {
   const redisReply *rep = reply;
-  struct wsk_redis_link *l = priv;
+  struct wsk__redis_link *l = priv;
   if (!rep || l->ac != ac) return; /* (the link is going away) */
   if (rep->type == REDIS_REPLY_ERROR) {
     char msg[256];
     snprintf(msg, sizeof msg, "redis %s:%d: AUTH refused: %.*s", l->r->url.host, l->r->url.port,
              (int)(rep->len < 160 ? rep->len : 160), rep->str);
-    wsk_redis_state(l->r, msg); /* (then the disconnect reports the loss itself) */
+    wsk__redis_state(l->r, msg); /* (then the disconnect reports the loss itself) */
     redisAsyncDisconnect(ac);
     return;
   }
-  wsk_redis_link_ready(l);
+  wsk__redis_link_ready(l);
 }
 
 static void on_connect(const redisAsyncContext *ac, int status) {
-  struct wsk_redis_link *l = ac->data;
+  struct wsk__redis_link *l = ac->data;
   if (status != REDIS_OK) {
-    wsk_redis_link_lost(l, ac->errstr);
+    wsk__redis_link_lost(l, ac->errstr);
     return;
   }
-  const struct wsk_redis_url *u = &l->r->url;
+  const struct wsk__redis_url *u = &l->r->url;
   redisAsyncContext *c = l->ac;
   if (!u->password)
-    wsk_redis_link_ready(l);
+    wsk__redis_link_ready(l);
   else if (u->user)
     redisAsyncCommand(c, on_auth, l, "AUTH %s %s", u->user, u->password);
   else
     redisAsyncCommand(c, on_auth, l, "AUTH %s", u->password);
 }
 
-void wsk_redis_link_connect(struct wsk_redis_link *l, int later) {
+void wsk__redis_link_connect(struct wsk__redis_link *l, int later) {
   if (later) {
     uint64_t ms = l->backoff_ms ? l->backoff_ms : BACKOFF_MIN_MS;
     l->backoff_ms = ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : ms * 2;
@@ -77,22 +77,22 @@ void wsk_redis_link_connect(struct wsk_redis_link *l, int later) {
     char why[160];
     snprintf(why, sizeof why, "%s", ac ? ac->errstr : "out of memory");
     if (ac) redisAsyncFree(ac);
-    wsk_redis_link_lost(l, why);
+    wsk__redis_link_lost(l, why);
     return;
   }
   ac->data = l;
   l->ac = ac;
-  if (wsk_redis_adapter_attach(l) != 0) {
+  if (wsk__redis_adapter_attach(l) != 0) {
     l->ac = NULL;
     redisAsyncFree(ac);
-    wsk_redis_link_lost(l, "cannot watch the socket");
+    wsk__redis_link_lost(l, "cannot watch the socket");
     return;
   }
   redisAsyncSetDisconnectCallback(ac, on_disconnect);
   redisAsyncSetConnectCallback(ac, on_connect); /* (this asks for the first write event) */
 }
 
-void wsk_redis_link_close(struct wsk_redis_link *l) {
+void wsk__redis_link_close(struct wsk__redis_link *l) {
   if (l->retry) wsk_timer_stop(l->retry);
   l->retry = NULL;
   redisAsyncContext *ac = l->ac;

@@ -32,7 +32,7 @@ static char *dup_span(const char *s, const char *end) {
   return d;
 }
 
-int wsk_redis_url_parse(const char *url, struct wsk_redis_url *u, char *errbuf, size_t errlen) {
+int wsk__redis_url_parse(const char *url, struct wsk__redis_url *u, char *errbuf, size_t errlen) {
   memset(u, 0, sizeof *u);
   u->port = 6379;
   if (!url || strncmp(url, "redis://", 8) != 0)
@@ -61,24 +61,24 @@ int wsk_redis_url_parse(const char *url, struct wsk_redis_url *u, char *errbuf, 
   }
   if (host_end == p) goto bad_host;
   if (port && number(port, end, 1, 65535, &u->port) != 0) {
-    wsk_redis_url_free(u);
+    wsk__redis_url_free(u);
     return fail(errbuf, errlen, url, "the port must be a number from 1 to 65535");
   }
   if (*end == '/' && end[1] && number(end + 1, end + strlen(end), 0, 1 << 20, &u->db) != 0) {
-    wsk_redis_url_free(u);
+    wsk__redis_url_free(u);
     return fail(errbuf, errlen, url, "the database must be a number");
   }
   if (!(u->host = dup_span(p, host_end))) goto nomem;
   return 0;
 bad_host:
-  wsk_redis_url_free(u);
+  wsk__redis_url_free(u);
   return fail(errbuf, errlen, url, "no host");
 nomem:
-  wsk_redis_url_free(u);
+  wsk__redis_url_free(u);
   return WSK_ENOMEM;
 }
 
-void wsk_redis_url_free(struct wsk_redis_url *u) {
+void wsk__redis_url_free(struct wsk__redis_url *u) {
   free(u->host);
   free(u->user);
   free(u->password);

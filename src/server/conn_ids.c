@@ -14,7 +14,7 @@ struct conn_id {
   uint64_t id;
 };
 
-static uint64_t conn_hash(const wsk_conn *c) { return wsk_table_mix((uintptr_t)c); }
+static uint64_t conn_hash(const wsk_conn *c) { return wsk__table_mix((uintptr_t)c); }
 
 static int by_id(const void *item, const void *key) {
   return ((const struct conn_id *)item)->id == *(const uint64_t *)key;
@@ -25,56 +25,56 @@ static int by_conn(const void *item, const void *key) {
 
 uint64_t wsk_conn_id(wsk_conn *c) {
   if (!c || c->group->client) return 0;
-  wsk_server *s = wsk_server_of(c);
-  struct wsk_table_slot *slot = wsk_table_find(&s->conn_by_ptr, conn_hash(c), by_conn, c);
+  wsk_server *s = wsk__server_of(c);
+  struct wsk__table_slot *slot = wsk__table_find(&s->conn_by_ptr, conn_hash(c), by_conn, c);
   if (slot) return ((struct conn_id *)slot->item)->id;
-  struct conn_id *e = wsk_malloc(sizeof *e);
+  struct conn_id *e = wsk__malloc(sizeof *e);
   if (!e) return 0;
   e->c = c;
   e->id = ++s->last_id;
-  if (wsk_table_add(&s->conn_by_id, wsk_table_mix(e->id), e) != 0) {
-    wsk_free(e);
+  if (wsk__table_add(&s->conn_by_id, wsk__table_mix(e->id), e) != 0) {
+    wsk__free(e);
     return 0;
   }
-  if (wsk_table_add(&s->conn_by_ptr, conn_hash(c), e) != 0) {
-    wsk_table_remove_item(&s->conn_by_id, wsk_table_mix(e->id), e);
-    wsk_free(e);
+  if (wsk__table_add(&s->conn_by_ptr, conn_hash(c), e) != 0) {
+    wsk__table_remove_item(&s->conn_by_id, wsk__table_mix(e->id), e);
+    wsk__free(e);
     return 0;
   }
   return e->id;
 }
 
-void wsk_conn_ids_forget(wsk_server *s, wsk_conn *c) {
+void wsk__conn_ids_forget(wsk_server *s, wsk_conn *c) {
   if (!s->conn_by_ptr.n) return;
-  struct wsk_table_slot *slot = wsk_table_find(&s->conn_by_ptr, conn_hash(c), by_conn, c);
+  struct wsk__table_slot *slot = wsk__table_find(&s->conn_by_ptr, conn_hash(c), by_conn, c);
   if (!slot) return;
   struct conn_id *e = slot->item;
-  wsk_table_remove(&s->conn_by_ptr, slot);
-  wsk_table_remove_item(&s->conn_by_id, wsk_table_mix(e->id), e);
-  wsk_free(e);
+  wsk__table_remove(&s->conn_by_ptr, slot);
+  wsk__table_remove_item(&s->conn_by_id, wsk__table_mix(e->id), e);
+  wsk__free(e);
 }
 
-void wsk_conn_ids_free(wsk_server *s) {
-  for (size_t i = 0; i < s->conn_by_id.cap; i++) wsk_free(s->conn_by_id.slots[i].item);
-  wsk_table_free(&s->conn_by_id);
-  wsk_table_free(&s->conn_by_ptr);
+void wsk__conn_ids_free(wsk_server *s) {
+  for (size_t i = 0; i < s->conn_by_id.cap; i++) wsk__free(s->conn_by_id.slots[i].item);
+  wsk__table_free(&s->conn_by_id);
+  wsk__table_free(&s->conn_by_ptr);
 }
 
 /* On the server's loop. */
 static int send_here(wsk_server *s, uint64_t id, int opcode, const void *data, size_t len) {
-  struct wsk_table_slot *slot = wsk_table_find(&s->conn_by_id, wsk_table_mix(id), by_id, &id);
+  struct wsk__table_slot *slot = wsk__table_find(&s->conn_by_id, wsk__table_mix(id), by_id, &id);
   if (!slot) return WSK_ECLOSED;
   return wsk_send(((struct conn_id *)slot->item)->c, opcode, data, len);
 }
 
-void wsk_server_hub_send(wsk_server *s, uint64_t id, int opcode, const void *data, size_t len) {
+void wsk__server_hub_send(wsk_server *s, uint64_t id, int opcode, const void *data, size_t len) {
   send_here(s, id, opcode, data, len); /* (gone by now, or over its limit: dropped) */
 }
 
 int wsk_send_id(wsk_server *s, uint64_t id, int opcode, const void *data, size_t len) {
   if (!s || (opcode != WSK_OP_TEXT && opcode != WSK_OP_BINARY) || (!data && len))
     return WSK_EINVAL;
-  if (!s->hub || wsk_hub_on_loop(s->hub)) return send_here(s, id, opcode, data, len);
+  if (!s->hub || wsk__hub_on_loop(s->hub)) return send_here(s, id, opcode, data, len);
   if (opcode == WSK_OP_TEXT && !wsk_utf8_valid(data, len)) return WSK_EUTF8;
-  return wsk_hub_send(s->hub, id, opcode, data, len);
+  return wsk__hub_send(s->hub, id, opcode, data, len);
 }

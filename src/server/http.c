@@ -22,43 +22,43 @@ static void answer_nomem(wsk_conn *c) {
   static const char nomem[] = "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n"
                               "Connection: close\r\n\r\n";
   struct iovec v = {(void *)nomem, sizeof nomem - 1};
-  if (wsk_conn_writev(c, &v, 1, NULL, -1) == 0)
-    wsk_conn_linger(c);
+  if (wsk__conn_writev(c, &v, 1, NULL, -1) == 0)
+    wsk__conn_linger(c);
   else
-    wsk_conn_destroy(c, 0, NULL);
+    wsk__conn_destroy(c, 0, NULL);
 }
 
-int wsk_server_respond(wsk_conn *c, int status, const char *content_type, const char *extra,
+int wsk__server_respond(wsk_conn *c, int status, const char *content_type, const char *extra,
                        const void *body, size_t body_len, int head_only, int close) {
   size_t cap = 256 + body_len + (content_type ? strlen(content_type) : 0) +
                (extra ? strlen(extra) : 0);
-  struct wsk_chunk *chunk = wsk_chunk_new(cap);
+  struct wsk__chunk *chunk = wsk__chunk_new(cap);
   if (!chunk) {
     answer_nomem(c);
     return WSK_ENOMEM;
   }
-  int n = wsk_http_write_response((char *)wsk_chunk_buf(chunk), cap, status, content_type, extra,
+  int n = wsk_http_write_response((char *)wsk__chunk_buf(chunk), cap, status, content_type, extra,
                                   body, body_len, close);
   if (n < 0) {
-    wsk_chunk_free(chunk);
+    wsk__chunk_free(chunk);
     return n;
   }
   chunk->len = (size_t)n - (head_only ? body_len : 0);
-  int r = wsk_conn_write_chunk(c, chunk);
-  if (close) wsk_conn_linger(c);
+  int r = wsk__conn_write_chunk(c, chunk);
+  if (close) wsk__conn_linger(c);
   return r < 0 && r != WSK_ECLOSED ? r : 0;
 }
 
-void wsk_server_error_with(wsk_conn *c, int status, const char *why, const char *extra) {
+void wsk__server_error_with(wsk_conn *c, int status, const char *why, const char *extra) {
   if (!why) why = wsk_http_status_text(status);
   char line[512];
   int n = snprintf(line, sizeof line, "%s\n", why);
-  wsk_server_respond(c, status, "text/plain; charset=utf-8", extra, line,
+  wsk__server_respond(c, status, "text/plain; charset=utf-8", extra, line,
                      n > 0 && (size_t)n < sizeof line ? (size_t)n : 0, 0, 1);
 }
 
-void wsk_server_error(wsk_conn *c, int status, const char *why) {
-  wsk_server_error_with(c, status, why, NULL);
+void wsk__server_error(wsk_conn *c, int status, const char *why) {
+  wsk__server_error_with(c, status, why, NULL);
 }
 
 /* Body length from Content-Length: 0 when absent, -1 when the framing is not acceptable (the
@@ -69,9 +69,9 @@ static long long body_length(wsk_conn *c, const struct wsk_http_request *req) {
   size_t cls = wsk_http_count_headers(h, n, "Content-Length");
   if (wsk_http_find_header(h, n, "Transfer-Encoding")) {
     if (cls)
-      wsk_server_error(c, 400, "a request may not have both Content-Length and Transfer-Encoding");
+      wsk__server_error(c, 400, "a request may not have both Content-Length and Transfer-Encoding");
     else
-      wsk_server_error(c, 501, "Transfer-Encoding in requests (chunked bodies) is not supported; "
+      wsk__server_error(c, 501, "Transfer-Encoding in requests (chunked bodies) is not supported; "
                                "send Content-Length");
     return -1;
   }
@@ -83,11 +83,11 @@ static long long body_length(wsk_conn *c, const struct wsk_http_request *req) {
     len = (d >= '0' && d <= '9') ? len * 10 + (d - '0') : -1;
   }
   if (len < 0) {
-    wsk_server_error(c, 400, "Content-Length must be one header of plain digits");
+    wsk__server_error(c, 400, "Content-Length must be one header of plain digits");
     return -1;
   }
-  if ((unsigned long long)len > wsk_server_of(c)->opt.max_http_body) {
-    wsk_server_error(c, 413, "request body over the server's limit (max_http_body)");
+  if ((unsigned long long)len > wsk__server_of(c)->opt.max_http_body) {
+    wsk__server_error(c, 413, "request body over the server's limit (max_http_body)");
     return -1;
   }
   return len;
@@ -107,21 +107,21 @@ static int build_request(wsk_conn *c, struct wsk_http_request *hreq, struct wsk_
   const char *q = memchr(target, '?', hreq->target_len);
   size_t path_len = q ? (size_t)(q - target) : hreq->target_len;
   if (target[0] != '/' && !(path_len == 1 && target[0] == '*')) {
-    wsk_server_error(c, 400, "the request target must be a path starting with /");
+    wsk__server_error(c, 400, "the request target must be a path starting with /");
     return -1;
   }
   memset(ctx, 0, offsetof(struct wsk_request_ctx, small));
   ctx->c = c;
   const char *path = target;
   if (q || memchr(target, '%', path_len)) {
-    char *p = wsk_request_alloc(ctx, path_len + 1);
-    long dl = p ? wsk_http_decode(target, path_len, p, 0) : WSK_ENOMEM;
+    char *p = wsk__request_alloc(ctx, path_len + 1);
+    long dl = p ? wsk__http_decode(target, path_len, p, 0) : WSK_ENOMEM;
     if (dl < 0) {
-      wsk_request_end(ctx);
+      wsk__request_end(ctx);
       if (dl == WSK_ENOMEM)
         answer_nomem(c);
       else
-        wsk_server_error(c, 400, "bad percent-encoding in the request path");
+        wsk__server_error(c, 400, "bad percent-encoding in the request path");
       return -1;
     }
     p[dl] = '\0';
@@ -143,17 +143,17 @@ static int build_request(wsk_conn *c, struct wsk_http_request *hreq, struct wsk_
 }
 
 static void plain_http(wsk_conn *c, struct wsk_request *req, int close) {
-  wsk_server *s = wsk_server_of(c);
+  wsk_server *s = wsk__server_of(c);
   struct wsk_http_reply reply = {.c = c, .close = (uint8_t)close};
   reply.head_only = strcmp(req->method, "HEAD") == 0;
   int (*on_http)(wsk_server *, const struct wsk_request *, wsk_http_reply *) =
       req->route ? req->route->on_http : s->opt.on_http;
   if (on_http) on_http(s, req, &reply);
   /* (not in the HTTP phase any more: a failed reply already answered 500 or dropped it) */
-  if (reply.replied || wsk_conn_state(c) != WSK_CS_HTTP) return;
+  if (reply.replied || wsk__conn_state(c) != WSK_CS_HTTP) return;
   if (s->root) {
-    wsk_server_static(s, req, &reply);
-    if (!reply.replied && wsk_conn_state(c) == WSK_CS_HTTP) wsk_server_error(c, 500, NULL);
+    wsk__server_static(s, req, &reply);
+    if (!reply.replied && wsk__conn_state(c) == WSK_CS_HTTP) wsk__server_error(c, 500, NULL);
     return;
   }
   static const char not_found[] = "Not Found\n";
@@ -165,10 +165,10 @@ static void plain_http(wsk_conn *c, struct wsk_request *req, int close) {
  * stops until the answers are written. */
 #define HTTP_PENDING_MAX (1024 * 1024)
 
-size_t wsk_server_http_input(wsk_conn *c, uint8_t *buf, size_t len) {
-  wsk_server *s = wsk_server_of(c);
-  if (wsk_conn_pending(c) > HTTP_PENDING_MAX) {
-    wsk_conn_hold_input(c, 1); /* resumed by wsk_conn_flush once the queue is written */
+size_t wsk__server_http_input(wsk_conn *c, uint8_t *buf, size_t len) {
+  wsk_server *s = wsk__server_of(c);
+  if (wsk__conn_pending(c) > HTTP_PENDING_MAX) {
+    wsk__conn_hold_input(c, 1); /* resumed by wsk__conn_flush once the queue is written */
     return 0;
   }
   struct wsk_header headers[WSK_DEFAULT_MAX_HEADERS];
@@ -177,18 +177,18 @@ size_t wsk_server_http_input(wsk_conn *c, uint8_t *buf, size_t len) {
                                  s->opt.max_header_bytes);
   if (r == WSK_EAGAIN) return 0;
   if (r == WSK_EHEADERS) {
-    wsk_server_error(c, 431, "request head over the server's limit (max_header_bytes or 100 "
+    wsk__server_error(c, 431, "request head over the server's limit (max_header_bytes or 100 "
                              "header lines)");
     return len;
   }
   if (r < 0) {
-    wsk_server_error(c, 400, "malformed HTTP request");
+    wsk__server_error(c, 400, "malformed HTTP request");
     return len;
   }
   size_t head_len = (size_t)r;
   size_t hosts = wsk_http_count_headers(hreq.headers, hreq.num_headers, "Host");
   if (hosts > 1 || (hosts == 0 && hreq.version_minor >= 1)) { /* RFC 9112 3.2 */
-    wsk_server_error(c, 400, "a request must have one Host header (HTTP/1.1: exactly one)");
+    wsk__server_error(c, 400, "a request must have one Host header (HTTP/1.1: exactly one)");
     return len;
   }
   long long body = body_length(c, &hreq);
@@ -201,7 +201,7 @@ size_t wsk_server_http_input(wsk_conn *c, uint8_t *buf, size_t len) {
     if (expect && len == head_len && hreq.version_minor >= 1) {
       static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
       struct iovec v = {(void *)cont, sizeof cont - 1};
-      wsk_conn_writev(c, &v, 1, NULL, -1);
+      wsk__conn_writev(c, &v, 1, NULL, -1);
     }
     return 0;
   }
@@ -211,29 +211,29 @@ size_t wsk_server_http_input(wsk_conn *c, uint8_t *buf, size_t len) {
   struct wsk_request req;
   struct wsk_request_ctx ctx;
   if (build_request(c, &hreq, &req, &ctx) != 0) return len;
-  size_t route = wsk_route_find(s, req.path);
+  size_t route = wsk__route_find(s, req.path);
   req.route = route ? &s->routes[route - 1] : NULL;
   char remote[WSK_ADDR_TEXT] = "";
   if (!upgrade || (req.route ? req.route->on_upgrade : s->opt.on_upgrade)) {
-    wsk_sock_peer_text(c->io.fd, remote); /* a callback will see it */
+    wsk__sock_peer_text(c->io.fd, remote); /* a callback will see it */
     req.remote = remote;
   }
   if (upgrade) {
     if (body)
-      wsk_server_error(c, 400, "an upgrade request may not have a body");
+      wsk__server_error(c, 400, "an upgrade request may not have a body");
     else
-      wsk_server_upgrade(c, &hreq, &req);
-    wsk_request_end(&ctx);
+      wsk__server_upgrade(c, &hreq, &req);
+    wsk__request_end(&ctx);
     return body ? len : head_len;
   }
   req.body = body ? buf + head_len : NULL;
   req.body_len = (size_t)body;
   if (s->opt.max_connections && s->group.n_open >= s->opt.max_connections)
-    wsk_server_error(c, 503, "the server is at its connection limit (max_connections)");
+    wsk__server_error(c, 503, "the server is at its connection limit (max_connections)");
   else
     plain_http(c, &req, close);
-  wsk_request_end(&ctx);
-  if (!wsk_conn_dead(c) && wsk_conn_state(c) == WSK_CS_HTTP)
-    wsk_conn_set_timeout(c, s->opt.handshake_timeout_ms); /* keep-alive: wait for the next one */
+  wsk__request_end(&ctx);
+  if (!wsk__conn_dead(c) && wsk__conn_state(c) == WSK_CS_HTTP)
+    wsk__conn_set_timeout(c, s->opt.handshake_timeout_ms); /* keep-alive: wait for the next one */
   return head_len + (size_t)body;
 }

@@ -7,28 +7,28 @@
 #include "proto/http_internal.h"
 #include "server/server_internal.h"
 
-struct wsk_scratch {
-  struct wsk_scratch *next;
+struct wsk__scratch {
+  struct wsk__scratch *next;
   char data[];
 };
 
-char *wsk_request_alloc(struct wsk_request_ctx *x, size_t n) {
+char *wsk__request_alloc(struct wsk_request_ctx *x, size_t n) {
   if (n <= sizeof x->small - x->used) {
     x->used += n;
     return x->small + x->used - n;
   }
-  struct wsk_scratch *b = wsk_malloc(sizeof *b + n);
+  struct wsk__scratch *b = wsk__malloc(sizeof *b + n);
   if (!b) return NULL;
   b->next = x->heap;
   x->heap = b;
   return b->data;
 }
 
-void wsk_request_end(struct wsk_request_ctx *x) {
+void wsk__request_end(struct wsk_request_ctx *x) {
   while (x->heap) {
-    struct wsk_scratch *b = x->heap;
+    struct wsk__scratch *b = x->heap;
     x->heap = b->next;
-    wsk_free(b);
+    wsk__free(b);
   }
   x->used = 0;
 }
@@ -45,7 +45,7 @@ const char *wsk_request_header_next(const struct wsk_request *req, const char *n
   size_t name_len = strlen(name);
   for (size_t i = *iter; i < req->num_headers; i++) {
     const struct wsk_header *h = &req->headers[i];
-    if (wsk_http_ieq(h->name, h->name_len, name, name_len)) {
+    if (wsk__http_ieq(h->name, h->name_len, name, name_len)) {
       *iter = i + 1;
       return h->value;
     }
@@ -57,9 +57,9 @@ const char *wsk_request_header_next(const struct wsk_request *req, const char *n
 /* Hand out v[0..n) decoded (or copied) and NUL-terminated in the request's memory. */
 static int give(const struct wsk_request *req, const char *v, size_t n, int decode,
                 const char **value, size_t *len) {
-  char *out = wsk_request_alloc(req->ctx, n + 1);
+  char *out = wsk__request_alloc(req->ctx, n + 1);
   if (!out) return WSK_ENOMEM;
-  long m = decode ? wsk_http_decode(v, n, out, 1) : (long)n;
+  long m = decode ? wsk__http_decode(v, n, out, 1) : (long)n;
   if (m < 0) return (int)m;
   if (!decode) memcpy(out, v, n);
   out[m] = '\0';
@@ -73,7 +73,7 @@ int wsk_request_query(const struct wsk_request *req, const char *name, const cha
   if (!req || !req->ctx || !name || !value || !len) return WSK_EINVAL;
   const char *v;
   size_t n;
-  if (!wsk_http_query_find(req->query, strlen(req->query), name, &v, &n)) return 0;
+  if (!wsk__http_query_find(req->query, strlen(req->query), name, &v, &n)) return 0;
   return give(req, v, n, 1, value, len);
 }
 
@@ -84,7 +84,7 @@ int wsk_request_cookie(const struct wsk_request *req, const char *name, const ch
   for (const char *h; (h = wsk_request_header_next(req, "Cookie", &iter));) {
     const char *v;
     size_t n;
-    if (wsk_http_cookie_find(h, strlen(h), name, &v, &n)) return give(req, v, n, 0, value, len);
+    if (wsk__http_cookie_find(h, strlen(h), name, &v, &n)) return give(req, v, n, 0, value, len);
   }
   return 0;
 }
@@ -99,7 +99,7 @@ int wsk_request_remote_addr(const struct wsk_request *req, struct sockaddr_stora
 int wsk_http_reply_send(wsk_http_reply *reply, int status, const char *content_type,
                         const char *extra, const void *body, size_t body_len) {
   if (!reply || reply->replied) return WSK_EINVAL;
-  int r = wsk_server_respond(reply->c, status, content_type, extra, body, body_len,
+  int r = wsk__server_respond(reply->c, status, content_type, extra, body, body_len,
                              reply->head_only, reply->close);
   if (r == 0) reply->replied = 1;
   return r;

@@ -14,7 +14,7 @@ static int pattern_ok(const char *p) {
   return !star || star[1] == '\0';
 }
 
-int wsk_routes_copy(wsk_server *s, const struct wsk_route *routes, size_t n, char *errbuf,
+int wsk__routes_copy(wsk_server *s, const struct wsk_route *routes, size_t n, char *errbuf,
                     size_t errlen) {
   if (!n) return 0;
   if (!routes || n > ROUTES_MAX) {
@@ -29,18 +29,18 @@ int wsk_routes_copy(wsk_server *s, const struct wsk_route *routes, size_t n, cha
       return WSK_EINVAL;
     }
   }
-  if (!(s->routes = wsk_calloc(n, sizeof *s->routes))) return WSK_ENOMEM;
+  if (!(s->routes = wsk__calloc(n, sizeof *s->routes))) return WSK_ENOMEM;
   s->num_routes = n;
   for (size_t i = 0; i < n; i++) {
     s->routes[i] = routes[i];
-    if (!(s->routes[i].pattern = wsk_strdup(routes[i].pattern))) return WSK_ENOMEM;
+    if (!(s->routes[i].pattern = wsk__strdup(routes[i].pattern))) return WSK_ENOMEM;
   }
   return 0;
 }
 
-void wsk_routes_free(wsk_server *s) {
-  for (size_t i = 0; i < s->num_routes; i++) wsk_free((char *)s->routes[i].pattern);
-  wsk_free(s->routes);
+void wsk__routes_free(wsk_server *s) {
+  for (size_t i = 0; i < s->num_routes; i++) wsk__free((char *)s->routes[i].pattern);
+  wsk__free(s->routes);
   s->routes = NULL;
   s->num_routes = 0;
 }
@@ -51,7 +51,7 @@ static int matches(const char *pattern, const char *path) {
   return strcmp(pattern, path) == 0;
 }
 
-size_t wsk_route_find(const wsk_server *s, const char *path) {
+size_t wsk__route_find(const wsk_server *s, const char *path) {
   for (size_t i = 0; i < s->num_routes; i++)
     if (matches(s->routes[i].pattern, path)) return i + 1;
   return 0;

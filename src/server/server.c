@@ -23,51 +23,51 @@ void wsk_server_options_init(struct wsk_server_options *opt) {
   wsk_pmd_options_init(&opt->deflate);
 }
 
-static void check_done(struct wsk_group *g);
+static void check_done(struct wsk__group *g);
 static void grace_over(void *arg);
 static void call_done(void *arg);
 
-static void on_timeout(wsk_conn *c) { wsk_conn_destroy(c, 0, NULL); }
+static void on_timeout(wsk_conn *c) { wsk__conn_destroy(c, 0, NULL); }
 
 static void on_destroy(wsk_conn *c) {
-  wsk_upgrade_detach(c);
-  wsk_topics_leave_all(&wsk_server_of(c)->topics, c);
-  wsk_conn_ids_forget(wsk_server_of(c), c);
+  wsk__upgrade_detach(c);
+  wsk__topics_leave_all(&wsk__server_of(c)->topics, c);
+  wsk__conn_ids_forget(wsk__server_of(c), c);
 }
 
-static const struct wsk_hub_ops hub_ops = {.deliver = wsk_server_hub_deliver,
-                                           .send = wsk_server_hub_send,
-                                           .topic = wsk_server_hub_topic};
+static const struct wsk__hub_ops hub_ops = {.deliver = wsk__server_hub_deliver,
+                                           .send = wsk__server_hub_send,
+                                           .topic = wsk__server_hub_topic};
 
-static const struct wsk_group_ops server_ops = {
-    .http_input = wsk_server_http_input,
+static const struct wsk__group_ops server_ops = {
+    .http_input = wsk__server_http_input,
     .on_timeout = on_timeout,
     .on_destroy = on_destroy,
     .on_leave = check_done,
 };
 
-static void on_listener_error(struct wsk_listener *l, int err, const char *message) {
+static void on_listener_error(struct wsk__listener *l, int err, const char *message) {
   wsk_server *s = l->owner;
   if (s->opt.on_server_error) s->opt.on_server_error(s, err, message);
 }
 
-static void on_accept(struct wsk_listener *l, int fd) {
+static void on_accept(struct wsk__listener *l, int fd) {
   wsk_server *s = l->owner;
-  wsk_conn *c = wsk_conn_new(&s->group, fd, WSK_CS_HTTP);
+  wsk_conn *c = wsk__conn_new(&s->group, fd, WSK_CS_HTTP);
   if (!c) return;
-  wsk_conn_set_timeout(c, s->opt.handshake_timeout_ms); /* TLS and HTTP until the 101 */
-  if (s->tls && wsk_conn_start_tls(c, s->tls, NULL) != 0) wsk_conn_destroy(c, 0, NULL);
+  wsk__conn_set_timeout(c, s->opt.handshake_timeout_ms); /* TLS and HTTP until the 101 */
+  if (s->tls && wsk__conn_start_tls(c, s->tls, NULL) != 0) wsk__conn_destroy(c, 0, NULL);
 }
 
 static char **copy_list(const char *const *list) {
   size_t n = 0;
   while (list[n]) n++;
-  char **out = wsk_calloc(n + 1, sizeof *out);
+  char **out = wsk__calloc(n + 1, sizeof *out);
   if (!out) return NULL;
   for (size_t i = 0; i < n; i++) {
-    if (!(out[i] = wsk_strdup(list[i]))) {
-      while (i--) wsk_free(out[i]);
-      wsk_free(out);
+    if (!(out[i] = wsk__strdup(list[i]))) {
+      while (i--) wsk__free(out[i]);
+      wsk__free(out);
       return NULL;
     }
   }
@@ -76,16 +76,16 @@ static char **copy_list(const char *const *list) {
 
 static void free_list(char **list) {
   if (!list) return;
-  for (char **p = list; *p; p++) wsk_free(*p);
-  wsk_free(list);
+  for (char **p = list; *p; p++) wsk__free(*p);
+  wsk__free(list);
 }
 
 static void release(wsk_server *s) {
-  wsk_tls_ctx_free(s->tls);
-  wsk_free(s->root);
+  wsk__tls_ctx_free(s->tls);
+  wsk__free(s->root);
   free_list(s->origins);
-  wsk_routes_free(s);
-  wsk_free(s);
+  wsk__routes_free(s);
+  wsk__free(s);
 }
 
 int wsk_server_new(wsk_loop *loop, const struct wsk_server_options *opt, wsk_server **out,
@@ -99,20 +99,20 @@ int wsk_server_new(wsk_loop *loop, const struct wsk_server_options *opt, wsk_ser
   static const char *const timeouts[] = {"handshake_timeout_ms", "idle_timeout_ms",
                                          "close_timeout_ms"};
   const unsigned ms[] = {opt->handshake_timeout_ms, opt->idle_timeout_ms, opt->close_timeout_ms};
-  int rc = wsk_timeouts_check(timeouts, ms, 3, errbuf, errlen);
+  int rc = wsk__timeouts_check(timeouts, ms, 3, errbuf, errlen);
   if (rc < 0) return rc;
   if (opt->send_high_water && opt->drain_low_water > opt->send_high_water) {
     if (errbuf) snprintf(errbuf, errlen, "drain_low_water is over send_high_water");
     return WSK_EINVAL;
   }
-  wsk_server *s = wsk_calloc(1, sizeof *s);
+  wsk_server *s = wsk__calloc(1, sizeof *s);
   if (!s) goto nomem;
   s->opt = *opt;
   s->opt.host = s->opt.root = NULL;
   s->opt.origins = NULL;
-  wsk_server_topics_init(s);
+  wsk__server_topics_init(s);
   s->opt.routes = NULL; /* copied into s->routes */
-  rc = wsk_routes_copy(s, opt->routes, opt->num_routes, errbuf, errlen);
+  rc = wsk__routes_copy(s, opt->routes, opt->num_routes, errbuf, errlen);
   if (rc == WSK_ENOMEM) goto nomem;
   if (rc < 0) {
     release(s);
@@ -129,7 +129,7 @@ int wsk_server_new(wsk_loop *loop, const struct wsk_server_options *opt, wsk_ser
       release(s);
       return WSK_EINVAL;
     }
-    if (!(s->root = wsk_strdup(resolved))) goto nomem;
+    if (!(s->root = wsk__strdup(resolved))) goto nomem;
     s->root_len = strlen(resolved);
     if (s->root_len == 1) s->root_len = 0; /* "/": every absolute path is inside */
   }
@@ -142,7 +142,7 @@ int wsk_server_new(wsk_loop *loop, const struct wsk_server_options *opt, wsk_ser
     return WSK_EINVAL;
   }
   if (opt->tls_cert) {
-    int r = wsk_tls_server_ctx(opt->tls_cert, opt->tls_key, opt->tls_sni, &s->tls, errbuf, errlen);
+    int r = wsk__tls_server_ctx(opt->tls_cert, opt->tls_key, opt->tls_sni, &s->tls, errbuf, errlen);
     if (r < 0) {
       release(s);
       return r;
@@ -154,8 +154,8 @@ int wsk_server_new(wsk_loop *loop, const struct wsk_server_options *opt, wsk_ser
     release(s);
     return WSK_EINVAL;
   }
-  struct wsk_group *g = &s->group;
-  wsk_group_init(g, loop, &server_ops, s);
+  struct wsk__group *g = &s->group;
+  wsk__group_init(g, loop, &server_ops, s);
   if (opt->deflate.enabled) g->deflate = &s->opt.deflate;
   g->server = s;
   g->routes = s->routes;
@@ -172,7 +172,7 @@ int wsk_server_new(wsk_loop *loop, const struct wsk_server_options *opt, wsk_ser
   s->listener.owner = s;
   s->listener.on_accept = on_accept;
   s->listener.on_error = on_listener_error;
-  int r = wsk_listener_open(&s->listener, loop, opt->host, opt->port, opt->reuse_port,
+  int r = wsk__listener_open(&s->listener, loop, opt->host, opt->port, opt->reuse_port,
                             errbuf, errlen);
   if (r < 0) {
     release(s);
@@ -181,17 +181,17 @@ int wsk_server_new(wsk_loop *loop, const struct wsk_server_options *opt, wsk_ser
   /* The shutdown timers are made now and parked: a shutdown must not fail for want of memory. */
   s->shutdown_timer = wsk_timer_start(loop, 0, 0, grace_over, s);
   s->done_timer = wsk_timer_start(loop, 0, 0, call_done, s);
-  if (opt->hub) s->hub = wsk_hub_join(opt->hub, s, loop, &hub_ops);
-  if (wsk_group_start(g) != 0 || !s->shutdown_timer || !s->done_timer || (opt->hub && !s->hub)) {
-    wsk_hub_leave(s->hub);
+  if (opt->hub) s->hub = wsk__hub_join(opt->hub, s, loop, &hub_ops);
+  if (wsk__group_start(g) != 0 || !s->shutdown_timer || !s->done_timer || (opt->hub && !s->hub)) {
+    wsk__hub_leave(s->hub);
     wsk_timer_stop(s->shutdown_timer);
     wsk_timer_stop(s->done_timer);
-    wsk_group_destroy(g);
-    wsk_listener_close(&s->listener);
+    wsk__group_destroy(g);
+    wsk__listener_close(&s->listener);
     goto nomem;
   }
-  wsk_timer_park(s->shutdown_timer);
-  wsk_timer_park(s->done_timer);
+  wsk__timer_park(s->shutdown_timer);
+  wsk__timer_park(s->done_timer);
   *out = s;
   return 0;
 nomem:
@@ -206,7 +206,7 @@ wsk_loop *wsk_server_loop(const wsk_server *s) { return s->group.loop; }
 size_t wsk_server_count(const wsk_server *s) { return s->group.n_open; }
 
 void wsk_server_foreach(wsk_server *s, void (*fn)(wsk_conn *c, void *arg), void *arg) {
-  wsk_group_foreach(&s->group, fn, arg);
+  wsk__group_foreach(&s->group, fn, arg);
 }
 
 struct broadcast {
@@ -227,7 +227,7 @@ int wsk_server_broadcast(wsk_server *s, int opcode, const void *data, size_t len
   if (opcode == WSK_OP_TEXT && !wsk_utf8_valid(data, len)) return WSK_EUTF8;
   struct broadcast b = {.p = wsk_prepared_new(opcode, data, len), .except = except};
   if (!b.p) return WSK_ENOMEM;
-  wsk_group_foreach(&s->group, broadcast_one, &b);
+  wsk__group_foreach(&s->group, broadcast_one, &b);
   wsk_prepared_release(b.p);
   return b.count;
 }
@@ -245,36 +245,36 @@ static void call_done(void *arg) {
   if (s->done) s->done(s, s->done_arg); /* may free s */
 }
 
-static void check_done(struct wsk_group *g) {
+static void check_done(struct wsk__group *g) {
   wsk_server *s = g->owner;
   if (!s->shutting_down || s->freeing || s->done_called || g->n > 0) return;
   s->done_called = 1;
-  wsk_timer_unpark(s->done_timer, 0);
+  wsk__timer_unpark(s->done_timer, 0);
 }
 
-static void drop_one(wsk_conn *c, void *arg) { wsk_conn_destroy(c, 0, NULL); }
+static void drop_one(wsk_conn *c, void *arg) { wsk__conn_destroy(c, 0, NULL); }
 
 static void grace_over(void *arg) {
   wsk_server *s = arg;
   wsk_timer_stop(s->shutdown_timer);
   s->shutdown_timer = NULL;
-  wsk_group_each(&s->group, drop_one, NULL);
+  wsk__group_each(&s->group, drop_one, NULL);
   check_done(&s->group);
 }
 
 static void close_one(wsk_conn *c, void *arg) {
-  switch (wsk_conn_state(c)) {
+  switch (wsk__conn_state(c)) {
   case WSK_CS_OPEN:
     wsk_close(c, WSK_CLOSE_GOING_AWAY, "server shutting down");
     break;
   case WSK_CS_TLS: /* no request yet */
-    wsk_conn_destroy(c, 0, NULL);
+    wsk__conn_destroy(c, 0, NULL);
     break;
   case WSK_CS_HTTP:
-    if (wsk_conn_pending(c) || (c->ext && c->ext->in_len))
-      wsk_conn_linger(c); /* finish writing the answer, drop a partial request */
+    if (wsk__conn_pending(c) || (c->ext && c->ext->in_len))
+      wsk__conn_linger(c); /* finish writing the answer, drop a partial request */
     else
-      wsk_conn_destroy(c, 0, NULL); /* idle keep-alive connection */
+      wsk__conn_destroy(c, 0, NULL); /* idle keep-alive connection */
     break;
   default: /* CLOSING, LINGER, UPGRADING: they end by themselves or at the grace period */
     break;
@@ -287,26 +287,26 @@ void wsk_server_shutdown(wsk_server *s, unsigned timeout_ms,
   s->shutting_down = 1;
   s->done = done;
   s->done_arg = arg;
-  wsk_listener_close(&s->listener);
-  wsk_timer_unpark(s->shutdown_timer, timeout_ms);
-  wsk_group_each(&s->group, close_one, NULL);
+  wsk__listener_close(&s->listener);
+  wsk__timer_unpark(s->shutdown_timer, timeout_ms);
+  wsk__group_each(&s->group, close_one, NULL);
   check_done(&s->group);
 }
 
 void wsk_server_free(wsk_server *s) {
   if (!s) return;
   s->freeing = 1;
-  wsk_listener_close(&s->listener);
-  wsk_group_destroy(&s->group);
-  wsk_hub_leave(s->hub);
-  wsk_topics_free(&s->topics);
-  wsk_conn_ids_free(s);
+  wsk__listener_close(&s->listener);
+  wsk__group_destroy(&s->group);
+  wsk__hub_leave(s->hub);
+  wsk__topics_free(&s->topics);
+  wsk__conn_ids_free(s);
   if (s->shutdown_timer) wsk_timer_stop(s->shutdown_timer);
   if (s->done_timer) wsk_timer_stop(s->done_timer);
   wsk_loop *loop = s->group.loop;
-  wsk_tls_ctx_free(s->tls);
-  wsk_free(s->root);
+  wsk__tls_ctx_free(s->tls);
+  wsk__free(s->root);
   free_list(s->origins);
-  wsk_routes_free(s);
-  wsk_loop_free_later(loop, s); /* events already fetched may still point at the listener */
+  wsk__routes_free(s);
+  wsk__loop_free_later(loop, s); /* events already fetched may still point at the listener */
 }

@@ -10,21 +10,21 @@
 #include "topic/topic.h"
 
 struct wsk_server {
-  struct wsk_group group;       /* first: a group pointer is a server pointer */
-  struct wsk_listener listener;
+  struct wsk__group group;       /* first: a group pointer is a server pointer */
+  struct wsk__listener listener;
   struct wsk_server_options opt;
   char *root;                   /* realpath of opt.root, or NULL */
   size_t root_len;
   char **origins;               /* copy of opt.origins */
   struct wsk_route *routes;     /* copy of opt.routes (patterns copied too), or NULL */
   size_t num_routes;
-  struct wsk_tls_ctx *tls;      /* tls_cert given: every connection starts with a TLS handshake */
-  struct wsk_topics topics;     /* publish/subscribe (topic/topic.c) */
-  struct wsk_hub_member *hub;   /* opt.hub's view of this server (topic/hub.c), or NULL */
+  struct wsk__tls_ctx *tls;      /* tls_cert given: every connection starts with a TLS handshake */
+  struct wsk__topics topics;     /* publish/subscribe (topic/topic.c) */
+  struct wsk__hub_member *hub;   /* opt.hub's view of this server (topic/hub.c), or NULL */
   struct wsk_topic_hooks hooks; /* wsk_server_set_topic_hooks (a bridge), zero when none */
   void *hook_arg;
   uint8_t bridge;               /* holds the topic hooks of its hub (topic/hub_count.c) */
-  struct wsk_table conn_by_id, conn_by_ptr; /* connections that have an id (conn_ids.c) */
+  struct wsk__table conn_by_id, conn_by_ptr; /* connections that have an id (conn_ids.c) */
   uint64_t last_id;
   uint8_t shutting_down;
   uint8_t done_called;
@@ -35,7 +35,7 @@ struct wsk_server {
   void *done_arg;
 };
 
-static inline wsk_server *wsk_server_of(const wsk_conn *c) { return (wsk_server *)c->group; }
+static inline wsk_server *wsk__server_of(const wsk_conn *c) { return (wsk_server *)c->group; }
 
 /* The application's handle on one plain HTTP exchange. */
 struct wsk_http_reply {
@@ -63,58 +63,58 @@ struct wsk_upgrade {
 };
 
 /* http.c: the group's HTTP-phase input handler. */
-size_t wsk_server_http_input(wsk_conn *c, uint8_t *buf, size_t len);
+size_t wsk__server_http_input(wsk_conn *c, uint8_t *buf, size_t len);
 /* Answer with a complete response built by wsk_http_write_response; close ends the connection
  * after it (errors and HTTP/1.0). Returns 0 or a negative code. */
-int wsk_server_respond(wsk_conn *c, int status, const char *content_type, const char *extra,
+int wsk__server_respond(wsk_conn *c, int status, const char *content_type, const char *extra,
                        const void *body, size_t body_len, int head_only, int close);
 /* An error answer (text/plain, Connection: close), then the connection ends. */
-void wsk_server_error(wsk_conn *c, int status, const char *why);
+void wsk__server_error(wsk_conn *c, int status, const char *why);
 /* The same with extra header lines ("Name: value\r\n"..., or NULL). */
-void wsk_server_error_with(wsk_conn *c, int status, const char *why, const char *extra);
+void wsk__server_error_with(wsk_conn *c, int status, const char *why, const char *extra);
 
 /* The server's side of a request handed to on_http / on_upgrade (wsk_request.ctx): the
  * connection, and the memory of what the wsk_request_* calls return, freed when the request has
- * been handled (wsk_request_end). */
-struct wsk_scratch;
+ * been handled (wsk__request_end). */
+struct wsk__scratch;
 struct wsk_request_ctx {
   wsk_conn *c;
-  struct wsk_scratch *heap; /* blocks for what does not fit in `small` */
+  struct wsk__scratch *heap; /* blocks for what does not fit in `small` */
   size_t used;              /* of small */
   char small[256];
 };
 /* request.c: n bytes of the request's memory, or NULL. */
-char *wsk_request_alloc(struct wsk_request_ctx *x, size_t n);
-void wsk_request_end(struct wsk_request_ctx *x);
+char *wsk__request_alloc(struct wsk_request_ctx *x, size_t n);
+void wsk__request_end(struct wsk_request_ctx *x);
 
 /* route.c: copy and check the route table (0, WSK_EINVAL with a sentence, or WSK_ENOMEM; the
- * caller frees a partial copy with wsk_routes_free); the first route matching a decoded path
+ * caller frees a partial copy with wsk__routes_free); the first route matching a decoded path
  * (1 + its index), or 0. */
-int wsk_routes_copy(wsk_server *s, const struct wsk_route *routes, size_t n, char *errbuf,
+int wsk__routes_copy(wsk_server *s, const struct wsk_route *routes, size_t n, char *errbuf,
                     size_t errlen);
-void wsk_routes_free(wsk_server *s);
-size_t wsk_route_find(const wsk_server *s, const char *path);
+void wsk__routes_free(wsk_server *s);
+size_t wsk__route_find(const wsk_server *s, const char *path);
 
 /* upgrade.c */
-void wsk_server_upgrade(wsk_conn *c, const struct wsk_http_request *hreq,
+void wsk__server_upgrade(wsk_conn *c, const struct wsk_http_request *hreq,
                         const struct wsk_request *req);
 /* The connection of a pending upgrade went away. */
-void wsk_upgrade_detach(wsk_conn *c);
+void wsk__upgrade_detach(wsk_conn *c);
 
 /* topics.c: the registry's news go to the hooks or the hub (at the server's creation). */
-void wsk_server_topics_init(wsk_server *s);
+void wsk__server_topics_init(wsk_server *s);
 /* topics.c: deliver a message published on another server of the hub (on this loop; flags: the
  * publish's, WSK_PUBLISH_LOCAL or 0), and tell the hooks a topic's news (the hub's bridge). */
-void wsk_server_hub_deliver(wsk_server *s, const void *topic, size_t topic_len, int opcode,
+void wsk__server_hub_deliver(wsk_server *s, const void *topic, size_t topic_len, int opcode,
                             const void *data, size_t len, unsigned flags);
-void wsk_server_hub_topic(wsk_server *s, const void *topic, size_t len, int first);
+void wsk__server_hub_topic(wsk_server *s, const void *topic, size_t len, int first);
 /* conn_ids.c: send what another thread sent to connection `id` (on this loop); a connection that
  * is gone no longer has its id */
-void wsk_server_hub_send(wsk_server *s, uint64_t id, int opcode, const void *data, size_t len);
-void wsk_conn_ids_forget(wsk_server *s, wsk_conn *c);
-void wsk_conn_ids_free(wsk_server *s);
+void wsk__server_hub_send(wsk_server *s, uint64_t id, int opcode, const void *data, size_t len);
+void wsk__conn_ids_forget(wsk_server *s, wsk_conn *c);
+void wsk__conn_ids_free(wsk_server *s);
 
 /* static.c: serve req from the root directory (GET, HEAD). */
-void wsk_server_static(wsk_server *s, const struct wsk_request *req, struct wsk_http_reply *reply);
+void wsk__server_static(wsk_server *s, const struct wsk_request *req, struct wsk_http_reply *reply);
 
 #endif

@@ -107,26 +107,27 @@ static void send_file(struct wsk_http_reply *reply, const struct wsk_request *re
   char head[512];
   int hl = file_head(head, sizeof head, status, type, (long long)st->st_size, st->st_mtime,
                      reply->close);
-  struct wsk_chunk *chunk = wsk_chunk_new((size_t)hl);
-  struct wsk_chunk *file = NULL;
+  struct wsk__chunk *chunk = wsk__chunk_new((size_t)hl);
+  struct wsk__chunk *file = NULL;
   if (chunk && body)
-    file = wsk_chunk_file(fd, 0, body); /* owns fd from here on, even when it fails */
+    file = wsk__chunk_file(fd, 0, body); /* owns fd from here on, even when it fails */
   else
     close(fd);
   if (!chunk || (body && !file)) {
-    if (chunk) wsk_chunk_free(chunk);
+    if (chunk) wsk__chunk_free(chunk);
     send_error(reply, 500, NULL);
     return;
   }
-  memcpy(wsk_chunk_buf(chunk), head, (size_t)hl);
+  memcpy(wsk__chunk_buf(chunk), head, (size_t)hl);
   chunk->len = (size_t)hl;
   reply->replied = 1;
-  wsk_conn_write_chunk(reply->c, chunk);
-  if (file) wsk_conn_write_chunk(reply->c, file);
-  if (reply->close) wsk_conn_linger(reply->c);
+  wsk__conn_write_chunk(reply->c, chunk);
+  if (file) wsk__conn_write_chunk(reply->c, file);
+  if (reply->close) wsk__conn_linger(reply->c);
 }
 
-void wsk_server_static(wsk_server *s, const struct wsk_request *req, struct wsk_http_reply *reply) {
+void wsk__server_static(wsk_server *s, const struct wsk_request *req,
+                        struct wsk_http_reply *reply) {
   if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
     send_error(reply, 405, "Allow: GET, HEAD\r\n");
     return;

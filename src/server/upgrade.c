@@ -22,7 +22,7 @@ static char *copy_offer(const struct wsk_upgrade_request *u) {
   const char *p;
   while (wsk_handshake_next_protocol(u->headers, u->num_headers, &line, &pos, &p, &plen))
     total += plen + 1;
-  char *out = wsk_malloc(total), *w = out;
+  char *out = wsk__malloc(total), *w = out;
   if (!out) return NULL;
   line = pos = 0;
   while (wsk_handshake_next_protocol(u->headers, u->num_headers, &line, &pos, &p, &plen)) {
@@ -38,52 +38,52 @@ static char *copy_offer(const struct wsk_upgrade_request *u) {
  * application. */
 static void upgrade_free(wsk_upgrade *up) {
   if (up->user_data && up->on_abort) up->on_abort(up->user_data);
-  wsk_free(up->offered);
-  wsk_free(up->extra);
-  wsk_free(up);
+  wsk__free(up->offered);
+  wsk__free(up->extra);
+  wsk__free(up);
 }
 
 /* Write the 101 and open the connection; frees up. */
 static int finish_accept(wsk_upgrade *up) {
   wsk_conn *c = up->c;
   if (c->ext && c->ext->pending == up) c->ext->pending = NULL; /* up is freed on every path */
-  if (up->deflate && wsk_conn_deflate_setup(c, &up->pmd) < 0) {
+  if (up->deflate && wsk__conn_deflate_setup(c, &up->pmd) < 0) {
     upgrade_free(up);
-    wsk_server_error(c, 500, "out of memory for permessage-deflate");
+    wsk__server_error(c, 500, "out of memory for permessage-deflate");
     return WSK_ENOMEM;
   }
   size_t cap = 256 + up->extra_len + (up->selected ? strlen(up->selected) : 0) +
                (up->deflate ? strlen(up->pmd_response) : 0);
-  struct wsk_chunk *chunk = wsk_chunk_new(cap);
-  int n = chunk ? wsk_handshake_write_response((char *)wsk_chunk_buf(chunk), cap, up->key,
+  struct wsk__chunk *chunk = wsk__chunk_new(cap);
+  int n = chunk ? wsk_handshake_write_response((char *)wsk__chunk_buf(chunk), cap, up->key,
                                                WSK_KEY_LEN, up->selected,
                                                up->deflate ? up->pmd_response : NULL, up->extra)
                 : WSK_ENOMEM;
   if (n < 0) {
-    if (chunk) wsk_chunk_free(chunk);
+    if (chunk) wsk__chunk_free(chunk);
     upgrade_free(up);
-    wsk_server_error(c, 500, "could not write the handshake response");
+    wsk__server_error(c, 500, "could not write the handshake response");
     return n;
   }
   chunk->len = (size_t)n;
-  wsk_conn_set_timeout(c, 0);
+  wsk__conn_set_timeout(c, 0);
   /* The 101 goes out now rather than with the cork at the end of the read, so that its result
    * decides whether the WebSocket opens; what on_open sends is corked again. */
   int corked = c->group->cork->owner == c;
-  wsk_conn_uncork(c);
-  int r = wsk_conn_write_chunk(c, chunk);
+  wsk__conn_uncork(c);
+  int r = wsk__conn_write_chunk(c, chunk);
   if (r < 0) { /* the peer is gone (or no memory to queue): the WebSocket never opened */
     upgrade_free(up);
-    wsk_conn_destroy(c, 0, NULL);
+    wsk__conn_destroy(c, 0, NULL);
     return r;
   }
-  if (corked) wsk_conn_cork(c);
+  if (corked) wsk__conn_cork(c);
   c->user_data = up->user_data;
   c->route = up->route;
-  r = wsk_conn_open(c, up->selected);
+  r = wsk__conn_open(c, up->selected);
   if (r == 0) up->user_data = NULL; /* the connection's now: on_close follows on_open */
   upgrade_free(up);
-  if (r < 0) wsk_conn_destroy(c, r, "out of memory opening the connection");
+  if (r < 0) wsk__conn_destroy(c, r, "out of memory opening the connection");
   return r;
 }
 
@@ -91,46 +91,46 @@ static int finish_accept(wsk_upgrade *up) {
 static void finish_reject(wsk_upgrade *up, int status, const char *body, int app) {
   wsk_conn *c = up->c;
   if (c->ext && c->ext->pending == up) c->ext->pending = NULL;
-  wsk_server_error_with(c, status, body, app ? up->extra : NULL);
+  wsk__server_error_with(c, status, body, app ? up->extra : NULL);
   upgrade_free(up);
 }
 
-void wsk_server_upgrade(wsk_conn *c, const struct wsk_http_request *hreq,
+void wsk__server_upgrade(wsk_conn *c, const struct wsk_http_request *hreq,
                         const struct wsk_request *req) {
-  wsk_server *s = wsk_server_of(c);
+  wsk_server *s = wsk__server_of(c);
   struct wsk_upgrade_request u;
   const char *why = NULL;
   int status = wsk_handshake_check_request(hreq, &u, &why);
   if (status) {
     size_t cap = 512;
-    struct wsk_chunk *chunk = wsk_chunk_new(cap);
-    int n = chunk ? wsk_handshake_write_error((char *)wsk_chunk_buf(chunk), cap, status, why) : -1;
+    struct wsk__chunk *chunk = wsk__chunk_new(cap);
+    int n = chunk ? wsk_handshake_write_error((char *)wsk__chunk_buf(chunk), cap, status, why) : -1;
     if (n < 0) {
-      if (chunk) wsk_chunk_free(chunk);
-      wsk_conn_destroy(c, 0, NULL);
+      if (chunk) wsk__chunk_free(chunk);
+      wsk__conn_destroy(c, 0, NULL);
       return;
     }
     chunk->len = (size_t)n;
-    wsk_conn_write_chunk(c, chunk);
-    wsk_conn_linger(c);
+    wsk__conn_write_chunk(c, chunk);
+    wsk__conn_linger(c);
     return;
   }
   if (!origin_allowed(s, &u)) {
-    wsk_server_error(c, 403, "this Origin is not allowed to open a WebSocket here");
+    wsk__server_error(c, 403, "this Origin is not allowed to open a WebSocket here");
     return;
   }
   if (s->shutting_down) {
-    wsk_server_error(c, 503, "the server is shutting down");
+    wsk__server_error(c, 503, "the server is shutting down");
     return;
   }
   if (s->opt.max_connections && s->group.n_open >= s->opt.max_connections) {
-    wsk_server_error(c, 503, "the server is at its connection limit (max_connections)");
+    wsk__server_error(c, 503, "the server is at its connection limit (max_connections)");
     return;
   }
-  wsk_upgrade *up = wsk_calloc(1, sizeof *up);
+  wsk_upgrade *up = wsk__calloc(1, sizeof *up);
   if (!up || !(up->offered = copy_offer(&u))) {
-    wsk_free(up);
-    wsk_server_error(c, 500, "out of memory");
+    wsk__free(up);
+    wsk__server_error(c, 500, "out of memory");
     return;
   }
   up->c = c;
@@ -144,28 +144,28 @@ void wsk_server_upgrade(wsk_conn *c, const struct wsk_http_request *hreq,
   int (*on_upgrade)(wsk_server *, const struct wsk_request *, wsk_upgrade *) =
       route ? route->on_upgrade : s->opt.on_upgrade;
   int rc = on_upgrade ? on_upgrade(s, req, up) : WSK_UPGRADE_ACCEPT;
-  if (wsk_conn_dead(c)) {
+  if (wsk__conn_dead(c)) {
     upgrade_free(up);
     return;
   }
   if (rc == WSK_UPGRADE_ACCEPT) {
     finish_accept(up);
   } else if (rc == WSK_UPGRADE_DEFER) {
-    struct wsk_conn_ext *x = wsk_conn_ext(c);
+    struct wsk__conn_ext *x = wsk__conn_ext(c);
     if (!x) {
       finish_reject(up, 500, "out of memory", 0);
       return;
     }
     up->deferred = 1;
     x->pending = up;
-    wsk_conn_set_state(c, WSK_CS_UPGRADING); /* the handshake timeout keeps running */
+    wsk__conn_set_state(c, WSK_CS_UPGRADING); /* the handshake timeout keeps running */
   } else {
     int app = rc >= 400 && rc <= 599;
     finish_reject(up, app ? rc : 500, app ? NULL : "on_upgrade returned an invalid value", app);
   }
 }
 
-void wsk_upgrade_detach(wsk_conn *c) {
+void wsk__upgrade_detach(wsk_conn *c) {
   if (!c->ext || !c->ext->pending) return;
   wsk_upgrade *up = c->ext->pending;
   up->c = NULL;
@@ -202,7 +202,7 @@ static int header_ok(const char *name, const char *value) {
 int wsk_upgrade_add_header(wsk_upgrade *up, const char *name, const char *value) {
   if (!up || !name || !value || !header_ok(name, value)) return WSK_EINVAL;
   size_t add = strlen(name) + 2 + strlen(value) + 2;
-  char *e = wsk_realloc(up->extra, up->extra_len + add + 1);
+  char *e = wsk__realloc(up->extra, up->extra_len + add + 1);
   if (!e) return WSK_ENOMEM;
   up->extra = e;
   memcpy(e + up->extra_len, name, strlen(name));
@@ -227,14 +227,14 @@ int wsk_upgrade_accept(wsk_upgrade *up) {
     upgrade_free(up);
     return WSK_ECLOSED;
   }
-  if (wsk_server_of(c)->shutting_down) {
+  if (wsk__server_of(c)->shutting_down) {
     finish_reject(up, 503, "the server is shutting down", 0);
     return WSK_ECLOSED;
   }
   int r = finish_accept(up);
-  if (r < 0 || wsk_conn_dead(c)) return r < 0 ? r : 0;
-  wsk_conn_feed_held(c); /* frames that arrived meanwhile */
-  if (!wsk_conn_dead(c) && wsk_conn_has(c, WSK_CF_HOLD_IN)) wsk_conn_hold_input(c, 0);
+  if (r < 0 || wsk__conn_dead(c)) return r < 0 ? r : 0;
+  wsk__conn_feed_held(c); /* frames that arrived meanwhile */
+  if (!wsk__conn_dead(c) && wsk__conn_has(c, WSK_CF_HOLD_IN)) wsk__conn_hold_input(c, 0);
   return 0;
 }
 

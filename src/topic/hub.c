@@ -23,7 +23,7 @@
 
 struct msg {
   atomic_size_t refs;
-  uint64_t to;     /* a connection's id (wsk_hub_send), or 0: a publish */
+  uint64_t to;     /* a connection's id (wsk__hub_send), or 0: a publish */
   int opcode;
   unsigned flags;  /* of the publish: WSK_PUBLISH_LOCAL or 0 */
   size_t topic_len, len;
@@ -31,48 +31,48 @@ struct msg {
 };
 
 wsk_hub *wsk_hub_new(void) {
-  wsk_hub *h = wsk_calloc(1, sizeof *h);
+  wsk_hub *h = wsk__calloc(1, sizeof *h);
   if (!h) return NULL;
   int mu = 0;
   if (getrandom(h->key, sizeof h->key, 0) == (ssize_t)sizeof h->key &&
       (mu = pthread_mutex_init(&h->mu, NULL) == 0) && pthread_mutex_init(&h->count_mu, NULL) == 0)
     return h;
   if (mu) pthread_mutex_destroy(&h->mu);
-  wsk_free(h);
+  wsk__free(h);
   return NULL;
 }
 
 static void unref(struct msg *m) {
-  if (atomic_fetch_sub_explicit(&m->refs, 1, memory_order_acq_rel) == 1) wsk_free(m);
+  if (atomic_fetch_sub_explicit(&m->refs, 1, memory_order_acq_rel) == 1) wsk__free(m);
 }
 
-static void drop_queue(struct wsk_hub_member *m) {
+static void drop_queue(struct wsk__hub_member *m) {
   for (size_t i = 0; i < m->n; i++) unref(m->q[i]);
   m->n = m->bytes = 0;
 }
 
 void wsk_hub_free(wsk_hub *h) {
   if (!h) return;
-  for (struct wsk_hub_member *m = h->members, *next; m; m = next) {
+  for (struct wsk__hub_member *m = h->members, *next; m; m = next) {
     next = m->next;
     drop_queue(m);
-    wsk_free(m->q);
-    wsk_free(m->spare);
+    wsk__free(m->q);
+    wsk__free(m->spare);
     pthread_mutex_destroy(&m->mu);
-    wsk_free(m);
+    wsk__free(m);
   }
-  wsk_hub_count_free(h);
+  wsk__hub_count_free(h);
   pthread_mutex_destroy(&h->count_mu);
   pthread_mutex_destroy(&h->mu);
-  wsk_free(h);
+  wsk__free(h);
 }
 
-struct wsk_hub_member *wsk_hub_join(wsk_hub *h, wsk_server *s, wsk_loop *loop,
-                                    const struct wsk_hub_ops *ops) {
-  struct wsk_hub_member *m = wsk_calloc(1, sizeof *m);
+struct wsk__hub_member *wsk__hub_join(wsk_hub *h, wsk_server *s, wsk_loop *loop,
+                                    const struct wsk__hub_ops *ops) {
+  struct wsk__hub_member *m = wsk__calloc(1, sizeof *m);
   if (!m) return NULL;
   if (pthread_mutex_init(&m->mu, NULL) != 0) {
-    wsk_free(m);
+    wsk__free(m);
     return NULL;
   }
   m->hub = h;
@@ -90,7 +90,7 @@ struct wsk_hub_member *wsk_hub_join(wsk_hub *h, wsk_server *s, wsk_loop *loop,
 uint64_t wsk_hub_dropped(wsk_hub *h) {
   uint64_t n = 0;
   pthread_mutex_lock(&h->mu);
-  for (struct wsk_hub_member *m = h->members; m; m = m->next) {
+  for (struct wsk__hub_member *m = h->members; m; m = m->next) {
     pthread_mutex_lock(&m->mu);
     n += m->dropped;
     pthread_mutex_unlock(&m->mu);
@@ -99,9 +99,9 @@ uint64_t wsk_hub_dropped(wsk_hub *h) {
   return n;
 }
 
-void wsk_hub_leave(struct wsk_hub_member *m) {
+void wsk__hub_leave(struct wsk__hub_member *m) {
   if (!m) return;
-  wsk_hub_bridge(m, 0); /* (its server is gone: nobody to tell) */
+  wsk__hub_bridge(m, 0); /* (its server is gone: nobody to tell) */
   pthread_mutex_lock(&m->mu);
   m->left = 1;
   m->s = NULL;
@@ -109,11 +109,11 @@ void wsk_hub_leave(struct wsk_hub_member *m) {
   pthread_mutex_unlock(&m->mu);
 }
 
-int wsk_hub_on_loop(const struct wsk_hub_member *m) { return wsk_loop_is_current(m->loop); }
+int wsk__hub_on_loop(const struct wsk__hub_member *m) { return wsk__loop_is_current(m->loop); }
 
 /* On the member's loop: deliver the batch queued so far. */
 static void drain(void *arg) {
-  struct wsk_hub_member *m = arg;
+  struct wsk__hub_member *m = arg;
   pthread_mutex_lock(&m->mu);
   struct msg **batch = m->q;
   size_t n = m->n, cap = m->cap;
@@ -141,11 +141,11 @@ static void drain(void *arg) {
     batch = NULL;
   }
   pthread_mutex_unlock(&m->mu);
-  wsk_free(batch);
+  wsk__free(batch);
 }
 
 /* Queue g for m (m->mu held). Returns 0, 1 when dropped for the queue limit, or WSK_ENOMEM. */
-static int enqueue(struct wsk_hub_member *m, struct msg *g) {
+static int enqueue(struct wsk__hub_member *m, struct msg *g) {
   if (m->left) return 0;
   if (m->bytes + g->len > MEMBER_QUEUE_MAX) {
     m->dropped++;
@@ -153,7 +153,7 @@ static int enqueue(struct wsk_hub_member *m, struct msg *g) {
   }
   if (m->n == m->cap) {
     size_t cap = m->cap ? m->cap * 2 : 16;
-    struct msg **q = wsk_realloc(m->q, cap * sizeof *q);
+    struct msg **q = wsk__realloc(m->q, cap * sizeof *q);
     if (!q) return WSK_ENOMEM;
     m->q = q;
     m->cap = cap;
@@ -171,7 +171,7 @@ static int enqueue(struct wsk_hub_member *m, struct msg *g) {
 /* One block for a message (refs 1: the caller's, until every queue has taken its own). */
 static struct msg *msg_new(uint64_t to, const void *topic, size_t topic_len, int opcode,
                            const void *data, size_t len, unsigned flags) {
-  struct msg *g = wsk_malloc(sizeof *g + topic_len + len);
+  struct msg *g = wsk__malloc(sizeof *g + topic_len + len);
   if (!g) return NULL;
   atomic_init(&g->refs, 1);
   g->to = to;
@@ -184,7 +184,8 @@ static struct msg *msg_new(uint64_t to, const void *topic, size_t topic_len, int
   return g;
 }
 
-int wsk_hub_send(struct wsk_hub_member *m, uint64_t id, int opcode, const void *data, size_t len) {
+int wsk__hub_send(struct wsk__hub_member *m, uint64_t id, int opcode, const void *data,
+                  size_t len) {
   struct msg *g = msg_new(id, NULL, 0, opcode, data, len, 0);
   if (!g) return WSK_ENOMEM;
   pthread_mutex_lock(&m->mu);
@@ -194,7 +195,7 @@ int wsk_hub_send(struct wsk_hub_member *m, uint64_t id, int opcode, const void *
   return rc < 0 ? rc : 0;
 }
 
-int wsk_hub_post(struct wsk_hub_member *from, const struct wsk_hub_member *except,
+int wsk__hub_post(struct wsk__hub_member *from, const struct wsk__hub_member *except,
                  const void *topic, size_t topic_len, int opcode, const void *data, size_t len,
                  unsigned flags) {
   wsk_hub *h = from->hub;
@@ -204,7 +205,7 @@ int wsk_hub_post(struct wsk_hub_member *from, const struct wsk_hub_member *excep
   if (!g) return WSK_ENOMEM;
   int rc = 0;
   pthread_mutex_lock(&h->mu);
-  for (struct wsk_hub_member *m = h->members; m; m = m->next) {
+  for (struct wsk__hub_member *m = h->members; m; m = m->next) {
     if (m == except) continue;
     pthread_mutex_lock(&m->mu);
     if (enqueue(m, g) < 0) rc = WSK_ENOMEM;

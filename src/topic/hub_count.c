@@ -29,15 +29,15 @@ static int topic_is(const void *item, const void *key) {
 /* Drop a record nobody needs any more: no subscribers, nothing told, no news pending. */
 static void maybe_free(wsk_hub *h, struct hub_topic *t) {
   if (t->servers || t->told || t->dirty || t->pinned) return;
-  wsk_table_remove_item(&h->topics, t->hash, t);
-  wsk_free(t);
+  wsk__table_remove_item(&h->topics, t->hash, t);
+  wsk__free(t);
 }
 
 static void tell(void *arg);
 
 /* t's count changed (count_mu held): news for the bridge when it now differs from what it knows. */
 static void changed(wsk_hub *h, struct hub_topic *t) {
-  struct wsk_hub_member *b = h->bridge;
+  struct wsk__hub_member *b = h->bridge;
   if (b && !t->dirty && (t->servers > 0) != t->told) {
     t->dirty = 1;
     t->next_dirty = NULL;
@@ -64,7 +64,7 @@ static struct hub_topic *pop_dirty(wsk_hub *h) {
 /* On the bridge's loop: tell the hooks each dirty topic's news. The hook runs outside the lock
  * (it may take a while, and the other loops keep counting meanwhile); the record is pinned. */
 static void tell(void *arg) {
-  struct wsk_hub_member *m = arg;
+  struct wsk__hub_member *m = arg;
   wsk_hub *h = m->hub;
   pthread_mutex_lock(&h->count_mu);
   m->tell_posted = 0;
@@ -84,22 +84,22 @@ static void tell(void *arg) {
   pthread_mutex_unlock(&h->count_mu);
 }
 
-int wsk_hub_count(struct wsk_hub_member *m, const void *topic, size_t len, int first) {
+int wsk__hub_count(struct wsk__hub_member *m, const void *topic, size_t len, int first) {
   wsk_hub *h = m->hub;
-  uint64_t hash = wsk_siphash13(h->key, topic, len);
+  uint64_t hash = wsk__siphash13(h->key, topic, len);
   struct name_key k = {topic, len};
   int rc = 0;
   pthread_mutex_lock(&h->count_mu);
-  struct wsk_table_slot *slot = wsk_table_find(&h->topics, hash, topic_is, &k);
+  struct wsk__table_slot *slot = wsk__table_find(&h->topics, hash, topic_is, &k);
   struct hub_topic *t = slot ? slot->item : NULL;
   if (!t && first) {
-    t = wsk_calloc(1, sizeof *t + len);
+    t = wsk__calloc(1, sizeof *t + len);
     if (t) {
       t->hash = hash;
       t->len = len;
       if (len) memcpy(t->name, topic, len);
-      if (wsk_table_add(&h->topics, hash, t) != 0) {
-        wsk_free(t);
+      if (wsk__table_add(&h->topics, hash, t) != 0) {
+        wsk__free(t);
         t = NULL;
       }
     }
@@ -116,7 +116,7 @@ int wsk_hub_count(struct wsk_hub_member *m, const void *topic, size_t len, int f
   return rc;
 }
 
-int wsk_hub_bridge(struct wsk_hub_member *m, int on) {
+int wsk__hub_bridge(struct wsk__hub_member *m, int on) {
   wsk_hub *h = m->hub;
   int rc = 0;
   pthread_mutex_lock(&h->count_mu);
@@ -138,7 +138,7 @@ int wsk_hub_bridge(struct wsk_hub_member *m, int on) {
   return rc;
 }
 
-int wsk_hub_topics(struct wsk_hub_member *m, int (*fn)(const void *topic, size_t len, void *arg),
+int wsk__hub_topics(struct wsk__hub_member *m, int (*fn)(const void *topic, size_t len, void *arg),
                    void *arg) {
   wsk_hub *h = m->hub;
   int r = 0;
@@ -151,7 +151,7 @@ int wsk_hub_topics(struct wsk_hub_member *m, int (*fn)(const void *topic, size_t
   return r;
 }
 
-void wsk_hub_count_free(wsk_hub *h) {
-  for (size_t i = 0; i < h->topics.cap; i++) wsk_free(h->topics.slots[i].item);
-  wsk_table_free(&h->topics);
+void wsk__hub_count_free(wsk_hub *h) {
+  for (size_t i = 0; i < h->topics.cap; i++) wsk__free(h->topics.slots[i].item);
+  wsk__table_free(&h->topics);
 }

@@ -14,12 +14,12 @@
 
 struct msg;
 
-struct wsk_hub_member {
+struct wsk__hub_member {
   wsk_hub *hub;
-  struct wsk_hub_member *next;
+  struct wsk__hub_member *next;
   wsk_loop *loop;
   wsk_server *s; /* loop thread only */
-  const struct wsk_hub_ops *ops;
+  const struct wsk__hub_ops *ops;
   pthread_mutex_t mu;   /* the fields below */
   struct msg **q, **spare;
   size_t n, cap, spare_cap, bytes;
@@ -43,16 +43,16 @@ struct hub_topic {
 
 struct wsk_hub {
   pthread_mutex_t mu;
-  struct wsk_hub_member *members;
+  struct wsk__hub_member *members;
   atomic_size_t n_members;  /* (also read without mu: a post with nobody to post to) */
   pthread_mutex_t count_mu; /* the fields below */
-  struct wsk_table topics;  /* of struct hub_topic */
+  struct wsk__table topics;  /* of struct hub_topic */
   uint8_t key[16];          /* SipHash key of the names, random per hub */
-  struct wsk_hub_member *bridge; /* holds the topic hooks, or NULL */
+  struct wsk__hub_member *bridge; /* holds the topic hooks, or NULL */
   struct hub_topic *dirty, *dirty_last; /* FIFO of topics with news for the bridge */
 };
 
 /* hub_count.c: free the counts (wsk_hub_free). */
-void wsk_hub_count_free(wsk_hub *h);
+void wsk__hub_count_free(wsk_hub *h);
 
 #endif

@@ -7,20 +7,22 @@
 
 #define MIN_CAP 16
 
-static size_t home(const struct wsk_table *t, uint64_t hash) { return (size_t)hash & (t->cap - 1); }
+static size_t home(const struct wsk__table *t, uint64_t hash) {
+  return (size_t)hash & (t->cap - 1);
+}
 
-struct wsk_table_slot *wsk_table_find(const struct wsk_table *t, uint64_t hash,
+struct wsk__table_slot *wsk__table_find(const struct wsk__table *t, uint64_t hash,
                                       int (*eq)(const void *item, const void *key),
                                       const void *key) {
   if (!t->n) return NULL;
   for (size_t i = home(t, hash);; i = (i + 1) & (t->cap - 1)) {
-    struct wsk_table_slot *s = &t->slots[i];
+    struct wsk__table_slot *s = &t->slots[i];
     if (!s->item) return NULL;
     if (s->hash == hash && eq(s->item, key)) return s;
   }
 }
 
-static void put(struct wsk_table *t, uint64_t hash, void *item) {
+static void put(struct wsk__table *t, uint64_t hash, void *item) {
   size_t i = home(t, hash);
   while (t->slots[i].item) i = (i + 1) & (t->cap - 1);
   t->slots[i].hash = hash;
@@ -28,20 +30,20 @@ static void put(struct wsk_table *t, uint64_t hash, void *item) {
 }
 
 /* Move every item into a table of `cap` slots. Returns 0 or WSK_ENOMEM (t unchanged). */
-static int resize(struct wsk_table *t, size_t cap) {
-  struct wsk_table_slot *old = t->slots;
+static int resize(struct wsk__table *t, size_t cap) {
+  struct wsk__table_slot *old = t->slots;
   size_t old_cap = t->cap;
-  struct wsk_table_slot *slots = wsk_calloc(cap, sizeof *slots);
+  struct wsk__table_slot *slots = wsk__calloc(cap, sizeof *slots);
   if (!slots) return WSK_ENOMEM;
   t->slots = slots;
   t->cap = cap;
   for (size_t i = 0; i < old_cap; i++)
     if (old[i].item) put(t, old[i].hash, old[i].item);
-  wsk_free(old);
+  wsk__free(old);
   return 0;
 }
 
-int wsk_table_add(struct wsk_table *t, uint64_t hash, void *item) {
+int wsk__table_add(struct wsk__table *t, uint64_t hash, void *item) {
   if ((t->n + 1) * 4 > t->cap * 3 && resize(t, t->cap ? t->cap * 2 : MIN_CAP) != 0)
     return WSK_ENOMEM;
   put(t, hash, item);
@@ -49,7 +51,7 @@ int wsk_table_add(struct wsk_table *t, uint64_t hash, void *item) {
   return 0;
 }
 
-void wsk_table_remove(struct wsk_table *t, struct wsk_table_slot *s) {
+void wsk__table_remove(struct wsk__table *t, struct wsk__table_slot *s) {
   size_t mask = t->cap - 1, hole = (size_t)(s - t->slots);
   /* Backward shift: pull later items of the probe run into the hole when their home slot allows
    * it, so that lookups never need a tombstone to keep going. */
@@ -67,13 +69,13 @@ void wsk_table_remove(struct wsk_table *t, struct wsk_table_slot *s) {
 
 static int same(const void *item, const void *key) { return item == key; }
 
-void wsk_table_remove_item(struct wsk_table *t, uint64_t hash, const void *item) {
-  struct wsk_table_slot *s = wsk_table_find(t, hash, same, item);
-  if (s) wsk_table_remove(t, s);
+void wsk__table_remove_item(struct wsk__table *t, uint64_t hash, const void *item) {
+  struct wsk__table_slot *s = wsk__table_find(t, hash, same, item);
+  if (s) wsk__table_remove(t, s);
 }
 
-void wsk_table_free(struct wsk_table *t) {
-  wsk_free(t->slots);
+void wsk__table_free(struct wsk__table *t) {
+  wsk__free(t->slots);
   memset(t, 0, sizeof *t);
 }
 
@@ -95,7 +97,7 @@ static inline uint64_t load64(const uint8_t *p) {
     v2 += v1; v1 = rotl(v1, 17); v1 ^= v2; v2 = rotl(v2, 32);                                    \
   } while (0)
 
-uint64_t wsk_siphash13(const uint8_t key[16], const void *data, size_t len) {
+uint64_t wsk__siphash13(const uint8_t key[16], const void *data, size_t len) {
   const uint8_t *in = data;
   uint64_t k0 = load64(key), k1 = load64(key + 8);
   uint64_t v0 = k0 ^ 0x736f6d6570736575ull, v1 = k1 ^ 0x646f72616e646f6dull;

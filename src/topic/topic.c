@@ -34,10 +34,10 @@ struct sub_key {
 };
 
 /* Pointers are not chosen by peers: a good mix is enough for them. */
-static uint64_t conn_hash(const wsk_conn *c) { return wsk_table_mix((uintptr_t)c); }
+static uint64_t conn_hash(const wsk_conn *c) { return wsk__table_mix((uintptr_t)c); }
 static uint64_t sub_hash(const wsk_conn *c, const struct topic *t) {
   uint64_t tp = (uintptr_t)t;
-  return wsk_table_mix((uintptr_t)c ^ (tp << 17 | tp >> 47));
+  return wsk__table_mix((uintptr_t)c ^ (tp << 17 | tp >> 47));
 }
 
 static int topic_is(const void *item, const void *key) {
@@ -54,31 +54,32 @@ static int conn_is(const void *item, const void *key) {
   return ((const struct sub *)item)->c == key;
 }
 
-static struct topic *find_topic(const struct wsk_topics *ts, const void *name, size_t len,
+static struct topic *find_topic(const struct wsk__topics *ts, const void *name, size_t len,
                                 uint64_t *hash) {
-  *hash = wsk_siphash13(ts->key, name, len);
+  *hash = wsk__siphash13(ts->key, name, len);
   struct name_key k = {name, len};
-  struct wsk_table_slot *s = wsk_table_find(&ts->topics, *hash, topic_is, &k);
+  struct wsk__table_slot *s = wsk__table_find(&ts->topics, *hash, topic_is, &k);
   return s ? s->item : NULL;
 }
 
-static struct sub *find_sub(const struct wsk_topics *ts, const wsk_conn *c, const struct topic *t) {
+static struct sub *find_sub(const struct wsk__topics *ts, const wsk_conn *c,
+                            const struct topic *t) {
   struct sub_key k = {c, t};
-  struct wsk_table_slot *s = wsk_table_find(&ts->subs, sub_hash(c, t), sub_is, &k);
+  struct wsk__table_slot *s = wsk__table_find(&ts->subs, sub_hash(c, t), sub_is, &k);
   return s ? s->item : NULL;
 }
 
 /* Out of the registry, then (when its last subscriber left, not when its making failed) the
  * hook, which may thus subscribe anew to the same name, then gone. */
-static void free_topic(struct wsk_topics *ts, struct topic *t, int left) {
-  wsk_table_remove_item(&ts->topics, t->hash, t);
+static void free_topic(struct wsk__topics *ts, struct topic *t, int left) {
+  wsk__table_remove_item(&ts->topics, t->hash, t);
   if (left && !t->refused && ts->on_topic) ts->on_topic(ts->hook_arg, t->name, t->len, 0);
-  wsk_free(t->subs);
-  wsk_free(t);
+  wsk__free(t->subs);
+  wsk__free(t);
 }
 
 /* Close the holes of t's array after a walk; free t if nobody is left. */
-static void settle(struct wsk_topics *ts, struct topic *t) {
+static void settle(struct wsk__topics *ts, struct topic *t) {
   if (t->walking) return;
   if (!t->live) {
     free_topic(ts, t, 1);
@@ -95,18 +96,18 @@ static void settle(struct wsk_topics *ts, struct topic *t) {
   t->n = j;
 }
 
-static void remove_sub(struct wsk_topics *ts, struct sub *s) {
+static void remove_sub(struct wsk__topics *ts, struct sub *s) {
   struct topic *t = s->t;
-  wsk_table_remove_item(&ts->subs, sub_hash(s->c, t), s);
+  wsk__table_remove_item(&ts->subs, sub_hash(s->c, t), s);
   if (s->next) s->next->prev = s->prev;
   if (s->prev) {
     s->prev->next = s->next;
   } else { /* the head of c's list: the conns entry moves to the next one */
-    struct wsk_table_slot *slot = wsk_table_find(&ts->conns, conn_hash(s->c), conn_is, s->c);
+    struct wsk__table_slot *slot = wsk__table_find(&ts->conns, conn_hash(s->c), conn_is, s->c);
     if (s->next)
       slot->item = s->next;
     else
-      wsk_table_remove(&ts->conns, slot);
+      wsk__table_remove(&ts->conns, slot);
   }
   if (t->walking) {
     t->subs[s->idx] = NULL; /* the walk's indices stay valid */
@@ -115,7 +116,7 @@ static void remove_sub(struct wsk_topics *ts, struct sub *s) {
     t->subs[s->idx] = last;
     last->idx = s->idx;
     if (t->cap > 8 && t->n * 4 < t->cap) { /* give back what a crowd left (failure: keep it) */
-      struct sub **a = wsk_realloc(t->subs, (t->cap / 2) * sizeof *a);
+      struct sub **a = wsk__realloc(t->subs, (t->cap / 2) * sizeof *a);
       if (a) {
         t->subs = a;
         t->cap /= 2;
@@ -123,14 +124,14 @@ static void remove_sub(struct wsk_topics *ts, struct sub *s) {
     }
   }
   t->live--;
-  wsk_free(s);
+  wsk__free(s);
   settle(ts, t);
 }
 
-int wsk_topics_subscribe(struct wsk_topics *ts, wsk_loop *loop, wsk_conn *c, const void *name,
+int wsk__topics_subscribe(struct wsk__topics *ts, wsk_loop *loop, wsk_conn *c, const void *name,
                          size_t len) {
   if (!ts->keyed) {
-    if (wsk_loop_random(loop, ts->key, sizeof ts->key) != 0) return WSK_ESYS;
+    if (wsk__loop_random(loop, ts->key, sizeof ts->key) != 0) return WSK_ESYS;
     ts->keyed = 1;
   }
   uint64_t hash;
@@ -138,12 +139,12 @@ int wsk_topics_subscribe(struct wsk_topics *ts, wsk_loop *loop, wsk_conn *c, con
   if (t && find_sub(ts, c, t)) return 1;
   int made = 0;
   if (!t) {
-    if (!(t = wsk_calloc(1, sizeof *t + len))) return WSK_ENOMEM;
+    if (!(t = wsk__calloc(1, sizeof *t + len))) return WSK_ENOMEM;
     t->hash = hash;
     t->len = len;
     if (len) memcpy(t->name, name, len);
-    if (wsk_table_add(&ts->topics, hash, t) != 0) {
-      wsk_free(t);
+    if (wsk__table_add(&ts->topics, hash, t) != 0) {
+      wsk__free(t);
       return WSK_ENOMEM;
     }
     made = 1;
@@ -151,22 +152,22 @@ int wsk_topics_subscribe(struct wsk_topics *ts, wsk_loop *loop, wsk_conn *c, con
   struct sub *s = NULL;
   if (t->n == t->cap) {
     uint32_t cap = t->cap ? t->cap * 2 : 4;
-    struct sub **a = wsk_realloc(t->subs, cap * sizeof *a);
+    struct sub **a = wsk__realloc(t->subs, cap * sizeof *a);
     if (!a) goto nomem;
     t->subs = a;
     t->cap = cap;
   }
-  if (!(s = wsk_calloc(1, sizeof *s))) goto nomem;
+  if (!(s = wsk__calloc(1, sizeof *s))) goto nomem;
   s->c = c;
   s->t = t;
-  if (wsk_table_add(&ts->subs, sub_hash(c, t), s) != 0) goto nomem;
-  struct wsk_table_slot *slot = wsk_table_find(&ts->conns, conn_hash(c), conn_is, c);
+  if (wsk__table_add(&ts->subs, sub_hash(c, t), s) != 0) goto nomem;
+  struct wsk__table_slot *slot = wsk__table_find(&ts->conns, conn_hash(c), conn_is, c);
   if (slot) {
     s->next = slot->item;
     s->next->prev = s;
     slot->item = s;
-  } else if (wsk_table_add(&ts->conns, conn_hash(c), s) != 0) {
-    wsk_table_remove_item(&ts->subs, sub_hash(c, t), s);
+  } else if (wsk__table_add(&ts->conns, conn_hash(c), s) != 0) {
+    wsk__table_remove_item(&ts->subs, sub_hash(c, t), s);
     goto nomem;
   }
   s->idx = t->n;
@@ -179,12 +180,12 @@ int wsk_topics_subscribe(struct wsk_topics *ts, wsk_loop *loop, wsk_conn *c, con
   }
   return 0;
 nomem:
-  wsk_free(s);
+  wsk__free(s);
   if (made) free_topic(ts, t, 0);
   return WSK_ENOMEM;
 }
 
-int wsk_topics_unsubscribe(struct wsk_topics *ts, wsk_conn *c, const void *name, size_t len) {
+int wsk__topics_unsubscribe(struct wsk__topics *ts, wsk_conn *c, const void *name, size_t len) {
   uint64_t hash;
   struct topic *t = find_topic(ts, name, len, &hash);
   struct sub *s = t ? find_sub(ts, c, t) : NULL;
@@ -193,15 +194,15 @@ int wsk_topics_unsubscribe(struct wsk_topics *ts, wsk_conn *c, const void *name,
   return 0;
 }
 
-int wsk_topics_is_subscribed(const struct wsk_topics *ts, const wsk_conn *c, const void *name,
+int wsk__topics_is_subscribed(const struct wsk__topics *ts, const wsk_conn *c, const void *name,
                              size_t len) {
   uint64_t hash;
   const struct topic *t = find_topic(ts, name, len, &hash);
   return t && find_sub(ts, c, t);
 }
 
-int wsk_topics_each(const struct wsk_topics *ts, int (*fn)(const void *name, size_t len, void *arg),
-                    void *arg) {
+int wsk__topics_each(const struct wsk__topics *ts,
+                     int (*fn)(const void *name, size_t len, void *arg), void *arg) {
   for (size_t i = 0; i < ts->topics.cap; i++) {
     const struct topic *t = ts->topics.slots[i].item;
     int r = t ? fn(t->name, t->len, arg) : 0;
@@ -210,9 +211,9 @@ int wsk_topics_each(const struct wsk_topics *ts, int (*fn)(const void *name, siz
   return 0;
 }
 
-int wsk_topics_each_of(const struct wsk_topics *ts, const wsk_conn *c,
+int wsk__topics_each_of(const struct wsk__topics *ts, const wsk_conn *c,
                        int (*fn)(const void *name, size_t len, void *arg), void *arg) {
-  struct wsk_table_slot *slot = wsk_table_find(&ts->conns, conn_hash(c), conn_is, c);
+  struct wsk__table_slot *slot = wsk__table_find(&ts->conns, conn_hash(c), conn_is, c);
   for (struct sub *s = slot ? slot->item : NULL; s; s = s->next) {
     int r = fn(s->t->name, s->t->len, arg);
     if (r) return r;
@@ -220,19 +221,19 @@ int wsk_topics_each_of(const struct wsk_topics *ts, const wsk_conn *c,
   return 0;
 }
 
-size_t wsk_topics_count(const struct wsk_topics *ts, const void *name, size_t len) {
+size_t wsk__topics_count(const struct wsk__topics *ts, const void *name, size_t len) {
   uint64_t hash;
   const struct topic *t = find_topic(ts, name, len, &hash);
   return t ? t->live : 0;
 }
 
-void wsk_topics_leave_all(struct wsk_topics *ts, wsk_conn *c) {
-  struct wsk_table_slot *slot;
-  while ((slot = wsk_table_find(&ts->conns, conn_hash(c), conn_is, c)) != NULL)
+void wsk__topics_leave_all(struct wsk__topics *ts, wsk_conn *c) {
+  struct wsk__table_slot *slot;
+  while ((slot = wsk__table_find(&ts->conns, conn_hash(c), conn_is, c)) != NULL)
     remove_sub(ts, slot->item);
 }
 
-int wsk_topics_publish(struct wsk_topics *ts, const void *name, size_t len, int opcode,
+int wsk__topics_publish(struct wsk__topics *ts, const void *name, size_t len, int opcode,
                        const void *data, size_t data_len, const wsk_conn *except) {
   uint64_t hash;
   struct topic *t = find_topic(ts, name, len, &hash);
@@ -252,17 +253,17 @@ int wsk_topics_publish(struct wsk_topics *ts, const void *name, size_t len, int 
   return sent;
 }
 
-void wsk_topics_free(struct wsk_topics *ts) {
+void wsk__topics_free(struct wsk__topics *ts) {
   for (size_t i = 0; i < ts->subs.cap; i++)
-    if (ts->subs.slots[i].item) wsk_free(ts->subs.slots[i].item);
+    if (ts->subs.slots[i].item) wsk__free(ts->subs.slots[i].item);
   for (size_t i = 0; i < ts->topics.cap; i++) {
     struct topic *t = ts->topics.slots[i].item;
     if (t) {
-      wsk_free(t->subs);
-      wsk_free(t);
+      wsk__free(t->subs);
+      wsk__free(t);
     }
   }
-  wsk_table_free(&ts->subs);
-  wsk_table_free(&ts->topics);
-  wsk_table_free(&ts->conns);
+  wsk__table_free(&ts->subs);
+  wsk__table_free(&ts->topics);
+  wsk__table_free(&ts->conns);
 }

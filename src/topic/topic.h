@@ -18,8 +18,8 @@
 #include "topic/table.h"
 #include "wsk.h"
 
-struct wsk_topics {
-  struct wsk_table topics, subs, conns;
+struct wsk__topics {
+  struct wsk__table topics, subs, conns;
   uint8_t key[16]; /* SipHash key, random per server */
   uint8_t keyed;
   /* Told when a topic is made (first = 1; non-zero refuses it: the subscribe fails with
@@ -30,24 +30,24 @@ struct wsk_topics {
 };
 
 /* Free every record (the connections are gone or going). */
-void wsk_topics_free(struct wsk_topics *ts);
+void wsk__topics_free(struct wsk__topics *ts);
 /* c is being destroyed: leave every topic it subscribed to. */
-void wsk_topics_leave_all(struct wsk_topics *ts, wsk_conn *c);
+void wsk__topics_leave_all(struct wsk__topics *ts, wsk_conn *c);
 
-int wsk_topics_subscribe(struct wsk_topics *ts, wsk_loop *loop, wsk_conn *c, const void *name,
+int wsk__topics_subscribe(struct wsk__topics *ts, wsk_loop *loop, wsk_conn *c, const void *name,
                          size_t len);
-int wsk_topics_unsubscribe(struct wsk_topics *ts, wsk_conn *c, const void *name, size_t len);
-int wsk_topics_is_subscribed(const struct wsk_topics *ts, const wsk_conn *c, const void *name,
+int wsk__topics_unsubscribe(struct wsk__topics *ts, wsk_conn *c, const void *name, size_t len);
+int wsk__topics_is_subscribed(const struct wsk__topics *ts, const wsk_conn *c, const void *name,
                              size_t len);
 /* Call fn for each topic with subscribers until it returns non-zero, which is returned. */
-int wsk_topics_each(const struct wsk_topics *ts, int (*fn)(const void *name, size_t len, void *arg),
-                    void *arg);
-int wsk_topics_each_of(const struct wsk_topics *ts, const wsk_conn *c,
+int wsk__topics_each(const struct wsk__topics *ts,
+                     int (*fn)(const void *name, size_t len, void *arg), void *arg);
+int wsk__topics_each_of(const struct wsk__topics *ts, const wsk_conn *c,
                        int (*fn)(const void *name, size_t len, void *arg), void *arg);
-size_t wsk_topics_count(const struct wsk_topics *ts, const void *name, size_t len);
+size_t wsk__topics_count(const struct wsk__topics *ts, const void *name, size_t len);
 /* Send a message (checked already) to every subscriber of the topic but `except`, framed once
  * (and only when the topic has subscribers). Returns how many it was sent to, or WSK_ENOMEM. */
-int wsk_topics_publish(struct wsk_topics *ts, const void *name, size_t len, int opcode,
+int wsk__topics_publish(struct wsk__topics *ts, const void *name, size_t len, int opcode,
                        const void *data, size_t data_len, const wsk_conn *except);
 
 #endif

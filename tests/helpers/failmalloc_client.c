@@ -76,11 +76,11 @@ static int session(const char *url, unsigned long n) {
   opt.cb.on_close = on_close;
   opt.deflate.enabled = deflate;
   char err[256];
-  wsk_failmalloc_arm(n);
+  wsk__failmalloc_arm(n);
   int r = wsk_connect(S.loop, url, &opt, &S.cl, err, sizeof err);
   if (r == 0) wsk_loop_run(S.loop);
-  unsigned long made = wsk_failmalloc_count();
-  wsk_failmalloc_arm(0);
+  unsigned long made = wsk__failmalloc_count();
+  wsk__failmalloc_arm(0);
   if (r == 0 && !S.bad && S.closes != 1) S.bad = S.closes ? "on_close twice" : "no on_close";
   if (S.bad)
     printf("%lu bad %s\n", n, S.bad);

@@ -36,9 +36,9 @@ static void command(const char *line) {
   if (strncmp(line, "arm ", 4) == 0) {
     unsigned long n = strtoul(line + 4, NULL, 10);
     say("armed", n); /* before arming: printing allocates nothing of the library, but keep it out */
-    wsk_failmalloc_arm(n);
+    wsk__failmalloc_arm(n);
   } else if (strcmp(line, "count") == 0) {
-    say("count", wsk_failmalloc_count());
+    say("count", wsk__failmalloc_count());
   }
 }
 
@@ -97,7 +97,7 @@ static void on_error(wsk_conn *c, int err, const char *message) {
 static void on_done(wsk_server *s, void *arg) { wsk_loop_stop(F.loop); }
 
 static void on_signal(wsk_loop *loop, int signo, void *arg) {
-  wsk_failmalloc_arm(0);
+  wsk__failmalloc_arm(0);
   if (F.stdin_watch) wsk_watch_stop(F.stdin_watch);
   F.stdin_watch = NULL;
   wsk_server_shutdown(F.server, 2000, on_done, NULL);

@@ -241,7 +241,7 @@ static void fan_out(struct srv *sv, wsk_conn *c, const char *tag) {
       CHECK_EQ(wsk_send_text(sv->conns[i], m, (size_t)n), WSK_SEND_OK);
     }
     sv->waiting[i] = wsk_buffered_amount(sv->conns[i]);
-    CHECK(wsk_conn_batched(sv->conns[i]));
+    CHECK(wsk__conn_batched(sv->conns[i]));
   }
 }
 
@@ -256,7 +256,7 @@ static void test_fan_out(void) {
   /* Outside the loop, output goes out at once. */
   CHECK_EQ(wsk_send_text(sv.conns[1], "now-0", 5), WSK_SEND_OK);
   CHECK_EQ(wsk_buffered_amount(sv.conns[1]), 0);
-  CHECK(!wsk_conn_batched(sv.conns[1]));
+  CHECK(!wsk__conn_batched(sv.conns[1]));
   expect_one_read(&sv, 1, "now", 1);
 
   sv.act = act_fan;
@@ -265,7 +265,7 @@ static void test_fan_out(void) {
   for (int i = 1; i < K; i++) {
     CHECK(sv.waiting[i] >= (size_t)FAN * 5); /* all of it waited in the callback... */
     CHECK_EQ(wsk_buffered_amount(sv.conns[i]), 0); /* ...and went out after it */
-    CHECK(!wsk_conn_batched(sv.conns[i]));
+    CHECK(!wsk__conn_batched(sv.conns[i]));
     CHECK_EQ(segs_out(sv.conns[i]) - sv.segs[i], 1); /* in one write */
     expect_one_read(&sv, i, "m", FAN);
   }
@@ -340,7 +340,7 @@ static void act_break(struct srv *sv, wsk_conn *c, const void *data, size_t len)
 static void send_after(struct srv *sv, wsk_conn *gone) {
   for (int i = 0; i < sv->n; i++)
     if (sv->conns[i] != gone) CHECK_EQ(wsk_send_text(sv->conns[i], "b-10", 4), WSK_SEND_OK);
-  CHECK(wsk_conn_batched(sv->conns[0]));
+  CHECK(wsk__conn_batched(sv->conns[0]));
 }
 
 static void free_server(struct srv *sv, wsk_conn *gone) {
@@ -392,13 +392,13 @@ static void send_big(wsk_conn *c, int count) {
 static void slow_first(void *arg) {
   struct srv *sv = arg;
   send_big(sv->conns[1], NBIG / 2);
-  CHECK(wsk_conn_batched(sv->conns[1]));
+  CHECK(wsk__conn_batched(sv->conns[1]));
 }
 
 static void slow_more(void *arg) {
   struct srv *sv = arg;
   send_big(sv->conns[1], NBIG - big_next);
-  CHECK(!wsk_conn_batched(sv->conns[1])); /* queued already: EPOLLOUT writes it */
+  CHECK(!wsk__conn_batched(sv->conns[1])); /* queued already: EPOLLOUT writes it */
 }
 
 static void test_slow_reader(void) {
@@ -455,7 +455,7 @@ static void fill_all(void *arg) {
   static uint8_t m[3000];
   for (int i = 0; i < sv->n; i++)
     for (int j = 0; j < 4; j++) CHECK(wsk_send_binary(sv->conns[i], m, sizeof m) >= 0);
-  for (int i = 0; i < sv->n; i++) CHECK(wsk_conn_has(sv->conns[i], WSK_CF_NEED_DRAIN));
+  for (int i = 0; i < sv->n; i++) CHECK(wsk__conn_has(sv->conns[i], WSK_CF_NEED_DRAIN));
 }
 
 static void test_free_in_batch(void) {

@@ -13,9 +13,9 @@
 
 static void url_ok(const char *text, const char *host, int port, const char *host_header,
                    const char *target, int literal, int secure) {
-  struct wsk_url u;
+  struct wsk__url u;
   char err[256];
-  int r = wsk_url_parse(text, &u, err, sizeof err);
+  int r = wsk__url_parse(text, &u, err, sizeof err);
   CHECK_EQ(r, 0);
   if (r) return;
   CHECK_STR(u.host, host);
@@ -24,13 +24,13 @@ static void url_ok(const char *text, const char *host, int port, const char *hos
   CHECK_STR(u.target, target);
   CHECK_EQ(u.literal, literal);
   CHECK_EQ(u.secure, secure);
-  wsk_url_free(&u);
+  wsk__url_free(&u);
 }
 
 static void url_bad(const char *text, const char *why) {
-  struct wsk_url u;
+  struct wsk__url u;
   char err[256];
-  CHECK_EQ(wsk_url_parse(text, &u, err, sizeof err), WSK_EINVAL);
+  CHECK_EQ(wsk__url_parse(text, &u, err, sizeof err), WSK_EINVAL);
   CHECK(strstr(err, why) != NULL);
 }
 
@@ -76,38 +76,38 @@ static void test_backoff(void) {
   struct wsk_backoff b = o.backoff;
   CHECK_EQ(b.initial_delay_ms, 500u);
   b.jitter = 0;
-  CHECK_EQ(wsk_backoff_delay(&b, 1, 0.9), 500u);
-  CHECK_EQ(wsk_backoff_delay(&b, 2, 0.9), 1000u);
-  CHECK_EQ(wsk_backoff_delay(&b, 3, 0.9), 2000u);
-  CHECK_EQ(wsk_backoff_delay(&b, 7, 0.9), 30000u);   /* 32000 capped */
-  CHECK_EQ(wsk_backoff_delay(&b, 4000000000u, 0.9), 30000u);
+  CHECK_EQ(wsk__backoff_delay(&b, 1, 0.9), 500u);
+  CHECK_EQ(wsk__backoff_delay(&b, 2, 0.9), 1000u);
+  CHECK_EQ(wsk__backoff_delay(&b, 3, 0.9), 2000u);
+  CHECK_EQ(wsk__backoff_delay(&b, 7, 0.9), 30000u);   /* 32000 capped */
+  CHECK_EQ(wsk__backoff_delay(&b, 4000000000u, 0.9), 30000u);
   b.jitter = 0.5;
-  CHECK_EQ(wsk_backoff_delay(&b, 2, 0.0), 1000u);
-  CHECK_EQ(wsk_backoff_delay(&b, 2, 0.5), 750u);
-  CHECK_EQ(wsk_backoff_delay(&b, 2, 0.999999), 500u);
+  CHECK_EQ(wsk__backoff_delay(&b, 2, 0.0), 1000u);
+  CHECK_EQ(wsk__backoff_delay(&b, 2, 0.5), 750u);
+  CHECK_EQ(wsk__backoff_delay(&b, 2, 0.999999), 500u);
   b.jitter = 7; /* clamped to 1 */
-  CHECK_EQ(wsk_backoff_delay(&b, 1, 0.5), 250u);
+  CHECK_EQ(wsk__backoff_delay(&b, 1, 0.5), 250u);
   b.jitter = 0;
   b.factor = 0.5; /* counts as 1: constant delays */
-  CHECK_EQ(wsk_backoff_delay(&b, 9, 0), 500u);
+  CHECK_EQ(wsk__backoff_delay(&b, 9, 0), 500u);
   b.max_delay_ms = 0; /* no cap */
   b.factor = 10;
-  CHECK_EQ(wsk_backoff_delay(&b, 4, 0), 500000u);
+  CHECK_EQ(wsk__backoff_delay(&b, 4, 0), 500000u);
 }
 
 static void test_sendq(void) {
-  struct wsk_sendq q = {0};
-  CHECK_EQ(wsk_sendq_push(&q, 10, WSK_OP_TEXT, "hello", 5), 0);
-  CHECK_EQ(wsk_sendq_push(&q, 10, WSK_OP_BINARY, "", 0), 0);
-  CHECK_EQ(wsk_sendq_push(&q, 10, WSK_OP_TEXT, "world!", 6), WSK_EBACKPRESSURE);
-  CHECK_EQ(wsk_sendq_push(&q, 10, WSK_OP_TEXT, "world", 5), 0);
+  struct wsk__sendq q = {0};
+  CHECK_EQ(wsk__sendq_push(&q, 10, WSK_OP_TEXT, "hello", 5), 0);
+  CHECK_EQ(wsk__sendq_push(&q, 10, WSK_OP_BINARY, "", 0), 0);
+  CHECK_EQ(wsk__sendq_push(&q, 10, WSK_OP_TEXT, "world!", 6), WSK_EBACKPRESSURE);
+  CHECK_EQ(wsk__sendq_push(&q, 10, WSK_OP_TEXT, "world", 5), 0);
   CHECK_EQ(q.bytes, 10u);
-  CHECK_EQ(wsk_sendq_push(&q, 10, WSK_OP_TEXT, "x", 1), WSK_EBACKPRESSURE);
-  CHECK_EQ(wsk_sendq_push(&q, 4, WSK_OP_TEXT, "hello", 5), WSK_EBACKPRESSURE);
+  CHECK_EQ(wsk__sendq_push(&q, 10, WSK_OP_TEXT, "x", 1), WSK_EBACKPRESSURE);
+  CHECK_EQ(wsk__sendq_push(&q, 4, WSK_OP_TEXT, "hello", 5), WSK_EBACKPRESSURE);
   CHECK_EQ(q.head->opcode, WSK_OP_TEXT);
   CHECK_EQ(q.head->next->len, 0u);
   CHECK_MEM(q.tail->data, "world", 5);
-  wsk_sendq_clear(&q);
+  wsk__sendq_clear(&q);
   CHECK(q.head == NULL && q.tail == NULL && q.bytes == 0);
 }
 
@@ -263,12 +263,12 @@ static int peer_port(int fd) {
 }
 
 /* Dial ports[0..n) and return the result; *ms is how long it took in loop time. */
-static struct dialed dial(wsk_loop *loop, const struct wsk_url *u, const int *ports, size_t n,
+static struct dialed dial(wsk_loop *loop, const struct wsk__url *u, const int *ports, size_t n,
                           uint64_t *ms) {
   struct dialed r = {.loop = loop, .fd = -2};
   wsk_loop_update_time(loop);
   uint64_t t0 = wsk_loop_now(loop);
-  CHECK(wsk_dial_addrs(loop, u, addrs(ports, n), on_dialed, &r) != NULL);
+  CHECK(wsk__dial_addrs(loop, u, addrs(ports, n), on_dialed, &r) != NULL);
   CHECK_EQ(r.fd, -2); /* never from inside the start */
   wsk_loop_run(loop);
   *ms = wsk_loop_now(loop) - t0;
@@ -277,8 +277,8 @@ static struct dialed dial(wsk_loop *loop, const struct wsk_url *u, const int *po
 
 static void test_dial(void) {
   wsk_loop *loop = wsk_loop_new();
-  struct wsk_url u;
-  CHECK_EQ(wsk_url_parse("ws://test:1/", &u, NULL, 0), 0);
+  struct wsk__url u;
+  CHECK_EQ(wsk__url_parse("ws://test:1/", &u, NULL, 0), 0);
   int hang_port, filler, good_port, closed_port;
   int hang = hanging_listener(&hang_port, &filler);
   int good = plain_listener(&good_port);
@@ -312,17 +312,17 @@ static void test_dial(void) {
 
   /* Cancelled while one connect hangs: no callback, nothing left open on the loop. */
   r.fd = -2;
-  struct wsk_dial *d = wsk_dial_addrs(loop, &u, addrs(&hang_port, 1), on_dialed, &r);
+  struct wsk__dial *d = wsk__dial_addrs(loop, &u, addrs(&hang_port, 1), on_dialed, &r);
   wsk_timer *t = wsk_timer_start(loop, 50, 0, stop_loop, loop);
   wsk_loop_run(loop);
-  wsk_dial_cancel(d);
+  wsk__dial_cancel(d);
   CHECK_EQ(r.fd, -2);
   wsk_timer_stop(t);
 
   close(hang);
   close(filler);
   close(good);
-  wsk_url_free(&u);
+  wsk__url_free(&u);
   wsk_loop_free(loop);
 }
 

@@ -55,11 +55,11 @@ static void on_frame(wsk_conn *c, int outgoing, const struct wsk_frame_header *h
     side_of(c)->frames_plain++;
 }
 
-static const struct wsk_group_ops no_ops = {0};
+static const struct wsk__group_ops no_ops = {0};
 static struct wsk_pmd_options pmd_opt;
 
-static void setup_group(struct wsk_group *g, int client, size_t max_message) {
-  wsk_group_init(g, loop, &no_ops, NULL);
+static void setup_group(struct wsk__group *g, int client, size_t max_message) {
+  wsk__group_init(g, loop, &no_ops, NULL);
   g->client = (uint8_t)client;
   g->cb = (struct wsk_callbacks){.on_open = on_open, .on_message = on_message,
                                  .on_close = on_close, .on_error = on_error};
@@ -69,16 +69,16 @@ static void setup_group(struct wsk_group *g, int client, size_t max_message) {
   g->hard_limit = 64 << 20;
   g->close_timeout_ms = 2000;
   g->deflate = &pmd_opt;
-  CHECK_EQ(wsk_group_start(g), 0);
+  CHECK_EQ(wsk__group_start(g), 0);
 }
 
-static wsk_conn *join(struct wsk_group *g, int fd, struct side *s,
+static wsk_conn *join(struct wsk__group *g, int fd, struct side *s,
                       const struct wsk_pmd_params *params) {
-  wsk_conn *c = wsk_conn_new(g, fd, WSK_CS_HTTP);
+  wsk_conn *c = wsk__conn_new(g, fd, WSK_CS_HTTP);
   CHECK(c != NULL);
   wsk_conn_set_user_data(c, s);
-  if (params) CHECK_EQ(wsk_conn_deflate_setup(c, params), 0);
-  CHECK_EQ(wsk_conn_open(c, NULL), 0);
+  if (params) CHECK_EQ(wsk__conn_deflate_setup(c, params), 0);
+  CHECK_EQ(wsk__conn_open(c, NULL), 0);
   return c;
 }
 
@@ -151,9 +151,9 @@ static void exchange(wsk_conn *s, wsk_conn *c) {
   free(buf);
 }
 
-static void finish_pair(struct wsk_group *gs, struct wsk_group *gc) {
-  wsk_group_destroy(gs);
-  wsk_group_destroy(gc);
+static void finish_pair(struct wsk__group *gs, struct wsk__group *gc) {
+  wsk__group_destroy(gs);
+  wsk__group_destroy(gc);
   wsk_loop_free(loop);
   reset_sides();
 }
@@ -162,7 +162,7 @@ static void test_round_trips(void) {
   static const int cases[][4] = {{0, 0, 15, 15}, {1, 1, 15, 15}, {0, 1, 9, 12}, {1, 0, 11, 9}};
   for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
     loop = wsk_loop_new();
-    struct wsk_group gs, gc;
+    struct wsk__group gs, gc;
     setup_group(&gs, 0, 16 << 20);
     setup_group(&gc, 1, 16 << 20);
     int sv[2];
@@ -195,7 +195,7 @@ static void test_round_trips(void) {
 
 static void test_threshold_and_plain(void) {
   loop = wsk_loop_new();
-  struct wsk_group gs, gc;
+  struct wsk__group gs, gc;
   pmd_opt.threshold = 100;
   setup_group(&gs, 0, 1 << 20);
   setup_group(&gc, 1, 1 << 20);
@@ -233,14 +233,14 @@ static void test_threshold_and_plain(void) {
   CHECK_EQ(recv(sv[1], buf, sizeof buf, 0), 4);
   CHECK_MEM(buf, "\x88\x02\x03\xea", 4); /* 1002 */
   close(sv[1]);
-  wsk_group_destroy(&gs);
+  wsk__group_destroy(&gs);
   wsk_loop_free(loop);
   reset_sides();
 }
 
 static void test_prepared(void) {
   loop = wsk_loop_new();
-  struct wsk_group gs, gc;
+  struct wsk__group gs, gc;
   setup_group(&gs, 0, 1 << 20);
   setup_group(&gc, 1, 1 << 20);
   struct side cl[4] = {{0}};
@@ -304,7 +304,7 @@ static size_t compress_all(const uint8_t *data, size_t len, uint8_t *out, size_t
 /* A server connection (max_message 64 KiB) fed raw frames; returns the close code it sent. */
 static unsigned raw_case(const uint8_t *frames, size_t len, int *messages) {
   loop = wsk_loop_new();
-  struct wsk_group gs;
+  struct wsk__group gs;
   setup_group(&gs, 0, 65536);
   int sv[2];
   CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
@@ -323,7 +323,7 @@ static unsigned raw_case(const uint8_t *frames, size_t len, int *messages) {
   if (n >= 4 && buf[0] == 0x88) code = (unsigned)(buf[2] << 8 | buf[3]);
   *messages = srv_side.messages;
   close(sv[1]);
-  wsk_group_destroy(&gs);
+  wsk__group_destroy(&gs);
   wsk_loop_free(loop);
   reset_sides();
   return code;

@@ -22,7 +22,7 @@ static void on_message(wsk_conn *c, int opcode, const void *data, size_t len) {
   if (wsk_send(c, opcode, data, len) < 0) sends_refused++;
 }
 
-static const struct wsk_group_ops no_ops = {0};
+static const struct wsk__group_ops no_ops = {0};
 
 struct buf {
   uint8_t *p;
@@ -74,7 +74,7 @@ static void fragmented(struct buf *in, struct buf *want, size_t len1, size_t len
 static void stop_soon(void *arg) { wsk_loop_stop(loop); }
 
 /* Write `in` to the peer's end while running the loop, and check that the echo is `want`. */
-static void exchange(int peer, struct wsk_group *g, const struct buf *in, const struct buf *want) {
+static void exchange(int peer, struct wsk__group *g, const struct buf *in, const struct buf *want) {
   struct buf got = {0};
   size_t written = 0;
   uint8_t chunk[65536];
@@ -100,20 +100,20 @@ static void exchange(int peer, struct wsk_group *g, const struct buf *in, const 
 
 static void test_echo_stream(void) {
   loop = wsk_loop_new();
-  struct wsk_group g;
-  wsk_group_init(&g, loop, &no_ops, NULL);
+  struct wsk__group g;
+  wsk__group_init(&g, loop, &no_ops, NULL);
   g.cb.on_message = on_message;
   g.max_message = 1 << 20;
   g.high_water = 1 << 20;
   g.hard_limit = 64 << 20;
-  CHECK_EQ(wsk_group_start(&g), 0);
+  CHECK_EQ(wsk__group_start(&g), 0);
   int sv[2];
   CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
   int small = 4096;
   setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
-  wsk_conn *c = wsk_conn_new(&g, sv[0], WSK_CS_HTTP);
+  wsk_conn *c = wsk__conn_new(&g, sv[0], WSK_CS_HTTP);
   CHECK(c != NULL);
-  CHECK_EQ(wsk_conn_open(c, NULL), 0);
+  CHECK_EQ(wsk__conn_open(c, NULL), 0);
 
   static const size_t sizes[] = {0,    1,    20,   125,  126,   1000,  1023, 1024,
                                  1025, 5000, 9000, 16384, 16500, 40000, 70000, 3};
@@ -132,7 +132,7 @@ static void test_echo_stream(void) {
 
   free(in.p), free(want.p);
   close(sv[1]);
-  wsk_group_destroy(&g);
+  wsk__group_destroy(&g);
   wsk_loop_free(loop);
 }
 

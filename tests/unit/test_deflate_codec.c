@@ -529,14 +529,14 @@ static void test_failmalloc(void) {
     wsk_pmd *z = ctx(WSK_ROLE_SERVER, params(0, 0, 15, 15), NULL, 0);
     uint8_t out[128];
     size_t used, made;
-    wsk_failmalloc_arm(n);
+    wsk__failmalloc_arm(n);
     int rc = wsk_pmd_compress(z, msg, sizeof msg, 1, out, sizeof out, &used, &made);
     CHECK(rc == 0 || rc == WSK_ENOMEM);
     failures += rc == WSK_ENOMEM;
     rc = wsk_pmd_decompress(z, hello_sync, sizeof hello_sync, 1, out, sizeof out, &used, &made);
     CHECK(rc == 0 || rc == WSK_ENOMEM);
     failures += rc == WSK_ENOMEM;
-    wsk_failmalloc_arm(0);
+    wsk__failmalloc_arm(0);
     pmd_free(z);
   }
   CHECK(failures >= 5);

@@ -226,9 +226,9 @@ static void test_server_malformed(void) {
   struct wsk_pmd_params p;
   char r[WSK_PMD_EXTENSION_MAX];
   for (size_t i = 0; i < sizeof malformed / sizeof malformed[0]; i++) {
-    struct wsk_pmd_ext x;
+    struct wsk__pmd_ext x;
     const char *why = NULL;
-    int rc = wsk_pmd_parse(malformed[i], strlen(malformed[i]), 0, &x, &why);
+    int rc = wsk__pmd_parse(malformed[i], strlen(malformed[i]), 0, &x, &why);
     if (rc != WSK_EINVAL || !why) fprintf(stderr, "not malformed: %s\n", malformed[i]);
     CHECK(rc == WSK_EINVAL && why != NULL);
     /* Alone: declined, no extension. Followed by an acceptable offer: that one is taken. */
@@ -299,8 +299,8 @@ static void test_client_offer(void) {
                "server_max_window_bits=10; client_max_window_bits=12");
   CHECK_EQ(n, (int)strlen(s));
   /* Our own offer parses as a valid offer. */
-  struct wsk_pmd_ext x;
-  CHECK_EQ(wsk_pmd_parse(s, strlen(s), 0, &x, NULL), 1);
+  struct wsk__pmd_ext x;
+  CHECK_EQ(wsk__pmd_parse(s, strlen(s), 0, &x, NULL), 1);
   CHECK_EQ(x.has, 0xF);
   CHECK_EQ(x.server_bits, 10);
   CHECK_EQ(x.client_bits, 12);

@@ -91,9 +91,9 @@ static void test_tchar(void) {
   for (int c = 0; c < 256; c++) {
     int want = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                (c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL);
-    if (wsk_http_is_tchar((unsigned char)c) != want)
+    if (wsk__http_is_tchar((unsigned char)c) != want)
       fprintf(stderr, "tchar 0x%02x\n", c);
-    CHECK_EQ(wsk_http_is_tchar((unsigned char)c), want);
+    CHECK_EQ(wsk__http_is_tchar((unsigned char)c), want);
   }
 }
 

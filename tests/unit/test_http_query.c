@@ -9,7 +9,7 @@
 #include "wsk.h"
 
 static long decode(const char *in, int plus, char *out) {
-  long n = wsk_http_decode(in, strlen(in), out, plus);
+  long n = wsk__http_decode(in, strlen(in), out, plus);
   if (n >= 0) out[n] = '\0';
   return n;
 }
@@ -28,7 +28,7 @@ static void test_decode(void) {
   static const char *const bad[] = {"%", "%2", "a%2", "%zz", "%2g", "%g2", "%00", "x%00y", "%%41"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) CHECK_EQ(decode(bad[i], 1, out), WSK_EHTTP);
   char inplace[] = "x%41%42y"; /* decoding in place */
-  CHECK_EQ(wsk_http_decode(inplace, 8, inplace, 0), 4);
+  CHECK_EQ(wsk__http_decode(inplace, 8, inplace, 0), 4);
   CHECK_MEM(inplace, "xABy", 4);
 }
 
@@ -46,11 +46,11 @@ static const char *lookup(find_fn *find, const char *s, size_t len, const char *
 }
 
 static const char *query(const char *q, size_t len, const char *name) {
-  return lookup(wsk_http_query_find, q, len, name);
+  return lookup(wsk__http_query_find, q, len, name);
 }
 
 static const char *cookie(const char *h, size_t len, const char *name) {
-  return lookup(wsk_http_cookie_find, h, len, name);
+  return lookup(wsk__http_cookie_find, h, len, name);
 }
 
 static void test_query(void) {
@@ -100,7 +100,7 @@ static void cut_anywhere(find_fn *find, const char *text, const char *name, size
     CHECK_EQ(found, cut >= from);
     if (found) CHECK(v >= p && v + vn <= p + cut);
     char out[64];
-    long d = wsk_http_decode(p, cut, out, 1);
+    long d = wsk__http_decode(p, cut, out, 1);
     CHECK(d >= 0 || d == WSK_EHTTP);
     free(p);
   }
@@ -108,9 +108,9 @@ static void cut_anywhere(find_fn *find, const char *text, const char *name, size
 
 static void test_cut_anywhere(void) {
   const char *q = "tok=a%2Fb&x=1&tok=2&name+x=%41";
-  cut_anywhere(wsk_http_query_find, q, "tok", 3);
-  cut_anywhere(wsk_http_query_find, q, "name x", 26);
-  cut_anywhere(wsk_http_cookie_find, "a=1; tok=\"v\"; b=2", "tok", 9);
+  cut_anywhere(wsk__http_query_find, q, "tok", 3);
+  cut_anywhere(wsk__http_query_find, q, "name x", 26);
+  cut_anywhere(wsk__http_cookie_find, "a=1; tok=\"v\"; b=2", "tok", 9);
 }
 
 int main(void) {

@@ -21,7 +21,7 @@ struct node {
   wsk_loop *loop;
   wsk_timer *keep; /* keeps wsk_loop_run going */
   pthread_t tid;
-  struct wsk_hub_member *m;
+  struct wsk__hub_member *m;
 };
 static struct node a = {.name = "A"}, b = {.name = "B"};
 static wsk_hub *hub;
@@ -42,7 +42,7 @@ static void on_topic(wsk_server *s, const void *topic, size_t len, int first) {
 static void deliver(wsk_server *s, const void *topic, size_t topic_len, int opcode,
                     const void *data, size_t len, unsigned flags) {}
 static void send_id(wsk_server *s, uint64_t id, int opcode, const void *data, size_t len) {}
-static const struct wsk_hub_ops ops = {.deliver = deliver, .send = send_id, .topic = on_topic};
+static const struct wsk__hub_ops ops = {.deliver = deliver, .send = send_id, .topic = on_topic};
 
 /* Take what the hook heard so far. */
 static void heard(const char *expect) {
@@ -82,8 +82,10 @@ static int on_loop(struct node *n, void (*fn)(struct step *st), const char *topi
   return st.rc;
 }
 
-static void count(struct step *st) { st->rc = wsk_hub_count(st->n->m, st->topic, strlen(st->topic), st->first); }
-static void bridge(struct step *st) { st->rc = wsk_hub_bridge(st->n->m, st->first); }
+static void count(struct step *st) {
+  st->rc = wsk__hub_count(st->n->m, st->topic, strlen(st->topic), st->first);
+}
+static void bridge(struct step *st) { st->rc = wsk__hub_bridge(st->n->m, st->first); }
 static void nothing(struct step *st) {}
 static void stop(struct step *st) {
   wsk_timer_stop(st->n->keep);
@@ -118,7 +120,7 @@ int main(void) {
     struct node *n = nodes[i];
     n->loop = wsk_loop_new();
     n->keep = wsk_timer_start(n->loop, 60000, 60000, tick, NULL);
-    n->m = wsk_hub_join(hub, (wsk_server *)n, n->loop, &ops);
+    n->m = wsk__hub_join(hub, (wsk_server *)n, n->loop, &ops);
     CHECK(n->m != NULL);
     CHECK_EQ(pthread_create(&n->tid, NULL, run, n), 0);
   }
@@ -130,14 +132,14 @@ int main(void) {
   change(&b, "x", 1, &a);
   heard("");
   char names[64] = "";
-  CHECK_EQ(wsk_hub_topics(a.m, collect, names), 0);
+  CHECK_EQ(wsk__hub_topics(a.m, collect, names), 0);
   CHECK_STR(names, "x,");
   change(&a, "x", 0, &a);
   heard("");
   change(&b, "x", 0, &a);
   heard("A-x");
   names[0] = 0;
-  CHECK_EQ(wsk_hub_topics(a.m, collect, names), 0);
+  CHECK_EQ(wsk__hub_topics(a.m, collect, names), 0);
   CHECK_STR(names, "");
 
   /* While A is busy: B subscribes and leaves (nothing to tell); B subscribes to z (told once A
@@ -168,7 +170,7 @@ int main(void) {
   CHECK_EQ(on_loop(&b, bridge, NULL, 1), 0);
   CHECK_EQ(on_loop(&a, bridge, NULL, 1), WSK_EBUSY);
   names[0] = 0;
-  CHECK_EQ(wsk_hub_topics(b.m, collect, names), 0);
+  CHECK_EQ(wsk__hub_topics(b.m, collect, names), 0);
   CHECK_STR(names, "y,");
   change(&b, "y", 0, &b);
   heard("B-y");
@@ -181,7 +183,7 @@ int main(void) {
     pthread_join(nodes[i]->tid, NULL);
   }
   for (int i = 0; i < 2; i++) {
-    wsk_hub_leave(nodes[i]->m);
+    wsk__hub_leave(nodes[i]->m);
     wsk_loop_free(nodes[i]->loop);
   }
   wsk_hub_free(hub);

@@ -96,29 +96,29 @@ static void test_signal(void) {
 }
 
 static int hook_runs;
-static void on_hook(struct wsk_hook *h) { hook_runs++; }
+static void on_hook(struct wsk__hook *h) { hook_runs++; }
 
 static int io_events;
-static void on_pipe(wsk_loop *loop, struct wsk_io *io, unsigned events) {
+static void on_pipe(wsk_loop *loop, struct wsk__io *io, unsigned events) {
   char c;
   if (events & WSK_IO_IN) {
     CHECK_EQ(read(io->fd, &c, 1), 1);
     io_events++;
   }
-  wsk_io_close(loop, io); /* the loop has nothing left: run() returns */
+  wsk__io_close(loop, io); /* the loop has nothing left: run() returns */
 }
 
 static void test_io_hooks_random(void) {
   wsk_loop *loop = wsk_loop_new();
   int p[2];
   CHECK_EQ(pipe(p), 0);
-  struct wsk_io io = {.fd = p[0], .kind = WSK_IO_CONN};
-  wsk_loop_set_handler(loop, WSK_IO_CONN, on_pipe);
-  CHECK_EQ(wsk_io_start(loop, &io, WSK_IO_IN), 0);
+  struct wsk__io io = {.fd = p[0], .kind = WSK_IO_CONN};
+  wsk__loop_set_handler(loop, WSK_IO_CONN, on_pipe);
+  CHECK_EQ(wsk__io_start(loop, &io, WSK_IO_IN), 0);
   CHECK_EQ(write(p[1], "x", 1), 1);
-  struct wsk_hook h = {.fn = on_hook};
-  wsk_loop_queue_hook(loop, &h);
-  wsk_loop_queue_hook(loop, &h); /* queued once */
+  struct wsk__hook h = {.fn = on_hook};
+  wsk__loop_queue_hook(loop, &h);
+  wsk__loop_queue_hook(loop, &h); /* queued once */
   CHECK_EQ(wsk_loop_run(loop), 0);
   CHECK_EQ(io_events, 1);
   CHECK_EQ(hook_runs, 1);
@@ -126,13 +126,13 @@ static void test_io_hooks_random(void) {
   close(p[1]);
 
   uint8_t a[700], b[700];
-  CHECK_EQ(wsk_loop_random(loop, a, sizeof a), 0);
-  CHECK_EQ(wsk_loop_random(loop, b, sizeof b), 0);
+  CHECK_EQ(wsk__loop_random(loop, a, sizeof a), 0);
+  CHECK_EQ(wsk__loop_random(loop, b, sizeof b), 0);
   CHECK(memcmp(a, b, sizeof a) != 0);
   int zeros = 0;
   for (size_t i = 0; i < sizeof a; i++) zeros += a[i] == 0;
   CHECK(zeros < 30);
-  CHECK(wsk_loop_now32(loop) != 0);
+  CHECK(wsk__loop_now32(loop) != 0);
   wsk_loop_free(loop);
 }
 

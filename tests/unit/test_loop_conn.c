@@ -48,10 +48,10 @@ static void on_close(wsk_conn *c, unsigned code, const char *reason, size_t len,
 }
 static void on_error(wsk_conn *c, int err, const char *msg) { side_of(c)->errors++; }
 
-static const struct wsk_group_ops no_ops = {0};
+static const struct wsk__group_ops no_ops = {0};
 
-static void setup_group(struct wsk_group *g, int client) {
-  wsk_group_init(g, loop, &no_ops, NULL);
+static void setup_group(struct wsk__group *g, int client) {
+  wsk__group_init(g, loop, &no_ops, NULL);
   g->client = (uint8_t)client;
   g->cb = (struct wsk_callbacks){.on_open = on_open, .on_message = on_message, .on_ping = on_ping,
                                  .on_pong = on_pong, .on_close = on_close, .on_error = on_error};
@@ -59,14 +59,14 @@ static void setup_group(struct wsk_group *g, int client) {
   g->high_water = 1 << 20;
   g->hard_limit = 8 << 20;
   g->close_timeout_ms = 2000;
-  CHECK_EQ(wsk_group_start(g), 0);
+  CHECK_EQ(wsk__group_start(g), 0);
 }
 
-static wsk_conn *join(struct wsk_group *g, int fd, struct side *s) {
-  wsk_conn *c = wsk_conn_new(g, fd, WSK_CS_HTTP);
+static wsk_conn *join(struct wsk__group *g, int fd, struct side *s) {
+  wsk_conn *c = wsk__conn_new(g, fd, WSK_CS_HTTP);
   CHECK(c != NULL);
   wsk_conn_set_user_data(c, s);
-  CHECK_EQ(wsk_conn_open(c, NULL), 0);
+  CHECK_EQ(wsk__conn_open(c, NULL), 0);
   return c;
 }
 
@@ -80,7 +80,7 @@ static void run_a_bit(void) {
 
 static void test_both_roles(void) {
   loop = wsk_loop_new();
-  struct wsk_group gs, gc;
+  struct wsk__group gs, gc;
   setup_group(&gs, 0);
   setup_group(&gc, 1);
   int sv[2];
@@ -145,14 +145,14 @@ static void test_both_roles(void) {
   CHECK_STR(srv_side.reason, "bye");
   CHECK(srv_side.clean && cli_side.clean);
   CHECK_EQ(gs.n + gc.n, 0); /* both sockets closed after the handshake */
-  wsk_group_destroy(&gs);
-  wsk_group_destroy(&gc);
+  wsk__group_destroy(&gs);
+  wsk__group_destroy(&gc);
   wsk_loop_free(loop);
 }
 
 static void test_close_bytes_and_errors(void) {
   loop = wsk_loop_new();
-  struct wsk_group gs;
+  struct wsk__group gs;
   setup_group(&gs, 0);
   memset(&srv_side, 0, sizeof srv_side);
   int sv[2];
@@ -174,7 +174,7 @@ static void test_close_bytes_and_errors(void) {
   close(sv[1]);
   run_a_bit();
   CHECK_EQ(gs.n, 0);
-  wsk_group_destroy(&gs);
+  wsk__group_destroy(&gs);
 
   /* a dropped connection reports 1006 once, even when dropped again from on_close */
   setup_group(&gs, 0);
@@ -186,7 +186,7 @@ static void test_close_bytes_and_errors(void) {
   CHECK_EQ(srv_side.closes, 1);
   CHECK_EQ(srv_side.code, WSK_CLOSE_ABNORMAL);
   CHECK_EQ(srv_side.errors, 0);
-  wsk_group_destroy(&gs);
+  wsk__group_destroy(&gs);
   wsk_loop_free(loop);
 }
 

@@ -9,21 +9,21 @@
 
 static void url_ok(const char *url, const char *host, int port, const char *user,
                    const char *password, int db) {
-  struct wsk_redis_url u;
+  struct wsk__redis_url u;
   char err[128];
-  CHECK_EQ(wsk_redis_url_parse(url, &u, err, sizeof err), 0);
+  CHECK_EQ(wsk__redis_url_parse(url, &u, err, sizeof err), 0);
   CHECK_STR(u.host, host);
   CHECK_EQ(u.port, port);
   CHECK_EQ(u.db, db);
   CHECK(user ? u.user && strcmp(u.user, user) == 0 : !u.user);
   CHECK(password ? u.password && strcmp(u.password, password) == 0 : !u.password);
-  wsk_redis_url_free(&u);
+  wsk__redis_url_free(&u);
 }
 
 static void url_bad(const char *url, const char *why) {
-  struct wsk_redis_url u;
+  struct wsk__redis_url u;
   char err[128] = "";
-  CHECK_EQ(wsk_redis_url_parse(url, &u, err, sizeof err), WSK_EINVAL);
+  CHECK_EQ(wsk__redis_url_parse(url, &u, err, sizeof err), WSK_EINVAL);
   CHECK(strstr(err, why) != NULL);
   CHECK(!u.host && !u.user && !u.password);
 }
@@ -48,7 +48,7 @@ static void test_url(void) {
 
 static void test_envelope(void) {
   uint8_t msg[WSK_REDIS_HEADER + 3];
-  wsk_redis_envelope_write(msg, 0x0102030405060708ull, WSK_OP_BINARY);
+  wsk__redis_envelope_write(msg, 0x0102030405060708ull, WSK_OP_BINARY);
   memcpy(msg + WSK_REDIS_HEADER, "abc", 3);
   CHECK_EQ(msg[0], WSK_REDIS_MAGIC);
   CHECK_EQ(msg[1], WSK_REDIS_VERSION);
@@ -58,19 +58,19 @@ static void test_envelope(void) {
   int opcode;
   const uint8_t *p;
   size_t n;
-  CHECK_EQ(wsk_redis_envelope_read(msg, sizeof msg, &node, &opcode, &p, &n), 0);
+  CHECK_EQ(wsk__redis_envelope_read(msg, sizeof msg, &node, &opcode, &p, &n), 0);
   CHECK_EQ(node, 0x0102030405060708ull);
   CHECK_EQ(opcode, WSK_OP_BINARY);
   CHECK(n == 3 && memcmp(p, "abc", 3) == 0);
-  CHECK_EQ(wsk_redis_envelope_read(msg, WSK_REDIS_HEADER, &node, &opcode, &p, &n), 0);
+  CHECK_EQ(wsk__redis_envelope_read(msg, WSK_REDIS_HEADER, &node, &opcode, &p, &n), 0);
   CHECK_EQ(n, 0);
-  CHECK_EQ(wsk_redis_envelope_read(msg, WSK_REDIS_HEADER - 1, &node, &opcode, &p, &n), -1);
+  CHECK_EQ(wsk__redis_envelope_read(msg, WSK_REDIS_HEADER - 1, &node, &opcode, &p, &n), -1);
   msg[1] = 2; /* a later version */
-  CHECK_EQ(wsk_redis_envelope_read(msg, sizeof msg, &node, &opcode, &p, &n), -1);
+  CHECK_EQ(wsk__redis_envelope_read(msg, sizeof msg, &node, &opcode, &p, &n), -1);
   msg[1] = WSK_REDIS_VERSION;
   msg[10] = WSK_OP_PING; /* only data opcodes travel */
-  CHECK_EQ(wsk_redis_envelope_read(msg, sizeof msg, &node, &opcode, &p, &n), -1);
-  CHECK_EQ(wsk_redis_envelope_read("hello world!", 12, &node, &opcode, &p, &n), -1);
+  CHECK_EQ(wsk__redis_envelope_read(msg, sizeof msg, &node, &opcode, &p, &n), -1);
+  CHECK_EQ(wsk__redis_envelope_read("hello world!", 12, &node, &opcode, &p, &n), -1);
 }
 
 /* One bridge per hub: the first server of a hub takes it (before any connection is tried);

@@ -13,7 +13,7 @@ static void hex(const uint8_t d[WSK_SHA1_LEN], char out[2 * WSK_SHA1_LEN + 1]) {
 static void check_vector(const char *in, size_t len, const char *want) {
   uint8_t d[WSK_SHA1_LEN];
   char h[2 * WSK_SHA1_LEN + 1];
-  wsk_sha1(in, len, d);
+  wsk__sha1(in, len, d);
   hex(d, h);
   CHECK_STR(h, want);
 }
@@ -36,7 +36,7 @@ int main(void) {
   for (size_t len = 0; len <= sizeof buf; len++) {
     uint8_t mine[WSK_SHA1_LEN], theirs[EVP_MAX_MD_SIZE];
     unsigned n = 0;
-    wsk_sha1(buf, len, mine);
+    wsk__sha1(buf, len, mine);
     CHECK(EVP_Digest(buf, len, theirs, &n, EVP_sha1(), NULL) == 1 && n == WSK_SHA1_LEN);
     CHECK_MEM(mine, theirs, WSK_SHA1_LEN);
   }

@@ -62,24 +62,24 @@ static char *path_of(const char *file) {
 
 struct pair {
   int fd[2];           /* 0: server side, 1: client side */
-  struct wsk_tls *s, *c;
+  struct wsk__tls *s, *c;
 };
 
-static void pair_open(struct pair *p, struct wsk_tls_ctx *sctx, struct wsk_tls_ctx *cctx,
+static void pair_open(struct pair *p, struct wsk__tls_ctx *sctx, struct wsk__tls_ctx *cctx,
                       const char *host, int bufsize) {
   CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, p->fd), 0);
   for (int i = 0; i < 2 && bufsize; i++) {
     setsockopt(p->fd[i], SOL_SOCKET, SO_SNDBUF, &bufsize, sizeof bufsize);
     setsockopt(p->fd[i], SOL_SOCKET, SO_RCVBUF, &bufsize, sizeof bufsize);
   }
-  p->s = wsk_tls_new(sctx, p->fd[0], NULL);
-  p->c = wsk_tls_new(cctx, p->fd[1], host);
+  p->s = wsk__tls_new(sctx, p->fd[0], NULL);
+  p->c = wsk__tls_new(cctx, p->fd[1], host);
   CHECK(p->s && p->c);
 }
 
 static void pair_close(struct pair *p) {
-  wsk_tls_free(p->s);
-  wsk_tls_free(p->c);
+  wsk__tls_free(p->s);
+  wsk__tls_free(p->c);
   close(p->fd[0]);
   close(p->fd[1]);
 }
@@ -89,26 +89,26 @@ static int handshake(struct pair *p, char *err, size_t errlen, int *server_resul
   int rc = WSK_EAGAIN, rs = WSK_EAGAIN;
   char serr[256];
   for (int i = 0; i < 100 && (rc == WSK_EAGAIN || rs == WSK_EAGAIN); i++) {
-    if (rc == WSK_EAGAIN) rc = wsk_tls_handshake(p->c, err, errlen);
-    if (rs == WSK_EAGAIN) rs = wsk_tls_handshake(p->s, serr, sizeof serr);
+    if (rc == WSK_EAGAIN) rc = wsk__tls_handshake(p->c, err, errlen);
+    if (rs == WSK_EAGAIN) rs = wsk__tls_handshake(p->s, serr, sizeof serr);
   }
   if (server_result) *server_result = rs;
   return rc;
 }
 
 static void test_config_errors(void) {
-  struct wsk_tls_ctx *x = (struct wsk_tls_ctx *)1;
+  struct wsk__tls_ctx *x = (struct wsk__tls_ctx *)1;
   char err[256];
-  CHECK_EQ(wsk_tls_server_ctx(path_of("missing.pem"), NULL, NULL, &x, err, sizeof err), WSK_ETLS);
+  CHECK_EQ(wsk__tls_server_ctx(path_of("missing.pem"), NULL, NULL, &x, err, sizeof err), WSK_ETLS);
   CHECK(x == NULL);
   CHECK(strstr(err, "TLS certificate") && strstr(err, "missing.pem"));
   /* a key that is not the certificate's */
-  CHECK_EQ(wsk_tls_server_ctx(path_of("a.pem"), path_of("b.pem"), NULL, &x, err, sizeof err),
+  CHECK_EQ(wsk__tls_server_ctx(path_of("a.pem"), path_of("b.pem"), NULL, &x, err, sizeof err),
            WSK_ETLS);
   CHECK(strstr(err, "does not belong") != NULL);
   struct wsk_tls_cert bad[] = {{"x.test", NULL, NULL}, {NULL, NULL, NULL}};
-  CHECK_EQ(wsk_tls_server_ctx(path_of("a.pem"), NULL, bad, &x, err, sizeof err), WSK_EINVAL);
-  CHECK_EQ(wsk_tls_client_ctx(path_of("nope.pem"), NULL, 0, &x, err, sizeof err), WSK_ETLS);
+  CHECK_EQ(wsk__tls_server_ctx(path_of("a.pem"), NULL, bad, &x, err, sizeof err), WSK_EINVAL);
+  CHECK_EQ(wsk__tls_client_ctx(path_of("nope.pem"), NULL, 0, &x, err, sizeof err), WSK_ETLS);
   CHECK(strstr(err, "TLS CA file") && strstr(err, "nope.pem"));
 
   /* The same through the public API. */
@@ -137,7 +137,7 @@ static void test_config_errors(void) {
 }
 
 /* Verification: trusted and matching, wrong name, wrong address, untrusted, insecure. */
-static void test_verify(struct wsk_tls_ctx *sctx, struct wsk_tls_ctx *trust) {
+static void test_verify(struct wsk__tls_ctx *sctx, struct wsk__tls_ctx *trust) {
   static const struct {
     const char *host;
     int insecure, system, ok;
@@ -151,10 +151,10 @@ static void test_verify(struct wsk_tls_ctx *sctx, struct wsk_tls_ctx *trust) {
       {"wrong.example", 1, 0, 1, NULL},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-    struct wsk_tls_ctx *cctx = trust;
+    struct wsk__tls_ctx *cctx = trust;
     char err[256] = "";
     if (cases[i].insecure || cases[i].system)
-      CHECK_EQ(wsk_tls_client_ctx(NULL, NULL, cases[i].insecure, &cctx, err, sizeof err), 0);
+      CHECK_EQ(wsk__tls_client_ctx(NULL, NULL, cases[i].insecure, &cctx, err, sizeof err), 0);
     struct pair p;
     pair_open(&p, sctx, cctx, cases[i].host, 0);
     int r = handshake(&p, err, sizeof err, NULL);
@@ -165,16 +165,16 @@ static void test_verify(struct wsk_tls_ctx *sctx, struct wsk_tls_ctx *trust) {
       CHECK_STR(err, cases[i].why);
     }
     pair_close(&p);
-    if (cctx != trust) wsk_tls_ctx_free(cctx);
+    if (cctx != trust) wsk__tls_ctx_free(cctx);
   }
 }
 
 /* SNI picks the certificate of the name asked for; other names get the default one. */
-static void test_sni(struct wsk_tls_ctx *trust_both) {
+static void test_sni(struct wsk__tls_ctx *trust_both) {
   struct wsk_tls_cert sni[] = {{"*.other.test", path_of("b.pem"), NULL}, {NULL, NULL, NULL}};
-  struct wsk_tls_ctx *sctx;
+  struct wsk__tls_ctx *sctx;
   char err[256];
-  CHECK_EQ(wsk_tls_server_ctx(path_of("a.pem"), NULL, sni, &sctx, err, sizeof err), 0);
+  CHECK_EQ(wsk__tls_server_ctx(path_of("a.pem"), NULL, sni, &sctx, err, sizeof err), 0);
   const char *hosts[] = {"api.other.test", "localhost", "other.test"};
   const int ok[] = {1, 1, 0}; /* a wildcard covers one label, not the bare domain */
   for (int i = 0; i < 3; i++) {
@@ -183,16 +183,16 @@ static void test_sni(struct wsk_tls_ctx *trust_both) {
     CHECK_EQ(handshake(&p, err, sizeof err, NULL), ok[i] ? 0 : WSK_ETLS);
     pair_close(&p);
   }
-  wsk_tls_ctx_free(sctx);
+  wsk__tls_ctx_free(sctx);
 }
 
-static void test_plain_http(struct wsk_tls_ctx *sctx, struct wsk_tls_ctx *cctx) {
+static void test_plain_http(struct wsk__tls_ctx *sctx, struct wsk__tls_ctx *cctx) {
   struct pair p;
   pair_open(&p, sctx, cctx, "localhost", 0);
   static const char req[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
   CHECK_EQ(write(p.fd[1], req, sizeof req - 1), (ssize_t)(sizeof req - 1));
   char err[256];
-  CHECK_EQ(wsk_tls_handshake(p.s, err, sizeof err), WSK_EHTTP);
+  CHECK_EQ(wsk__tls_handshake(p.s, err, sizeof err), WSK_EHTTP);
   char buf[16];
   CHECK_EQ(read(p.fd[1], buf, sizeof buf), -1); /* nothing was written back */
   CHECK_EQ(errno, EAGAIN);
@@ -202,7 +202,7 @@ static void test_plain_http(struct wsk_tls_ctx *sctx, struct wsk_tls_ctx *cctx) 
 /* A write to a peer that has gone fails with -EPIPE and raises no SIGPIPE (main restored its
  * default action, which would end this program): the library leaves that signal to the
  * application, so OpenSSL must not write with write(2). */
-static void test_peer_gone(struct wsk_tls_ctx *sctx, struct wsk_tls_ctx *cctx) {
+static void test_peer_gone(struct wsk__tls_ctx *sctx, struct wsk__tls_ctx *cctx) {
   struct pair p;
   pair_open(&p, sctx, cctx, "localhost", 0);
   char err[256];
@@ -211,9 +211,9 @@ static void test_peer_gone(struct wsk_tls_ctx *sctx, struct wsk_tls_ctx *cctx) {
   p.fd[1] = -1;
   static const uint8_t data[100];
   struct iovec iov = {(void *)data, sizeof data};
-  ssize_t w = wsk_tls_writev(p.s, &iov, 1);
+  ssize_t w = wsk__tls_writev(p.s, &iov, 1);
   CHECK_EQ(w, -EPIPE);
-  wsk_tls_error_text((int)w, err, sizeof err);
+  wsk__tls_error_text((int)w, err, sizeof err);
   CHECK_STR(err, strerror(EPIPE));
   pair_close(&p);
 }
@@ -225,7 +225,7 @@ struct chunk {
 };
 #define MAXQ 4096
 
-static size_t flush_queue(struct wsk_tls *t, struct chunk *q, size_t *nq, size_t *blocked) {
+static size_t flush_queue(struct wsk__tls *t, struct chunk *q, size_t *nq, size_t *blocked) {
   struct iovec iov[64];
   int n = 0;
   size_t want = 0;
@@ -234,7 +234,7 @@ static size_t flush_queue(struct wsk_tls *t, struct chunk *q, size_t *nq, size_t
     iov[n].iov_len = q[i].len;
     want += q[i].len;
   }
-  ssize_t w = wsk_tls_writev(t, iov, n);
+  ssize_t w = wsk__tls_writev(t, iov, n);
   CHECK(w >= 0);
   if (w < 0) return 0;
   if ((size_t)w < want) (*blocked)++;
@@ -249,7 +249,7 @@ static size_t flush_queue(struct wsk_tls *t, struct chunk *q, size_t *nq, size_t
   return (size_t)w;
 }
 
-static void test_stream(struct wsk_tls_ctx *sctx, struct wsk_tls_ctx *cctx) {
+static void test_stream(struct wsk__tls_ctx *sctx, struct wsk__tls_ctx *cctx) {
   enum { TOTAL = 6 * 1024 * 1024 };
   uint8_t *stream = malloc(TOTAL), *got = malloc(TOTAL), *copy = malloc(TOTAL);
   for (size_t i = 0; i < TOTAL; i++) stream[i] = (uint8_t)(i * 2654435761u >> 13);
@@ -272,7 +272,7 @@ static void test_stream(struct wsk_tls_ctx *sctx, struct wsk_tls_ctx *cctx) {
       const uint8_t *h = stream + queued_to, *pay = h + hl;
       if (nq == 0) { /* inline: header and payload in one call, the rest queued as one copy */
         struct iovec iov[2] = {{(void *)h, hl}, {(void *)pay, pl}};
-        ssize_t w = wsk_tls_writev(p.c, iov, 2);
+        ssize_t w = wsk__tls_writev(p.c, iov, 2);
         CHECK(w >= 0);
         if (w >= 0 && (size_t)w < hl + pl) {
           blocked++;
@@ -292,10 +292,10 @@ static void test_stream(struct wsk_tls_ctx *sctx, struct wsk_tls_ctx *cctx) {
     size_t room = (seed >> 10) % 3 == 0 ? 1 + (seed >> 14) % 100 : 256 * 1024;
     if (room > TOTAL - recvd) room = TOTAL - recvd;
     if (!room) continue;
-    ssize_t r = wsk_tls_read(p.s, got + recvd, room, err, sizeof err);
+    ssize_t r = wsk__tls_read(p.s, got + recvd, room, err, sizeof err);
     CHECK(r > 0 || r == WSK_EAGAIN);
     if (r > 0) recvd += (size_t)r;
-    if (wsk_tls_pending(p.s)) saw_pending++;
+    if (wsk__tls_pending(p.s)) saw_pending++;
   }
   CHECK_EQ(recvd, TOTAL);
   CHECK_EQ(sent, TOTAL);
@@ -304,9 +304,9 @@ static void test_stream(struct wsk_tls_ctx *sctx, struct wsk_tls_ctx *cctx) {
   CHECK(saw_pending > 0);
   /* close_notify: the reader sees the end. */
   int sr = WSK_EAGAIN;
-  for (int i = 0; i < 100 && sr == WSK_EAGAIN; i++) sr = wsk_tls_shutdown(p.c);
+  for (int i = 0; i < 100 && sr == WSK_EAGAIN; i++) sr = wsk__tls_shutdown(p.c);
   CHECK_EQ(sr, 0);
-  CHECK_EQ(wsk_tls_read(p.s, got, 16, err, sizeof err), 0);
+  CHECK_EQ(wsk__tls_read(p.s, got, 16, err, sizeof err), 0);
   pair_close(&p);
   free(stream);
   free(got);
@@ -329,7 +329,7 @@ static uint32_t record_seq(const uint8_t *r) {
  * retried: data records, file chunks (read in slices) and pongs replaced while queued. A pong that
  * was part of a write OpenSSL must retry is never replaced: the stream parses, every data and file
  * record arrives in order, pongs in increasing order ending with the last one queued. */
-static void test_queue(struct wsk_tls_ctx *sctx, struct wsk_tls_ctx *cctx) {
+static void test_queue(struct wsk__tls_ctx *sctx, struct wsk__tls_ctx *cctx) {
   enum { ROUNDS = 6000, FILE_REC = 5 + 20000, CAP = 16 << 20 };
   static uint8_t got[CAP];
   uint8_t rec[5 + 4096] = {0};
@@ -344,7 +344,7 @@ static void test_queue(struct wsk_tls_ctx *sctx, struct wsk_tls_ctx *cctx) {
   pair_open(&p, sctx, cctx, "localhost", 8192);
   char err[256];
   CHECK_EQ(handshake(&p, err, sizeof err, NULL), 0);
-  struct wsk_wqueue q = {0};
+  struct wsk__wqueue q = {0};
   size_t recvd = 0, blocked = 0;
   uint32_t data = 0, pongs = 0;
   unsigned seed = 777;
@@ -355,28 +355,28 @@ static void test_queue(struct wsk_tls_ctx *sctx, struct wsk_tls_ctx *cctx) {
       if (kind < 32) {
         size_t n = record(rec, 'P', pongs++, 4 + (seed >> 12) % 122);
         struct iovec v = {rec, n};
-        CHECK_EQ(wsk_wq_push_latest(&q, &v, 1, 5 + 125), 0);
+        CHECK_EQ(wsk__wq_push_latest(&q, &v, 1, 5 + 125), 0);
       } else if (kind < 63) {
         size_t n = record(rec, 'D', data++, 4 + (seed >> 12) % 4000);
         struct iovec v = {rec, n};
-        CHECK_EQ(wsk_wq_push_copy(&q, &v, 1), 0);
+        CHECK_EQ(wsk__wq_push_copy(&q, &v, 1), 0);
       } else {
-        wsk_wq_push(&q, wsk_chunk_file(dup(file), 0, FILE_REC));
+        wsk__wq_push(&q, wsk__chunk_file(dup(file), 0, FILE_REC));
       }
     }
     size_t before = q.bytes;
-    ssize_t w = wsk_wq_flush(&q, p.fd[1], p.c);
+    ssize_t w = wsk__wq_flush(&q, p.fd[1], p.c);
     CHECK(w >= 0);
     if (w < 0) break;
     if ((size_t)w < before) blocked++;
     size_t room = (seed >> 20) % 2 ? 1 + (seed >> 14) % 3000 : 64 * 1024;
     if (room > CAP - recvd) room = CAP - recvd;
-    ssize_t r = room ? wsk_tls_read(p.s, got + recvd, room, err, sizeof err) : 0;
+    ssize_t r = room ? wsk__tls_read(p.s, got + recvd, room, err, sizeof err) : 0;
     CHECK(r > 0 || r == WSK_EAGAIN || !room);
     if (r > 0) recvd += (size_t)r;
   }
   for (int i = 0; i < 1000; i++) { /* what is still in the socket */
-    ssize_t r = wsk_tls_read(p.s, got + recvd, CAP - recvd, err, sizeof err);
+    ssize_t r = wsk__tls_read(p.s, got + recvd, CAP - recvd, err, sizeof err);
     if (r > 0) recvd += (size_t)r;
   }
   uint32_t next_data = 0, files = 0;
@@ -405,7 +405,7 @@ static void test_queue(struct wsk_tls_ctx *sctx, struct wsk_tls_ctx *cctx) {
   CHECK(files > 0);
   CHECK_EQ(last_pong, (long)pongs - 1);
   CHECK(blocked > 100);
-  wsk_wq_clear(&q);
+  wsk__wq_clear(&q);
   pair_close(&p);
   close(file);
   free(frec);
@@ -426,20 +426,20 @@ int main(void) {
   fclose(both);
 
   test_config_errors();
-  struct wsk_tls_ctx *sctx, *trust, *trust_both;
+  struct wsk__tls_ctx *sctx, *trust, *trust_both;
   char err[256];
-  CHECK_EQ(wsk_tls_server_ctx(path_of("a.pem"), NULL, NULL, &sctx, err, sizeof err), 0);
-  CHECK_EQ(wsk_tls_client_ctx(path_of("a.pem"), NULL, 0, &trust, err, sizeof err), 0);
-  CHECK_EQ(wsk_tls_client_ctx(path_of("both.pem"), NULL, 0, &trust_both, err, sizeof err), 0);
+  CHECK_EQ(wsk__tls_server_ctx(path_of("a.pem"), NULL, NULL, &sctx, err, sizeof err), 0);
+  CHECK_EQ(wsk__tls_client_ctx(path_of("a.pem"), NULL, 0, &trust, err, sizeof err), 0);
+  CHECK_EQ(wsk__tls_client_ctx(path_of("both.pem"), NULL, 0, &trust_both, err, sizeof err), 0);
   test_verify(sctx, trust);
   test_sni(trust_both);
   test_plain_http(sctx, trust);
   test_peer_gone(sctx, trust);
   test_stream(sctx, trust);
   test_queue(sctx, trust);
-  wsk_tls_ctx_free(sctx);
-  wsk_tls_ctx_free(trust);
-  wsk_tls_ctx_free(trust_both);
+  wsk__tls_ctx_free(sctx);
+  wsk__tls_ctx_free(trust);
+  wsk__tls_ctx_free(trust_both);
   const char *files[] = {"a.pem", "b.pem", "both.pem"};
   for (int i = 0; i < 3; i++) unlink(path_of(files[i]));
   rmdir(dir);
