@@ -16,9 +16,10 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 PREFIX     ?= /usr/local
 CMAKE_ARGS ?=
 SEED_PORT  ?= 8000
+CLUSTER_PORT ?= 8000
 WELCOME    := Welcome to the websocket server!!!
 
-.PHONY: all deps build test run seed dev sanitize tsan valgrind failmalloc fuzz soak lint bench \
+.PHONY: all deps build test run run-cluster seed dev sanitize tsan valgrind failmalloc fuzz soak lint bench \
         install fresh-check clean
 
 all: build
@@ -42,6 +43,13 @@ test: build
 run: $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS) --target wsk
 	$(BUILD)/wsk serve --port 8000 --root web --rooms --welcome '$(WELCOME)'
+
+# The same chat on three wsk nodes sharing their rooms through Redis, behind haproxy on
+# CLUSTER_PORT (docs/scale-out.md): two tabs may land on different nodes and still chat.
+run-cluster: $(BUILD)/CMakeCache.txt
+	@bash scripts/deps.sh --cluster
+	cmake --build $(BUILD) -j $(JOBS) --target wsk
+	@bash scripts/run-cluster.sh $(BUILD) $(CLUSTER_PORT) '$(WELCOME)'
 
 # The seed example: examples/just_ws_server answers every HTTP request with "I am connected!"
 # and WebSockets on the same port; examples/justWs.html is its page, opened from the disk.
