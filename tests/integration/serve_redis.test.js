@@ -8,66 +8,18 @@
 // nodes subscribe again and delivery resumes.
 const assert = require('assert');
 const net = require('net');
-const { spawn, spawnSync } = require('child_process');
+const { spawnSync } = require('child_process');
 const L = require('./server_lib');
 
 // Clients in rooms, without the member-count notices (each node counts its own members).
 const client = (url) => L.client(url, undefined, { skip: L.isMembersNotice });
 
 const t = L.suite('serve_redis');
+const { freePort, redisServer, redisCli, until, connected } = require('./cluster_lib');
 
-// A port the kernel picked (redis-server cannot be given port 0 and tell us which it got).
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-const redisProcs = new Set();
-process.on('exit', () => {
-  for (const c of redisProcs) try { process.kill(c.pid, 'SIGKILL'); } catch (e) { /* gone */ }
-});
-
-function redisServer(port) {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1',
-    '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  redisProcs.add(child);
-  let out = '';
-  const exited = new Promise((r) => child.on('exit', () => { redisProcs.delete(child); r(); }));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`redis-server not ready: ${out}`)), 10000);
-    child.stdout.on('data', (d) => {
-      out += d;
-      if (/Ready to accept connections/.test(out)) {
-        clearTimeout(timer);
-        resolve({ child, port, stop: () => { process.kill(child.pid, 'SIGTERM'); return exited; } });
-      }
-    });
-    child.on('exit', () => { clearTimeout(timer); reject(new Error(`redis-server exited: ${out}`)); });
-  });
-}
-
-function redisCli(port, ...args) {
-  const r = spawnSync('redis-cli', ['-h', '127.0.0.1', '-p', String(port), '--raw', ...args],
-    { encoding: 'utf8', timeout: 5000 });
-  if (r.status !== 0) throw new Error(`redis-cli ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
 const numsub = (port, ch) => Number(redisCli(port, 'PUBSUB', 'NUMSUB', ch).split('\n')[1]);
 const channels = (port, pattern) => redisCli(port, 'PUBSUB', 'CHANNELS', pattern);
 
-async function until(what, cond, ms = 10000) {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await L.sleep(50);
-  }
-}
-
-const connected = (node) => node.stderr.some((l) => /redis .*: connected, topics shared/.test(l));
 t.test('--redis: a bad URL fails at start; --threads (one thread for now) and a lone --redis-prefix are refused', async () => {
   const wsk = require('path').join(L.BUILD, 'wsk');
   let r = spawnSync(wsk, ['serve', '--port', '0', '--rooms', '--redis', 'http://x'], { encoding: 'utf8' });
