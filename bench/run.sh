@@ -100,8 +100,8 @@ failed_start() {
   exit 1
 }
 
-# Start server $1 for scenario $2 in the background; sets SERVER_PIDS (a cluster: the nodes, then
-# redis-server) and URLS (a cluster: its nodes).
+# Start server $1 for scenario $2 in the background; sets SERVER_PIDS (a cluster: redis-server,
+# then the nodes) and URLS (a cluster: the nodes, in the same order).
 start_server() {
   local log=$TMP/server.log i port=
   : >"$log"
@@ -123,7 +123,7 @@ start_server() {
         port=$(free_port)
         "${pin[@]}" "$WSK" serve "$mode" --quiet "${threads[@]}" "${redis[@]}" --host 127.0.0.1 \
           --port "$port" >>"$log" 2>&1 &
-        SERVER_PIDS=($! "${SERVER_PIDS[@]}") # (redis-server stays last)
+        SERVER_PIDS+=($!)
         await_port "$port" $! || failed_start wsk
         URLS+=("ws://127.0.0.1:$port/")
       done
