@@ -19,8 +19,8 @@ SEED_PORT  ?= 8000
 CLUSTER_PORT ?= 8000
 WELCOME    := Welcome to the websocket server!!!
 
-.PHONY: all deps build test run run-cluster seed dev sanitize tsan valgrind failmalloc fuzz soak lint bench \
-        install fresh-check clean
+.PHONY: all deps build test run run-cluster seed dev sanitize tsan valgrind failmalloc fuzz soak lint \
+        bench install fresh-check clean
 
 all: build
 
