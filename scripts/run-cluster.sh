@@ -91,7 +91,7 @@ done
 cat <<EOF
 run-cluster: open http://localhost:$PORT/#lobby in two tabs: haproxy (pid $HAPROXY_PID) deals
   the connections round robin over three wsk nodes, which share their rooms through Redis; each
-  tab's welcome names its node. Node members counts are per node.
+  tab's welcome names its node. Member counts are per node.
 EOF
 for ((i = 1; i <= NODES; i++)); do
   echo "  node $i: ws://127.0.0.1:${NODE_PORTS[i - 1]} (pid ${PIDS[i]}, log $LOGS/node$i.log)"
