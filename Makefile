@@ -18,10 +18,11 @@ CMAKE_ARGS ?=
 # The project's own builds treat warnings as errors (a build that adds wsk to its own does not).
 OWN_CMAKE_ARGS = -DWSK_WERROR=ON $(CMAKE_ARGS)
 SEED_PORT  ?= 8000
+CLUSTER_PORT ?= 8000
 WELCOME    := Welcome to the websocket server!!!
 
-.PHONY: all deps build test run seed dev sanitize tsan valgrind failmalloc fuzz soak lint bench \
-        install fresh-check clean
+.PHONY: all deps build test run run-cluster seed dev sanitize tsan valgrind failmalloc fuzz soak lint \
+        bench install fresh-check clean
 
 all: build
 
@@ -44,6 +45,13 @@ test: build
 run: $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS) --target wsk
 	$(BUILD)/wsk serve --port 8000 --root web --rooms --welcome '$(WELCOME)'
+
+# The same chat on three wsk nodes sharing their rooms through Redis, behind haproxy on
+# CLUSTER_PORT (docs/scale-out.md): two tabs may land on different nodes and still chat.
+run-cluster: $(BUILD)/CMakeCache.txt
+	@bash scripts/deps.sh --cluster
+	cmake --build $(BUILD) -j $(JOBS) --target wsk
+	@bash scripts/run-cluster.sh $(BUILD) $(CLUSTER_PORT) '$(WELCOME)'
 
 # The seed example: examples/just_ws_server answers every HTTP request with "I am connected!"
 # and WebSockets on the same port; examples/justWs.html is its page, opened from the disk.

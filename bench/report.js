@@ -44,6 +44,19 @@ for (const [scenario, what] of [['fanout1', 'in 1 room'], ['fanout100', 'over 10
   );
 }
 
+// A cluster: redis-server (the first pid) and 3 `wsk serve --rooms --redis` nodes; CPU is theirs.
+for (const [scenario, what] of [['cluster1', 'in 1 room'], ['cluster100', 'over 100 rooms']]) {
+  rows.push(
+    [scenario, (r) => `cluster of 3 nodes + Redis, ${r.subscribers} subscribers ${what}: deliveries/s`, (r) => r.rate_per_s, null, 'high', 0],
+    [scenario, '  deliveries per CPU-second of the cluster (nodes + redis-server)', (r) => perCpu(r.count, r), null, 'high', 0],
+    [scenario, "  Redis's share of the cluster CPU (%)", (r) => (100 * r.server_cpus_s[0]) / r.server_cpu_s, null, null, 0],
+    [scenario, '  publishes/s', (r) => r.publishes_per_s, null, 'high', 0],
+    [scenario, '  latency publish to delivery, remote node p50 / p99 (ms)', (r) => r.remote_latency_us.p50 / 1e3, null, 'low', 1, (r) => r.remote_latency_us.p99 / 1e3],
+    [scenario, '  latency publish to delivery, all subscribers p50 / p99 (ms)', (r) => r.latency_us.p50 / 1e3, null, 'low', 1, (r) => r.latency_us.p99 / 1e3],
+    [scenario, '  load generator CPU (% of window)', (r) => (100 * r.client_cpu_s) / r.duration_s, null, null, 0],
+  );
+}
+
 function median(xs) {
   const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
   if (!v.length) return NaN;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench/run.sh BUILD_DIR - `make bench`: the same `wsk bench` scenarios against `wsk serve --echo`
 # and against Node's ws echo server (bench/ws_echo_server.js), and the fan-out scenarios against
-# `wsk serve --rooms` and bench/ws_rooms_server.js, each server pinned to CPU 0 and the
+# `wsk serve --rooms` and bench/ws_rooms_server.js (and a cluster of `wsk serve --rooms --redis`
+# nodes and redis-server), each server pinned to CPU 0 and the
 # load generator to CPU 1, every run on a freshly started server, repeated; then a markdown table
 # of medians with the ratio wsk/ws and the project's targets (bench/report.js).
 #
@@ -9,8 +10,9 @@
 #   BENCH_DURATION=3   measured seconds per run      BENCH_WARMUP=1   warm-up seconds per run
 #   BENCH_REPEATS=3    runs per scenario and server  BENCH_IDLE=10000 idle connections
 #   BENCH_FANOUT=10000 connections of a fan-out run  BENCH_SERVERS="wsk ws" which servers to run
+#   BENCH_CLUSTER=3000 subscribers of a cluster run
 #   BENCH_SCENARIOS="echo100 echo1000 echo16k connect idle echo100t2
-#                    fanout1 fanout100 fanout1to1 fanout1t2"
+#                    fanout1 fanout100 fanout1to1 fanout1t2 cluster1 cluster100"
 # echo100t2 is echo100 against `wsk serve --threads 2` with the server on both CPUs and the load
 # generator unpinned (wsk only): how two loops scale on two cores that the load generator shares.
 # Fan-out (`wsk bench fanout`, 32-byte messages, window 16): fanout1 is one publisher and
@@ -18,7 +20,9 @@
 # rooms (one publisher connection each), fanout1to1 BENCH_FANOUT/2 rooms of one subscriber and one
 # publisher connection (half the connections each: the bench's two ends of 10 000 pairs would
 # not fit an open-file limit of 20 000), fanout1t2 is fanout1 on `wsk serve --threads 2` (wsk
-# only, pinned like echo100t2).
+# only, pinned like echo100t2). cluster1 and cluster100 (wsk only): three `wsk serve --rooms
+# --redis` nodes and redis-server, all on CPU 0, BENCH_CLUSTER subscribers dealt over the nodes in
+# 1 room or 100, published through the first node: CPU is that of the four processes.
 #   BENCH_OUT=BUILD_DIR/bench-results.jsonl          one JSON object per run
 set -euo pipefail
 
@@ -31,7 +35,8 @@ REPEATS=${BENCH_REPEATS:-3}
 IDLE=${BENCH_IDLE:-10000}
 FANOUT=${BENCH_FANOUT:-10000}
 SERVERS=${BENCH_SERVERS:-wsk ws}
-SCENARIOS=${BENCH_SCENARIOS:-echo100 echo1000 echo16k connect idle echo100t2 fanout1 fanout100 fanout1to1 fanout1t2}
+CLUSTER=${BENCH_CLUSTER:-3000}
+SCENARIOS=${BENCH_SCENARIOS:-echo100 echo1000 echo16k connect idle echo100t2 fanout1 fanout100 fanout1to1 fanout1t2 cluster1 cluster100}
 OUT=${BENCH_OUT:-$BUILD/bench-results.jsonl}
 export NODE_PATH=$SRC/node_modules
 
@@ -63,9 +68,13 @@ else
 fi
 
 TMP=$(mktemp -d)
-SERVER_PID=
+SERVER_PIDS=()
+stop_server() {
+  for p in "${SERVER_PIDS[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+  SERVER_PIDS=()
+}
 cleanup() {
-  if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
+  stop_server
   rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -74,45 +83,69 @@ free_port() {
   node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"
 }
 
-# Start server $1 for scenario $2 in the background; sets SERVER_PID and PORT.
+# Wait until process $2 accepts connections on port $1.
+await_port() {
+  local i
+  for ((i = 0; i < 100; i++)); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    kill -0 "$2" 2>/dev/null || return 1
+    sleep 0.05
+  done
+  return 1
+}
+
+failed_start() {
+  echo "bench: the $1 server did not start:" >&2
+  cat "$TMP/server.log" >&2
+  exit 1
+}
+
+# Start server $1 for scenario $2 in the background; sets SERVER_PIDS (a cluster: redis-server,
+# then the nodes) and URLS (a cluster: the nodes, in the same order).
 start_server() {
-  local log=$TMP/server.log i
+  local log=$TMP/server.log i port=
   : >"$log"
   case $1 in
     wsk)
-      PORT=$(free_port)
-      local mode=--echo pin=("${PIN_SERVER[@]}") threads=()
-      case $2 in fanout*) mode=--rooms ;; esac
+      local mode=--echo pin=("${PIN_SERVER[@]}") threads=() redis=() nodes=1
+      case $2 in fanout* | cluster*) mode=--rooms ;; esac
       case $2 in *t2) pin=("${PIN_SERVER_ALL[@]}") threads=(--threads 2) ;; esac
-      "${pin[@]}" "$WSK" serve "$mode" --quiet "${threads[@]}" --host 127.0.0.1 --port "$PORT" \
-        >"$log" 2>&1 &
-      SERVER_PID=$!
-      for ((i = 0; i < 100; i++)); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && return 0
-        kill -0 "$SERVER_PID" 2>/dev/null || break
+      if [[ $2 == cluster* ]]; then
+        port=$(free_port)
+        "${pin[@]}" redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no >"$log" 2>&1 &
+        SERVER_PIDS=($!)
+        await_port "$port" $! || failed_start redis-server
+        redis=(--redis "redis://127.0.0.1:$port")
+        nodes=3
+      fi
+      URLS=()
+      for ((i = 0; i < nodes; i++)); do
+        port=$(free_port)
+        "${pin[@]}" "$WSK" serve "$mode" --quiet "${threads[@]}" "${redis[@]}" --host 127.0.0.1 \
+          --port "$port" >>"$log" 2>&1 &
+        SERVER_PIDS+=($!)
+        await_port "$port" $! || failed_start wsk
+        URLS+=("ws://127.0.0.1:$port/")
+      done
+      # the nodes share their rooms once both their Redis connections are up
+      for ((i = 0; i < 100 && ${#redis[@]}; i++)); do
+        [ "$(grep -c 'connected, topics shared' "$log")" = "$nodes" ] && break
         sleep 0.05
       done ;;
     ws)
       local script=ws_echo_server.js
       case $2 in fanout*) script=ws_rooms_server.js ;; esac
       "${PIN_SERVER[@]}" node "$SRC/bench/$script" 0 >"$log" 2>&1 &
-      SERVER_PID=$!
+      SERVER_PIDS=($!)
       for ((i = 0; i < 100; i++)); do
-        PORT=$(awk '/^listening /{print $2; exit}' "$log")
-        [ -n "$PORT" ] && return 0
-        kill -0 "$SERVER_PID" 2>/dev/null || break
+        port=$(awk '/^listening /{print $2; exit}' "$log")
+        [ -n "$port" ] && break
+        kill -0 "${SERVER_PIDS[0]}" 2>/dev/null || break
         sleep 0.05
-      done ;;
+      done
+      [ -n "$port" ] || failed_start ws
+      URLS=("ws://127.0.0.1:$port/") ;;
   esac
-  echo "bench: the $1 server did not start:" >&2
-  cat "$log" >&2
-  exit 1
-}
-
-stop_server() {
-  kill "$SERVER_PID" 2>/dev/null || true
-  wait "$SERVER_PID" 2>/dev/null || true
-  SERVER_PID=
 }
 
 scenario_args() {
@@ -125,6 +158,8 @@ scenario_args() {
     fanout1 | fanout1t2) echo "fanout -S $FANOUT -T 1" ;;
     fanout100) echo "fanout -S $FANOUT -T 100" ;;
     fanout1to1) echo "fanout -S $((FANOUT / 2)) -T $((FANOUT / 2))" ;;
+    cluster1) echo "fanout -S $CLUSTER -T 1" ;;
+    cluster100) echo "fanout -S $CLUSTER -T 100" ;;
     *) echo "bench: unknown scenario $1" >&2; exit 1 ;;
   esac
 }
@@ -136,13 +171,13 @@ for scenario in $SCENARIOS; do
   for ((run = 1; run <= REPEATS; run++)); do
     for server in $SERVERS; do
       pin_load=("${PIN_LOAD[@]}")
-      if [[ $scenario == *t2 ]]; then
-        [ "$server" = wsk ] || continue
-        pin_load=()
-      fi
+      case $scenario in *t2 | cluster*) [ "$server" = wsk ] || continue ;; esac
+      [[ $scenario == *t2 ]] && pin_load=()
       start_server "$server" "$scenario"
-      line=$("${pin_load[@]}" "$WSK" bench "${args[@]}" -w "$WARMUP" -t "$DURATION" -p "$SERVER_PID" \
-               --json "ws://127.0.0.1:$PORT/" 2>>"$TMP/bench.err") || true
+      pids=()
+      for p in "${SERVER_PIDS[@]}"; do pids+=(-p "$p"); done
+      line=$("${pin_load[@]}" "$WSK" bench "${args[@]}" -w "$WARMUP" -t "$DURATION" "${pids[@]}" \
+               --json "${URLS[@]}" 2>>"$TMP/bench.err") || true
       stop_server
       [ -n "$line" ] || line='{"ok":false,"error":"wsk bench printed nothing"}'
       echo "{\"server\":\"$server\",\"scenario\":\"$scenario\",\"run\":$run,${line#\{}" >>"$OUT"

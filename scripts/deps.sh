@@ -5,8 +5,9 @@
 #                                make seed)
 #   scripts/deps.sh --test       the above, plus the test peers: Node (>= 18) with npm, then Node's
 #                                ws and playwright-core (npm ci, pinned by package-lock.json),
-#                                Debian's chromium, openssl, procps, iproute2, redis-server (make
-#                                test, sanitize)
+#                                Debian's chromium, openssl, procps, iproute2, redis-server, haproxy
+#                                (make test, sanitize)
+#   scripts/deps.sh --cluster    --build, redis-server and haproxy (make run-cluster)
 #   scripts/deps.sh --valgrind   --test and valgrind
 #   scripts/deps.sh --lint       --build, cppcheck and clang-tidy
 #   scripts/deps.sh --fuzz       --build, clang and its libFuzzer runtime (Debian's default clang)
@@ -26,7 +27,8 @@ fi
 mode=${1:---all}
 
 build_pkgs="cmake make gcc libc6-dev libssl-dev zlib1g-dev libhiredis-dev pkg-config"
-test_pkgs="chromium openssl procps iproute2 redis-server"
+cluster_pkgs="redis-server haproxy"
+test_pkgs="chromium openssl procps iproute2 $cluster_pkgs"
 want=$build_pkgs
 node=0
 case "$mode" in
@@ -36,8 +38,9 @@ case "$mode" in
   --lint) want="$want cppcheck clang-tidy" ;;
   --fuzz) want="$want clang libclang-rt-dev" ;;
   --dev) want="$want inotify-tools" ;;
+  --cluster) want="$want $cluster_pkgs" ;;
   --all) want="$want $test_pkgs valgrind cppcheck clang-tidy clang libclang-rt-dev inotify-tools"; node=1 ;;
-  *) echo "deps: unknown mode '$mode' (--build, --test, --valgrind, --lint, --fuzz, --dev)" >&2; exit 2 ;;
+  *) echo "deps: unknown mode '$mode' (--build, --test, --valgrind, --lint, --fuzz, --dev, --cluster)" >&2; exit 2 ;;
 esac
 
 # Node: keep any node already on the PATH; Debian's nodejs needs Debian's npm beside it.

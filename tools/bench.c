@@ -11,13 +11,16 @@
 #include "cli.h"
 
 static const char usage[] =
-    "usage: wsk bench [echo|connect|idle|fanout] ws://HOST:PORT[/PATH] [options]\n"
+    "usage: wsk bench [echo|connect|idle|fanout] ws://HOST:PORT[/PATH]... [options]\n"
     "  echo     connections keep messages in flight to an echo server; every echo is checked\n"
     "  connect  dialers repeat connect, upgrade and close handshake\n"
     "  idle     open connections and hold them\n"
     "  fanout   publish/subscribe through a server in rooms mode (wsk serve --rooms): the\n"
     "           subscribers join rooms PATH/room/t0 .. tT-1; publisher p publishes into rooms\n"
-    "           p, p+P, ... (one connection each); every message is sequence-checked and timed\n"
+    "           p, p+P, ... (one connection each); every message is sequence-checked and timed.\n"
+    "           Several URLs (up to 8: nodes sharing rooms, wsk serve --redis): the publishers\n"
+    "           connect to the first, subscriber j to URL (j / T) % URLs; the latency on the\n"
+    "           others is reported apart (remote). Other modes take one URL\n"
     "options:\n"
     "  -c, --connections N  connections (echo 100, idle 1000) or concurrent dialers (connect 50)\n"
     "  -s, --size BYTES     payload size, k/m suffixes allowed (echo 20, fanout 32, at least 20)\n"
@@ -29,13 +32,16 @@ static const char usage[] =
     "  -W, --window N       fanout messages a publisher may be ahead of its slowest subscriber (16)\n"
     "  -w, --warmup S       seconds of load before measuring (1)\n"
     "  -t, --duration S     seconds measured, or held for idle (5)\n"
-    "  -p, --pid PID        server process: report its CPU per message and idle RSS growth\n"
+    "  -p, --pid PID        server process: report its CPU per message and idle RSS growth;\n"
+    "                       repeatable (up to 8): their CPU is added up (idle: RSS of the first)\n"
     "  -j, --json           print one JSON object instead of text\n"
     WSK_CLI_EXIT_CODES;
 
 void bench_result_note_error(struct bench_result *r, const char *why) {
   if (!r->first_error[0]) snprintf(r->first_error, sizeof r->first_error, "%s", why);
 }
+
+static const char *const mode_names[] = {"echo", "connect", "idle", "fanout"}; /* enum bench_mode */
 
 /* Parse a non-negative number with an optional k/m (binary) suffix. */
 static int parse_size(const char *s, size_t *out) {
@@ -103,7 +109,11 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o) {
       break;
     case 'p':
       if (parse_size(optarg, &v) < 0 || v == 0 || v > 0x7fffffff) goto bad;
-      o->pid = (int)v;
+      if (o->npids == BENCH_PIDS_MAX) {
+        wsk_cli_usage_error("bench", "at most %d -p", BENCH_PIDS_MAX);
+        return -1;
+      }
+      o->pids[o->npids++] = (int)v;
       break;
     case 'j': o->json = 1; break;
     case 'h': fputs(usage, stdout); return 1;
@@ -112,22 +122,28 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o) {
       return -1;
     }
   }
-  int rest = argc - optind;
-  if (rest == 2) {
-    const char *m = argv[optind++];
-    if (strcmp(m, "echo") == 0) o->mode = BENCH_ECHO;
-    else if (strcmp(m, "connect") == 0) o->mode = BENCH_CONNECT;
-    else if (strcmp(m, "idle") == 0) o->mode = BENCH_IDLE;
-    else if (strcmp(m, "fanout") == 0) o->mode = BENCH_FANOUT;
-    else {
-      wsk_cli_usage_error("bench", "unknown mode '%s' (echo, connect, idle or fanout)", m);
+  /* A first word that is no URL, followed by more, names the mode. */
+  if (argc - optind >= 2 && !strstr(argv[optind], "://")) {
+    const unsigned modes = sizeof mode_names / sizeof *mode_names;
+    unsigned m = 0;
+    while (m < modes && strcmp(argv[optind], mode_names[m]) != 0) m++;
+    if (m == modes) {
+      wsk_cli_usage_error("bench", "unknown mode '%s' (echo, connect, idle or fanout)",
+                          argv[optind]);
       return -1;
     }
-  } else if (rest != 1) {
-    wsk_cli_usage_error("bench", "%s", rest ? "too many arguments" : "a URL is required");
+    o->mode = (enum bench_mode)m;
+    optind++;
+  }
+  int rest = argc - optind;
+  if (rest < 1 || rest > (o->mode == BENCH_FANOUT ? BENCH_URLS_MAX : 1)) {
+    const char *why = rest < 1 ? "a URL is required"
+                      : o->mode == BENCH_FANOUT ? "at most 8 URLs"
+                                                : "too many arguments (several URLs: fanout only)";
+    wsk_cli_usage_error("bench", "%s", why);
     return -1;
   }
-  o->url = argv[optind];
+  for (; optind < argc; optind++) o->urls[o->nurls++] = argv[optind];
   static const unsigned default_connections[] = {100, 50, 1000, 10000};
   if (!o->connections) o->connections = default_connections[o->mode];
   if (o->size == SIZE_MAX) o->size = o->mode == BENCH_FANOUT ? 32 : 20;
@@ -137,14 +153,26 @@ bad:
   return -1;
 }
 
-static const char *const mode_names[] = {"echo", "connect", "idle", "fanout"};
 static const char *const unit_names[] = {"message", "handshake", "connection", "delivery"};
 
 static double rate(double n, double s) { return s > 0 ? n / s : 0; }
 
+static void print_latency_json(const char *name, const struct bench_hist *h) {
+  printf(",\"%s\":{\"p50\":%.1f,\"p99\":%.1f,\"p999\":%.1f,\"max\":%.1f}", name,
+         bench_hist_quantile(h, 0.5) / 1e3, bench_hist_quantile(h, 0.99) / 1e3,
+         bench_hist_quantile(h, 0.999) / 1e3, h->max / 1e3);
+}
+
 static void print_json(const struct bench_opts *o, const struct bench_result *r, const char *err) {
   printf("{\"mode\":\"%s\",\"url\":", mode_names[o->mode]);
-  wsk_cli_json_str(stdout, o->url, strlen(o->url));
+  wsk_cli_json_str(stdout, o->urls[0], strlen(o->urls[0]));
+  if (o->nurls > 1) {
+    for (unsigned i = 0; i < o->nurls; i++) {
+      printf(i ? "," : ",\"urls\":[");
+      wsk_cli_json_str(stdout, o->urls[i], strlen(o->urls[i]));
+    }
+    printf("]");
+  }
   printf(",\"ok\":%s", err ? "false" : "true");
   if (err) {
     printf(",\"error\":");
@@ -164,13 +192,18 @@ static void print_json(const struct bench_opts *o, const struct bench_result *r,
            o->connections, o->topics, o->publishers, o->size, o->window,
            (unsigned long long)r->publishes, rate((double)r->publishes, r->elapsed_s),
            (unsigned long long)r->lost, (unsigned long long)r->mismatches);
-  if (o->mode != BENCH_IDLE)
-    printf(",\"latency_us\":{\"p50\":%.1f,\"p99\":%.1f,\"p999\":%.1f,\"max\":%.1f}",
-           bench_hist_quantile(&r->hist, 0.5) / 1e3, bench_hist_quantile(&r->hist, 0.99) / 1e3,
-           bench_hist_quantile(&r->hist, 0.999) / 1e3, r->hist.max / 1e3);
+  if (o->mode != BENCH_IDLE) print_latency_json("latency_us", &r->hist);
+  if (o->nurls > 1) print_latency_json("remote_latency_us", &r->remote);
   printf(",\"errors\":%llu,\"client_cpu_s\":%.3f", (unsigned long long)r->errors, r->client_cpu_s);
-  if (o->pid) {
-    printf(",\"server_pid\":%d,\"server_cpu_s\":%.3f", o->pid, r->server_cpu_s);
+  if (o->npids) {
+    printf(",\"server_pid\":%d,\"server_cpu_s\":%.3f", o->pids[0], r->server_cpu_s);
+    if (o->npids > 1) {
+      for (unsigned i = 0; i < o->npids; i++)
+        printf("%s%d", i ? "," : ",\"server_pids\":[", o->pids[i]);
+      for (unsigned i = 0; i < o->npids; i++)
+        printf("%s%.3f", i ? "," : "],\"server_cpus_s\":[", r->server_cpu_each[i]);
+      printf("]");
+    }
     if (o->mode == BENCH_FANOUT)
       printf(",\"deliveries_per_server_cpu_s\":%.1f", rate((double)r->count, r->server_cpu_s));
     if (o->mode == BENCH_IDLE)
@@ -198,8 +231,8 @@ static void print_text(const struct bench_opts *o, const struct bench_result *r)
   case BENCH_ECHO:
     printf("echo %s: %u connections x %u in flight, %zu-byte %s messages, %.1f s measured after "
            "%.1f s warm-up\n",
-           o->url, o->connections, o->depth, o->size, o->binary ? "binary" : "text", r->elapsed_s,
-           o->warmup_s);
+           o->urls[0], o->connections, o->depth, o->size, o->binary ? "binary" : "text",
+           r->elapsed_s, o->warmup_s);
     printf("  %-10s %llu echoed, %.0f msgs/s, %.2f MB/s of payload\n", "messages",
            (unsigned long long)r->count, per_s, rate((double)r->bytes, r->elapsed_s) / 1e6);
     print_latency("round trip", &r->hist);
@@ -209,7 +242,7 @@ static void print_text(const struct bench_opts *o, const struct bench_result *r)
            (unsigned long long)r->mismatches, (unsigned long long)r->errors);
     break;
   case BENCH_CONNECT:
-    printf("connect %s: %u dialers, %.1f s measured after %.1f s warm-up\n", o->url,
+    printf("connect %s: %u dialers, %.1f s measured after %.1f s warm-up\n", o->urls[0],
            o->connections, r->elapsed_s, o->warmup_s);
     printf("  %-10s %llu connect+upgrade+close cycles, %.0f per second\n", "handshakes",
            (unsigned long long)r->count, per_s);
@@ -217,33 +250,39 @@ static void print_text(const struct bench_opts *o, const struct bench_result *r)
     printf("  %-10s %llu failed\n", "checks", (unsigned long long)r->errors);
     break;
   case BENCH_IDLE:
-    printf("idle %s: %llu of %u connections held for %.1f s, %llu lost\n", o->url,
+    printf("idle %s: %llu of %u connections held for %.1f s, %llu lost\n", o->urls[0],
            (unsigned long long)r->count, o->connections, r->elapsed_s,
            (unsigned long long)r->errors);
-    if (o->pid && r->measured_conns)
+    if (o->npids && r->measured_conns)
       printf("  %-10s server's anonymous memory grew by %lld bytes over the %u connections "
              "after the warm-up = %.0f bytes per connection\n",
              "memory", r->server_rss_delta, r->measured_conns,
              (double)r->server_rss_delta / (double)r->measured_conns);
     break;
   case BENCH_FANOUT:
-    printf("fanout %s: %u subscribers over %u rooms, %u publishers, %zu-byte messages, window "
+    printf("fanout %s", o->urls[0]);
+    for (unsigned i = 1; i < o->nurls; i++) printf(" %s", o->urls[i]);
+    printf(": %u subscribers over %u rooms, %u publishers, %zu-byte messages, window "
            "%u, %.1f s measured after %.1f s warm-up\n",
-           o->url, o->connections, o->topics, o->publishers, o->size, o->window, r->elapsed_s,
+           o->connections, o->topics, o->publishers, o->size, o->window, r->elapsed_s,
            o->warmup_s);
     printf("  %-10s %llu received by subscribers, %.0f per second; %llu published, %.0f per "
            "second\n",
            "messages", (unsigned long long)r->count, per_s, (unsigned long long)r->publishes,
            rate((double)r->publishes, r->elapsed_s));
     print_latency("delivery", &r->hist);
+    if (o->nurls > 1) print_latency("remote", &r->remote);
     printf("  %-10s %llu lost, %llu out of sequence, %llu connection errors\n", "checks",
            (unsigned long long)r->lost, (unsigned long long)r->mismatches,
            (unsigned long long)r->errors);
     break;
   }
   printf("  %-10s bench %.2f s", "cpu", r->client_cpu_s);
-  if (o->pid && r->server_cpu_s >= 0) {
+  if (o->npids && r->server_cpu_s >= 0) {
     printf(", server %.2f s", r->server_cpu_s);
+    for (unsigned i = 0; o->npids > 1 && i < o->npids; i++)
+      printf("%s%.2f", i ? " + " : " (", r->server_cpu_each[i]);
+    if (o->npids > 1) printf(")");
     if (o->mode != BENCH_IDLE && r->count)
       printf(" = %.3f us per %s", r->server_cpu_s * 1e6 / (double)r->count, unit_names[o->mode]);
   }

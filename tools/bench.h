@@ -10,9 +10,14 @@
 
 enum bench_mode { BENCH_ECHO, BENCH_CONNECT, BENCH_IDLE, BENCH_FANOUT };
 
+#define BENCH_URLS_MAX 8 /* fanout: servers sharing rooms (e.g. wsk serve --redis nodes) */
+#define BENCH_PIDS_MAX 8 /* server processes whose CPU is added up (nodes and redis-server) */
+
 struct bench_opts {
   enum bench_mode mode;
-  const char *url;
+  const char *urls[BENCH_URLS_MAX]; /* only fanout takes more than one: the publishers connect to
+                                       the first, subscribers are dealt over all */
+  unsigned nurls;
   unsigned connections; /* echo, idle: connections held; connect: concurrent dialers;
                            fanout: subscribers */
   size_t size;          /* echo, fanout: payload bytes per message */
@@ -23,7 +28,8 @@ struct bench_opts {
   unsigned window;      /* fanout: how far a publisher may run ahead of its slowest subscriber */
   double warmup_s;      /* echo, connect: load before the measured window */
   double duration_s;    /* echo, connect: measured window; idle: hold time */
-  int pid;              /* server process to read CPU and RSS from, 0 = none */
+  int pids[BENCH_PIDS_MAX]; /* server processes to read CPU from (idle: RSS of the first) */
+  unsigned npids;
   int json;
 };
 
@@ -41,8 +47,11 @@ struct bench_result {
   uint64_t per_conn_max;
   struct bench_hist hist;  /* echo: round trip; connect: connect-to-101 time; fanout: publish to
                               delivery (ns) */
+  struct bench_hist remote; /* fanout with several URLs: publish to delivery on the servers other
+                               than the publishers' (ns) */
   double client_cpu_s;     /* this process, over the measured window */
-  double server_cpu_s;     /* the --pid process over the window, < 0 if unknown */
+  double server_cpu_s;     /* the --pid processes over the window (summed), < 0 if unknown */
+  double server_cpu_each[BENCH_PIDS_MAX]; /* each of them */
   long long server_rss_delta; /* idle: anonymous resident bytes the --pid process grew by while
                                  the measured connections opened (after the warm-up ones) */
   unsigned measured_conns;  /* idle: connections opened after the warm-up ones */

@@ -61,7 +61,7 @@ static int none_active(void *arg) { return ((struct connect *)arg)->active == 0;
 int bench_connect_run(const struct bench_opts *o, struct bench_result *r, char *err,
                       size_t errlen) {
   struct bench_target target;
-  if (bench_target_parse(o->url, &target, err, errlen) < 0) return -1;
+  if (bench_target_parse(o->urls[0], &target, err, errlen) < 0) return -1;
   struct connect k = {.o = o, .r = r, .active = o->connections};
   struct bench_net n;
   if (bench_net_init(&n, &target, &connect_ops, &k, err, errlen) < 0) return -1;
@@ -79,7 +79,7 @@ int bench_connect_run(const struct bench_opts *o, struct bench_result *r, char *
                       errlen) < 0)
     goto out;
   struct bench_window w;
-  bench_window_begin(&w, o->pid);
+  bench_window_begin(&w, o);
   uint64_t cycles0 = k.cycles;
   bench_hist_reset(&r->hist);
   k.phase = BENCH_MEASURE;

@@ -138,7 +138,7 @@ static int run(struct echo *e, struct bench_net *n, char *err, size_t errlen) {
                       errlen) < 0)
     return -1;
   struct bench_window w;
-  bench_window_begin(&w, o->pid);
+  bench_window_begin(&w, o);
   uint64_t messages0 = e->messages;
   for (unsigned i = 0; i < o->connections; i++) e->conns[i].window_mark = e->conns[i].received;
   bench_hist_reset(&r->hist);
@@ -161,7 +161,7 @@ static int run(struct echo *e, struct bench_net *n, char *err, size_t errlen) {
 
 int bench_echo_run(const struct bench_opts *o, struct bench_result *r, char *err, size_t errlen) {
   struct bench_target target;
-  if (bench_target_parse(o->url, &target, err, errlen) < 0) return -1;
+  if (bench_target_parse(o->urls[0], &target, err, errlen) < 0) return -1;
   struct echo e = {.o = o, .r = r, .opcode = o->binary ? WSK_OP_BINARY : WSK_OP_TEXT,
                    .tag_len = o->size < TAG_MAX ? o->size : TAG_MAX};
   struct bench_net n;

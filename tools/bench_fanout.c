@@ -2,13 +2,16 @@
  * (`wsk serve --rooms`, bench/ws_rooms_server.js): the request path /room/NAME makes a connection
  * a member of room NAME, and each message a member sends goes to every other member.
  *
- * S subscribers are dealt round-robin over T rooms PREFIX/room/t0 .. tT-1 (PREFIX: the URL's path
- * without its trailing slash). Publishing goes through max(P, T) publisher connections,
- * "streams": stream i is a member of room i % T. So publisher p publishes into rooms p, p+P,
- * p+2P, ... through one connection per room when P < T, and P > T publishers share rooms (they
- * then also receive each other's messages: read, not counted). A stream keeps at most W messages
- * ahead of the slowest subscriber of its room: it publishes again once every subscriber of the
- * room has the oldest message it is waiting for.
+ * S subscribers are dealt round-robin over T rooms PREFIX/room/t0 .. tT-1 (PREFIX: the first
+ * URL's path without its trailing slash). With several URLs (nodes that share their rooms, such
+ * as `wsk serve --redis`), subscriber j connects to URL (j / T) % URLs, so that each room has
+ * subscribers on every node, and the publishers to the first: the latency of the subscribers of
+ * the other URLs is also recorded apart (remote). Publishing goes through max(P, T) publisher
+ * connections, "streams": stream i is a member of room i % T. So publisher p publishes into
+ * rooms p, p+P, p+2P, ... through one connection per room when P < T, and P > T publishers share
+ * rooms (they then also receive each other's messages: read, not counted). A stream keeps at most
+ * W messages ahead of the slowest subscriber of its room: it publishes again once every
+ * subscriber of the room has the oldest message it is waiting for.
  *
  * Each binary message starts with its stream, its sequence number in the stream and the bench's
  * monotonic time when it was queued. Every subscriber checks that each stream of its room
@@ -41,6 +44,7 @@ struct fan_conn {
   uint8_t bad;            /* its opcode is not binary */
   uint8_t text;           /* a text message: the server's own notice (wsk serve --rooms sends
                              member counts), not one of ours: ignored */
+  uint8_t remote;         /* subscriber of a URL other than the publishers' */
   uint64_t *next;         /* subscriber: next sequence number of each stream of its room
                              (stream i at i / T) */
 };
@@ -125,7 +129,10 @@ static void delivered(struct fanout *f, struct bench_net *n, struct fan_conn *fc
   }
   *next = seq + 1;
   f->deliveries++;
-  if (f->phase == BENCH_MEASURE) bench_hist_record(&f->r->hist, n->now_ns - at);
+  if (f->phase == BENCH_MEASURE) {
+    bench_hist_record(&f->r->hist, n->now_ns - at);
+    if (fc->remote) bench_hist_record(&f->r->remote, n->now_ns - at);
+  }
   struct stream *s = &f->streams[id];
   uint32_t need = f->subs_of[fc->topic], w = f->o->window;
   if (seq < s->done || ++s->got[seq % w] < need) return;
@@ -207,9 +214,10 @@ static int run(struct fanout *f, struct bench_net *n, char *err, size_t errlen) 
                       errlen) < 0)
     return -1;
   struct bench_window w;
-  bench_window_begin(&w, o->pid);
+  bench_window_begin(&w, o);
   uint64_t deliveries0 = f->deliveries, publishes0 = f->publishes;
   bench_hist_reset(&r->hist);
+  bench_hist_reset(&r->remote);
   f->phase = BENCH_MEASURE;
   if (bench_run_until(n, w.start_ns + bench_seconds_ns(o->duration_s), failed, f, err, errlen) < 0)
     return -1;
@@ -234,9 +242,11 @@ static int run(struct fanout *f, struct bench_net *n, char *err, size_t errlen) 
   return -1;
 }
 
-/* Allocate and wire the connections, streams and room paths. Returns 0 or -1 with err set. */
-static int setup(struct fanout *f, const struct bench_target *t, char **paths, char *err,
+/* Allocate and wire the connections (to targets[0 .. nurls)), streams and room paths. Returns 0
+ * or -1 with err set. */
+static int setup(struct fanout *f, const struct bench_target *targets, char **paths, char *err,
                  size_t errlen) {
+  const struct bench_target *t = &targets[0];
   const struct bench_opts *o = f->o;
   unsigned total = f->subs + f->nstreams;
   size_t prefix = strlen(t->path);
@@ -267,6 +277,9 @@ static int setup(struct fanout *f, const struct bench_target *t, char **paths, c
     fc->topic = (j < f->subs ? j : j - f->subs) % f->topics;
     fc->base.path = *paths + fc->topic * stride;
     if (j < f->subs) {
+      unsigned node = (j / f->topics) % o->nurls;
+      fc->base.target = &targets[node];
+      fc->remote = node != 0;
       fc->next = next;
       next += (f->nstreams - fc->topic + f->topics - 1) / f->topics;
       f->subs_of[fc->topic]++;
@@ -287,12 +300,13 @@ int bench_fanout_run(const struct bench_opts *o, struct bench_result *r, char *e
                      .nstreams = o->publishers > o->topics ? o->publishers : o->topics};
   unsigned total = f.subs + f.nstreams;
   if (bench_fd_budget((unsigned long)total + FD_SLACK, err, errlen) < 0) return -1;
-  struct bench_target target;
-  if (bench_target_parse(o->url, &target, err, errlen) < 0) return -1;
+  struct bench_target targets[BENCH_URLS_MAX];
+  for (unsigned i = 0; i < o->nurls; i++)
+    if (bench_target_parse(o->urls[i], &targets[i], err, errlen) < 0) return -1;
   struct bench_net n;
-  if (bench_net_init(&n, &target, &fanout_ops, &f, err, errlen) < 0) return -1;
+  if (bench_net_init(&n, &targets[0], &fanout_ops, &f, err, errlen) < 0) return -1;
   char *paths = NULL;
-  int rc = setup(&f, &target, &paths, err, errlen);
+  int rc = setup(&f, targets, &paths, err, errlen);
   f.fleet = (struct bench_fleet){.conns = f.conns, .stride = sizeof *f.conns, .total = total};
   if (rc == 0) rc = run(&f, &n, err, errlen);
   for (unsigned j = 0; f.conns && j < total; j++) {

@@ -59,7 +59,7 @@ static int none_alive(void *arg) { return ((struct idle *)arg)->alive == 0; }
 
 int bench_idle_run(const struct bench_opts *o, struct bench_result *r, char *err, size_t errlen) {
   struct bench_target target;
-  if (bench_target_parse(o->url, &target, err, errlen) < 0) return -1;
+  if (bench_target_parse(o->urls[0], &target, err, errlen) < 0) return -1;
   struct idle d = {.r = r};
   struct bench_net n;
   if (bench_net_init(&n, &target, &idle_ops, &d, err, errlen) < 0) return -1;
@@ -74,16 +74,16 @@ int bench_idle_run(const struct bench_opts *o, struct bench_result *r, char *err
   if (warm >= o->connections) warm = 0; /* a single connection: nothing to warm up with */
   d.fleet = (struct bench_fleet){.conns = conns, .stride = sizeof *conns, .total = warm};
   if (warm && bench_fleet_open(&n, &d.fleet, r, err, errlen) < 0) goto out;
-  long long rss0 = o->pid > 0 ? bench_proc_anon_rss(o->pid) : -1;
+  long long rss0 = o->npids ? bench_proc_anon_rss(o->pids[0]) : -1;
   d.fleet.total = o->connections;
   if (bench_fleet_open(&n, &d.fleet, r, err, errlen) < 0) goto out;
   struct bench_window w;
-  bench_window_begin(&w, o->pid);
+  bench_window_begin(&w, o);
   if (bench_run_until(&n, w.start_ns + bench_seconds_ns(o->duration_s), none_alive, &d, err,
                       errlen) < 0)
     goto out;
   bench_window_end(&w, r);
-  long long rss1 = o->pid > 0 ? bench_proc_anon_rss(o->pid) : -1;
+  long long rss1 = o->npids ? bench_proc_anon_rss(o->pids[0]) : -1;
   r->server_rss_delta = rss0 >= 0 && rss1 >= 0 ? rss1 - rss0 : 0;
   r->measured_conns = o->connections - warm;
   r->count = d.alive;

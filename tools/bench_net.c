@@ -85,7 +85,7 @@ static int update_events(struct bench_net *n, struct bench_conn *c) {
 
 int bench_conn_dial(struct bench_net *n, struct bench_conn *c) {
   drop(c);
-  const struct bench_target *t = n->target;
+  const struct bench_target *t = c->target ? c->target : n->target;
   int fd = socket(t->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return -errno;
   int one = 1;
@@ -182,7 +182,8 @@ static int start_handshake(struct bench_net *n, struct bench_conn *c, uint32_t e
   wsk_handshake_make_key(nonce, c->key);
   if (bench_conn_reserve(c, REQUEST_MAX) < 0) return fail(n, c, "out of memory");
   int k = wsk_handshake_write_request((char *)c->out + c->out_len, c->out_cap - c->out_len,
-                                      n->target->host_port, c->path ? c->path : n->target->path,
+                                      (c->target ? c->target : n->target)->host_port,
+                                      c->path ? c->path : n->target->path,
                                       c->key, NULL, NULL, NULL, NULL);
   if (k < 0) return fail(n, c, "cannot write the upgrade request: %s", wsk_strerror(k));
   c->out_len += (size_t)k;

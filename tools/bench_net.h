@@ -57,6 +57,7 @@ struct bench_conn {
   uint32_t id;           /* index in the mode's array */
   uint64_t dial_ns;      /* when the TCP connect started */
   const char *path;      /* request target, NULL = the URL's (fanout: one room per connection) */
+  const struct bench_target *target; /* where to connect, NULL = the net's (fanout: several) */
   struct wsk_parser parser;
   uint8_t *out;          /* frames not yet written: out[out_off..out_len) */
   size_t out_off, out_len, out_cap;

@@ -70,9 +70,9 @@ int bench_fd_budget(unsigned long fds, char *err, size_t errlen) {
   return -1;
 }
 
-void bench_window_begin(struct bench_window *w, int pid) {
-  w->pid = pid;
-  w->server_cpu0 = pid > 0 ? bench_proc_cpu_s(pid) : -1;
+void bench_window_begin(struct bench_window *w, const struct bench_opts *o) {
+  w->o = o;
+  for (unsigned i = 0; i < o->npids; i++) w->server_cpu0[i] = bench_proc_cpu_s(o->pids[i]);
   w->client_cpu0 = bench_self_cpu_s();
   w->start_ns = bench_now_ns();
 }
@@ -80,6 +80,11 @@ void bench_window_begin(struct bench_window *w, int pid) {
 void bench_window_end(const struct bench_window *w, struct bench_result *r) {
   r->elapsed_s = (double)(bench_now_ns() - w->start_ns) / 1e9;
   r->client_cpu_s = bench_self_cpu_s() - w->client_cpu0;
-  double server = w->pid > 0 ? bench_proc_cpu_s(w->pid) : -1;
-  r->server_cpu_s = server >= 0 && w->server_cpu0 >= 0 ? server - w->server_cpu0 : -1;
+  r->server_cpu_s = w->o->npids ? 0 : -1;
+  for (unsigned i = 0; i < w->o->npids; i++) {
+    double now = bench_proc_cpu_s(w->o->pids[i]);
+    r->server_cpu_each[i] = now >= 0 && w->server_cpu0[i] >= 0 ? now - w->server_cpu0[i] : -1;
+    if (r->server_cpu_each[i] < 0 || r->server_cpu_s < 0) r->server_cpu_s = -1;
+    else r->server_cpu_s += r->server_cpu_each[i];
+  }
 }

@@ -42,14 +42,15 @@ int bench_fleet_open(struct bench_net *n, struct bench_fleet *f, const struct be
  * if needed. Returns 0, or -1 with err set. */
 int bench_fd_budget(unsigned long fds, char *err, size_t errlen);
 
-/* The measured window: CPU of this process and of the server (pid, 0 = none). */
+/* The measured window: CPU of this process and of the servers (o->pids). */
 struct bench_window {
-  int pid;
+  const struct bench_opts *o;
   uint64_t start_ns;
-  double client_cpu0, server_cpu0;
+  double client_cpu0, server_cpu0[BENCH_PIDS_MAX];
 };
-void bench_window_begin(struct bench_window *w, int pid);
-/* Fill r->elapsed_s, r->client_cpu_s and r->server_cpu_s. */
+void bench_window_begin(struct bench_window *w, const struct bench_opts *o);
+/* Fill r->elapsed_s, r->client_cpu_s, r->server_cpu_each and their sum r->server_cpu_s (< 0 if
+ * one of them could not be read). */
 void bench_window_end(const struct bench_window *w, struct bench_result *r);
 
 #endif

@@ -96,6 +96,11 @@ check_json "fanout wsk -S 50 -T 5 -P 2" "$j" "$fanout_ok && r.topics === 5 && r.
 j=$("$WSK" bench fanout "ws://127.0.0.1:$PORT/" -S 20 -T 2 -P 4 -W 4 -s 100 -t 0.5 -w 0.1 --json) ||
   fail "fanout with shared rooms failed: $j"
 check_json "fanout wsk -S 20 -T 2 -P 4" "$j" "$fanout_ok"
+# Subscribers dealt over several URLs (as over the nodes of a cluster; here twice the same
+# server) and the CPU of several processes (here twice the same) added up.
+j=$("$WSK" bench fanout "ws://127.0.0.1:$PORT/" "ws://127.0.0.1:$PORT" -S 20 -T 2 -t 0.5 -w 0.1 \
+  -p "$ROOMS_PID" -p "$ROOMS_PID" --json) || fail "fanout over two URLs failed: $j"
+check_json "fanout over two URLs" "$j" "$fanout_ok && r.urls.length === 2 && r.remote_latency_us.p50 > 0 && r.server_cpus_s.length === 2 && Math.abs(r.server_cpus_s[0] + r.server_cpus_s[1] - r.server_cpu_s) < 0.0015"
 start_node "$WSK_SRC/bench/ws_rooms_server.js" 0
 j=$("$WSK" bench fanout "ws://127.0.0.1:$PORT/" -S 50 -T 5 -P 2 -t 0.5 -w 0.1 --json) ||
   fail "fanout against ws failed: $j"

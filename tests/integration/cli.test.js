@@ -25,6 +25,9 @@ t.test('a bad argument: one line of error and where the options are, exit 2', ()
     [['connect', 'ws://127.0.0.1:1/', '--nope'], 'connect', /unknown option '--nope'/],
     [['bench', '-z', 'ws://127.0.0.1:1/'], 'bench', /unknown option/],
     [['bench'], 'bench', /a URL is required/],
+    [['bench', 'echo', 'ws://127.0.0.1:1/', 'ws://127.0.0.1:2/'], 'bench', /several URLs: fanout only/],
+    [['bench', 'fanout', ...Array(9).fill('ws://127.0.0.1:1/')], 'bench', /at most 8 URLs/],
+    [['bench', 'nope', 'ws://127.0.0.1:1/'], 'bench', /unknown mode 'nope'/],
   ];
   for (const [args, cmd, what] of cases) {
     const r = run(args);

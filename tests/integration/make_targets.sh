@@ -27,6 +27,10 @@ done
 wants --test | grep -x >/dev/null chromium || fail "deps.sh --test does not want chromium"
 wants --build | grep -x >/dev/null libhiredis-dev || fail "deps.sh --build does not want libhiredis-dev"
 wants --test | grep -x >/dev/null redis-server || fail "deps.sh --test does not want redis-server"
+wants --test | grep -x >/dev/null haproxy || fail "deps.sh --test does not want haproxy"
+# make run-cluster: the build, redis-server and haproxy, no test peer.
+[ "$(wants --cluster | grep -cx 'redis-server\|haproxy')" = 2 ] || fail "deps.sh --cluster: $(wants --cluster | tr '\n' ' ')"
+! wants --cluster | grep -x >/dev/null 'nodejs\|npm\|chromium' || fail "deps.sh --cluster wants test peers"
 # A Node already installed (here: the one running the other tests) is kept, with its npm.
 if command -v node >/dev/null && command -v npm >/dev/null; then
   ! wants --test | grep -x >/dev/null 'nodejs\|npm' || fail "deps.sh --test replaces the installed $(command -v node)"

@@ -1,6 +1,7 @@
 'use strict';
 // What the tests of wsk serve --redis share: a real redis-server on a port the kernel picked
-// (stopped by PID, and killed at exit if a test failed first), redis-cli queries, nodes.
+// (stopped by PID, and killed at exit if a test failed first), redis-cli queries, nodes; the
+// cluster tests add haproxy (cluster_lib.js).
 const net = require('net');
 const { spawn, spawnSync } = require('child_process');
 const L = require('./server_lib');
@@ -18,27 +19,33 @@ function freePort() {
   });
 }
 
-const redisProcs = new Set();
+const procs = new Set();
 process.on('exit', () => {
-  for (const c of redisProcs) try { process.kill(c.pid, 'SIGKILL'); } catch (e) { /* gone */ }
+  for (const c of procs) try { process.kill(c.pid, 'SIGKILL'); } catch (e) { /* gone */ }
 });
 
+// Spawn a tracked child (killed at exit); `exited` resolves with { code, signal }.
+function track(child) {
+  procs.add(child);
+  const exited = new Promise((r) => child.on('exit', (code, signal) => { procs.delete(child); r({ code, signal }); }));
+  return { child, exited, stop: (signal = 'SIGTERM') => { process.kill(child.pid, signal); return exited; } };
+}
+
 function redisServer(port) {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1',
-    '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  redisProcs.add(child);
+  const p = track(spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1',
+    '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] }));
   let out = '';
-  const exited = new Promise((r) => child.on('exit', () => { redisProcs.delete(child); r(); }));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`redis-server not ready: ${out}`)), 10000);
-    child.stdout.on('data', (d) => {
+    p.child.stdout.on('data', (d) => {
       out += d;
       if (/Ready to accept connections/.test(out)) {
         clearTimeout(timer);
-        resolve({ child, port, stop: () => { process.kill(child.pid, 'SIGTERM'); return exited; } });
+        p.port = port;
+        resolve(p);
       }
     });
-    child.on('exit', () => { clearTimeout(timer); reject(new Error(`redis-server exited: ${out}`)); });
+    p.exited.then(() => { clearTimeout(timer); reject(new Error(`redis-server exited: ${out}`)); });
   });
 }
 
@@ -64,4 +71,4 @@ const connected = (node) => node.stderr.some((l) => /redis .*: connected, topics
 const node = (port, prefix, ...args) => L.serve(['--rooms', '--quiet', '--redis',
   `redis://127.0.0.1:${port}`, '--redis-prefix', prefix, ...args]);
 
-module.exports = { client, freePort, redisServer, redisCli, numsub, channels, until, connected, node };
+module.exports = { client, freePort, track, redisServer, redisCli, numsub, channels, until, connected, node };
