@@ -43,14 +43,14 @@ static void detach(wsk_client *cl, wsk_conn *c) {
   }
 }
 
-void wsk_client_fail(wsk_client *cl, int err, const char *message) {
+void wsk__client_fail(wsk_client *cl, int err, const char *message) {
   if (cl->conn) wsk__conn_destroy(cl->conn, err, message);
 }
 
 static void send_request(wsk_conn *c) {
-  int r = wsk__handshake_send(wsk_client_of(c), c);
+  int r = wsk__handshake_send(wsk__client_of(c), c);
   if (r < 0 && !wsk__conn_dead(c))
-    wsk_client_fail(wsk_client_of(c), r, "could not send the upgrade request");
+    wsk__client_fail(wsk__client_of(c), r, "could not send the upgrade request");
 }
 
 static void on_dialed(void *arg, int fd, int err, const char *message) {
@@ -58,7 +58,7 @@ static void on_dialed(void *arg, int fd, int err, const char *message) {
   wsk_conn *c = cl->conn;
   cl->dial = NULL;
   if (fd < 0) {
-    wsk_client_fail(cl, err, message);
+    wsk__client_fail(cl, err, message);
     return;
   }
   c->io.fd = fd;
@@ -67,13 +67,13 @@ static void on_dialed(void *arg, int fd, int err, const char *message) {
     snprintf(msg, sizeof msg, "epoll_ctl: %s", strerror(errno));
     close(fd);
     c->io.fd = -1;
-    wsk_client_fail(cl, WSK_ESYS, msg);
+    wsk__client_fail(cl, WSK_ESYS, msg);
     return;
   }
   wsk__conn_set_timeout(c, cl->opt.handshake_timeout_ms);
   if (cl->url.secure) { /* the request goes out once the TLS handshake is done (on_secure) */
     if (wsk__conn_start_tls(c, cl->tls, cl->url.host) != 0)
-      wsk_client_fail(cl, WSK_ENOMEM, "out of memory for the TLS session");
+      wsk__client_fail(cl, WSK_ENOMEM, "out of memory for the TLS session");
     return;
   }
   wsk__conn_set_state(c, WSK_CS_HTTP);
@@ -83,7 +83,7 @@ static void on_dialed(void *arg, int fd, int err, const char *message) {
 /* Start an attempt. On failure nothing was reported; errbuf says why. */
 static int attempt(wsk_client *cl, char *errbuf, size_t errlen) {
   wsk__attempt_reset(&cl->att);
-  wsk_client_take_next(cl);
+  wsk__client_take_next(cl);
   wsk_conn *c = wsk__conn_new(&cl->group, -1, WSK_CS_CONNECTING);
   if (!c) {
     if (errbuf) snprintf(errbuf, errlen, "out of memory");
@@ -104,7 +104,7 @@ static int attempt(wsk_client *cl, char *errbuf, size_t errlen) {
   return 0;
 }
 
-void wsk_client_attempt(wsk_client *cl) {
+void wsk__client_attempt(wsk_client *cl) {
   char msg[256];
   if (attempt(cl, msg, sizeof msg) == 0) return;
   /* Nothing to report it on: count it as a failed attempt without callbacks. */
@@ -114,7 +114,7 @@ void wsk_client_attempt(wsk_client *cl) {
 }
 
 static void on_timeout(wsk_conn *c) {
-  wsk_client *cl = wsk_client_of(c);
+  wsk_client *cl = wsk__client_of(c);
   char msg[256];
   if (wsk__conn_state(c) == WSK_CS_CONNECTING)
     snprintf(msg, sizeof msg, "connecting to %s timed out after %u ms (connect_timeout_ms)",
@@ -128,10 +128,10 @@ static void on_timeout(wsk_conn *c) {
   wsk__conn_destroy(c, WSK_ETIMEDOUT, msg);
 }
 
-static void on_destroy(wsk_conn *c) { detach(wsk_client_of(c), c); }
+static void on_destroy(wsk_conn *c) { detach(wsk__client_of(c), c); }
 
 static const struct wsk__group_ops client_ops = {
-    .http_input = wsk_client_http_input,
+    .http_input = wsk__client_http_input,
     .on_timeout = on_timeout,
     .on_destroy = on_destroy,
     .on_secure = send_request,
@@ -140,7 +140,7 @@ static const struct wsk__group_ops client_ops = {
 /* ---- the wrapped callbacks ------------------------------------------------------------------- */
 
 static void on_open(wsk_conn *c) {
-  wsk_client *cl = wsk_client_of(c);
+  wsk_client *cl = wsk__client_of(c);
   cl->attempt = 0;
   cl->retrying = 0;
   cl->att.opened = 1;
@@ -150,21 +150,21 @@ static void on_open(wsk_conn *c) {
 
 /* on_error, after noting why the attempt or connection fails (category: WSK_CLIENT_ERR_*). */
 static void tell(wsk_conn *c, int err, const char *message, int category) {
-  wsk_client *cl = wsk_client_of(c);
+  wsk_client *cl = wsk__client_of(c);
   if (c == cl->conn) {
     cl->att.error_reported = 1;
-    wsk_client_note(cl, category, err, message);
+    wsk__client_note(cl, category, err, message);
   }
   if (cl->user_cb.on_error) cl->user_cb.on_error(c, err, message);
 }
 
 static void on_error(wsk_conn *c, int err, const char *message) {
-  tell(c, err, message, wsk_client_category(c, err));
+  tell(c, err, message, wsk__client_category(c, err));
 }
 
 static void on_close(wsk_conn *c, unsigned code, const char *reason, size_t reason_len,
                      int clean) {
-  wsk_client *cl = wsk_client_of(c);
+  wsk_client *cl = wsk__client_of(c);
   struct wsk__attempt *a = &cl->att;
   if (c == cl->conn && !a->opened && !a->error_reported && !a->aborted) {
     char msg[512];
@@ -178,17 +178,17 @@ static void on_close(wsk_conn *c, unsigned code, const char *reason, size_t reas
     tell(c, WSK_EHANDSHAKE, msg, a->status ? WSK_CLIENT_ERR_REFUSED : WSK_CLIENT_ERR_NETWORK);
   }
   if (c == cl->conn) {
-    if (!a->error_reported) wsk_client_note(cl, WSK_CLIENT_ERR_CLOSED, 0, "");
+    if (!a->error_reported) wsk__client_note(cl, WSK_CLIENT_ERR_CLOSED, 0, "");
     cl->err.close_code = code;
   }
   detach(cl, c);
-  wsk_client_decide(cl);
+  wsk__client_decide(cl);
   if (!cl->retrying) {
     cl->stopped = 1;
     wsk__sendq_clear(&cl->queue);
   }
   if (cl->user_cb.on_close) cl->user_cb.on_close(c, code, reason, reason_len, clean);
-  if (cl->retrying && !cl->stopped && !cl->freeing) wsk_client_schedule(cl);
+  if (cl->retrying && !cl->stopped && !cl->freeing) wsk__client_schedule(cl);
 }
 
 /* ---- public calls ---------------------------------------------------------------------------- */
@@ -210,7 +210,7 @@ static const char *check_header(const char *line) {
   return NULL;
 }
 
-int wsk_client_header_lines(const char *const *headers, char **out, char *errbuf,
+int wsk__client_header_lines(const char *const *headers, char **out, char *errbuf,
                             size_t errlen) {
   *out = NULL;
   if (!headers || !headers[0]) return 0;
@@ -286,7 +286,7 @@ static int setup(wsk_client *cl, const char *url, const struct wsk_client_option
     }
     if (opt->protocols[0] && !(cl->offer = join(opt->protocols, ", "))) goto nomem;
   }
-  if ((r = wsk_client_header_lines(opt->headers, &cl->extra, errbuf, errlen)) < 0) return r;
+  if ((r = wsk__client_header_lines(opt->headers, &cl->extra, errbuf, errlen)) < 0) return r;
   if ((opt->tls_ca_file && !(cl->ca_file = wsk__strdup(opt->tls_ca_file))) ||
       (opt->tls_ca_dir && !(cl->ca_dir = wsk__strdup(opt->tls_ca_dir))))
     goto nomem;
@@ -379,7 +379,7 @@ wsk_conn *wsk_client_conn(const wsk_client *cl) {
 }
 
 wsk_client *wsk_conn_client(const wsk_conn *c) {
-  return c && c->group->client ? wsk_client_of(c) : NULL;
+  return c && c->group->client ? wsk__client_of(c) : NULL;
 }
 
 void *wsk_client_user_data(const wsk_client *cl) { return cl ? cl->opt.user_data : NULL; }

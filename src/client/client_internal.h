@@ -135,13 +135,13 @@ struct wsk_client {
   struct wsk__hook free_hook;
 };
 
-static inline wsk_client *wsk_client_of(const wsk_conn *c) { return c->group->owner; }
+static inline wsk_client *wsk__client_of(const wsk_conn *c) { return c->group->owner; }
 
 /* handshake.c */
 /* The socket is connected: send the upgrade request (state HTTP, handshake timeout running). */
 int wsk__handshake_send(wsk_client *cl, wsk_conn *c);
 /* The group's HTTP-phase input: the server's answer. */
-size_t wsk_client_http_input(wsk_conn *c, uint8_t *buf, size_t len);
+size_t wsk__client_http_input(wsk_conn *c, uint8_t *buf, size_t len);
 /* The sentence for a refused upgrade (status, reason, body) into out. */
 void wsk__handshake_refusal(const struct wsk__attempt *a, char *out, size_t cap);
 void wsk__attempt_reset(struct wsk__attempt *a);
@@ -149,21 +149,21 @@ void wsk__attempt_reset(struct wsk__attempt *a);
 /* client.c */
 /* The request header lines ("Name: value\r\n"...) of a NULL-terminated list into *out (NULL for
  * none). Returns 0, or WSK_EINVAL / WSK_ENOMEM with a sentence in errbuf. */
-int wsk_client_header_lines(const char *const *headers, char **out, char *errbuf, size_t errlen);
+int wsk__client_header_lines(const char *const *headers, char **out, char *errbuf, size_t errlen);
 /* Fail the current attempt before it opened: on_error(err, message), on_close(1006). */
-void wsk_client_fail(wsk_client *cl, int err, const char *message);
+void wsk__client_fail(wsk_client *cl, int err, const char *message);
 /* status.c: the WSK_CLIENT_ERR_* category of on_error's err for connection c. */
-int wsk_client_category(const wsk_conn *c, int err);
+int wsk__client_category(const wsk_conn *c, int err);
 /* status.c: note why the current attempt or connection ends (cl->err; close_code 0). */
-void wsk_client_note(wsk_client *cl, int category, int code, const char *message);
+void wsk__client_note(wsk_client *cl, int category, int code, const char *message);
 /* next.c: an attempt starts: take over the URL and headers set for it. */
-void wsk_client_take_next(wsk_client *cl);
+void wsk__client_take_next(wsk_client *cl);
 /* retry.c: an attempt or connection ended (cl->err says why): ask the policy whether another
  * attempt follows (cl->retrying) and after which delay (cl->delay). */
-void wsk_client_decide(wsk_client *cl);
+void wsk__client_decide(wsk_client *cl);
 /* retry.c: start the delay before the next attempt, and tell on_reconnect. */
-void wsk_client_schedule(wsk_client *cl);
+void wsk__client_schedule(wsk_client *cl);
 /* client.c: start an attempt now. */
-void wsk_client_attempt(wsk_client *cl);
+void wsk__client_attempt(wsk_client *cl);
 
 #endif

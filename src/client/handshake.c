@@ -79,7 +79,7 @@ void wsk__handshake_refusal(const struct wsk__attempt *a, char *out, size_t cap)
 static void refuse(wsk_client *cl) {
   char msg[512];
   wsk__handshake_refusal(&cl->att, msg, sizeof msg);
-  wsk_client_fail(cl, WSK_EHANDSHAKE, msg);
+  wsk__client_fail(cl, WSK_EHANDSHAKE, msg);
 }
 
 /* Body bytes of a refusal: keep the start, and report once it is all here (or enough of it). */
@@ -125,8 +125,8 @@ static void terminate(struct wsk_header *h, size_t n) {
   }
 }
 
-size_t wsk_client_http_input(wsk_conn *c, uint8_t *buf, size_t len) {
-  wsk_client *cl = wsk_client_of(c);
+size_t wsk__client_http_input(wsk_conn *c, uint8_t *buf, size_t len) {
+  wsk_client *cl = wsk__client_of(c);
   struct wsk__attempt *a = &cl->att;
   if (c != cl->conn) return len;
   if (a->status) return refusal_body(cl, buf, len);
@@ -136,7 +136,7 @@ size_t wsk_client_http_input(wsk_conn *c, uint8_t *buf, size_t len) {
                                   WSK_DEFAULT_MAX_HEADER_BYTES);
   if (r == WSK_EAGAIN) return 0;
   if (r < 0) {
-    wsk_client_fail(cl, WSK_EHANDSHAKE, r == WSK_EHEADERS
+    wsk__client_fail(cl, WSK_EHANDSHAKE, r == WSK_EHEADERS
                     ? "the server's answer to the upgrade has a head over 8 KiB or 100 lines"
                     : "the server's answer to the upgrade is not valid HTTP/1.1");
     return len;
@@ -160,11 +160,11 @@ size_t wsk_client_http_input(wsk_conn *c, uint8_t *buf, size_t len) {
            0)) {
     char msg[256];
     snprintf(msg, sizeof msg, "bad handshake answer: %s", why);
-    wsk_client_fail(cl, WSK_EHANDSHAKE, msg);
+    wsk__client_fail(cl, WSK_EHANDSHAKE, msg);
     return len;
   }
   if (deflate == 1 && wsk__conn_deflate_setup(c, &pmd) < 0) {
-    wsk_client_fail(cl, WSK_ENOMEM, "out of memory for permessage-deflate");
+    wsk__client_fail(cl, WSK_ENOMEM, "out of memory for permessage-deflate");
     return len;
   }
   terminate(headers, res.num_headers);
@@ -182,7 +182,7 @@ size_t wsk_client_http_input(wsk_conn *c, uint8_t *buf, size_t len) {
 
 const char *wsk_conn_response_header(const wsk_conn *c, const char *name) {
   if (!c || !name || !c->group->client) return NULL;
-  const wsk_client *cl = wsk_client_of(c);
+  const wsk_client *cl = wsk__client_of(c);
   if (c != cl->conn || !cl->att.headers) return NULL;
   const struct wsk_header *h = wsk_http_find_header(cl->att.headers, cl->att.num_headers, name);
   return h ? h->value : NULL;

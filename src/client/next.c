@@ -37,7 +37,7 @@ int wsk_client_set_headers(wsk_client *cl, const char *const *headers, char *err
     return WSK_EINVAL;
   }
   char *lines;
-  int r = wsk_client_header_lines(headers, &lines, errbuf, errlen);
+  int r = wsk__client_header_lines(headers, &lines, errbuf, errlen);
   if (r < 0) return r;
   wsk__free(cl->next_extra);
   cl->next_extra = lines;
@@ -45,7 +45,7 @@ int wsk_client_set_headers(wsk_client *cl, const char *const *headers, char *err
   return 0;
 }
 
-void wsk_client_take_next(wsk_client *cl) {
+void wsk__client_take_next(wsk_client *cl) {
   if (cl->next_url.host) {
     /* A session of another server is of no use, and resuming it would skip verifying this one. */
     if (cl->tls && strcasecmp(cl->next_url.host, cl->url.host) != 0)

@@ -21,7 +21,7 @@ static void on_delay(void *arg) {
   wsk_client *cl = arg;
   wsk_timer_stop(cl->retry);
   cl->retry = NULL;
-  wsk_client_attempt(cl);
+  wsk__client_attempt(cl);
 }
 
 /* Errors that another attempt would meet again: a refusal with a 4xx status other than 408
@@ -33,7 +33,7 @@ static int permanent(const struct wsk_client_error *e) {
   return e->category == WSK_CLIENT_ERR_REFUSED && s >= 400 && s < 500 && s != 408 && s != 429;
 }
 
-void wsk_client_decide(wsk_client *cl) {
+void wsk__client_decide(wsk_client *cl) {
   cl->retrying = 0;
   if (!cl->opt.reconnect || cl->stopped || cl->freeing) return;
   uint32_t bits = 0;
@@ -46,7 +46,7 @@ void wsk_client_decide(wsk_client *cl) {
   cl->retrying = retry && !cl->stopped && !cl->freeing;
 }
 
-void wsk_client_schedule(wsk_client *cl) {
+void wsk__client_schedule(wsk_client *cl) {
   cl->attempt++;
   unsigned delay = cl->delay;
   cl->retry = wsk_timer_start(cl->loop, delay, 0, on_delay, cl);

@@ -4,10 +4,10 @@
 
 #include "client/client_internal.h"
 
-int wsk_client_category(const wsk_conn *c, int err) {
+int wsk__client_category(const wsk_conn *c, int err) {
   switch (err) {
   case WSK_EHANDSHAKE:
-    return wsk_client_of(c)->att.status ? WSK_CLIENT_ERR_REFUSED : WSK_CLIENT_ERR_PROTOCOL;
+    return wsk__client_of(c)->att.status ? WSK_CLIENT_ERR_REFUSED : WSK_CLIENT_ERR_PROTOCOL;
   case WSK_ETLS:
     return c->ext && c->ext->tls && c->ext->tls->verify_failed ? WSK_CLIENT_ERR_TLS_VERIFY
                                                                : WSK_CLIENT_ERR_TLS;
@@ -23,7 +23,7 @@ int wsk_client_category(const wsk_conn *c, int err) {
   }
 }
 
-void wsk_client_note(wsk_client *cl, int category, int code, const char *message) {
+void wsk__client_note(wsk_client *cl, int category, int code, const char *message) {
   snprintf(cl->err_message, sizeof cl->err_message, "%s", message ? message : "");
   cl->err = (struct wsk_client_error){
       .category = category,

@@ -2,7 +2,8 @@
 # The shared library's ABI surface: libwsk.so exports exactly the functions the public headers
 # declare with WSK_API (nothing internal leaks: the objects are built with hidden visibility), its
 # SONAME follows the README's version policy (libwsk.so.0.MINOR while the major is 0,
-# libwsk.so.MAJOR from 1.0 on), and each public header compiles on its own, as C11 and as C++.
+# libwsk.so.MAJOR from 1.0 on), each public header compiles on its own, as C11 and as C++, and
+# every other global symbol of libwsk.a is internal by name (wsk__ prefix).
 set -euo pipefail
 : "${WSK_BUILD:?}" "${WSK_SRC:?}"
 lib="$WSK_BUILD/libwsk.so"
@@ -24,6 +25,15 @@ if ! diff -u "$work/declared" "$work/exported" >"$work/diff"; then
   exit 1
 fi
 if grep -q '^wsk__' "$work/exported"; then echo "abi_exports: an internal wsk__ name is exported" >&2; exit 1; fi
+# Naming: every global symbol of the static library is either API (declared) or internal with
+# the wsk__ prefix, so that no internal name looks like API and none can clash with a program's.
+nm "$WSK_BUILD/libwsk.a" 2>/dev/null | awk '$2 ~ /^[TDBRVWi]$/ {print $3}' | grep -v '\.resolver$' |
+  grep -v '^wsk__' | sort -u | comm -23 - "$work/declared" >"$work/misnamed"
+if [ -s "$work/misnamed" ]; then
+  echo "abi_exports: global symbols neither declared with WSK_API nor named wsk__*:" >&2
+  cat "$work/misnamed" >&2
+  exit 1
+fi
 
 major=$(sed -nE 's/^#define WSK_VERSION_MAJOR ([0-9]+).*/\1/p' "$WSK_SRC/include/wsk_proto.h")
 minor=$(sed -nE 's/^#define WSK_VERSION_MINOR ([0-9]+).*/\1/p' "$WSK_SRC/include/wsk_proto.h")
