@@ -15,6 +15,9 @@ struct wsk_server;
 struct wsk_redis;
 int wsk_cli_redis_start(struct wsk_server *s, const char *url, const char *prefix,
                         struct wsk_redis **out);
+/* Print the bridge's counters (published, received, dropped, invalid) on stderr and free it;
+ * nothing for NULL. */
+void wsk_cli_redis_stop(struct wsk_redis *r);
 
 /* `wsk bench [echo|connect|idle] URL [options]`: load generator and measurement (tools/bench.c). */
 int wsk_cli_bench(int argc, char **argv);

@@ -478,7 +478,7 @@ int wsk_cli_serve(int argc, char **argv) {
   int rc = wsk_loop_run(sv.t[0].loop);
   /* The main loop ends after its shutdown or at a second Ctrl-C, and the others were told too;
    * if it failed by itself, they are stopped now. */
-  wsk_redis_free(redis);
+  wsk_cli_redis_stop(redis); /* its counters on the log, then free */
   rc = close_threads(&sv, sv.nthreads, rc != 0 && !sv.stopping, rc);
   wsk_hub_free(sv.hub);
   wsk_cli_rooms_free(sv.members);

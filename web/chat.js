@@ -138,7 +138,10 @@
     };
     ws.onmessage = (ev) => receive(ev.data);
     ws.onclose = (ev) => {
-      const delay = Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** attempt);
+      // Exponential, with jitter: the clients of a server that went away do not all come back
+      // in the same instant (half the step fixed, half random).
+      const step = Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** attempt);
+      const delay = step / 2 + Math.random() * (step / 2);
       attempt += 1;
       const why = `closed ${ev.code}${ev.reason ? ` (${ev.reason})` : ''}`;
       const seconds = (delay / 1000).toFixed(1);

@@ -5,7 +5,7 @@
 // room's channel while the room has members there (PUBSUB NUMSUB / CHANNELS). Redis down when
 // the nodes start: they serve locally, say so once, and share the rooms once Redis is up; Redis
 // frozen: publishing does not wait for it and what waits for it is bounded; Redis restarted: the
-// nodes subscribe again and delivery resumes.
+// nodes subscribe again and delivery resumes. A node's bridge counters are on its log at the stop.
 const assert = require('assert');
 const net = require('net');
 const { spawnSync } = require('child_process');
@@ -84,10 +84,18 @@ t.test('3 nodes, one room: 200 messages from node 1 reach nodes 1, 2, 3 once, in
   peers[2].ws.close();
   await until('no subscriber of tr1:lobby', () => numsub(redis.port, 'tr1:lobby') === 0);
   await until('no channel left', () => channels(redis.port, 'tr1:*').trim() === '');
+  const counts = [];
   for (const n of nodes) {
     assert.deepStrictEqual(await n.stop(), { code: 0, signal: null });
     assert.ok(!n.stderr.some((l) => /retrying/.test(l)), n.stderr.join('\n'));
+    // At the stop, the bridge's counters on the log.
+    const line = n.stderr.find((l) => /redis: \d+ published/.test(l)) || '';
+    const m = /redis: (\d+) published, (\d+) received from other nodes, (\d+) dropped \(Redis down or slow\), (\d+) invalid/.exec(line);
+    assert.ok(m, n.stderr.join('\n'));
+    counts.push(m.slice(1).map(Number));
   }
+  assert.deepStrictEqual(counts[0], [202, 0, 0, 0]); // 200 texts, a binary, "after churn"
+  for (const c of counts.slice(1)) assert.ok(c[0] === 0 && c[1] >= 201 && c[2] === 0 && c[3] === 0, String(c));
   await redis.stop();
 });
 
