@@ -88,8 +88,10 @@ t.test('3 nodes, one room: 200 messages from node 1 reach nodes 1, 2, 3 once, in
   for (const n of nodes) {
     assert.deepStrictEqual(await n.stop(), { code: 0, signal: null });
     assert.ok(!n.stderr.some((l) => /retrying/.test(l)), n.stderr.join('\n'));
-    // At the stop, the bridge's counters on the log.
-    const line = n.stderr.find((l) => /redis: \d+ published/.test(l)) || '';
+    // At the stop, the bridge's counters on the log (its last lines may come after the exit).
+    const counted = (l) => /redis: \d+ published/.test(l);
+    await until('the counters on the log', () => n.stderr.some(counted), 2000).catch(() => {});
+    const line = n.stderr.find(counted) || '';
     const m = /redis: (\d+) published, (\d+) received from other nodes, (\d+) dropped \(Redis down or slow\), (\d+) invalid/.exec(line);
     assert.ok(m, n.stderr.join('\n'));
     counts.push(m.slice(1).map(Number));
