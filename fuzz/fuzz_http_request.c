@@ -1,12 +1,15 @@
 /* fuzz_http_request.c - the request parser on arbitrary bytes. Checks that a prefix cut at a
  * data-derived point gives WSK_EAGAIN or the same result as the whole input, that parsed fields
- * hold no forbidden bytes, and runs a complete upgrade request through the handshake check and
+ * hold no forbidden bytes, runs the target's path and query through percent-decoding and query
+ * lookup and each header through cookie lookup (results inside their input, decoding never
+ * longer than its input), and runs a complete upgrade request through the handshake check and
  * the response writers (whose output must parse back). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fuzz_check.h"
+#include "proto/http_internal.h"
 #include "wsk_proto.h"
 
 #define MAX_HEADERS 16
@@ -33,6 +36,35 @@ static void check_fields(const struct wsk_http_request *req, const uint8_t *base
     while (wsk_http_list_next(hd->value, hd->value_len, &pos, &e, &n))
       REQUIRE(n > 0 && e >= hd->value && e + n <= hd->value + hd->value_len);
   }
+}
+
+/* The target's pieces: path decoding (in place, as the server does), query and cookie lookups
+ * for names taken from the input itself, so that they sometimes match. */
+static void check_target(const struct wsk_http_request *req) {
+  const char *t = req->target, *q = memchr(t, '?', req->target_len);
+  size_t path_len = q ? (size_t)(q - t) : req->target_len;
+  char *buf = malloc(req->target_len + 1);
+  long n = wsk__http_decode(t, path_len, buf, 0);
+  REQUIRE(n == WSK_EHTTP || (n >= 0 && (size_t)n <= path_len));
+  if (n >= 0) REQUIRE(memchr(buf, 0, (size_t)n) == NULL);
+  char name[8] = "";
+  size_t nlen = path_len < sizeof name - 1 ? path_len : sizeof name - 1;
+  memcpy(name, t + path_len - nlen, nlen); /* the path's tail, NUL-terminated at the first NUL */
+  const char *val;
+  size_t vlen;
+  if (q) {
+    size_t qlen = req->target_len - path_len - 1;
+    if (wsk__http_query_find(q + 1, qlen, name, &val, &vlen))
+      REQUIRE(val >= q + 1 && val + vlen <= q + 1 + qlen);
+    n = wsk__http_decode(q + 1, qlen, buf, 1);
+    REQUIRE(n == WSK_EHTTP || (n >= 0 && (size_t)n <= qlen));
+  }
+  for (size_t i = 0; i < req->num_headers; i++) {
+    const struct wsk_header *hd = &req->headers[i];
+    if (wsk__http_cookie_find(hd->value, hd->value_len, name, &val, &vlen))
+      REQUIRE(val >= hd->value && val + vlen <= hd->value + hd->value_len);
+  }
+  free(buf);
 }
 
 /* The prefix parse must agree with the whole parse, field by field when both are complete. */
@@ -116,6 +148,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (whole <= 0)
     return 0;
   check_fields(&req, data);
+  check_target(&req);
   if (!wsk_handshake_is_upgrade(&req))
     return 0;
   struct wsk_upgrade_request up;
