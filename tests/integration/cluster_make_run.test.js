@@ -57,6 +57,13 @@ t.test('make run-cluster: two clients on different nodes chat in one room; SIGTE
   const a = clients[0];
   const b = clients.find((c) => c.node !== a.node);
   assert.ok(b, 'two clients on different nodes');
+  // Pub/sub delivers only to subscribers that Redis knows of: wait until every node with a
+  // member has subscribed to the room's channel (a node subscribes when its first member joins;
+  // under a sanitizer that took longer than the first message).
+  const redisPort = Number(/redis-server: 127\.0\.0\.1:(\d+)/.exec(out)[1]);
+  const nodes = new Set(clients.map((c) => c.node)).size;
+  const numsub = () => Number(C.redisCli(redisPort, 'PUBSUB', 'NUMSUB', 'wsk:lobby').split('\n')[1]);
+  await C.until('every node of a member subscribed to wsk:lobby', () => numsub() === nodes);
   a.ws.send(`hello from node ${a.node}`);
   assert.strictEqual((await b.next()).data.toString(), `hello from node ${a.node}`);
   b.ws.send(`hello from node ${b.node}`);
