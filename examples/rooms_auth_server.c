@@ -31,10 +31,11 @@ static int sign_in(wsk_server *s, const struct wsk_request *req, wsk_upgrade *up
   if (wsk_request_query(req, "name", &name, &name_len) != 1 || !name_len || name_len > 32 ||
       !wsk_utf8_valid((const uint8_t *)name, name_len) || !*room)
     return 400;
-  struct member *m = malloc(sizeof *m + name_len + 3 + strlen(room) + 1);
+  size_t room_len = strlen(room);
+  struct member *m = malloc(sizeof *m + name_len + 3 + room_len + 1);
   if (!m) return 503;
   m->prefix_len = (size_t)sprintf(m->text, "%s: ", name);
-  m->room = strcpy(m->text + m->prefix_len + 1, room);
+  m->room = memcpy(m->text + m->prefix_len + 1, room, room_len + 1);
   wsk_upgrade_set_user_data(up, m); /* on_close frees it, or on_upgrade_abort if it never opens */
   return WSK_UPGRADE_ACCEPT;
 }
