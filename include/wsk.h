@@ -39,8 +39,28 @@ typedef struct wsk_upgrade wsk_upgrade;
 typedef struct wsk_http_reply wsk_http_reply;
 typedef struct wsk_prepared wsk_prepared;
 
-/* Create an event loop (epoll). Returns NULL with errno set on failure. The caller owns it. */
+/* Create an event loop (epoll, or io_uring when the environment variable WSK_LOOP_BACKEND is
+ * "io_uring"). Returns NULL with errno set on failure. The caller owns it. */
 WSK_API wsk_loop *wsk_loop_new(void);
+/* The kernel interface a loop waits with. */
+enum wsk_loop_backend {
+  WSK_BACKEND_DEFAULT = 0, /* WSK_LOOP_BACKEND from the environment, else epoll */
+  WSK_BACKEND_EPOLL,
+  WSK_BACKEND_IO_URING     /* io_uring (Linux 5.19+; 5.11+ without COOP_TASKRUN): every poll,
+                              and the sends of an iteration, with the wait in one system call */
+};
+struct wsk_loop_options {
+  enum wsk_loop_backend backend;
+  /* 0: when io_uring is asked for and the kernel refuses it (too old, kernel.io_uring_disabled,
+   * a seccomp filter), use epoll and say why in wsk_loop_backend_why. 1: fail (ENOSYS). */
+  int no_fallback;
+};
+/* wsk_loop_new with options (NULL: the defaults). */
+WSK_API wsk_loop *wsk_loop_new_with(const struct wsk_loop_options *opt);
+/* "epoll" or "io_uring": the backend the loop uses. */
+WSK_API const char *wsk_loop_backend(const wsk_loop *loop);
+/* Why io_uring was asked for and epoll is used instead, or "" (static text of the loop). */
+WSK_API const char *wsk_loop_backend_why(const wsk_loop *loop);
 /* Run until wsk_loop_stop() is called or nothing is left to wait for (no server, connection or
  * other watched descriptor, no pending timer; the signal handler and wakeups do not count). Returns 0 or WSK_ESYS. */
 WSK_API int wsk_loop_run(wsk_loop *loop);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure this machine has what a make target needs, and installs what is missing. Each target
 # asks only for its own: a plain build installs no test peer, no clang.
-#   scripts/deps.sh --build      cmake, make, gcc, OpenSSL, zlib, hiredis, pkg-config (make run,
+#   scripts/deps.sh --build      cmake, make, gcc, OpenSSL, zlib, hiredis, liburing, pkg-config (make run,
 #                                make seed)
 #   scripts/deps.sh --test       the above, plus the test peers: Node (>= 18) with npm, then Node's
 #                                ws and playwright-core (npm ci, pinned by package-lock.json),
@@ -26,7 +26,7 @@ if [ "${1:-}" = --list ]; then
 fi
 mode=${1:---all}
 
-build_pkgs="cmake make gcc libc6-dev libssl-dev zlib1g-dev libhiredis-dev pkg-config"
+build_pkgs="cmake make gcc libc6-dev libssl-dev zlib1g-dev libhiredis-dev liburing-dev pkg-config"
 cluster_pkgs="redis-server haproxy"
 test_pkgs="chromium openssl procps iproute2 $cluster_pkgs"
 want=$build_pkgs

@@ -30,7 +30,7 @@ static const char usage_text[] =
     "                 [--ping-interval MS] [--max-connections N] [--send-limit BYTES]\n"
     "                 [--drop-slow] [--threads N] [--log text|json]\n"
     "                 [--tls-cert FILE [--tls-key FILE]] [--deflate [--deflate-...]]\n"
-    "                 [--redis URL [--redis-prefix P]]\n"
+    "                 [--redis URL [--redis-prefix P]] [--io-uring | --epoll]\n"
     "  --host H             listen address (default 0.0.0.0; :: for IPv6 and IPv4)\n"
     "  --port P             port (default 8000; 0 = any free port, printed at startup)\n"
     "  --root DIR           serve the files of DIR over HTTP on the same port\n"
@@ -65,6 +65,9 @@ static const char usage_text[] =
     "                       (redis://[:password@]host:port[/db]); with --threads, the first\n"
     "                       thread talks to Redis for all of them\n"
     "  --redis-prefix P     Redis channel prefix (default wsk:)\n"
+    "  --io-uring           wait with io_uring (polls and sends of an iteration in one system\n"
+    "                       call); epoll, with the reason on stderr, if the kernel refuses it\n"
+    "  --epoll              wait with epoll (the default, unless WSK_LOOP_BACKEND=io_uring)\n"
     WSK_CLI_DEFLATE_USAGE
     "Text messages are printed on stdout, one per line. Ctrl-C closes every connection with\n"
     "1001 (going away) and exits; a second Ctrl-C exits at once.\n"
@@ -95,6 +98,7 @@ struct serve {
   enum wsk_cli_log_format log;
   int stopping; /* main thread only */
   int nthreads;
+  struct wsk_loop_options loop_opt;
   atomic_int shut;      /* threads that began their shutdown */
   atomic_size_t closing; /* the WebSockets they are closing */
   struct serve_thread t[MAX_THREADS];
@@ -275,8 +279,9 @@ static void *run_thread(void *arg) {
 }
 
 /* A loop and a server for t. Returns 0, or prints why not and returns -1. */
-static int open_thread(struct serve_thread *t, const struct wsk_server_options *opt) {
-  t->loop = wsk_loop_new();
+static int open_thread(struct serve_thread *t, const struct wsk_server_options *opt,
+                       const struct wsk_loop_options *loop_opt) {
+  t->loop = wsk_loop_new_with(loop_opt);
   if (!t->loop) {
     perror("wsk serve: event loop");
     return -1;
@@ -301,19 +306,19 @@ static int open_threads(struct serve *sv, struct wsk_server_options *opt) {
     /* SO_REUSEPORT would let us join another server's group on the port (of the same user) and
      * take half its connections: bind once without it, so that a port in use fails here as it
      * does with one thread ("Address already in use"). */
-    if (open_thread(&sv->t[0], opt) != 0) return 0;
+    if (open_thread(&sv->t[0], opt, &sv->loop_opt) != 0) return 0;
     wsk_server_free(sv->t[0].server);
     wsk_loop_free(sv->t[0].loop);
   }
   opt->reuse_port = sv->nthreads > 1;
-  if (open_thread(&sv->t[0], opt) != 0) return 0;
+  if (open_thread(&sv->t[0], opt, &sv->loop_opt) != 0) return 0;
   wsk_loop_on_signal(sv->t[0].loop, on_signal, sv);
   if (sv->members) wsk_cli_rooms_announcer(sv->members, sv->t[0].loop, sv->t[0].server);
   opt->port = wsk_server_port(sv->t[0].server);
   int n = 1;
   for (; n < sv->nthreads; n++) {
     struct serve_thread *t = &sv->t[n];
-    if (open_thread(t, opt) != 0) break;
+    if (open_thread(t, opt, &sv->loop_opt) != 0) break;
     if (pthread_create(&t->tid, NULL, run_thread, t) != 0) {
       fprintf(stderr, "wsk serve: cannot start thread %d\n", n + 1);
       wsk_server_free(t->server);
@@ -364,6 +369,7 @@ int wsk_cli_serve(int argc, char **argv) {
       {"drop-slow", no_argument, NULL, 'D'},
       {"log", required_argument, NULL, 'l'},
       {"threads", required_argument, NULL, 'n'},
+      {"io-uring", no_argument, NULL, 'U'},      {"epoll", no_argument, NULL, 'E'},
       {"tls-cert", required_argument, NULL, 'C'}, {"tls-key", required_argument, NULL, 'K'},
       {"redis", required_argument, NULL, 'X'}, {"redis-prefix", required_argument, NULL, 'x'},
       WSK_CLI_DEFLATE_LONGOPTS,
@@ -420,6 +426,8 @@ int wsk_cli_serve(int argc, char **argv) {
       if (!bad) sv.nthreads = (int)v;
       break;
     }
+    case 'U': sv.loop_opt.backend = WSK_BACKEND_IO_URING; break;
+    case 'E': sv.loop_opt.backend = WSK_BACKEND_EPOLL; break;
     case 'C': opt.tls_cert = optarg; break;
     case 'K': opt.tls_key = optarg; break;
     case 'X': redis_url = optarg; break;
@@ -474,6 +482,11 @@ int wsk_cli_serve(int argc, char **argv) {
   if (opt.root)
     fprintf(stderr, "wsk: serving %s on http%s://%s%s%s:%d/\n", opt.root, s, lb, host, rb, port);
   if (sv.nthreads > 1) fprintf(stderr, "wsk: %d threads share the port\n", sv.nthreads);
+  const char *why = wsk_loop_backend_why(sv.t[0].loop);
+  if (*why)
+    fprintf(stderr, "wsk: event loop: epoll (io_uring is not available: %s)\n", why);
+  else if (strcmp(wsk_loop_backend(sv.t[0].loop), "epoll") != 0)
+    fprintf(stderr, "wsk: event loop: %s\n", wsk_loop_backend(sv.t[0].loop));
   fprintf(stderr, "wsk: listening on ws%s://%s%s%s:%d\n", s, lb, host, rb, port);
   int rc = wsk_loop_run(sv.t[0].loop);
   /* The main loop ends after its shutdown or at a second Ctrl-C, and the others were told too;

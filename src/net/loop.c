@@ -1,4 +1,5 @@
-/* loop.c - the epoll event loop: descriptors, the iteration, hooks and deferred frees. */
+/* loop.c - the event loop: descriptors (epoll, or io_uring through uring.c), the iteration,
+ * hooks and deferred frees. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include <unistd.h>
 
 #include "net/loop_struct.h"
+#include "net/uring.h"
 #include "proto/alloc_internal.h"
 
 #define MAX_EVENTS 256
@@ -17,7 +19,7 @@ static _Thread_local wsk_loop *running_here;
 
 int wsk__loop_is_current(const wsk_loop *loop) { return running_here == loop; }
 
-static uint64_t clock_ms(void) {
+uint64_t wsk__loop_clock_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
@@ -27,13 +29,32 @@ static int is_internal(const struct wsk__io *io) {
   return io->kind == WSK_IO_WAKEUP || io->kind == WSK_IO_SIGNAL;
 }
 
-wsk_loop *wsk_loop_new(void) {
+/* The backend a loop asks for when its options leave the choice to the environment. */
+static enum wsk_loop_backend backend_from_env(void) {
+  const char *e = getenv("WSK_LOOP_BACKEND");
+  if (e && strcmp(e, "io_uring") == 0) return WSK_BACKEND_IO_URING;
+  return WSK_BACKEND_EPOLL;
+}
+
+wsk_loop *wsk_loop_new(void) { return wsk_loop_new_with(NULL); }
+
+wsk_loop *wsk_loop_new_with(const struct wsk_loop_options *opt) {
   wsk_loop *loop = wsk__calloc(1, sizeof *loop);
   if (!loop) return NULL;
+  loop->epfd = -1;
   loop->rbuf = wsk__malloc(WSK_RBUF_SIZE);
-  loop->epfd = epoll_create1(EPOLL_CLOEXEC);
-  if (!loop->rbuf || loop->epfd < 0) goto fail;
-  loop->now = loop->epoch = clock_ms();
+  if (!loop->rbuf) goto fail;
+  enum wsk_loop_backend want = opt ? opt->backend : WSK_BACKEND_DEFAULT;
+  if (want == WSK_BACKEND_DEFAULT) want = backend_from_env();
+  if (want == WSK_BACKEND_IO_URING) {
+    loop->uring = wsk__uring_new(loop->backend_why, sizeof loop->backend_why);
+    if (!loop->uring && opt && opt->no_fallback) {
+      errno = ENOSYS;
+      goto fail;
+    }
+  }
+  if (!loop->uring && (loop->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0) goto fail;
+  loop->now = loop->epoch = wsk__loop_clock_ms();
   loop->rnd_pos = sizeof loop->rnd; /* empty pool */
   loop->sig_io.fd = -1;
   if (wsk__wakeup_init(loop) != 0) goto fail;
@@ -41,6 +62,7 @@ wsk_loop *wsk_loop_new(void) {
 fail: {
   int saved = errno;
   if (loop->epfd >= 0) close(loop->epfd);
+  wsk__uring_free(loop->uring);
   wsk__free(loop->rbuf);
   wsk__free(loop);
   errno = saved ? saved : ENOMEM;
@@ -57,35 +79,63 @@ static uint32_t to_epoll(unsigned events) {
 }
 
 int wsk__io_start(wsk_loop *loop, struct wsk__io *io, unsigned events) {
-  struct epoll_event ev = {.events = to_epoll(events), .data.ptr = io};
-  if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, io->fd, &ev) != 0) return WSK_ESYS;
-  io->events = (uint8_t)events;
+  if (loop->uring) {
+    io->events = (uint8_t)events;
+    if (wsk__uring_watch(loop->uring, io, events) != 0) return WSK_ESYS;
+  } else {
+    struct epoll_event ev = {.events = to_epoll(events), .data.ptr = io};
+    if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, io->fd, &ev) != 0) return WSK_ESYS;
+    io->events = (uint8_t)events;
+  }
   if (!is_internal(io)) loop->active++;
   return 0;
 }
 
 int wsk__io_set(wsk_loop *loop, struct wsk__io *io, unsigned events) {
   if (io->events == events || io->fd < 0) return 0;
+  if (loop->uring) {
+    unsigned old = io->events;
+    io->events = (uint8_t)events;
+    if (wsk__uring_watch(loop->uring, io, events) == 0) return 0;
+    io->events = (uint8_t)old;
+    return WSK_ESYS;
+  }
   struct epoll_event ev = {.events = to_epoll(events), .data.ptr = io};
   if (epoll_ctl(loop->epfd, EPOLL_CTL_MOD, io->fd, &ev) != 0) return WSK_ESYS;
   io->events = (uint8_t)events;
   return 0;
 }
 
-void wsk__io_close(wsk_loop *loop, struct wsk__io *io) {
+void wsk__io_forget(wsk_loop *loop, struct wsk__io *io) {
   if (io->fd < 0) return;
   /* close() alone removes the descriptor from epoll unless the file is still open elsewhere (a
    * dup, or a child between fork and exec: events for a freed connection would then still come);
-   * DEL makes sure, at one syscall per connection. */
-  epoll_ctl(loop->epfd, EPOLL_CTL_DEL, io->fd, NULL);
-  close(io->fd);
-  io->fd = -1;
+   * DEL makes sure, at one syscall per connection. io_uring's requests hold the file: they must
+   * be cancelled (posted with the next wait). */
+  if (loop->uring)
+    wsk__uring_forget(loop->uring, io);
+  else
+    epoll_ctl(loop->epfd, EPOLL_CTL_DEL, io->fd, NULL);
+  io->fd = -1; /* events already fetched for it are dropped */
   if (!is_internal(io)) loop->active--;
 }
 
+void wsk__io_close(wsk_loop *loop, struct wsk__io *io) {
+  int fd = io->fd;
+  if (fd < 0) return;
+  wsk__io_forget(loop, io);
+  close(fd);
+}
+
+const char *wsk_loop_backend(const wsk_loop *loop) {
+  return loop->uring ? "io_uring" : "epoll";
+}
+
+const char *wsk_loop_backend_why(const wsk_loop *loop) { return loop->backend_why; }
+
 uint64_t wsk_loop_now(const wsk_loop *loop) { return loop->now; }
 
-void wsk_loop_update_time(wsk_loop *loop) { loop->now = clock_ms(); }
+void wsk_loop_update_time(wsk_loop *loop) { loop->now = wsk__loop_clock_ms(); }
 
 static uint32_t offset32(const wsk_loop *loop, uint64_t ms) {
   uint32_t t = (uint32_t)(ms - loop->epoch);
@@ -94,7 +144,7 @@ static uint32_t offset32(const wsk_loop *loop, uint64_t ms) {
 
 uint32_t wsk__loop_now32(const wsk_loop *loop) { return offset32(loop, loop->now); }
 
-uint32_t wsk__loop_clock32(const wsk_loop *loop) { return offset32(loop, clock_ms()); }
+uint32_t wsk__loop_clock32(const wsk_loop *loop) { return offset32(loop, wsk__loop_clock_ms()); }
 
 void wsk__loop_queue_hook(wsk_loop *loop, struct wsk__hook *h) {
   if (h->queued) return;
@@ -185,8 +235,24 @@ static int alive(const wsk_loop *loop) {
   return loop->active > 0 || loop->nheap > 0 || loop->hooks != NULL;
 }
 
-int wsk_loop_run(wsk_loop *loop) {
+/* One wait for events with epoll, and their handlers. */
+static int epoll_step(wsk_loop *loop, int timeout) {
   struct epoll_event events[MAX_EVENTS];
+  int n = epoll_wait(loop->epfd, events, MAX_EVENTS, timeout);
+  loop->now = wsk__loop_clock_ms();
+  if (n < 0) return errno == EINTR ? 0 : WSK_ESYS;
+  for (int i = 0; i < n; i++) {
+    struct wsk__io *io = events[i].data.ptr;
+    if (io->fd < 0) continue; /* closed by an earlier handler of this batch */
+    uint32_t e = events[i].events;
+    unsigned flags = ((e & EPOLLIN) ? WSK_IO_IN : 0u) | ((e & EPOLLOUT) ? WSK_IO_OUT : 0u) |
+                     ((e & (EPOLLHUP | EPOLLERR)) ? WSK_IO_HUP : 0u);
+    loop->handlers[io->kind](loop, io, flags);
+  }
+  return 0;
+}
+
+int wsk_loop_run(wsk_loop *loop) {
   loop->stop = 0;
   loop->running = 1;
   wsk_loop *outer = running_here;
@@ -194,21 +260,8 @@ int wsk_loop_run(wsk_loop *loop) {
   int rc = 0;
   while (!loop->stop && alive(loop)) {
     int timeout = loop->hooks ? 0 : wsk__timers_timeout(loop);
-    int n = epoll_wait(loop->epfd, events, MAX_EVENTS, timeout);
-    loop->now = clock_ms();
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      rc = WSK_ESYS;
-      break;
-    }
-    for (int i = 0; i < n; i++) {
-      struct wsk__io *io = events[i].data.ptr;
-      if (io->fd < 0) continue; /* closed by an earlier handler of this batch */
-      uint32_t e = events[i].events;
-      unsigned flags = ((e & EPOLLIN) ? WSK_IO_IN : 0u) | ((e & EPOLLOUT) ? WSK_IO_OUT : 0u) |
-                       ((e & (EPOLLHUP | EPOLLERR)) ? WSK_IO_HUP : 0u);
-      loop->handlers[io->kind](loop, io, flags);
-    }
+    rc = loop->uring ? wsk__uring_poll(loop, loop->uring, timeout) : epoll_step(loop, timeout);
+    if (rc != 0) break;
     wsk__timers_run(loop);
     end_iteration(loop);
   }
@@ -228,7 +281,8 @@ void wsk_loop_free(wsk_loop *loop) {
   wsk__slab_destroy(&loop->conn_slab);
   wsk__free(loop->dead_conns);
   wsk__free(loop->garbage);
-  close(loop->epfd);
+  if (loop->epfd >= 0) close(loop->epfd);
+  wsk__uring_free(loop->uring);
   wsk__free(loop->rbuf);
   wsk__free(loop);
 }

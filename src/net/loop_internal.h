@@ -53,6 +53,8 @@ void wsk__loop_set_handler(wsk_loop *loop, enum wsk__io_kind kind, wsk__io_fn fn
 int wsk__io_start(wsk_loop *loop, struct wsk__io *io, unsigned events);
 /* Change the armed events (no syscall when unchanged). Returns 0 or WSK_ESYS. */
 int wsk__io_set(wsk_loop *loop, struct wsk__io *io, unsigned events);
+/* Stop watching io->fd without closing it; io->fd becomes -1. */
+void wsk__io_forget(wsk_loop *loop, struct wsk__io *io);
 /* Stop watching and close io->fd; io->fd becomes -1. */
 void wsk__io_close(wsk_loop *loop, struct wsk__io *io);
 

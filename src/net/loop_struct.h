@@ -9,9 +9,12 @@
 #include "net/loop_internal.h"
 
 struct wsk__wakeup_item;
+struct wsk__uring;
 
 struct wsk_loop {
-  int epfd;
+  int epfd;                  /* -1 with io_uring */
+  struct wsk__uring *uring;  /* NULL with epoll */
+  char backend_why[128];     /* why io_uring was asked for and not used, or "" */
   uint8_t stop;
   uint8_t running;
   uint64_t now;   /* ms, CLOCK_MONOTONIC, updated once per iteration */
@@ -55,6 +58,8 @@ struct wsk_loop {
   struct wsk__cork cork;
 };
 
+/* CLOCK_MONOTONIC in ms. */
+uint64_t wsk__loop_clock_ms(void);
 /* timer.c */
 int wsk__timers_timeout(wsk_loop *loop); /* ms until the next timer, -1 if none */
 void wsk__timers_run(wsk_loop *loop);

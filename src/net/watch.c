@@ -1,7 +1,6 @@
 /* watch.c - wsk_loop_watch_fd: any other descriptor (stdin, a pipe, an eventfd, a socket being
  * connected) watched by the loop, with a callback. The descriptor stays the caller's. */
 #include <stdlib.h>
-#include <sys/epoll.h>
 
 #include "net/loop_struct.h"
 #include "proto/alloc_internal.h"
@@ -48,10 +47,6 @@ int wsk_watch_set(wsk_watch *w, unsigned events) {
 void wsk_watch_stop(wsk_watch *w) {
   if (!w) return;
   wsk_loop *loop = w->loop;
-  if (w->io.fd >= 0) {
-    epoll_ctl(loop->epfd, EPOLL_CTL_DEL, w->io.fd, NULL);
-    w->io.fd = -1; /* events already fetched for it are dropped */
-    loop->active--;
-  }
+  wsk__io_forget(loop, &w->io);
   wsk__loop_free_later(loop, w); /* the callback that stops its own watch is still running */
 }

@@ -1,0 +1,33 @@
+/* uring.h - the io_uring backend of the loop (uring.c), used in place of epoll when the loop was
+ * asked for it and the kernel offers what it needs; loop.c falls back to epoll otherwise.
+ *
+ * Readiness keeps epoll's level-triggered meaning: each watched descriptor has one single-shot
+ * poll request for the events it wants, posted again after it fired, and a poll request checks
+ * the descriptor when it is posted, so bytes a handler left in the kernel are reported again. All
+ * the posts of an iteration, and the sends the loop was given (wsk__uring_send), go to the kernel
+ * with the wait for the next events in one io_uring_enter. */
+#ifndef WSK_NET_URING_H
+#define WSK_NET_URING_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include "net/loop_internal.h"
+
+struct wsk__uring;
+
+/* A ring for loop, or NULL with why[] saying what the kernel refused (no io_uring in this build,
+ * disabled by kernel.io_uring_disabled, a missing feature). */
+struct wsk__uring *wsk__uring_new(char *why, size_t whylen);
+void wsk__uring_free(struct wsk__uring *u);
+
+/* The backend's half of wsk__io_start / wsk__io_set / wsk__io_close (loop.c keeps the counts). */
+int wsk__uring_watch(struct wsk__uring *u, struct wsk__io *io, unsigned events);
+void wsk__uring_forget(struct wsk__uring *u, struct wsk__io *io);
+
+/* Post what is pending, wait up to timeout_ms (-1: no limit) for completions, and call the
+ * loop's handlers for the events among them. Returns 0 or WSK_ESYS. */
+int wsk__uring_poll(wsk_loop *loop, struct wsk__uring *u, int timeout_ms);
+
+#endif
