@@ -482,10 +482,11 @@ int wsk_cli_serve(int argc, char **argv) {
   if (opt.root)
     fprintf(stderr, "wsk: serving %s on http%s://%s%s%s:%d/\n", opt.root, s, lb, host, rb, port);
   if (sv.nthreads > 1) fprintf(stderr, "wsk: %d threads share the port\n", sv.nthreads);
+  /* (Said when asked for on the command line: WSK_LOOP_BACKEND changes no output.) */
   const char *why = wsk_loop_backend_why(sv.t[0].loop);
-  if (*why)
+  if (sv.loop_opt.backend == WSK_BACKEND_IO_URING && *why)
     fprintf(stderr, "wsk: event loop: epoll (io_uring is not available: %s)\n", why);
-  else if (strcmp(wsk_loop_backend(sv.t[0].loop), "epoll") != 0)
+  else if (sv.loop_opt.backend == WSK_BACKEND_IO_URING)
     fprintf(stderr, "wsk: event loop: %s\n", wsk_loop_backend(sv.t[0].loop));
   fprintf(stderr, "wsk: listening on ws%s://%s%s%s:%d\n", s, lb, host, rb, port);
   int rc = wsk_loop_run(sv.t[0].loop);

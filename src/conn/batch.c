@@ -17,10 +17,13 @@ static void write_batch(struct wsk__hook *h) {
     wsk_conn *c = g->batch[i];
     c->io.owner_a &= (uint8_t)~WSK_CA_BATCHED;
     if (wsk__conn_dead(c) || (c->io.events & WSK_IO_OUT)) continue; /* EPOLLOUT writes it */
+    if (wsk__conn_send_later(c) == 0) continue; /* io_uring: with the others, below */
     wsk__conn_flush(c);
     if (!wsk__conn_dead(c)) wsk__conn_rearm(c); /* EPOLLOUT for what the socket did not take */
   }
   g->n_batch = 0;
+  /* The results may run callbacks that batch more output: the hook is then queued again. */
+  wsk__loop_sends_finish(g->loop, wsk__conn_sent);
 }
 
 int wsk__conn_batch(wsk_conn *c) {

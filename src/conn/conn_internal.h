@@ -264,6 +264,12 @@ uint8_t *wsk__conn_cork_reserve(wsk_conn *c, size_t n);
 void wsk__conn_write_batched(wsk_conn *c);
 /* EPOLLOUT: write the queue; handles drain, linger and errors. */
 void wsk__conn_flush(wsk_conn *c);
+/* With io_uring, queue the send of the start of c's queue (a plain connection) for the loop's
+ * sends finish (batch.c), whose result goes to wsk__conn_sent. Returns 0, or -1: flush it now. */
+#define WSK_SEND_LATER_IOV 8
+int wsk__conn_send_later(wsk_conn *c);
+/* The result of such a send: what wsk__conn_flush does after its write. */
+void wsk__conn_sent(struct wsk__io *io, ssize_t res);
 /* Arm the events the connection waits for now: input unless held, output while bytes are queued,
  * and whatever its TLS session needs. */
 void wsk__conn_rearm(wsk_conn *c);

@@ -246,11 +246,20 @@ void wsk__conn_write_batched(wsk_conn *c) {
   }
 }
 
+/* With io_uring, the output of processing a plain connection's input waits in its queue for the
+ * batch, whose sends go with one system call at the end of the iteration (copying it costs less
+ * than a send of its own). Big output is sent now: the copy would cost more than the call. */
+static int send_later(wsk_conn *c, size_t len) {
+  return len < BATCH_MAX && c->io.kind == WSK_IO_CONN && wsk__loop_sends_later(c->group->loop) &&
+         wsk__conn_batch(c) == 0;
+}
+
 /* Send what the cork holds for c (c is the owner), keeping c corked. */
 static int flush_cork(wsk_conn *c, struct wsk__cork *cork) {
   if (!cork->niov) return 0;
-  int r = c->io.fd < 0 ? WSK_ECLOSED
-                       : send_or_queue(c, cork->iov, cork->niov, cork->total, NULL, -1);
+  int r = c->io.fd < 0                 ? WSK_ECLOSED
+          : send_later(c, cork->total) ? queue_rest(c, cork->iov, cork->niov, 0, NULL, -1)
+                                       : send_or_queue(c, cork->iov, cork->niov, cork->total, NULL, -1);
   cork_clear(cork);
   return r;
 }
@@ -350,36 +359,35 @@ static void progress(wsk_conn *c) {
   if (st == WSK_CS_LINGER) wsk__conn_set_timeout(c, linger ? linger : WSK_LINGER_DEFAULT_MS);
 }
 
-void wsk__conn_flush(wsk_conn *c) {
+/* What follows a write of c's queue that returned w (bytes, or an error in wsk.h's space). */
+static void flushed(wsk_conn *c, ssize_t w) {
   struct wsk__conn_ext *x = c->ext;
-  struct wsk__group *g = c->group;
-  if (x && x->wq.head) {
-    int tls = c->io.kind == WSK_IO_TLS;
-    ssize_t w = wsk__wq_flush(&x->wq, c->io.fd, tls ? x->tls : NULL);
-    if (w < 0) {
-      char msg[192], why[160];
-      if (tls)
-        wsk__tls_error_text((int)w, why, sizeof why);
-      else
-        snprintf(why, sizeof why, "%s", strerror((int)-w));
-      snprintf(msg, sizeof msg, "%s: %s", tls ? "TLS write" : "send", why);
-      wsk__conn_destroy(c, w == WSK_ETLS ? WSK_ETLS : WSK_ESYS, msg);
-      return;
-    }
-    if (w > 0) progress(c);
-    if (!x->wq.head) { /* else the socket is full and EPOLLOUT stays armed */
-      want_out(c, 0);
-      wsk__conn_release_later(c);
-      if (wsk__conn_state(c) == WSK_CS_HTTP && wsk__conn_has(c, WSK_CF_HOLD_IN)) {
-        /* Input paused while answers piled up: go on with what was read, then read again. */
-        wsk__conn_hold_input(c, 0);
-        wsk__conn_feed_held(c);
-        if (wsk__conn_dead(c)) return;
-      }
-    }
-  } else if (c->io.events & WSK_IO_OUT) {
-    want_out(c, 0);
+  int tls = c->io.kind == WSK_IO_TLS;
+  if (w < 0) {
+    char msg[192], why[160];
+    if (tls)
+      wsk__tls_error_text((int)w, why, sizeof why);
+    else
+      snprintf(why, sizeof why, "%s", strerror((int)-w));
+    snprintf(msg, sizeof msg, "%s: %s", tls ? "TLS write" : "send", why);
+    wsk__conn_destroy(c, w == WSK_ETLS ? WSK_ETLS : WSK_ESYS, msg);
+    return;
   }
+  if (w > 0) progress(c);
+  if (!x->wq.head) { /* else the socket is full and EPOLLOUT stays armed */
+    want_out(c, 0);
+    wsk__conn_release_later(c);
+    if (wsk__conn_state(c) == WSK_CS_HTTP && wsk__conn_has(c, WSK_CF_HOLD_IN)) {
+      /* Input paused while answers piled up: go on with what was read, then read again. */
+      wsk__conn_hold_input(c, 0);
+      wsk__conn_feed_held(c);
+    }
+  }
+}
+
+/* After a write: on_drain once the queue is low again, and a lingering connection moves on. */
+static void after_write(wsk_conn *c) {
+  const struct wsk__group *g = c->group;
   if (wsk__conn_has(c, WSK_CF_NEED_DRAIN) &&
       wsk__conn_pending(c) <= (g->low_water ? g->low_water : g->high_water / 2)) {
     wsk__conn_unflag(c, WSK_CF_NEED_DRAIN);
@@ -388,4 +396,35 @@ void wsk__conn_flush(wsk_conn *c) {
     if (wsk__conn_dead(c)) return;
   }
   if (wsk__conn_state(c) == WSK_CS_LINGER && wsk__conn_pending(c) == 0) linger_step(c);
+}
+
+void wsk__conn_flush(wsk_conn *c) {
+  struct wsk__conn_ext *x = c->ext;
+  if (x && x->wq.head) {
+    flushed(c, wsk__wq_flush(&x->wq, c->io.fd, c->io.kind == WSK_IO_TLS ? x->tls : NULL));
+    if (wsk__conn_dead(c)) return;
+  } else if (c->io.events & WSK_IO_OUT) {
+    want_out(c, 0);
+  }
+  after_write(c);
+}
+
+int wsk__conn_send_later(wsk_conn *c) {
+  struct wsk__conn_ext *x = c->ext;
+  if (c->io.kind != WSK_IO_CONN || !x || !x->wq.head || !wsk__loop_sends_later(c->group->loop))
+    return -1;
+  struct iovec iov[WSK_SEND_LATER_IOV];
+  size_t want;
+  int n = wsk__wq_gather(&x->wq, iov, WSK_SEND_LATER_IOV, &want, NULL);
+  return n > 0 && wsk__loop_send_later(c->group->loop, &c->io, iov, n) == 0 ? 0 : -1;
+}
+
+void wsk__conn_sent(struct wsk__io *io, ssize_t res) {
+  wsk_conn *c = (wsk_conn *)io;
+  if (res == -EAGAIN) res = 0;
+  if (res > 0) wsk__wq_consume(&c->ext->wq, (size_t)res);
+  flushed(c, res);
+  if (wsk__conn_dead(c)) return;
+  wsk__conn_rearm(c); /* EPOLLOUT for what the socket did not take */
+  after_write(c);
 }

@@ -127,6 +127,16 @@ void wsk__io_close(wsk_loop *loop, struct wsk__io *io) {
   close(fd);
 }
 
+int wsk__loop_sends_later(const wsk_loop *loop) { return loop->uring != NULL; }
+
+int wsk__loop_send_later(wsk_loop *loop, struct wsk__io *io, const struct iovec *iov, int n) {
+  return loop->uring ? wsk__uring_send(loop->uring, io, iov, n) : WSK_EINVAL;
+}
+
+void wsk__loop_sends_finish(wsk_loop *loop, void (*done)(struct wsk__io *io, ssize_t res)) {
+  if (loop->uring) wsk__uring_sends_finish(loop->uring, done);
+}
+
 const char *wsk_loop_backend(const wsk_loop *loop) {
   return loop->uring ? "io_uring" : "epoll";
 }

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <sys/uio.h>
 
 #include "wsk.h"
@@ -57,6 +58,14 @@ int wsk__io_set(wsk_loop *loop, struct wsk__io *io, unsigned events);
 void wsk__io_forget(wsk_loop *loop, struct wsk__io *io);
 /* Stop watching and close io->fd; io->fd becomes -1. */
 void wsk__io_close(wsk_loop *loop, struct wsk__io *io);
+
+/* Sends made together at the end of an iteration, with io_uring (1 when the loop has it): a
+ * connection queues its send (the bytes must stay until the finish), and the finish makes all of
+ * them with one system call, then calls done(io, res) for each, res the bytes written or -errno
+ * (-EAGAIN: none). WSK_EINVAL from wsk__loop_send_later: not with this loop (use send). */
+int wsk__loop_sends_later(const wsk_loop *loop);
+int wsk__loop_send_later(wsk_loop *loop, struct wsk__io *io, const struct iovec *iov, int n);
+void wsk__loop_sends_finish(wsk_loop *loop, void (*done)(struct wsk__io *io, ssize_t res));
 
 /* Current time in ms as a 32-bit offset from the loop's creation (never 0): cheap deadlines for
  * per-connection timeouts. Compare with wsk__time32_due(). */

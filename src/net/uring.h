@@ -26,6 +26,14 @@ void wsk__uring_free(struct wsk__uring *u);
 int wsk__uring_watch(struct wsk__uring *u, struct wsk__io *io, unsigned events);
 void wsk__uring_forget(struct wsk__uring *u, struct wsk__io *io);
 
+/* Queue a send of iov[0..n) (n <= WSK_URING_SEND_IOV) on io, made by the next
+ * wsk__uring_sends_finish; the bytes must stay until then. Returns 0, WSK_EINVAL or WSK_ENOMEM. */
+#define WSK_URING_SEND_IOV 8
+int wsk__uring_send(struct wsk__uring *u, struct wsk__io *io, const struct iovec *iov, int n);
+/* Make every queued send (one system call), wait until all are over, then call done(io, res) for
+ * each whose descriptor is still watched: res is the bytes written or -errno (-EAGAIN: none). */
+void wsk__uring_sends_finish(struct wsk__uring *u, void (*done)(struct wsk__io *io, ssize_t res));
+
 /* Post what is pending, wait up to timeout_ms (-1: no limit) for completions, and call the
  * loop's handlers for the events among them. Returns 0 or WSK_ESYS. */
 int wsk__uring_poll(wsk_loop *loop, struct wsk__uring *u, int timeout_ms);

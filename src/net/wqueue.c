@@ -196,8 +196,7 @@ static ssize_t flush_file(struct wsk__file_chunk *f, size_t want, int fd, struct
   }
 }
 
-/* Drop the w bytes just written from the front of q. */
-static void consume(struct wsk__wqueue *q, size_t w) {
+void wsk__wq_consume(struct wsk__wqueue *q, size_t w) {
   q->bytes -= w;
   while (q->head && (w > 0 || q->head->len == 0)) {
     struct wsk__chunk *c = q->head;
@@ -217,6 +216,20 @@ static void consume(struct wsk__wqueue *q, size_t w) {
   }
 }
 
+int wsk__wq_gather(const struct wsk__wqueue *q, struct iovec *iov, int max, size_t *want,
+                   int *has_latest) {
+  int n = 0;
+  *want = 0;
+  for (const struct wsk__chunk *c = q->head; c && !is_file(c) && n < max; c = c->next) {
+    iov[n].iov_base = (void *)c->data;
+    iov[n].iov_len = c->len;
+    *want += c->len;
+    if (has_latest) *has_latest |= c == q->latest;
+    n++;
+  }
+  return n;
+}
+
 ssize_t wsk__wq_flush(struct wsk__wqueue *q, int fd, struct wsk__tls *tls) {
   size_t total = 0;
   while (q->head) {
@@ -228,21 +241,16 @@ ssize_t wsk__wq_flush(struct wsk__wqueue *q, int fd, struct wsk__tls *tls) {
       want = file_slice(q->head, tls);
       w = flush_file((struct wsk__file_chunk *)q->head, want, fd, tls);
     } else {
-      struct wsk__chunk *c = q->head;
-      for (; c && !is_file(c) && n < FLUSH_IOV; c = c->next) {
-        iov[n].iov_base = (void *)c->data;
-        iov[n].iov_len = c->len;
-        want += c->len;
-        tried_latest |= c == q->latest;
-        n++;
-      }
+      n = wsk__wq_gather(q, iov, FLUSH_IOV, &want, &tried_latest);
+      const struct wsk__chunk *after = q->head;
+      for (int i = 0; i < n; i++) after = after->next;
       /* (MSG_MORE: the head of a file answer goes out with the file's first bytes) */
       w = tls ? wsk__tls_writev(tls, iov, n)
-              : wsk__sendv(fd, iov, n, c && is_file(c) ? MSG_MORE : 0);
+              : wsk__sendv(fd, iov, n, after && is_file(after) ? MSG_MORE : 0);
     }
     if (w < 0) return total ? (ssize_t)total : w;
     total += (size_t)w;
-    consume(q, (size_t)w);
+    wsk__wq_consume(q, (size_t)w);
     if ((size_t)w < want) {
       /* The socket is full. A TLS retry must repeat the bytes it was given, so the latest chunk,
        * if it was among them, can no longer be replaced. */

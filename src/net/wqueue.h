@@ -77,6 +77,12 @@ struct wsk__tls;
  * written (possibly 0 when the socket is full) or -errno on a hard error (-EPIPE, -ECONNRESET, ...;
  * WSK_ETLS for a TLS failure): in wsk.h's error space either way. */
 ssize_t wsk__wq_flush(struct wsk__wqueue *q, int fd, struct wsk__tls *tls);
+/* The iovecs of the queue's first chunks (max at most), up to its first file chunk; *want gets
+ * their bytes and *has_latest (when not NULL) is set if the replaceable chunk is among them. */
+int wsk__wq_gather(const struct wsk__wqueue *q, struct iovec *iov, int max, size_t *want,
+                   int *has_latest);
+/* Drop the w bytes just written from the front of q. */
+void wsk__wq_consume(struct wsk__wqueue *q, size_t w);
 /* Drop everything queued. */
 void wsk__wq_clear(struct wsk__wqueue *q);
 /* Drop the queue from its first chunk marked unit_start on, except the head (which may be partly
