@@ -318,7 +318,8 @@ void wsk__conn_read(wsk_conn *c) {
       memcpy(rbuf, c->spill_len ? c->spill : x->in, have);
     }
     size_t room = cap - have < budget ? cap - have : budget;
-    ssize_t r = tls ? wsk__conn_tls_read(c, buf + have, room) : recv(c->io.fd, buf + have, room, 0);
+    ssize_t r = tls ? wsk__conn_tls_read(c, buf + have, room)
+                    : wsk__loop_recv(loop, &c->io, buf + have, room);
     if (r < 0) {
       if (tls) return; /* nothing more for now (events armed), or failed and destroyed */
       if (errno == EINTR) continue;

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -81,7 +82,7 @@ static uint32_t to_epoll(unsigned events) {
 int wsk__io_start(wsk_loop *loop, struct wsk__io *io, unsigned events) {
   if (loop->uring) {
     io->events = (uint8_t)events;
-    if (wsk__uring_watch(loop->uring, io, events) != 0) return WSK_ESYS;
+    if (wsk__uring_watch(loop->uring, io) != 0) return WSK_ESYS;
   } else {
     struct epoll_event ev = {.events = to_epoll(events), .data.ptr = io};
     if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, io->fd, &ev) != 0) return WSK_ESYS;
@@ -96,7 +97,7 @@ int wsk__io_set(wsk_loop *loop, struct wsk__io *io, unsigned events) {
   if (loop->uring) {
     unsigned old = io->events;
     io->events = (uint8_t)events;
-    if (wsk__uring_watch(loop->uring, io, events) == 0) return 0;
+    if (wsk__uring_watch(loop->uring, io) == 0) return 0;
     io->events = (uint8_t)old;
     return WSK_ESYS;
   }
@@ -125,6 +126,12 @@ void wsk__io_close(wsk_loop *loop, struct wsk__io *io) {
   if (fd < 0) return;
   wsk__io_forget(loop, io);
   close(fd);
+}
+
+ssize_t wsk__loop_recv(wsk_loop *loop, struct wsk__io *io, void *buf, size_t len) {
+  ssize_t r;
+  if (loop->uring && wsk__uring_take(loop->uring, io, buf, len, &r)) return r;
+  return recv(io->fd, buf, len, 0);
 }
 
 int wsk__loop_sends_later(const wsk_loop *loop) { return loop->uring != NULL; }

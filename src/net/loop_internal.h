@@ -59,6 +59,11 @@ void wsk__io_forget(wsk_loop *loop, struct wsk__io *io);
 /* Stop watching and close io->fd; io->fd becomes -1. */
 void wsk__io_close(wsk_loop *loop, struct wsk__io *io);
 
+/* recv(io->fd, buf, len, 0) for a handler of io: with io_uring, the bytes of the completion it
+ * is handling (or kept for it) come first. Returns bytes, 0 at the end of the stream, or -1 with
+ * errno (EAGAIN: nothing more now). */
+ssize_t wsk__loop_recv(wsk_loop *loop, struct wsk__io *io, void *buf, size_t len);
+
 /* Sends made together at the end of an iteration, with io_uring (1 when the loop has it): a
  * connection queues its send (the bytes must stay until the finish), and the finish makes all of
  * them with one system call, then calls done(io, res) for each, res the bytes written or -errno

@@ -1,65 +1,43 @@
-/* uring.c - the io_uring backend of the loop (see uring.h). */
+/* uring.c - the io_uring backend of the loop: the ring, the requests of each watched descriptor,
+ * the wait and the handlers (see uring.h). */
 #include "net/uring.h"
 
-#include <errno.h>
 #include <stdio.h>
-#include <string.h>
 
-#include "net/loop_struct.h"
-#include "proto/alloc_internal.h"
+#include "wsk.h"
 
 #ifdef WSK_HAVE_URING
-#include <liburing.h>
+#include <errno.h>
 #include <poll.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+
+#include "net/loop_struct.h"
+#include "net/uring_struct.h"
+#include "proto/alloc_internal.h"
 
 #define SQ_ENTRIES 1024
 #define CQ_ENTRIES 8192
 #define BATCH 256
 
-/* user_data of a request: the descriptor, the slot's sequence number when it was posted (a
- * completion for an older one is stale: the descriptor was closed, maybe reused, or its poll
- * replaced) and what the request was. */
-enum { OP_POLL = 0, OP_IGNORE = 1, OP_SEND = 2 };
-#define UD(fd, seq, op) ((uint64_t)(uint32_t)(fd) | (uint64_t)(seq) << 32 | (uint64_t)(op) << 62)
-#define UD_FD(ud) ((int)(uint32_t)(ud))
-#define UD_SEQ(ud) ((uint32_t)((ud) >> 32) & SEQ_MASK)
-#define UD_OP(ud) ((unsigned)((ud) >> 62))
-#define SEQ_MASK 0x3fffffffu
-
-/* One per descriptor number the loop has watched. */
-struct slot {
-  struct wsk__io *io; /* NULL: not watched */
-  uint32_t seq;
-  uint8_t posted; /* events of the poll request in the kernel (0: none) */
-  uint8_t dirty;  /* on the list of slots whose poll must be (re)posted */
-};
-
-/* A send queued by wsk__uring_send, made by wsk__uring_sends_finish. */
-struct send {
-  struct wsk__io *io;
-  int n;
-  int res;
-  struct msghdr msg;
-  struct iovec iov[WSK_URING_SEND_IOV];
-};
-
-/* A completion taken from the ring while the sends were reaped, handled with the next wait. */
-struct later {
-  uint64_t ud;
-  int res;
-};
-
-struct wsk__uring {
-  struct io_uring ring;
-  struct slot *slots;
-  size_t nslots;
-  int *dirty;
-  size_t ndirty, capdirty;
-  struct send *sends;
-  size_t nsends, capsends;
-  struct later *later;
-  size_t nlater, caplater;
-};
+/* The slot table: one slot per descriptor number up to the hard limit on open files (4 Mi at
+ * most), reserved, not committed: only the pages of the descriptors in use are touched, and it
+ * never moves. */
+#define MAX_SLOTS (4u << 20)
+static int slots_init(struct wsk__uring *u) {
+  struct rlimit rl;
+  size_t n = MAX_SLOTS;
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY && rl.rlim_max < n)
+    n = rl.rlim_max;
+  void *p = mmap(NULL, n * sizeof *u->slots, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p == MAP_FAILED) return WSK_ENOMEM;
+  u->slots = p;
+  u->nslots = n;
+  return 0;
+}
 
 struct wsk__uring *wsk__uring_new(char *why, size_t whylen) {
   struct wsk__uring *u = wsk__calloc(1, sizeof *u);
@@ -88,42 +66,34 @@ struct wsk__uring *wsk__uring_new(char *why, size_t whylen) {
     wsk__free(u);
     return NULL;
   }
+  if (slots_init(u) != 0) {
+    snprintf(why, whylen, "out of address space for the descriptor table");
+    io_uring_queue_exit(&u->ring);
+    wsk__free(u);
+    return NULL;
+  }
+  wsk__bufs_init(u);
   return u;
 }
 
 void wsk__uring_free(struct wsk__uring *u) {
   if (!u) return;
+  while (u->stashes) { /* (their descriptors are gone: the loop is being freed) */
+    struct stash *st = u->stashes;
+    u->stashes = st->next;
+    wsk__free(st);
+  }
+  wsk__bufs_free(u);
   io_uring_queue_exit(&u->ring);
-  wsk__free(u->slots);
+  if (u->slots) munmap(u->slots, u->nslots * sizeof *u->slots);
   wsk__free(u->dirty);
+  wsk__free(u->ready);
   wsk__free(u->sends);
   wsk__free(u->later);
   wsk__free(u);
 }
 
-/* An SQE, submitting what is queued first when the submission ring is full. */
-static struct io_uring_sqe *sqe_get(struct wsk__uring *u) {
-  struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
-  while (!sqe) {
-    if (io_uring_submit(&u->ring) < 0 && errno != EINTR) return NULL;
-    sqe = io_uring_get_sqe(&u->ring);
-  }
-  return sqe;
-}
-
-static void cancel(struct wsk__uring *u, int fd, struct slot *s) {
-  if (!s->posted) return;
-  struct io_uring_sqe *sqe = sqe_get(u);
-  if (sqe) {
-    io_uring_prep_poll_remove(sqe, UD(fd, s->seq, OP_POLL));
-    io_uring_sqe_set_data64(sqe, UD(fd, 0, OP_IGNORE));
-  }
-  s->posted = 0;
-  s->seq = (s->seq + 1) & SEQ_MASK; /* its completion, if it comes, is stale */
-}
-
-/* Room for one more element of size `size` in the array *arr of *n used out of *cap. */
-static int reserve(void *arr, size_t *n, size_t *cap, size_t size) {
+int wsk__uring_reserve(void *arr, size_t *n, size_t *cap, size_t size) {
   if (*n < *cap) return 0;
   size_t ncap = *cap ? *cap * 2 : 64;
   void *a = wsk__realloc(*(void **)arr, ncap * size);
@@ -133,41 +103,68 @@ static int reserve(void *arr, size_t *n, size_t *cap, size_t size) {
   return 0;
 }
 
+struct io_uring_sqe *wsk__uring_sqe(struct wsk__uring *u) {
+  struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
+  while (!sqe) { /* the submission ring is full: submit what it holds */
+    int r = io_uring_submit(&u->ring);
+    if (r < 0 && r != -EINTR && r != -EAGAIN && r != -EBUSY) return NULL;
+    sqe = io_uring_get_sqe(&u->ring);
+  }
+  return sqe;
+}
+
+static void cancel(struct wsk__uring *u, uint64_t ud) {
+  struct io_uring_sqe *sqe = wsk__uring_sqe(u);
+  if (!sqe) return;
+  io_uring_prep_cancel64(sqe, ud, 0);
+  io_uring_sqe_set_data64(sqe, UD(0, 0, OP_IGNORE));
+}
+
+static void cancel_poll(struct wsk__uring *u, int fd, struct slot *s) {
+  if (!s->posted) return;
+  cancel(u, UD(fd, s->seq, OP_POLL));
+  s->posted = 0;
+  s->seq = (s->seq + 1) & SEQ_MASK; /* its completion, if it comes, is stale */
+}
+
+static int push_fd(int **arr, size_t *n, size_t *cap, int fd) {
+  if (wsk__uring_reserve(arr, n, cap, sizeof **arr) != 0) return WSK_ENOMEM;
+  (*arr)[(*n)++] = fd;
+  return 0;
+}
+
 static int mark_dirty(struct wsk__uring *u, int fd, struct slot *s) {
   if (s->dirty) return 0;
-  if (reserve(&u->dirty, &u->ndirty, &u->capdirty, sizeof *u->dirty) != 0) return WSK_ENOMEM;
-  u->dirty[u->ndirty++] = fd;
+  if (push_fd(&u->dirty, &u->ndirty, &u->capdirty, fd) != 0) return WSK_ENOMEM;
   s->dirty = 1;
   return 0;
 }
 
-static int grow_slots(struct wsk__uring *u, int fd) {
-  if ((size_t)fd < u->nslots) return 0;
-  size_t n = u->nslots ? u->nslots : 256;
-  while (n <= (size_t)fd) n *= 2;
-  struct slot *s = wsk__realloc(u->slots, n * sizeof *s);
-  if (!s) return WSK_ENOMEM;
-  memset(s + u->nslots, 0, (n - u->nslots) * sizeof *s);
-  u->slots = s;
-  u->nslots = n;
-  return 0;
+/* A plain connection's input comes through receives into the ring's buffers; any other
+ * descriptor's through polls (a TLS session, a listener, an eventfd, a user's descriptor). */
+static int by_recv(const struct wsk__uring *u, const struct wsk__io *io) {
+  return u->bufs.br && io->kind == WSK_IO_CONN;
 }
 
-int wsk__uring_watch(struct wsk__uring *u, struct wsk__io *io, unsigned events) {
-  if (grow_slots(u, io->fd) != 0) {
-    errno = ENOMEM;
+/* The events a slot's poll must cover. */
+static unsigned poll_events(const struct wsk__uring *u, const struct wsk__io *io) {
+  return by_recv(u, io) ? io->events & WSK_IO_OUT : io->events;
+}
+
+int wsk__uring_watch(struct wsk__uring *u, struct wsk__io *io) {
+  if ((size_t)io->fd >= u->nslots) { /* (over the hard limit it was reserved for) */
+    errno = EMFILE;
     return WSK_ESYS;
   }
   struct slot *s = &u->slots[io->fd];
   s->io = io;
   /* A poll that covers what is wanted may stay: what it reports beyond that is filtered out.
    * One that lacks an event must go, since it would not report it. */
-  if (s->posted & ~events) {
-    if (events & ~s->posted) cancel(u, io->fd, s);
-  } else if (s->posted != events) {
-    cancel(u, io->fd, s);
-  }
-  if (events && !s->posted && mark_dirty(u, io->fd, s) != 0) {
+  unsigned want = poll_events(u, io), has = s->posted & ~PF_POSTED;
+  if (s->posted && (want & ~has)) cancel_poll(u, io->fd, s);
+  /* A receive no longer wanted is cancelled; bytes it may bring anyway are kept (stash). */
+  if (s->recv && !(io->events & WSK_IO_IN)) cancel(u, UD(io->fd, s->rseq, OP_RECV));
+  if (mark_dirty(u, io->fd, s) != 0) {
     errno = ENOMEM;
     return WSK_ESYS;
   }
@@ -178,27 +175,52 @@ void wsk__uring_forget(struct wsk__uring *u, struct wsk__io *io) {
   if ((size_t)io->fd >= u->nslots) return;
   struct slot *s = &u->slots[io->fd];
   if (s->io != io) return;
-  cancel(u, io->fd, s);
+  cancel_poll(u, io->fd, s);
+  if (s->recv) cancel(u, UD(io->fd, s->rseq, OP_RECV));
+  if (s->stashed) wsk__stash_drop(u, io);
+  if (u->rx.io == io) u->rx.io = NULL;
   s->io = NULL;
+  s->recv = 0;
   s->seq = (s->seq + 1) & SEQ_MASK;
+  s->rseq = (s->rseq + 1) & SEQ_MASK;
 }
 
 static unsigned poll_mask(unsigned events) {
   return ((events & WSK_IO_IN) ? POLLIN : 0u) | ((events & WSK_IO_OUT) ? POLLOUT : 0u);
 }
 
-/* Post a poll for every slot that wants events and has none in the kernel. */
+/* Post what a slot lacks: a receive while it wants input (or run its handler on bytes kept for
+ * it), a poll for the other events, and for hang-ups and errors when nothing else would see
+ * them (as epoll reports those whatever the events). */
+static void post(struct wsk__uring *u, int fd, struct slot *s) {
+  struct wsk__io *io = s->io;
+  int recv_in = by_recv(u, io) && (io->events & WSK_IO_IN);
+  if (recv_in && s->stashed) {
+    push_fd(&u->ready, &u->nready, &u->capready, fd);
+  } else if (recv_in && !s->recv) {
+    struct io_uring_sqe *sqe = wsk__uring_sqe(u);
+    if (!sqe) return;
+    io_uring_prep_recv(sqe, fd, NULL, RECV_BUF_SIZE, 0);
+    sqe->flags |= IOSQE_BUFFER_SELECT;
+    sqe->buf_group = RECV_GROUP;
+    io_uring_sqe_set_data64(sqe, UD(fd, s->rseq, OP_RECV));
+    s->recv = 1;
+  }
+  unsigned want = poll_events(u, io);
+  if (s->posted || (!want && s->recv)) return;
+  struct io_uring_sqe *sqe = wsk__uring_sqe(u);
+  if (!sqe) return;
+  io_uring_prep_poll_add(sqe, fd, poll_mask(want));
+  io_uring_sqe_set_data64(sqe, UD(fd, s->seq, OP_POLL));
+  s->posted = (uint8_t)(PF_POSTED | want);
+}
+
 static void post_dirty(struct wsk__uring *u) {
   for (size_t i = 0; i < u->ndirty; i++) {
     int fd = u->dirty[i];
     struct slot *s = &u->slots[fd];
     s->dirty = 0;
-    if (!s->io || s->posted || !s->io->events) continue;
-    struct io_uring_sqe *sqe = sqe_get(u);
-    if (!sqe) break; /* (the ring failed: the wait reports it) */
-    io_uring_prep_poll_add(sqe, fd, poll_mask(s->io->events));
-    io_uring_sqe_set_data64(sqe, UD(fd, s->seq, OP_POLL));
-    s->posted = s->io->events;
+    if (s->io) post(u, fd, s);
   }
   u->ndirty = 0;
 }
@@ -210,102 +232,83 @@ static void on_poll(wsk_loop *loop, struct wsk__uring *u, uint64_t ud, int res) 
   if (!s->io || s->seq != UD_SEQ(ud)) return; /* stale */
   struct wsk__io *io = s->io;
   s->posted = 0;
+  mark_dirty(u, fd, s); /* level-triggered: ask again */
   unsigned r = res < 0 ? POLLERR : (unsigned)res;
   unsigned flags = ((r & POLLIN) ? WSK_IO_IN : 0u) | ((r & POLLOUT) ? WSK_IO_OUT : 0u);
-  flags &= io->events;
+  flags &= poll_events(u, io);
   if (r & (POLLHUP | POLLERR)) flags |= WSK_IO_HUP;
-  if (io->events) mark_dirty(u, fd, s); /* level-triggered: ask again */
   if (flags && io->fd >= 0) loop->handlers[io->kind](loop, io, flags);
 }
 
-int wsk__uring_send(struct wsk__uring *u, struct wsk__io *io, const struct iovec *iov, int n) {
-  if (n < 1 || n > WSK_URING_SEND_IOV || (size_t)io->fd >= u->nslots) return WSK_EINVAL;
-  if (reserve(&u->sends, &u->nsends, &u->capsends, sizeof *u->sends) != 0) return WSK_ENOMEM;
-  struct send *sd = &u->sends[u->nsends++];
-  sd->io = io;
-  sd->n = n;
-  memcpy(sd->iov, iov, (size_t)n * sizeof *iov);
-  return 0;
-}
-
-/* Keep a completion that is not a send for the next wait. Without memory for it, a poll's is
- * lost: its slot posts the poll again instead (level-triggered, so nothing is missed). */
-static void keep_for_later(struct wsk__uring *u, uint64_t ud, int res) {
-  if (reserve(&u->later, &u->nlater, &u->caplater, sizeof *u->later) == 0) {
-    u->later[u->nlater].ud = ud;
-    u->later[u->nlater++].res = res;
+static void on_recv(wsk_loop *loop, struct wsk__uring *u, const struct cqe_copy *c) {
+  int fd = UD_FD(c->ud);
+  struct slot *s = (size_t)fd < u->nslots ? &u->slots[fd] : NULL;
+  if (!s || !s->io || s->rseq != UD_SEQ(c->ud)) { /* for a descriptor closed since */
+    wsk__bufs_put(u, c->flags);
     return;
   }
-  int fd = UD_FD(ud);
-  if (UD_OP(ud) != OP_POLL || (size_t)fd >= u->nslots) return;
-  struct slot *s = &u->slots[fd];
-  if (s->io && s->seq == UD_SEQ(ud)) {
-    s->posted = 0;
+  struct wsk__io *io = s->io;
+  s->recv = 0;
+  mark_dirty(u, fd, s);
+  if (c->res == -ECANCELED) return;
+  int wanted = (io->events & WSK_IO_IN) && io->fd >= 0;
+  if (c->res == -ENOBUFS) { /* the buffers are out: its handler reads with recv() */
+    u->bufs.short_ = 1;
+    if (wanted) loop->handlers[io->kind](loop, io, WSK_IO_IN);
+    return;
+  }
+  u->rx = (struct rx){.io = io, .p = wsk__bufs_get(u, c->flags),
+                      .len = c->res > 0 ? (size_t)c->res : 0, .res = c->res};
+  if (wanted) loop->handlers[io->kind](loop, io, WSK_IO_IN);
+  /* Bytes it did not take (its input paused meanwhile) wait for it; an end of stream or an error
+   * not taken comes again with its next receive. */
+  wsk__stash_rx(u);
+  wsk__bufs_put(u, c->flags);
+}
+
+static void dispatch(wsk_loop *loop, struct wsk__uring *u, const struct cqe_copy *c) {
+  if (UD_OP(c->ud) == OP_POLL) on_poll(loop, u, c->ud, c->res);
+  if (UD_OP(c->ud) == OP_RECV) on_recv(loop, u, c);
+}
+
+/* Handlers of slots with bytes kept for them, which no completion will report. */
+static void run_ready(wsk_loop *loop, struct wsk__uring *u) {
+  size_t n = u->nready;
+  u->nready = 0;
+  for (size_t i = 0; i < n; i++) {
+    int fd = u->ready[i];
+    struct slot *s = &u->slots[fd];
+    if (!s->io || !s->stashed || !(s->io->events & WSK_IO_IN)) continue;
     mark_dirty(u, fd, s);
+    loop->handlers[s->io->kind](loop, s->io, WSK_IO_IN);
   }
 }
 
-void wsk__uring_sends_finish(struct wsk__uring *u, void (*done)(struct wsk__io *io, ssize_t res)) {
-  size_t n = u->nsends, got = 0;
-  if (!n) return;
-  /* MSG_DONTWAIT: a send the socket has no room for fails with EAGAIN at once instead of
-   * waiting in the kernel, so every send is over when the ring has its completion, and its
-   * bytes (the connection's queue) are no longer read by the kernel. */
-  const int flags = MSG_NOSIGNAL | MSG_DONTWAIT;
-  for (size_t i = 0; i < n; i++) {
-    struct send *sd = &u->sends[i];
-    int fd = sd->io->fd;
-    struct io_uring_sqe *sqe = fd >= 0 ? sqe_get(u) : NULL;
-    sd->res = -EAGAIN;
-    if (!sqe) { /* closed since it was queued (nobody is told), or the ring failed */
-      got++;
-      continue;
-    }
-    if (sd->n == 1) {
-      io_uring_prep_send(sqe, fd, sd->iov[0].iov_base, sd->iov[0].iov_len, flags);
-    } else {
-      memset(&sd->msg, 0, sizeof sd->msg);
-      sd->msg.msg_iov = sd->iov;
-      sd->msg.msg_iovlen = (size_t)sd->n;
-      io_uring_prep_sendmsg(sqe, fd, &sd->msg, (unsigned)flags);
-    }
-    io_uring_sqe_set_data64(sqe, UD(fd, i, OP_SEND));
+void wsk__uring_keep(struct wsk__uring *u, const struct io_uring_cqe *cqe) {
+  if (wsk__uring_reserve(&u->later, &u->nlater, &u->caplater, sizeof *u->later) == 0) {
+    u->later[u->nlater++] = (struct cqe_copy){cqe->user_data, cqe->res, cqe->flags};
+    return;
   }
-  io_uring_submit(&u->ring);
-  while (got < n) {
-    struct io_uring_cqe *cqe;
-    unsigned head, seen = 0;
-    io_uring_for_each_cqe(&u->ring, head, cqe) {
-      seen++;
-      if (UD_OP(cqe->user_data) == OP_SEND && UD_SEQ(cqe->user_data) < n) {
-        u->sends[UD_SEQ(cqe->user_data)].res = cqe->res;
-        got++;
-      } else {
-        keep_for_later(u, cqe->user_data, cqe->res);
-      }
-    }
-    io_uring_cq_advance(&u->ring, seen);
-    if (got < n && io_uring_wait_cqe(&u->ring, &cqe) < 0 && errno != EINTR) break;
+  /* No memory to keep it: a receive's bytes go back (its stream would have a hole: end it); a
+   * poll is posted again (level-triggered: nothing is missed). */
+  int fd = UD_FD(cqe->user_data);
+  struct slot *s = (size_t)fd < u->nslots ? &u->slots[fd] : NULL;
+  if (UD_OP(cqe->user_data) == OP_RECV) {
+    wsk__bufs_put(u, cqe->flags);
+    if (s && s->io && cqe->res > 0) shutdown(fd, SHUT_RDWR);
   }
-  /* Every send is over: now the owners may be told (and may free or queue more). */
-  u->nsends = 0;
-  for (size_t i = 0; i < n; i++) {
-    struct send *sd = &u->sends[i];
-    /* Closed by the owner of an earlier send? (Its memory is still there: the loop frees
-     * objects at the end of the iteration, after the hooks that finish sends.) */
-    int fd = sd->io->fd;
-    if (fd < 0 || (size_t)fd >= u->nslots || u->slots[fd].io != sd->io) continue;
-    done(sd->io, sd->res);
-  }
-}
-
-static void dispatch(wsk_loop *loop, struct wsk__uring *u, uint64_t ud, int res) {
-  if (UD_OP(ud) == OP_POLL) on_poll(loop, u, ud, res);
+  if (!s || !s->io) return;
+  if (UD_OP(cqe->user_data) == OP_POLL && s->seq == UD_SEQ(cqe->user_data)) s->posted = 0;
+  if (UD_OP(cqe->user_data) == OP_RECV && s->rseq == UD_SEQ(cqe->user_data)) s->recv = 0;
+  mark_dirty(u, fd, s);
 }
 
 int wsk__uring_poll(wsk_loop *loop, struct wsk__uring *u, int timeout_ms) {
   post_dirty(u);
-  if (u->nlater) timeout_ms = 0;
+  if (u->nlater || u->nready) timeout_ms = 0;
+  /* Buffers over the minimum go back after a quiet second, even if nothing else happens. */
+  if (u->bufs.target > RECV_MIN || u->bufs.ncold < u->bufs.naside)
+    if (timeout_ms < 0 || timeout_ms > 1000) timeout_ms = 1000;
   struct io_uring_cqe *cqe = NULL;
   int r;
   if (timeout_ms < 0) {
@@ -321,22 +324,20 @@ int wsk__uring_poll(wsk_loop *loop, struct wsk__uring *u, int timeout_ms) {
   }
   loop->now = wsk__loop_clock_ms();
   /* Copy a batch out of the ring first: handlers post new requests, which may submit. */
-  struct {
-    uint64_t ud;
-    int res;
-  } got[BATCH];
+  struct cqe_copy got[BATCH];
   unsigned n = 0, head;
   io_uring_for_each_cqe(&u->ring, head, cqe) {
-    got[n].ud = cqe->user_data;
-    got[n].res = cqe->res;
+    got[n] = (struct cqe_copy){cqe->user_data, cqe->res, cqe->flags};
     if (++n == BATCH) break;
   }
   io_uring_cq_advance(&u->ring, n);
   /* Those kept while sends were reaped came first. (Handlers never reap sends: those are made
    * at the end of the iteration, so this list does not grow while it is walked.) */
-  for (size_t i = 0; i < u->nlater; i++) dispatch(loop, u, u->later[i].ud, u->later[i].res);
+  for (size_t i = 0; i < u->nlater; i++) dispatch(loop, u, &u->later[i]);
   u->nlater = 0;
-  for (unsigned i = 0; i < n; i++) dispatch(loop, u, got[i].ud, got[i].res);
+  for (unsigned i = 0; i < n; i++) dispatch(loop, u, &got[i]);
+  run_ready(loop, u);
+  wsk__bufs_adjust(u, loop->now);
   return 0;
 }
 
@@ -346,13 +347,17 @@ struct wsk__uring *wsk__uring_new(char *why, size_t whylen) {
   snprintf(why, whylen, "this build of wsk has no io_uring (liburing was not found)");
   return NULL;
 }
-void wsk__uring_free(struct wsk__uring *u) { (void)u; }
-int wsk__uring_watch(struct wsk__uring *u, struct wsk__io *io, unsigned events) { return 0; }
+void wsk__uring_free(struct wsk__uring *u) {}
+int wsk__uring_watch(struct wsk__uring *u, struct wsk__io *io) { return WSK_ESYS; }
 void wsk__uring_forget(struct wsk__uring *u, struct wsk__io *io) {}
+int wsk__uring_poll(wsk_loop *loop, struct wsk__uring *u, int timeout_ms) { return WSK_ESYS; }
 int wsk__uring_send(struct wsk__uring *u, struct wsk__io *io, const struct iovec *iov, int n) {
   return WSK_EINVAL;
 }
 void wsk__uring_sends_finish(struct wsk__uring *u, void (*done)(struct wsk__io *io, ssize_t res)) {}
-int wsk__uring_poll(wsk_loop *loop, struct wsk__uring *u, int timeout_ms) { return WSK_ESYS; }
+int wsk__uring_take(struct wsk__uring *u, struct wsk__io *io, void *buf, size_t len,
+                    ssize_t *out) {
+  return 0;
+}
 
 #endif

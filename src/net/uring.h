@@ -3,9 +3,12 @@
  *
  * Readiness keeps epoll's level-triggered meaning: each watched descriptor has one single-shot
  * poll request for the events it wants, posted again after it fired, and a poll request checks
- * the descriptor when it is posted, so bytes a handler left in the kernel are reported again. All
- * the posts of an iteration, and the sends the loop was given (wsk__uring_send), go to the kernel
- * with the wait for the next events in one io_uring_enter. */
+ * the descriptor when it is posted, so bytes a handler left in the kernel are reported again. A
+ * plain connection's input comes instead through a single-shot receive into a buffer the kernel
+ * takes from a ring of provided buffers when bytes arrive (no buffer is held while it waits), and
+ * its handler takes the bytes with wsk__loop_recv, which falls back to recv() for more. All the
+ * posts of an iteration go to the kernel with the wait for the next events in one io_uring_enter;
+ * the sends of the iteration's batch (wsk__uring_send) in one more. */
 #ifndef WSK_NET_URING_H
 #define WSK_NET_URING_H
 
@@ -22,9 +25,15 @@ struct wsk__uring;
 struct wsk__uring *wsk__uring_new(char *why, size_t whylen);
 void wsk__uring_free(struct wsk__uring *u);
 
-/* The backend's half of wsk__io_start / wsk__io_set / wsk__io_close (loop.c keeps the counts). */
-int wsk__uring_watch(struct wsk__uring *u, struct wsk__io *io, unsigned events);
+/* The backend's half of wsk__io_start / wsk__io_set (io->events set already) and wsk__io_close
+ * (loop.c keeps the counts). */
+int wsk__uring_watch(struct wsk__uring *u, struct wsk__io *io);
 void wsk__uring_forget(struct wsk__uring *u, struct wsk__io *io);
+/* wsk__loop_recv's half: 1 when the backend answered for io (*out the bytes copied to buf, 0 at
+ * the end of the stream, or -1 with errno: EAGAIN when the next bytes will come through the
+ * ring), 0 when the caller must recv() from the socket itself. */
+int wsk__uring_take(struct wsk__uring *u, struct wsk__io *io, void *buf, size_t len,
+                    ssize_t *out);
 
 /* Queue a send of iov[0..n) (n <= WSK_URING_SEND_IOV) on io, made by the next
  * wsk__uring_sends_finish; the bytes must stay until then. Returns 0, WSK_EINVAL or WSK_ENOMEM. */

@@ -1,0 +1,186 @@
+/* uring_bufs.c - the io_uring backend's receive buffers (a provided-buffer ring the kernel picks
+ * from when bytes arrive) and the bytes a handler did not take (see uring_struct.h). */
+#ifdef WSK_HAVE_URING
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+
+#include "net/uring_struct.h"
+#include "proto/alloc_internal.h"
+
+#define RING_ALIGN 4096
+#define DECAY_MS 1000
+
+static uint8_t *buf_of(const struct bufs *b, unsigned bid) {
+  return b->block[bid / RECV_BLOCK] + (size_t)(bid % RECV_BLOCK) * RECV_BUF_SIZE;
+}
+
+/* Hand buffer bid to the kernel. */
+static void give(struct bufs *b, unsigned bid) {
+  io_uring_buf_ring_add(b->br, buf_of(b, bid), RECV_BUF_SIZE, (unsigned short)bid,
+                        io_uring_buf_ring_mask(RECV_BUFS), 0);
+  io_uring_buf_ring_advance(b->br, 1);
+  b->out++;
+}
+
+/* Buffers to the kernel up to the target: those set aside first, then new blocks. */
+static void fill(struct bufs *b) {
+  while (b->out < b->target && b->naside > 0) {
+    give(b, b->aside[--b->naside]);
+    if (b->ncold > b->naside) b->ncold = b->naside;
+  }
+  while (b->out < b->target && b->n < RECV_BUFS) {
+    void *block = NULL;
+    if (posix_memalign(&block, RING_ALIGN, (size_t)RECV_BLOCK * RECV_BUF_SIZE) != 0) return;
+    b->block[b->n / RECV_BLOCK] = block; /* (receives without a buffer fall back to recv()) */
+    for (unsigned i = 0; i < RECV_BLOCK; i++) {
+      if (b->out < b->target)
+        give(b, b->n + i);
+      else
+        b->aside[b->naside++] = (uint16_t)(b->n + i); /* never touched: cold already */
+    }
+    b->ncold = b->naside;
+    b->n += RECV_BLOCK;
+  }
+}
+
+void wsk__bufs_adjust(struct wsk__uring *u, uint64_t now) {
+  struct bufs *b = &u->bufs;
+  if (!b->br) return;
+  if (b->short_) {
+    b->short_ = 0;
+    b->last_short = b->last_decay = now;
+    b->target = b->target + RECV_BLOCK < RECV_BUFS ? b->target + RECV_BLOCK : RECV_BUFS;
+    fill(b);
+    return;
+  }
+  if (now - b->last_short < DECAY_MS || now - b->last_decay < DECAY_MS) return;
+  b->last_decay = now;
+  if (b->target > RECV_MIN) b->target = b->target / 2 > RECV_MIN ? b->target / 2 : RECV_MIN;
+  /* The pages of buffers set aside go back to the system (the kernel no longer has them). */
+  for (; b->ncold < b->naside; b->ncold++)
+    madvise(buf_of(b, b->aside[b->ncold]), RECV_BUF_SIZE, MADV_DONTNEED);
+}
+
+void wsk__bufs_init(struct wsk__uring *u) {
+  struct bufs *b = &u->bufs;
+  void *ring = NULL;
+  if (posix_memalign(&ring, RING_ALIGN, RECV_BUFS * sizeof(struct io_uring_buf)) != 0) return;
+  memset(ring, 0, RECV_BUFS * sizeof(struct io_uring_buf));
+  b->br = ring;
+  io_uring_buf_ring_init(b->br);
+  struct io_uring_buf_reg reg = {.ring_addr = (uintptr_t)ring, .ring_entries = RECV_BUFS,
+                                 .bgid = RECV_GROUP};
+  if (io_uring_register_buf_ring(&u->ring, &reg, 0) != 0) { /* before 5.19: polls only */
+    free(ring);
+    b->br = NULL;
+    return;
+  }
+  b->target = RECV_MIN;
+  fill(b);
+}
+
+void wsk__bufs_free(struct wsk__uring *u) {
+  struct bufs *b = &u->bufs;
+  if (!b->br) return;
+  io_uring_unregister_buf_ring(&u->ring, RECV_GROUP);
+  for (unsigned i = 0; i < b->n / RECV_BLOCK; i++) free(b->block[i]);
+  free(b->br);
+  b->br = NULL;
+}
+
+uint8_t *wsk__bufs_get(struct wsk__uring *u, uint32_t cqe_flags) {
+  if (!(cqe_flags & IORING_CQE_F_BUFFER)) return NULL;
+  return buf_of(&u->bufs, cqe_flags >> IORING_CQE_BUFFER_SHIFT);
+}
+
+void wsk__bufs_put(struct wsk__uring *u, uint32_t cqe_flags) {
+  struct bufs *b = &u->bufs;
+  if (!(cqe_flags & IORING_CQE_F_BUFFER)) return;
+  unsigned bid = cqe_flags >> IORING_CQE_BUFFER_SHIFT;
+  b->out--;
+  if (b->out < b->target)
+    give(b, bid);
+  else
+    b->aside[b->naside++] = (uint16_t)bid;
+}
+
+int wsk__stash_rx(struct wsk__uring *u) {
+  struct rx *rx = &u->rx;
+  struct wsk__io *io = rx->io;
+  rx->io = NULL;
+  if (!io || io->fd < 0 || rx->res <= 0 || rx->len == 0) return 0;
+  struct stash *st = NULL;
+  for (struct stash *s = u->stashes; s; s = s->next)
+    if (s->io == io) st = s;
+  size_t have = st ? st->len - st->off : 0;
+  struct stash *n = wsk__malloc(sizeof *n + have + rx->len);
+  if (!n) {
+    shutdown(io->fd, SHUT_RDWR); /* the read side then ends the connection */
+    return WSK_ENOMEM;
+  }
+  n->io = io;
+  n->len = have + rx->len;
+  n->off = 0;
+  if (have) memcpy(n->data, st->data + st->off, have);
+  memcpy(n->data + have, rx->p, rx->len);
+  if (st) wsk__stash_drop(u, io);
+  n->next = u->stashes;
+  u->stashes = n;
+  u->slots[io->fd].stashed = 1;
+  return 0;
+}
+
+void wsk__stash_drop(struct wsk__uring *u, struct wsk__io *io) {
+  for (struct stash **pp = &u->stashes; *pp; pp = &(*pp)->next) {
+    if ((*pp)->io == io) {
+      struct stash *s = *pp;
+      *pp = s->next;
+      wsk__free(s);
+      break;
+    }
+  }
+  if (io->fd >= 0 && (size_t)io->fd < u->nslots) u->slots[io->fd].stashed = 0;
+}
+
+int wsk__uring_take(struct wsk__uring *u, struct wsk__io *io, void *buf, size_t len,
+                    ssize_t *out) {
+  struct rx *rx = &u->rx;
+  if (rx->io == io) {
+    if (rx->res <= 0) {
+      rx->io = NULL;
+      *out = rx->res == 0 ? 0 : -1;
+      errno = -rx->res;
+      return 1;
+    }
+    size_t n = rx->len < len ? rx->len : len;
+    memcpy(buf, rx->p, n);
+    rx->p += n;
+    rx->len -= n;
+    if (!rx->len) rx->io = NULL;
+    *out = (ssize_t)n;
+    return 1;
+  }
+  struct slot *s = (size_t)io->fd < u->nslots ? &u->slots[io->fd] : NULL;
+  if (s && s->stashed) {
+    for (struct stash *st = u->stashes; st; st = st->next) {
+      if (st->io != io) continue;
+      size_t n = st->len - st->off < len ? st->len - st->off : len;
+      memcpy(buf, st->data + st->off, n);
+      st->off += n;
+      if (st->off == st->len) wsk__stash_drop(u, io);
+      *out = (ssize_t)n;
+      return 1;
+    }
+  }
+  if (s && s->recv) { /* the next bytes come through the ring */
+    errno = EAGAIN;
+    *out = -1;
+    return 1;
+  }
+  return 0;
+}
+
+#endif
