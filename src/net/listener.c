@@ -25,7 +25,7 @@ static void resume(void *arg) {
 static void on_listener_io(wsk_loop *loop, struct wsk__io *io, unsigned events) {
   struct wsk__listener *l = (struct wsk__listener *)io;
   for (int i = 0; i < ACCEPT_BUDGET && l->io.fd >= 0 && !l->paused; i++) {
-    int fd = accept4(l->io.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    int fd = wsk__loop_accept(loop, &l->io);
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO) continue;
       if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {

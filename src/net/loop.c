@@ -134,6 +134,12 @@ ssize_t wsk__loop_recv(wsk_loop *loop, struct wsk__io *io, void *buf, size_t len
   return recv(io->fd, buf, len, 0);
 }
 
+int wsk__loop_accept(wsk_loop *loop, struct wsk__io *io) {
+  int fd;
+  if (loop->uring && wsk__uring_accept(loop->uring, io, &fd)) return fd;
+  return accept4(io->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+}
+
 int wsk__loop_sends_later(const wsk_loop *loop) { return loop->uring != NULL; }
 
 int wsk__loop_send_later(wsk_loop *loop, struct wsk__io *io, const struct iovec *iov, int n) {

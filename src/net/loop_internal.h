@@ -64,6 +64,10 @@ void wsk__io_close(wsk_loop *loop, struct wsk__io *io);
  * errno (EAGAIN: nothing more now). */
 ssize_t wsk__loop_recv(wsk_loop *loop, struct wsk__io *io, void *buf, size_t len);
 
+/* accept4(io->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC) for a listener's handler: with
+ * io_uring, the connection of the completion it is handling. */
+int wsk__loop_accept(wsk_loop *loop, struct wsk__io *io);
+
 /* Sends made together at the end of an iteration, with io_uring (1 when the loop has it): a
  * connection queues its send (the bytes must stay until the finish), and the finish makes all of
  * them with one system call, then calls done(io, res) for each, res the bytes written or -errno

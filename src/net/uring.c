@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -140,10 +141,11 @@ static int mark_dirty(struct wsk__uring *u, int fd, struct slot *s) {
   return 0;
 }
 
-/* A plain connection's input comes through receives into the ring's buffers; any other
- * descriptor's through polls (a TLS session, a listener, an eventfd, a user's descriptor). */
+/* A plain connection's input comes through receives into the ring's buffers, a listener's
+ * through one multishot accept (a completion per connection); any other descriptor's through
+ * polls (a TLS session, an eventfd, a user's descriptor). */
 static int by_recv(const struct wsk__uring *u, const struct wsk__io *io) {
-  return u->bufs.br && io->kind == WSK_IO_CONN;
+  return (u->bufs.br && io->kind == WSK_IO_CONN) || io->kind == WSK_IO_LISTENER;
 }
 
 /* The events a slot's poll must cover. */
@@ -200,9 +202,13 @@ static void post(struct wsk__uring *u, int fd, struct slot *s) {
   } else if (recv_in && !s->recv) {
     struct io_uring_sqe *sqe = wsk__uring_sqe(u);
     if (!sqe) return;
-    io_uring_prep_recv(sqe, fd, NULL, RECV_BUF_SIZE, 0);
-    sqe->flags |= IOSQE_BUFFER_SELECT;
-    sqe->buf_group = RECV_GROUP;
+    if (io->kind == WSK_IO_LISTENER) {
+      io_uring_prep_multishot_accept(sqe, fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    } else {
+      io_uring_prep_recv(sqe, fd, NULL, RECV_BUF_SIZE, 0);
+      sqe->flags |= IOSQE_BUFFER_SELECT;
+      sqe->buf_group = RECV_GROUP;
+    }
     io_uring_sqe_set_data64(sqe, UD(fd, s->rseq, OP_RECV));
     s->recv = 1;
   }
@@ -248,10 +254,17 @@ static void on_recv(wsk_loop *loop, struct wsk__uring *u, const struct cqe_copy 
     return;
   }
   struct wsk__io *io = s->io;
-  s->recv = 0;
-  mark_dirty(u, fd, s);
+  s->recv = (c->flags & IORING_CQE_F_MORE) != 0; /* (a multishot accept goes on) */
+  if (!s->recv) mark_dirty(u, fd, s);
   if (c->res == -ECANCELED) return;
   int wanted = (io->events & WSK_IO_IN) && io->fd >= 0;
+  if (io->kind == WSK_IO_LISTENER) {
+    u->rx = (struct rx){.io = io, .res = c->res};
+    if (wanted) loop->handlers[io->kind](loop, io, WSK_IO_IN);
+    if (u->rx.io == io && c->res >= 0) close(c->res); /* not taken: accepting is paused */
+    u->rx.io = NULL;
+    return;
+  }
   if (c->res == -ENOBUFS) { /* the buffers are out: its handler reads with recv() */
     u->bufs.short_ = 1;
     if (wanted) loop->handlers[io->kind](loop, io, WSK_IO_IN);
@@ -359,5 +372,6 @@ int wsk__uring_take(struct wsk__uring *u, struct wsk__io *io, void *buf, size_t 
                     ssize_t *out) {
   return 0;
 }
+int wsk__uring_accept(struct wsk__uring *u, struct wsk__io *io, int *out) { return 0; }
 
 #endif

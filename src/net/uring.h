@@ -34,6 +34,8 @@ void wsk__uring_forget(struct wsk__uring *u, struct wsk__io *io);
  * ring), 0 when the caller must recv() from the socket itself. */
 int wsk__uring_take(struct wsk__uring *u, struct wsk__io *io, void *buf, size_t len,
                     ssize_t *out);
+/* wsk__loop_accept's half, the same way (*out the accepted descriptor). */
+int wsk__uring_accept(struct wsk__uring *u, struct wsk__io *io, int *out);
 
 /* Queue a send of iov[0..n) (n <= WSK_URING_SEND_IOV) on io, made by the next
  * wsk__uring_sends_finish; the bytes must stay until then. Returns 0, WSK_EINVAL or WSK_ENOMEM. */

@@ -145,6 +145,22 @@ void wsk__stash_drop(struct wsk__uring *u, struct wsk__io *io) {
   if (io->fd >= 0 && (size_t)io->fd < u->nslots) u->slots[io->fd].stashed = 0;
 }
 
+int wsk__uring_accept(struct wsk__uring *u, struct wsk__io *io, int *out) {
+  struct rx *rx = &u->rx;
+  if (rx->io == io) {
+    rx->io = NULL;
+    *out = rx->res >= 0 ? rx->res : -1;
+    if (rx->res < 0) errno = -rx->res;
+    return 1;
+  }
+  if ((size_t)io->fd < u->nslots && u->slots[io->fd].recv) { /* the next come through the ring */
+    errno = EAGAIN;
+    *out = -1;
+    return 1;
+  }
+  return 0;
+}
+
 int wsk__uring_take(struct wsk__uring *u, struct wsk__io *io, void *buf, size_t len,
                     ssize_t *out) {
   struct rx *rx = &u->rx;
@@ -160,6 +176,13 @@ int wsk__uring_take(struct wsk__uring *u, struct wsk__io *io, void *buf, size_t 
     rx->p += n;
     rx->len -= n;
     if (!rx->len) rx->io = NULL;
+    /* A full buffer: the socket likely holds more (a big message), taken now rather than one
+     * buffer per iteration. (An end of stream or an error found here comes again with the next
+     * receive.) */
+    if (!rx->io && rx->res == RECV_BUF_SIZE && len > n) {
+      ssize_t more = recv(io->fd, (uint8_t *)buf + n, len - n, MSG_DONTWAIT);
+      if (more > 0) n += (size_t)more;
+    }
     *out = (ssize_t)n;
     return 1;
   }
