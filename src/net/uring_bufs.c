@@ -19,6 +19,7 @@ static uint8_t *buf_of(const struct bufs *b, unsigned bid) {
 
 /* Hand buffer bid to the kernel. */
 static void give(struct bufs *b, unsigned bid) {
+  b->kernel[bid / 8] |= (uint8_t)(1u << (bid % 8));
   io_uring_buf_ring_add(b->br, buf_of(b, bid), RECV_BUF_SIZE, (unsigned short)bid,
                         io_uring_buf_ring_mask(RECV_BUFS), 0);
   io_uring_buf_ring_advance(b->br, 1);
@@ -46,6 +47,50 @@ static void fill(struct bufs *b) {
   }
 }
 
+/* (Re)register the empty ring. 0, or the kernel's error (before 5.19: no provided buffers). */
+static int ring_register(struct wsk__uring *u) {
+  struct bufs *b = &u->bufs;
+  memset(b->br, 0, RECV_BUFS * sizeof(struct io_uring_buf));
+  io_uring_buf_ring_init(b->br);
+  struct io_uring_buf_reg reg = {.ring_addr = (uintptr_t)b->br, .ring_entries = RECV_BUFS,
+                                 .bgid = RECV_GROUP};
+  return io_uring_register_buf_ring(&u->ring, &reg, 0);
+}
+
+/* Take back the buffers the kernel has and has not filled: unregister the ring (the kernel picks
+ * a buffer only when bytes arrive, under the ring's lock, and reports it in a completion), keep
+ * the completions already posted for the next wait (their buffers come back when handled), and
+ * register the ring again with the target's worth. */
+static void reclaim(struct wsk__uring *u) {
+  struct bufs *b = &u->bufs;
+  if (io_uring_unregister_buf_ring(&u->ring, RECV_GROUP) != 0) return;
+  struct io_uring_cqe *cqe;
+  unsigned head, seen = 0;
+  io_uring_for_each_cqe(&u->ring, head, cqe) {
+    wsk__uring_keep(u, cqe);
+    seen++;
+  }
+  io_uring_cq_advance(&u->ring, seen);
+  uint8_t reported[RECV_BUFS / 8] = {0};
+  for (size_t i = 0; i < u->nlater; i++)
+    if (u->later[i].flags & IORING_CQE_F_BUFFER) {
+      unsigned bid = u->later[i].flags >> IORING_CQE_BUFFER_SHIFT;
+      reported[bid / 8] |= (uint8_t)(1u << (bid % 8));
+    }
+  for (unsigned bid = 0; bid < b->n; bid++) {
+    uint8_t bit = (uint8_t)(1u << (bid % 8));
+    if (!(b->kernel[bid / 8] & bit) || (reported[bid / 8] & bit)) continue;
+    b->kernel[bid / 8] &= (uint8_t)~bit;
+    b->out--;
+    b->aside[b->naside++] = (uint16_t)bid;
+  }
+  if (ring_register(u) != 0) { /* should not happen: receives fall back to recv() */
+    b->target = 0;
+    return;
+  }
+  fill(b);
+}
+
 void wsk__bufs_adjust(struct wsk__uring *u, uint64_t now) {
   struct bufs *b = &u->bufs;
   if (!b->br) return;
@@ -58,7 +103,8 @@ void wsk__bufs_adjust(struct wsk__uring *u, uint64_t now) {
   }
   if (now - b->last_short < DECAY_MS || now - b->last_decay < DECAY_MS) return;
   b->last_decay = now;
-  if (b->target > RECV_MIN) b->target = b->target / 2 > RECV_MIN ? b->target / 2 : RECV_MIN;
+  b->target = RECV_MIN; /* (growth is quick when the load comes back) */
+  if (b->out > b->target) reclaim(u);
   /* The pages of buffers set aside go back to the system (the kernel no longer has them). */
   for (; b->ncold < b->naside; b->ncold++)
     madvise(buf_of(b, b->aside[b->ncold]), RECV_BUF_SIZE, MADV_DONTNEED);
@@ -68,12 +114,8 @@ void wsk__bufs_init(struct wsk__uring *u) {
   struct bufs *b = &u->bufs;
   void *ring = NULL;
   if (posix_memalign(&ring, RING_ALIGN, RECV_BUFS * sizeof(struct io_uring_buf)) != 0) return;
-  memset(ring, 0, RECV_BUFS * sizeof(struct io_uring_buf));
   b->br = ring;
-  io_uring_buf_ring_init(b->br);
-  struct io_uring_buf_reg reg = {.ring_addr = (uintptr_t)ring, .ring_entries = RECV_BUFS,
-                                 .bgid = RECV_GROUP};
-  if (io_uring_register_buf_ring(&u->ring, &reg, 0) != 0) { /* before 5.19: polls only */
+  if (ring_register(u) != 0) { /* before 5.19: polls only */
     free(ring);
     b->br = NULL;
     return;
@@ -100,6 +142,7 @@ void wsk__bufs_put(struct wsk__uring *u, uint32_t cqe_flags) {
   struct bufs *b = &u->bufs;
   if (!(cqe_flags & IORING_CQE_F_BUFFER)) return;
   unsigned bid = cqe_flags >> IORING_CQE_BUFFER_SHIFT;
+  b->kernel[bid / 8] &= (uint8_t)~(1u << (bid % 8));
   b->out--;
   if (b->out < b->target)
     give(b, bid);

@@ -45,13 +45,14 @@ struct stash {
 };
 
 /* The buffers the kernel receives into (a provided-buffer ring; a connection holds none between
- * its reads). The kernel has `target` of them: 16 at first, 32 more each time an iteration had a
- * receive that found none (up to RECV_BUFS), halved after each second without such a shortage.
- * Those over the target are set aside as they come back, and their pages given back to the
- * system (madvise), so the memory follows the load and an idle loop holds 64 KiB. */
+ * its reads). The kernel has `target` of them: 8 at first, 32 more each time an iteration had a
+ * receive that found none (up to RECV_BUFS), and 8 again after a second without a shortage.
+ * Those over the target are set aside as they come back; the ones an idle loop's kernel still has
+ * are taken back by registering the ring anew; the pages of those set aside go back to the
+ * system (madvise). So the memory follows the load, and an idle loop holds 32 KiB. */
 #define RECV_BUF_SIZE 4096 /* a page: set aside one by one */
 #define RECV_BUFS 1024     /* the ring's entries (a power of two) */
-#define RECV_MIN 16
+#define RECV_MIN 8
 #define RECV_BLOCK 32      /* buffers allocated at a time */
 #define RECV_GROUP 0
 struct bufs {
@@ -60,6 +61,7 @@ struct bufs {
   unsigned n;      /* buffers allocated */
   unsigned target; /* buffers the kernel should have */
   unsigned out;    /* buffers the kernel has (in the ring, or filled and not yet handled) */
+  uint8_t kernel[RECV_BUFS / 8]; /* bit per buffer: given to the kernel, not handed back yet */
   uint16_t aside[RECV_BUFS]; /* ids of the others */
   unsigned naside, ncold;    /* aside[0..ncold) gave their pages back; the others hold pages */
   uint8_t short_;            /* a receive found no buffer in this iteration */
