@@ -1,6 +1,8 @@
 /* watch.c - wsk_loop_watch_fd: any other descriptor (stdin, a pipe, an eventfd, a socket being
  * connected) watched by the loop, with a callback. The descriptor stays the caller's. */
+#include <errno.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include "net/loop_struct.h"
 #include "proto/alloc_internal.h"
@@ -25,6 +27,13 @@ wsk_watch *wsk_loop_watch_fd(wsk_loop *loop, int fd, unsigned events,
                              void (*cb)(wsk_watch *w, int fd, unsigned events, void *arg),
                              void *arg) {
   if (!loop || fd < 0 || !cb) return NULL;
+  /* A regular file or a directory is always "ready": epoll refuses them, and so does io_uring's
+   * backend here, rather than report them ready in every iteration. */
+  struct stat st;
+  if (fstat(fd, &st) == 0 && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))) {
+    errno = EPERM;
+    return NULL;
+  }
   wsk_watch *w = wsk__calloc(1, sizeof *w);
   if (!w) return NULL;
   w->io.fd = fd;
