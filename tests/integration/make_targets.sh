@@ -26,6 +26,7 @@ done
 ! wants --build | grep -x >/dev/null 'nodejs\|npm\|chromium\|valgrind' || fail "deps.sh --build wants test peers"
 wants --test | grep -x >/dev/null chromium || fail "deps.sh --test does not want chromium"
 wants --build | grep -x >/dev/null libhiredis-dev || fail "deps.sh --build does not want libhiredis-dev"
+wants --build | grep -x >/dev/null liburing-dev || fail "deps.sh --build does not want liburing-dev"
 wants --test | grep -x >/dev/null redis-server || fail "deps.sh --test does not want redis-server"
 wants --test | grep -x >/dev/null haproxy || fail "deps.sh --test does not want haproxy"
 # make run-cluster: the build, redis-server and haproxy, no test peer.
