@@ -59,6 +59,37 @@ check_json "connect json" "$j" 'r.ok && r.mode === "connect" && r.count > 0 && r
 j=$("$WSK" bench idle "$URL" -c 50 -t 0.3 -p "$WS_PID" --json) || fail "idle failed: $j"
 check_json "idle json" "$j" 'r.ok && r.mode === "idle" && r.count === 50 && typeof r.server_rss_per_conn === "number"'
 
+# wss://: against `wsk serve --tls-cert` and ws over https, the certificate checked against the
+# test CA; connect with --resume must resume sessions.
+bash "$WSK_SRC/tests/tls/make_certs.sh" "$TMP/certs"
+log=$TMP/tls.log
+: >"$log"
+"$WSK" serve --echo --quiet --host 127.0.0.1 --port 0 --tls-cert "$TMP/certs/server.pem" \
+  --tls-key "$TMP/certs/server.key" >"$log" 2>&1 &
+PIDS+=($!)
+PORT=
+for ((i = 0; i < 100; i++)); do
+  PORT=$(sed -n 's|.*listening on wss://127.0.0.1:\([0-9]*\).*|\1|p' "$log")
+  [ -n "$PORT" ] && break
+  sleep 0.05
+done
+[ -n "$PORT" ] || { cat "$log" >&2; fail "wsk serve --tls-cert did not start"; }
+tls_ok='r.ok && r.count > 0 && r.errors === 0 && /^TLSv1\.3 /.test(r.tls.version) && typeof r.tls.ktls === "string"'
+j=$("$WSK" bench echo "wss://localhost:$PORT/" --ca "$TMP/certs/ca.pem" -c 4 -d 4 -s 1k -t 0.5 -w 0.1 --json) ||
+  fail "wss echo against wsk failed: $j"
+check_json "wss echo wsk" "$j" "$tls_ok && r.mismatches === 0 && r.tls.handshakes === 4"
+j=$("$WSK" bench connect "wss://localhost:$PORT/" --ca "$TMP/certs/ca.pem" -c 2 -t 0.5 -w 0.1 --resume --json) ||
+  fail "wss connect --resume against wsk failed: $j"
+check_json "wss connect --resume wsk" "$j" "$tls_ok && r.tls.resumed > 0"
+if j=$("$WSK" bench echo "wss://localhost:$PORT/" -c 1 -t 0.2 -w 0 --json); then
+  fail "wss echo trusted a certificate of an unknown CA: $j"
+fi
+check_json "wss certificate checked" "$j" '!r.ok && /certificate/.test(r.error)'
+start_node "$WSK_SRC/bench/ws_echo_server.js" 0 "$TMP/certs/server.pem" "$TMP/certs/server.key"
+j=$("$WSK" bench echo "wss://127.0.0.1:$PORT/" -k -c 4 -d 4 -s 1k -t 0.5 -w 0.1 --json) ||
+  fail "wss echo against ws failed: $j"
+check_json "wss echo ws" "$j" "$tls_ok && r.mismatches === 0"
+
 # A server that flips one byte of every 7th echo: the bench must notice and fail.
 cat >"$TMP/corrupt.js" <<'EOF'
 const { WebSocketServer } = require('ws');
