@@ -68,6 +68,8 @@ void wsk__tls_free(struct wsk__tls *t);
 /* The BIO (BIO *) a session reads and writes fd through: a socket BIO whose writes cannot raise
  * SIGPIPE (tls_bio.c). NULL when out of memory. */
 void *wsk__tls_bio_new(int fd);
+/* The writes of this thread's next SSL_write are followed by more (send with MSG_MORE), or not. */
+void wsk__tls_bio_more(int more);
 
 /* Advance the handshake. Returns 0 once complete, WSK_EAGAIN (want says which direction), or a
  * failure with a sentence in errbuf: WSK_EHTTP when a server received plain HTTP instead of a TLS
