@@ -4,11 +4,12 @@
  * whole (the socket is full), it must be called again with the same bytes, at least as many as
  * before (the buffer may move: SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER). wsk__tls_writev reports such
  * a call as 0 bytes taken; the caller queues everything from there, contiguous, and its next call
- * starts with the same bytes. Each call is shaped only by the bytes at its start: a piece of at
- * least GATHER bytes is handed over GATHER bytes at a time, smaller ones are gathered (with what
- * follows) into one record of up to GATHER bytes. So every SSL_write makes one record, and a retry
- * passes as many bytes as the call it repeats. All records but the last of a call are sent with
- * MSG_MORE (tls_bio.c): a batch of small messages leaves in full segments. */
+ * starts with the same bytes. A piece of at least GATHER bytes, or the last piece, is handed over
+ * as is, GATHER bytes at most; smaller ones are gathered (with what follows) into one record of up
+ * to GATHER bytes. So every SSL_write makes one record, and a retry passes at least as many bytes
+ * as the call it repeats (what was not taken is all still there, in more pieces or fewer). All
+ * records but the last of a call are sent with MSG_MORE (tls_bio.c): a batch of small messages
+ * leaves in full segments. */
 #include "net/tls.h"
 
 #include <errno.h>
@@ -130,7 +131,7 @@ ssize_t wsk__tls_writev(struct wsk__tls *t, const struct iovec *iov, int n) {
     }
     const uint8_t *p = (const uint8_t *)iov[i].iov_base + off;
     size_t len = iov[i].iov_len - off;
-    if (len < GATHER) {
+    if (len < GATHER && i + 1 < n) {
       len = 0;
       for (int k = i; k < n && len < GATHER; k++) {
         size_t from = k == i ? off : 0;
@@ -140,7 +141,7 @@ ssize_t wsk__tls_writev(struct wsk__tls *t, const struct iovec *iov, int n) {
         len += take;
       }
       p = gather;
-    } else {
+    } else if (len > GATHER) {
       len = GATHER;
     }
     size_t w = 0;

@@ -77,6 +77,7 @@ static SSL_CTX *server_cert_ctx(const char *cert, const char *key, char *errbuf,
     return NULL;
   }
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF); /* resumption by tickets only */
+  SSL_CTX_set_num_tickets(ctx, 1);
   SSL_CTX_set_alpn_select_cb(ctx, select_alpn, NULL);
   /* TLS 1.3: AES-128-GCM (the suite every TLS 1.3 peer has) before AES-256-GCM, which OpenSSL's
    * clients list first and which costs ~25% more per byte for no security that matters here;
