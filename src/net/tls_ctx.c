@@ -51,7 +51,9 @@ static SSL_CTX *new_ctx(const SSL_METHOD *method) {
   SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_IGNORE_UNEXPECTED_EOF);
   SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
                             SSL_MODE_RELEASE_BUFFERS);
-  SSL_CTX_set_read_ahead(ctx, 1);
+  SSL_CTX_set_read_ahead(ctx, 1); /* one read(2) for many records, not two per record */
+  /* No SSL_OP_ENABLE_KTLS: OpenSSL sends kTLS control records (alerts, close_notify) through its
+   * own socket BIO's write, which tls_bio.c replaces; ours would send them as data. */
   return ctx;
 }
 
