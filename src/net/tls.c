@@ -98,6 +98,9 @@ ssize_t wsk__tls_read(struct wsk__tls *t, void *buf, size_t len, char *errbuf, s
     int r = SSL_read_ex(t->ssl, (char *)buf + total, len - total, &got);
     if (r == 1) {
       total += got;
+      /* Nothing buffered any more: like a short recv, what the socket holds is for the next
+       * readiness event (epoll is level-triggered), not for a read(2) that says EAGAIN. */
+      if (!SSL_has_pending(t->ssl)) break;
       continue;
     }
     int e = SSL_get_error(t->ssl, r);
