@@ -32,6 +32,17 @@ const rows = [
   ['echo100t2', '  server CPU per message (us)', (r) => usPer(r.count, r), null, 'low', 3],
   ['echo100t2', '  server CPU (% of one CPU over the window)', (r) => (100 * r.server_cpu_s) / r.duration_s, null, null, 0],
   ['echo100t2', '  load generator CPU (% of window)', (r) => (100 * r.client_cpu_s) / r.duration_s, null, null, 0],
+  ['echo1k', 'echo 100 conns x 16, 1 KiB text, ws://: msgs/s', (r) => r.rate_per_s, null, 'high', 0],
+  ['echo1k', '  server CPU per message (us)', (r) => usPer(r.count, r), null, 'low', 3],
+  ['echo1k', '  load generator CPU (% of window)', (r) => (100 * r.client_cpu_s) / r.duration_s, null, null, 0],
+  ['wss1k', 'the same over wss://: msgs/s', (r) => r.rate_per_s, null, 'high', 0],
+  ['wss1k', '  server CPU per message (us)', (r) => usPer(r.count, r), null, 'low', 3],
+  ['wss1k', '  load generator CPU (% of window)', (r) => (100 * r.client_cpu_s) / r.duration_s, null, null, 0],
+  ['wssconnect', 'wss:// connect+upgrade+close, 50 dialers: per s', (r) => r.rate_per_s, null, 'high', 0],
+  ['wssconnect', '  TLS handshakes per server CPU-second', (r) => perCpu(r.count, r), null, 'high', 0],
+  ['wssresume', 'the same, resuming TLS sessions: per s', (r) => r.rate_per_s, null, 'high', 0],
+  ['wssresume', '  TLS handshakes per server CPU-second', (r) => perCpu(r.count, r), null, 'high', 0],
+  ['wssresume', '  handshakes that resumed a session (%)', (r) => (100 * r.tls.resumed) / r.tls.handshakes, null, 'high', 0],
 ];
 for (const [scenario, what] of [['fanout1', 'in 1 room'], ['fanout100', 'over 100 rooms'],
   ['fanout1to1', 'in 1-subscriber rooms'], ['fanout1t2', 'in 1 room on wsk --threads 2']]) {
@@ -92,6 +103,17 @@ if (scenarios.has('echo100t2') && scenarios.has('echo100')) {
   console.log(`\n--threads 2 vs 1 (echo100, msgs/s): x${fmt(rateOf('echo100t2') / rateOf('echo100'), 2)}` +
     ' (two cores shared by the two server threads and the load generator)');
 }
+
+// What TLS costs: server CPU per message over wss:// against ws://, the target <= 1.5 (wsk).
+const usOf = (scenario, server) => median(good(runs.filter((r) => r.scenario === scenario && r.server === server)).map((r) => usPer(r.count, r)));
+if (scenarios.has('wss1k') && scenarios.has('echo1k')) {
+  const [wsk, ws] = ['wsk', 'ws'].map((s) => usOf('wss1k', s) / usOf('echo1k', s));
+  console.log(`\nwss1k/echo1k, server CPU per message: wsk x${fmt(wsk, 2)} (target <= 1.5: ` +
+    `${Number.isFinite(wsk) ? (wsk <= 1.5 ? 'met' : 'not met') : 'n/a'}), ws x${fmt(ws, 2)}; ` +
+    `wss1k wsk/ws ${fmt(usOf('wss1k', 'wsk') / usOf('wss1k', 'ws'), 2)} of ws's CPU per message`);
+}
+const tlsRun = runs.find((r) => r.ok && r.tls);
+if (tlsRun) console.log(`TLS: ${tlsRun.tls.version}, user-space (OpenSSL) on both ends; kTLS: ${tlsRun.tls.ktls}`);
 
 // Anything that makes a figure suspect: failed runs, corrupted echoes, lost connections.
 for (const r of runs) {

@@ -11,8 +11,8 @@
 #   BENCH_REPEATS=3    runs per scenario and server  BENCH_IDLE=10000 idle connections
 #   BENCH_FANOUT=10000 connections of a fan-out run  BENCH_SERVERS="wsk ws" which servers to run
 #   BENCH_CLUSTER=3000 subscribers of a cluster run
-#   BENCH_SCENARIOS="echo100 echo1000 echo16k connect idle echo100t2
-#                    fanout1 fanout100 fanout1to1 fanout1t2 cluster1 cluster100"
+#   BENCH_SCENARIOS="echo100 echo1000 echo16k connect idle echo100t2 echo1k wss1k wssconnect
+#                    wssresume fanout1 fanout100 fanout1to1 fanout1t2 cluster1 cluster100"
 # echo100t2 is echo100 against `wsk serve --threads 2` with the server on both CPUs and the load
 # generator unpinned (wsk only): how two loops scale on two cores that the load generator shares.
 # Fan-out (`wsk bench fanout`, 32-byte messages, window 16): fanout1 is one publisher and
@@ -23,6 +23,10 @@
 # only, pinned like echo100t2). cluster1 and cluster100 (wsk only): three `wsk serve --rooms
 # --redis` nodes and redis-server, all on CPU 0, BENCH_CLUSTER subscribers dealt over the nodes in
 # 1 room or 100, published through the first node: CPU is that of the four processes.
+# TLS: echo1k is echo of 1 KiB text messages over ws://, wss1k the same over wss://, wssconnect
+# and wssresume TLS handshakes without and with session resumption (`wsk bench --resume`), against
+# `wsk serve --tls-cert` and ws_echo_server.js over https, with the certificate of
+# tests/tls/make_certs.sh (checked by the bench against its CA).
 #   BENCH_OUT=BUILD_DIR/bench-results.jsonl          one JSON object per run
 set -euo pipefail
 
@@ -36,7 +40,7 @@ IDLE=${BENCH_IDLE:-10000}
 FANOUT=${BENCH_FANOUT:-10000}
 SERVERS=${BENCH_SERVERS:-wsk ws}
 CLUSTER=${BENCH_CLUSTER:-3000}
-SCENARIOS=${BENCH_SCENARIOS:-echo100 echo1000 echo16k connect idle echo100t2 fanout1 fanout100 fanout1to1 fanout1t2 cluster1 cluster100}
+SCENARIOS=${BENCH_SCENARIOS:-echo100 echo1000 echo16k connect idle echo100t2 echo1k wss1k wssconnect wssresume fanout1 fanout100 fanout1to1 fanout1t2 cluster1 cluster100}
 OUT=${BENCH_OUT:-$BUILD/bench-results.jsonl}
 export NODE_PATH=$SRC/node_modules
 
@@ -79,6 +83,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# A throw-away certificate for 127.0.0.1 and its CA, for the wss scenarios.
+CERTS=$TMP/certs
+case " $SCENARIOS " in *" wss"*) bash "$SRC/tests/tls/make_certs.sh" "$CERTS" ;; esac
+
 free_port() {
   node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"
 }
@@ -103,8 +111,13 @@ failed_start() {
 # Start server $1 for scenario $2 in the background; sets SERVER_PIDS (a cluster: redis-server,
 # then the nodes) and URLS (a cluster: the nodes, in the same order).
 start_server() {
-  local log=$TMP/server.log i port=
+  local log=$TMP/server.log i port= scheme=ws tls=() tls_args=()
   : >"$log"
+  if [[ $2 == wss* ]]; then
+    scheme=wss
+    tls=(--tls-cert "$CERTS/server.pem" --tls-key "$CERTS/server.key")
+    tls_args=("$CERTS/server.pem" "$CERTS/server.key")
+  fi
   case $1 in
     wsk)
       local mode=--echo pin=("${PIN_SERVER[@]}") threads=() redis=() nodes=1
@@ -121,11 +134,11 @@ start_server() {
       URLS=()
       for ((i = 0; i < nodes; i++)); do
         port=$(free_port)
-        "${pin[@]}" "$WSK" serve "$mode" --quiet "${threads[@]}" "${redis[@]}" --host 127.0.0.1 \
-          --port "$port" >>"$log" 2>&1 &
+        "${pin[@]}" "$WSK" serve "$mode" --quiet "${threads[@]}" "${redis[@]}" "${tls[@]}" \
+          --host 127.0.0.1 --port "$port" >>"$log" 2>&1 &
         SERVER_PIDS+=($!)
         await_port "$port" $! || failed_start wsk
-        URLS+=("ws://127.0.0.1:$port/")
+        URLS+=("$scheme://127.0.0.1:$port/")
       done
       # the nodes share their rooms once both their Redis connections are up
       for ((i = 0; i < 100 && ${#redis[@]}; i++)); do
@@ -135,7 +148,7 @@ start_server() {
     ws)
       local script=ws_echo_server.js
       case $2 in fanout*) script=ws_rooms_server.js ;; esac
-      "${PIN_SERVER[@]}" node "$SRC/bench/$script" 0 >"$log" 2>&1 &
+      "${PIN_SERVER[@]}" node "$SRC/bench/$script" 0 "${tls_args[@]}" >"$log" 2>&1 &
       SERVER_PIDS=($!)
       for ((i = 0; i < 100; i++)); do
         port=$(awk '/^listening /{print $2; exit}' "$log")
@@ -144,7 +157,7 @@ start_server() {
         sleep 0.05
       done
       [ -n "$port" ] || failed_start ws
-      URLS=("ws://127.0.0.1:$port/") ;;
+      URLS=("$scheme://127.0.0.1:$port/") ;;
   esac
 }
 
@@ -154,6 +167,9 @@ scenario_args() {
     echo1000) echo "echo -c 1000 -d 16 -s 20" ;;
     echo16k) echo "echo -c 100 -d 4 -s 16384 --binary" ;;
     connect) echo "connect -c 50" ;;
+    echo1k | wss1k) echo "echo -c 100 -d 16 -s 1024" ;;
+    wssconnect) echo "connect -c 50" ;;
+    wssresume) echo "connect -c 50 --resume" ;;
     idle) echo "idle -c $IDLE" ;;
     fanout1 | fanout1t2) echo "fanout -S $FANOUT -T 1" ;;
     fanout100) echo "fanout -S $FANOUT -T 100" ;;
@@ -176,8 +192,10 @@ for scenario in $SCENARIOS; do
       start_server "$server" "$scenario"
       pids=()
       for p in "${SERVER_PIDS[@]}"; do pids+=(-p "$p"); done
-      line=$("${pin_load[@]}" "$WSK" bench "${args[@]}" -w "$WARMUP" -t "$DURATION" "${pids[@]}" \
-               --json "${URLS[@]}" 2>>"$TMP/bench.err") || true
+      ca=()
+      [[ $scenario == wss* ]] && ca=(--ca "$CERTS/ca.pem")
+      line=$("${pin_load[@]}" "$WSK" bench "${args[@]}" "${ca[@]}" -w "$WARMUP" -t "$DURATION" \
+               "${pids[@]}" --json "${URLS[@]}" 2>>"$TMP/bench.err") || true
       stop_server
       [ -n "$line" ] || line='{"ok":false,"error":"wsk bench printed nothing"}'
       echo "{\"server\":\"$server\",\"scenario\":\"$scenario\",\"run\":$run,${line#\{}" >>"$OUT"

@@ -8,10 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench_tls.h"
 #include "cli.h"
 
 static const char usage[] =
-    "usage: wsk bench [echo|connect|idle|fanout] ws://HOST:PORT[/PATH]... [options]\n"
+    "usage: wsk bench [echo|connect|idle|fanout] ws[s]://HOST:PORT[/PATH]... [options]\n"
     "  echo     connections keep messages in flight to an echo server; every echo is checked\n"
     "  connect  dialers repeat connect, upgrade and close handshake\n"
     "  idle     open connections and hold them\n"
@@ -35,6 +36,10 @@ static const char usage[] =
     "  -p, --pid PID        server process: report its CPU per message and idle RSS growth;\n"
     "                       repeatable (up to 8): their CPU is added up (idle: RSS of the first)\n"
     "  -j, --json           print one JSON object instead of text\n"
+    "  --ca FILE            wss://: trust the CAs of this PEM file instead of the system's\n"
+    "  -k, --insecure       wss://: do not verify the server's certificate\n"
+    "  --resume             wss://: each connection resumes the TLS session its dialer's previous\n"
+    "                       connection got (connect: handshakes with resumption)\n"
     WSK_CLI_EXIT_CODES;
 
 void bench_result_note_error(struct bench_result *r, const char *why) {
@@ -69,14 +74,16 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o) {
       {"pid", required_argument, NULL, 'p'},          {"json", no_argument, NULL, 'j'},
       {"subscribers", required_argument, NULL, 'S'},  {"topics", required_argument, NULL, 'T'},
       {"publishers", required_argument, NULL, 'P'},   {"window", required_argument, NULL, 'W'},
-      {"help", no_argument, NULL, 'h'},               {NULL, 0, NULL, 0}};
+      {"ca", required_argument, NULL, 'A'},           {"insecure", no_argument, NULL, 'k'},
+      {"resume", no_argument, NULL, 'R'},             {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0}};
   *o = (struct bench_opts){.mode = BENCH_ECHO, .size = SIZE_MAX, .depth = 1, .topics = 1,
                            .publishers = 1, .window = 16, .warmup_s = 1, .duration_s = 5};
   size_t v;
   int opt;
   optind = 0; /* the dispatcher may have used getopt already */
   opterr = 0; /* the one-line error below says it */
-  while ((opt = getopt_long(argc, argv, "c:s:bd:w:t:p:jS:T:P:W:h", longopts, NULL)) != -1) {
+  while ((opt = getopt_long(argc, argv, "c:s:bd:w:t:p:jS:T:P:W:kh", longopts, NULL)) != -1) {
     switch (opt) {
     case 'c':
     case 'S':
@@ -116,6 +123,9 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o) {
       o->pids[o->npids++] = (int)v;
       break;
     case 'j': o->json = 1; break;
+    case 'A': o->tls.ca = optarg; break;
+    case 'k': o->tls.insecure = 1; break;
+    case 'R': o->tls.resume = 1; break;
     case 'h': fputs(usage, stdout); return 1;
     default:
       wsk_cli_usage_error("bench", "unknown option or missing value '%s'", argv[optind - 1]);
@@ -212,6 +222,11 @@ static void print_json(const struct bench_opts *o, const struct bench_result *r,
              r->measured_conns, r->server_rss_delta,
              r->measured_conns ? (double)r->server_rss_delta / (double)r->measured_conns : 0);
   }
+  if (r->tls_version[0])
+    printf(",\"tls\":{\"version\":\"%s\",\"handshakes\":%llu,\"resumed\":%llu,"
+           "\"ktls\":\"%s\"}",
+           r->tls_version, (unsigned long long)r->tls_handshakes,
+           (unsigned long long)r->tls_resumed, bench_tls_kernel());
   if (r->first_error[0]) {
     printf(",\"first_error\":");
     wsk_cli_json_str(stdout, r->first_error, strlen(r->first_error));
@@ -277,6 +292,10 @@ static void print_text(const struct bench_opts *o, const struct bench_result *r)
            (unsigned long long)r->errors);
     break;
   }
+  if (r->tls_version[0])
+    printf("  %-10s %s, %llu handshakes of which %llu resumed; kTLS: %s\n", "tls",
+           r->tls_version, (unsigned long long)r->tls_handshakes,
+           (unsigned long long)r->tls_resumed, bench_tls_kernel());
   printf("  %-10s bench %.2f s", "cpu", r->client_cpu_s);
   if (o->npids && r->server_cpu_s >= 0) {
     printf(", server %.2f s", r->server_cpu_s);

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "bench_hist.h"
+#include "bench_net.h"
 
 enum bench_mode { BENCH_ECHO, BENCH_CONNECT, BENCH_IDLE, BENCH_FANOUT };
 
@@ -31,6 +32,7 @@ struct bench_opts {
   int pids[BENCH_PIDS_MAX]; /* server processes to read CPU from (idle: RSS of the first) */
   unsigned npids;
   int json;
+  struct bench_tls_opts tls; /* wss:// */
 };
 
 struct bench_result {
@@ -55,6 +57,8 @@ struct bench_result {
   long long server_rss_delta; /* idle: anonymous resident bytes the --pid process grew by while
                                  the measured connections opened (after the warm-up ones) */
   unsigned measured_conns;  /* idle: connections opened after the warm-up ones */
+  char tls_version[64];    /* wss://: protocol and cipher, "" for ws:// */
+  uint64_t tls_handshakes, tls_resumed; /* wss://: whole run, and how many resumed a session */
   char first_error[160];   /* first failure seen, "" if none */
 };
 

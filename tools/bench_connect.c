@@ -64,7 +64,7 @@ int bench_connect_run(const struct bench_opts *o, struct bench_result *r, char *
   if (bench_target_parse(o->urls[0], &target, err, errlen) < 0) return -1;
   struct connect k = {.o = o, .r = r, .active = o->connections};
   struct bench_net n;
-  if (bench_net_init(&n, &target, &connect_ops, &k, err, errlen) < 0) return -1;
+  if (bench_net_init(&n, &target, &connect_ops, &k, &o->tls, err, errlen) < 0) return -1;
   int rc = -1;
   k.dialers = calloc(o->connections, sizeof *k.dialers);
   if (!k.dialers) {
@@ -97,6 +97,7 @@ out:
     bench_conn_release(&k.dialers[i]);
   }
   free(k.dialers);
+  bench_tls_result(&n, r);
   bench_net_free(&n);
   return rc;
 }

@@ -165,7 +165,7 @@ int bench_echo_run(const struct bench_opts *o, struct bench_result *r, char *err
   struct echo e = {.o = o, .r = r, .opcode = o->binary ? WSK_OP_BINARY : WSK_OP_TEXT,
                    .tag_len = o->size < TAG_MAX ? o->size : TAG_MAX};
   struct bench_net n;
-  if (bench_net_init(&n, &target, &echo_ops, &e, err, errlen) < 0) return -1;
+  if (bench_net_init(&n, &target, &echo_ops, &e, &o->tls, err, errlen) < 0) return -1;
   e.conns = calloc(o->connections, sizeof *e.conns);
   e.fleet = (struct bench_fleet){.conns = e.conns, .stride = sizeof *e.conns, .total = o->connections};
   e.payload = malloc(o->size ? o->size : 1);
@@ -198,6 +198,7 @@ out:
   }
   free(e.conns);
   free(e.payload);
+  bench_tls_result(&n, r);
   bench_net_free(&n);
   return rc;
 }

@@ -303,8 +303,13 @@ int bench_fanout_run(const struct bench_opts *o, struct bench_result *r, char *e
   struct bench_target targets[BENCH_URLS_MAX];
   for (unsigned i = 0; i < o->nurls; i++)
     if (bench_target_parse(o->urls[i], &targets[i], err, errlen) < 0) return -1;
+  for (unsigned i = 1; i < o->nurls; i++)
+    if (targets[i].tls != targets[0].tls) { /* one TLS context serves them all, or none */
+      snprintf(err, errlen, "the URLs mix ws:// and wss://");
+      return -1;
+    }
   struct bench_net n;
-  if (bench_net_init(&n, &targets[0], &fanout_ops, &f, err, errlen) < 0) return -1;
+  if (bench_net_init(&n, &targets[0], &fanout_ops, &f, &o->tls, err, errlen) < 0) return -1;
   char *paths = NULL;
   int rc = setup(&f, targets, &paths, err, errlen);
   f.fleet = (struct bench_fleet){.conns = f.conns, .stride = sizeof *f.conns, .total = total};
@@ -321,6 +326,7 @@ int bench_fanout_run(const struct bench_opts *o, struct bench_result *r, char *e
   free(f.refill);
   free(f.filler);
   free(paths);
+  bench_tls_result(&n, r);
   bench_net_free(&n);
   return rc;
 }

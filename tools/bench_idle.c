@@ -62,7 +62,7 @@ int bench_idle_run(const struct bench_opts *o, struct bench_result *r, char *err
   if (bench_target_parse(o->urls[0], &target, err, errlen) < 0) return -1;
   struct idle d = {.r = r};
   struct bench_net n;
-  if (bench_net_init(&n, &target, &idle_ops, &d, err, errlen) < 0) return -1;
+  if (bench_net_init(&n, &target, &idle_ops, &d, &o->tls, err, errlen) < 0) return -1;
   int rc = -1;
   struct idle_conn *conns = calloc(o->connections, sizeof *conns);
   if (!conns) {
@@ -94,6 +94,7 @@ out:
     bench_conn_release(&conns[i].base);
   }
   free(conns);
+  bench_tls_result(&n, r);
   bench_net_free(&n);
   return rc;
 }

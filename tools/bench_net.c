@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "bench_proc.h"
+#include "bench_tls.h"
 
 #define RBUF_SIZE (256u * 1024u)
 #define HEAD_MAX 8192u          /* largest handshake response accepted */
@@ -22,7 +23,7 @@
 #define EVENTS_PER_WAIT 256
 
 int bench_net_init(struct bench_net *n, const struct bench_target *t, const struct bench_ops *ops,
-                   void *mode, char *err, size_t errlen) {
+                   void *mode, const struct bench_tls_opts *tls, char *err, size_t errlen) {
   memset(n, 0, sizeof *n);
   n->target = t;
   n->ops = ops;
@@ -38,17 +39,23 @@ int bench_net_init(struct bench_net *n, const struct bench_target *t, const stru
   if (getrandom(&n->rng.s, sizeof n->rng.s, 0) != (ssize_t)sizeof n->rng.s)
     n->rng.s = bench_now_ns(); /* only a benchmark's mask keys depend on it */
   n->now_ns = bench_now_ns();
+  if (t->tls && bench_tls_init(n, tls, err, errlen) < 0) {
+    bench_net_free(n);
+    return -1;
+  }
   return 0;
 }
 
 void bench_net_free(struct bench_net *n) {
   if (n->epfd >= 0) close(n->epfd);
   free(n->rbuf);
+  bench_tls_free(n);
   n->epfd = -1;
   n->rbuf = NULL;
 }
 
 static void drop(struct bench_conn *c) {
+  if (c->ssl) bench_tls_end(c);
   if (c->state != BENCH_NO_SOCKET) close(c->fd);
   c->fd = -1;
   c->state = BENCH_NO_SOCKET;
@@ -72,9 +79,11 @@ __attribute__((format(printf, 3, 4))) static int fail(struct bench_net *n, struc
 
 /* Register the epoll interest the state calls for, if it changed. */
 static int update_events(struct bench_net *n, struct bench_conn *c) {
-  uint32_t want = c->state == BENCH_CONNECTING ? EPOLLOUT
-                  : c->out_len > c->out_off    ? EPOLLIN | EPOLLOUT
-                                               : EPOLLIN;
+  uint32_t want = c->state == BENCH_CONNECTING                 ? EPOLLOUT
+                  : c->state == BENCH_TLS && c->tls_want_out   ? EPOLLOUT
+                  : c->state == BENCH_TLS                      ? EPOLLIN
+                  : c->out_len > c->out_off || c->tls_want_out ? EPOLLIN | EPOLLOUT
+                                                               : EPOLLIN;
   if (want == c->events) return 0;
   struct epoll_event ev = {.events = want, .data.ptr = c};
   if (epoll_ctl(n->epfd, EPOLL_CTL_MOD, c->fd, &ev) < 0)
@@ -154,7 +163,7 @@ int bench_conn_send_close(struct bench_net *n, struct bench_conn *c, unsigned co
 
 int bench_conn_flush(struct bench_net *n, struct bench_conn *c) {
   while (c->out_off < c->out_len) {
-    ssize_t w = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
+    ssize_t w = bench_io_send(c, c->out + c->out_off, c->out_len - c->out_off);
     if (w < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN) break;
@@ -166,16 +175,8 @@ int bench_conn_flush(struct bench_net *n, struct bench_conn *c) {
   return update_events(n, c);
 }
 
-/* The connect finished: send the upgrade request. Writable without an error flag means it
- * succeeded, so SO_ERROR is only read when epoll reported a problem. */
-static int start_handshake(struct bench_net *n, struct bench_conn *c, uint32_t events) {
-  int err = 0;
-  socklen_t len = sizeof err;
-  if ((events & (EPOLLERR | EPOLLHUP)) &&
-      getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-    err = errno;
-  if (events & (EPOLLERR | EPOLLHUP))
-    return fail(n, c, "connect: %s", strerror(err ? err : ECONNREFUSED));
+/* Send the upgrade request. */
+static int start_handshake(struct bench_net *n, struct bench_conn *c) {
   uint8_t nonce[16];
   uint64_t r[2] = {bench_rng_next(&n->rng), bench_rng_next(&n->rng)};
   memcpy(nonce, r, sizeof nonce);
@@ -191,6 +192,31 @@ static int start_handshake(struct bench_net *n, struct bench_conn *c, uint32_t e
   return bench_conn_flush(n, c);
 }
 
+/* wss://: advance the TLS handshake; the upgrade request follows it. */
+static int tls_step(struct bench_net *n, struct bench_conn *c) {
+  char why[200];
+  int r = bench_tls_handshake(n, c, why, sizeof why);
+  if (r < 0) return fail(n, c, "%s", why);
+  return r ? start_handshake(n, c) : update_events(n, c);
+}
+
+/* The connect finished. Writable without an error flag means it succeeded, so SO_ERROR is only
+ * read when epoll reported a problem. */
+static int connected(struct bench_net *n, struct bench_conn *c, uint32_t events) {
+  int err = 0;
+  socklen_t len = sizeof err;
+  if ((events & (EPOLLERR | EPOLLHUP)) &&
+      getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+    err = errno;
+  if (events & (EPOLLERR | EPOLLHUP))
+    return fail(n, c, "connect: %s", strerror(err ? err : ECONNREFUSED));
+  const struct bench_target *t = c->target ? c->target : n->target;
+  if (!t->tls) return start_handshake(n, c);
+  if (bench_tls_start(n, c, t->host) < 0) return fail(n, c, "out of memory for a TLS session");
+  c->state = BENCH_TLS;
+  return tls_step(n, c);
+}
+
 /* The server's close frame arrived. */
 static int closed_by_frame(struct bench_net *n, struct bench_conn *c, unsigned code) {
   c->close_code = (uint16_t)code;
@@ -200,7 +226,7 @@ static int closed_by_frame(struct bench_net *n, struct bench_conn *c, unsigned c
   }
   /* The server started the close: answer it, then hang up. */
   if (bench_conn_send_close(n, c, code == WSK_CLOSE_NO_STATUS ? 0 : code) == 0)
-    (void)send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
+    (void)bench_io_send(c, c->out + c->out_off, c->out_len - c->out_off);
   drop(c);
   n->ops->on_close(n, c, code);
   return -1;
@@ -243,7 +269,7 @@ keep:
 /* Read the handshake response; once it is complete and valid, the connection is open. */
 static int read_handshake(struct bench_net *n, struct bench_conn *c) {
   if (!c->head && !(c->head = malloc(HEAD_MAX))) return fail(n, c, "out of memory");
-  ssize_t r = recv(c->fd, c->head + c->head_len, HEAD_MAX - c->head_len, 0);
+  ssize_t r = bench_io_recv(c, c->head + c->head_len, HEAD_MAX - c->head_len);
   if (r < 0) {
     if (errno == EAGAIN || errno == EINTR) return 0;
     return fail(n, c, "recv during the handshake: %s", strerror(errno));
@@ -276,7 +302,7 @@ static int read_frames(struct bench_net *n, struct bench_conn *c) {
   for (;;) {
     size_t carry = c->carry_len;
     memcpy(n->rbuf, c->carry, carry);
-    ssize_t r = recv(c->fd, n->rbuf + carry, n->rcap - carry, 0);
+    ssize_t r = bench_io_recv(c, n->rbuf + carry, n->rcap - carry);
     if (r < 0) {
       if (errno == EAGAIN) return 0;
       if (errno == EINTR) continue;
@@ -301,14 +327,19 @@ static int read_frames(struct bench_net *n, struct bench_conn *c) {
 static void handle(struct bench_net *n, struct bench_conn *c, uint32_t events) {
   n->now_ns = bench_now_ns();
   if (c->state == BENCH_CONNECTING) {
-    (void)start_handshake(n, c, events);
+    (void)connected(n, c, events);
     return;
   }
+  if (c->state == BENCH_TLS) {
+    (void)tls_step(n, c);
+    return;
+  }
+  if (c->tls_want_out && (events & EPOLLOUT)) events |= EPOLLIN; /* the read waited for this */
   if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
     int r = c->state == BENCH_HANDSHAKE ? read_handshake(n, c) : read_frames(n, c);
     if (r < 0) return;
   }
-  if (c->out_len > c->out_off) (void)bench_conn_flush(n, c);
+  if (c->out_len > c->out_off || c->ssl) (void)bench_conn_flush(n, c); /* (TLS: the events) */
 }
 
 int bench_net_poll(struct bench_net *n, int timeout_ms) {
@@ -323,11 +354,12 @@ int bench_net_poll(struct bench_net *n, int timeout_ms) {
 
 void bench_conn_shutdown(struct bench_net *n, struct bench_conn *c) {
   if (c->state == BENCH_OPEN && !c->close_sent && bench_conn_send_close(n, c, 1000) == 0)
-    (void)send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
+    (void)bench_io_send(c, c->out + c->out_off, c->out_len - c->out_off);
   drop(c);
 }
 
 void bench_conn_release(struct bench_conn *c) {
+  bench_tls_release(c);
   free(c->out);
   free(c->head);
   c->out = NULL;

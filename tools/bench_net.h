@@ -15,15 +15,24 @@
 
 #include "wsk.h"
 
-/* Where to connect: from a ws:// URL, resolved once before the run. */
+/* Where to connect: from a ws:// or wss:// URL, resolved once before the run. */
 struct bench_target {
   struct sockaddr_storage addr;
   socklen_t addr_len;
+  int tls;             /* wss:// */
+  char host[300];      /* the host alone: SNI and the name the certificate must carry */
   char host_port[300]; /* Host header value */
   char path[1024];     /* request target, "/" if the URL has none */
 };
 
-/* Parse and resolve "ws://host[:port][/path]". Returns 0, or -1 with a sentence in err. */
+/* How wss:// connections check the server and whether they resume TLS sessions. */
+struct bench_tls_opts {
+  const char *ca;  /* PEM file of the CAs to trust, NULL: the system's */
+  int insecure;    /* no certificate check at all */
+  int resume;      /* each connection offers the session its previous connection got */
+};
+
+/* Parse and resolve "ws[s]://host[:port][/path]". Returns 0, or -1 with a sentence in err. */
 int bench_target_parse(const char *url, struct bench_target *t, char *err, size_t errlen);
 
 /* Mask keys and handshake nonces come from splitmix64 seeded from getrandom(): a benchmark
@@ -42,6 +51,7 @@ static inline uint64_t bench_rng_next(struct bench_rng *r) {
 enum bench_conn_state {
   BENCH_NO_SOCKET = 0, /* no socket */
   BENCH_CONNECTING,  /* TCP connect in progress */
+  BENCH_TLS,         /* wss://: TLS handshake in progress */
   BENCH_HANDSHAKE,   /* request sent, waiting for the 101 */
   BENCH_OPEN,
   BENCH_CLOSING,     /* we sent a close frame and got the server's: waiting for its TCP close */
@@ -53,11 +63,14 @@ struct bench_conn {
   uint8_t close_sent;
   uint16_t close_code;   /* code of the server's close frame */
   uint16_t carry_len;
+  uint8_t tls_want_out;  /* wss://: the TLS session waits for the socket to become writable */
   uint32_t events;       /* epoll interest currently registered */
   uint32_t id;           /* index in the mode's array */
   uint64_t dial_ns;      /* when the TCP connect started */
   const char *path;      /* request target, NULL = the URL's (fanout: one room per connection) */
   const struct bench_target *target; /* where to connect, NULL = the net's (fanout: several) */
+  void *ssl;             /* wss://: the TLS session (SSL *) of the current socket */
+  void *session;         /* wss:// with resume: the session to offer next time (SSL_SESSION *) */
   struct wsk_parser parser;
   uint8_t *out;          /* frames not yet written: out[out_off..out_len) */
   size_t out_off, out_len, out_cap;
@@ -94,11 +107,14 @@ struct bench_net {
   uint64_t now_ns;    /* updated before each event is handled */
   uint8_t *rbuf;      /* shared receive buffer */
   size_t rcap;
+  void *tls;          /* wss://: the client context (SSL_CTX *), NULL for ws:// */
+  uint64_t tls_handshakes, tls_resumed; /* TLS handshakes completed, and how many resumed */
+  char tls_version[64]; /* protocol and cipher of the last TLS handshake */
 };
 
-/* Returns 0, or -1 with a sentence in err. */
+/* Returns 0, or -1 with a sentence in err. tls: for wss:// targets. */
 int bench_net_init(struct bench_net *n, const struct bench_target *t, const struct bench_ops *ops,
-                   void *mode, char *err, size_t errlen);
+                   void *mode, const struct bench_tls_opts *tls, char *err, size_t errlen);
 void bench_net_free(struct bench_net *n);
 /* Wait up to timeout_ms for events and handle them. Returns 0, or -1 if epoll_wait failed. */
 int bench_net_poll(struct bench_net *n, int timeout_ms);

@@ -88,3 +88,9 @@ void bench_window_end(const struct bench_window *w, struct bench_result *r) {
     else r->server_cpu_s += r->server_cpu_each[i];
   }
 }
+
+void bench_tls_result(const struct bench_net *n, struct bench_result *r) {
+  memcpy(r->tls_version, n->tls_version, sizeof r->tls_version);
+  r->tls_handshakes = n->tls_handshakes;
+  r->tls_resumed = n->tls_resumed;
+}

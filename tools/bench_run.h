@@ -53,4 +53,7 @@ void bench_window_begin(struct bench_window *w, const struct bench_opts *o);
  * one of them could not be read). */
 void bench_window_end(const struct bench_window *w, struct bench_result *r);
 
+/* wss://: copy what n saw of TLS into r. */
+void bench_tls_result(const struct bench_net *n, struct bench_result *r);
+
 #endif

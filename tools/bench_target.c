@@ -1,4 +1,5 @@
-/* bench_target.c - turn the ws:// URL given to `wsk bench` into an address, Host and path. */
+/* bench_target.c - turn a ws:// or wss:// URL given to `wsk bench` into an address, Host and
+ * path. */
 #include <netdb.h>
 #include <stdio.h>
 #include <string.h>
@@ -7,15 +8,12 @@
 
 int bench_target_parse(const char *url, struct bench_target *t, char *err, size_t errlen) {
   memset(t, 0, sizeof *t);
-  if (strncmp(url, "wss://", 6) == 0) {
-    snprintf(err, errlen, "%s: wsk bench speaks plain ws:// only", url);
+  t->tls = strncmp(url, "wss://", 6) == 0;
+  if (!t->tls && strncmp(url, "ws://", 5) != 0) {
+    snprintf(err, errlen, "%s: the URL must start with ws:// or wss://", url);
     return -1;
   }
-  if (strncmp(url, "ws://", 5) != 0) {
-    snprintf(err, errlen, "%s: the URL must start with ws://", url);
-    return -1;
-  }
-  const char *auth = url + 5, *slash = strchr(auth, '/');
+  const char *auth = url + (t->tls ? 6 : 5), *slash = strchr(auth, '/');
   size_t auth_len = slash ? (size_t)(slash - auth) : strlen(auth);
   const char *path = slash ? slash : "/";
   if (auth_len == 0 || auth_len >= sizeof t->host_port || strlen(path) >= sizeof t->path) {
@@ -27,7 +25,7 @@ int bench_target_parse(const char *url, struct bench_target *t, char *err, size_
 
   /* Split host and port; an IPv6 literal is in brackets. */
   char host[sizeof t->host_port];
-  const char *port = "80";
+  const char *port = t->tls ? "443" : "80";
   memcpy(host, auth, auth_len);
   host[auth_len] = '\0';
   char *h = host, *colon;
@@ -45,6 +43,7 @@ int bench_target_parse(const char *url, struct bench_target *t, char *err, size_
     port = colon + 1;
   }
 
+  snprintf(t->host, sizeof t->host, "%s", h);
   struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
   int rc = getaddrinfo(h, port, &hints, &res);
   if (rc != 0) {

@@ -4,9 +4,12 @@
  * whole (the socket is full), it must be called again with the same bytes, at least as many as
  * before (the buffer may move: SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER). wsk__tls_writev reports such
  * a call as 0 bytes taken; the caller queues everything from there, contiguous, and its next call
- * starts with the same bytes. Each call is shaped only by the bytes at its start: a piece of at
- * least GATHER bytes is handed over as is, smaller ones are gathered (with what follows) into one
- * record of up to GATHER bytes. So a retry passes at least as many bytes as the call it repeats. */
+ * starts with the same bytes. A piece of at least GATHER bytes, or the last piece, is handed over
+ * as is, GATHER bytes at most; smaller ones are gathered (with what follows) into one record of up
+ * to GATHER bytes. So every SSL_write makes one record, and a retry passes at least as many bytes
+ * as the call it repeats (what was not taken is all still there, in more pieces or fewer). All
+ * records but the last of a call are sent with MSG_MORE (tls_bio.c): a batch of small messages
+ * leaves in full segments. */
 #include "net/tls.h"
 
 #include <errno.h>
@@ -95,6 +98,9 @@ ssize_t wsk__tls_read(struct wsk__tls *t, void *buf, size_t len, char *errbuf, s
     int r = SSL_read_ex(t->ssl, (char *)buf + total, len - total, &got);
     if (r == 1) {
       total += got;
+      /* Nothing buffered any more: like a short recv, what the socket holds is for the next
+       * readiness event (epoll is level-triggered), not for a read(2) that says EAGAIN. */
+      if (!SSL_has_pending(t->ssl)) break;
       continue;
     }
     int e = SSL_get_error(t->ssl, r);
@@ -116,8 +122,9 @@ ssize_t wsk__tls_read(struct wsk__tls *t, void *buf, size_t len, char *errbuf, s
 
 ssize_t wsk__tls_writev(struct wsk__tls *t, const struct iovec *iov, int n) {
   uint8_t gather[GATHER];
-  size_t total = 0, off = 0;
+  size_t total = 0, off = 0, rest = 0; /* rest: bytes not taken yet */
   int i = 0;
+  for (int k = 0; k < n; k++) rest += iov[k].iov_len;
   t->want &= (uint8_t)~WSK_TLS_WRITE_WANTS_IN;
   while (i < n) {
     if (off == iov[i].iov_len) {
@@ -127,7 +134,7 @@ ssize_t wsk__tls_writev(struct wsk__tls *t, const struct iovec *iov, int n) {
     }
     const uint8_t *p = (const uint8_t *)iov[i].iov_base + off;
     size_t len = iov[i].iov_len - off;
-    if (len < GATHER) {
+    if (len < GATHER && i + 1 < n) {
       len = 0;
       for (int k = i; k < n && len < GATHER; k++) {
         size_t from = k == i ? off : 0;
@@ -137,10 +144,14 @@ ssize_t wsk__tls_writev(struct wsk__tls *t, const struct iovec *iov, int n) {
         len += take;
       }
       p = gather;
+    } else if (len > GATHER) {
+      len = GATHER;
     }
     size_t w = 0;
     ERR_clear_error();
+    wsk__tls_bio_more(rest > len);
     int r = SSL_write_ex(t->ssl, p, len, &w);
+    wsk__tls_bio_more(0);
     if (r != 1) {
       int e = SSL_get_error(t->ssl, r);
       if (e == SSL_ERROR_WANT_READ) t->want |= WSK_TLS_WRITE_WANTS_IN;
@@ -149,6 +160,7 @@ ssize_t wsk__tls_writev(struct wsk__tls *t, const struct iovec *iov, int n) {
       return WSK_ETLS; /* the reason stays in OpenSSL's queue for wsk__tls_error_text */
     }
     total += w;
+    rest -= w;
     while (w) { /* step over the w bytes taken */
       size_t left = iov[i].iov_len - off;
       if (w < left) {
@@ -184,7 +196,12 @@ int wsk__tls_shutdown(struct wsk__tls *t) {
   return 0;
 }
 
-size_t wsk__tls_pending(const struct wsk__tls *t) { return (size_t)SSL_pending(t->ssl); }
+size_t wsk__tls_pending(const struct wsk__tls *t) {
+  int n = SSL_pending(t->ssl);
+  if (n > 0) return (size_t)n;
+  /* Records read ahead and not decrypted yet: at most one record's plaintext at a time. */
+  return SSL_has_pending(t->ssl) ? GATHER : 0;
+}
 
 #else /* built without TLS: no session is ever created (see tls_ctx.c) */
 

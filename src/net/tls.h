@@ -28,8 +28,9 @@ struct wsk__tls_ctx;
 
 /* A server context: certificate chain and key from PEM files (key NULL: it is in cert), and more
  * certificates chosen by SNI from sni[] (ended by a NULL hostname; sni may be NULL). TLS 1.2 and
- * 1.3, ALPN http/1.1 (a client that offers only other protocols is refused), session tickets
- * (no server-side session cache), no renegotiation. Returns 0, or WSK_EINVAL / WSK_ETLS /
+ * 1.3 (AES-128-GCM preferred), ALPN http/1.1 (a client that offers only other protocols is
+ * refused), one session ticket per handshake (no server-side session cache), records read ahead,
+ * no renegotiation. Returns 0, or WSK_EINVAL / WSK_ETLS /
  * WSK_ENOMEM / WSK_EUNSUPPORTED with a sentence in errbuf. */
 int wsk__tls_server_ctx(const char *cert, const char *key, const struct wsk_tls_cert *sni,
                        struct wsk__tls_ctx **out, char *errbuf, size_t errlen);
@@ -68,6 +69,8 @@ void wsk__tls_free(struct wsk__tls *t);
 /* The BIO (BIO *) a session reads and writes fd through: a socket BIO whose writes cannot raise
  * SIGPIPE (tls_bio.c). NULL when out of memory. */
 void *wsk__tls_bio_new(int fd);
+/* The writes of this thread's next SSL_write are followed by more (send with MSG_MORE), or not. */
+void wsk__tls_bio_more(int more);
 
 /* Advance the handshake. Returns 0 once complete, WSK_EAGAIN (want says which direction), or a
  * failure with a sentence in errbuf: WSK_EHTTP when a server received plain HTTP instead of a TLS
@@ -90,7 +93,8 @@ ssize_t wsk__tls_writev(struct wsk__tls *t, const struct iovec *iov, int n);
  * WSK_EAGAIN when the socket is full (want says so; call again). */
 int wsk__tls_shutdown(struct wsk__tls *t);
 
-/* Plaintext already decrypted and not read yet (epoll does not see it). */
+/* Plaintext already decrypted and not read yet, or WSK_TLS_GATHER (at most one record's plaintext)
+ * when only records read ahead and not decrypted yet are buffered: epoll sees neither. */
 size_t wsk__tls_pending(const struct wsk__tls *t);
 
 /* The text for a negative return of wsk__tls_writev: OpenSSL's reason for WSK_ETLS, else what

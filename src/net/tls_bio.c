@@ -1,7 +1,9 @@
 /* tls_bio.c - the socket BIO under every TLS session: OpenSSL's own socket BIO with one change,
  * writes go through send(MSG_NOSIGNAL). OpenSSL's socket BIO writes with write(2), which raises
  * SIGPIPE when the peer has gone; a library must not ask the application to ignore that signal
- * for the whole process, so the write fails with EPIPE instead, as on plain sockets (wqueue.c). */
+ * for the whole process, so the write fails with EPIPE instead, as on plain sockets (wqueue.c).
+ * While wsk__tls_writev has more records to write in the same call, they go with MSG_MORE: the
+ * kernel then sends the records of one call in full segments, not one segment train each. */
 #include "net/tls.h"
 
 #ifdef WSK_WITH_TLS
@@ -12,9 +14,15 @@
 static BIO_METHOD *method;
 static pthread_once_t method_once = PTHREAD_ONCE_INIT;
 
+/* Set by wsk__tls_bio_more around one SSL_write of this thread. */
+static _Thread_local int more_follows;
+
+void wsk__tls_bio_more(int more) { more_follows = more; }
+
 static int write_nosignal(BIO *b, const char *data, int len) {
   BIO_clear_retry_flags(b);
-  ssize_t w = send((int)BIO_get_fd(b, NULL), data, (size_t)len, MSG_NOSIGNAL);
+  ssize_t w = send((int)BIO_get_fd(b, NULL), data, (size_t)len,
+                   MSG_NOSIGNAL | (more_follows ? MSG_MORE : 0));
   if (w < 0 && BIO_sock_should_retry((int)w)) BIO_set_retry_write(b);
   return (int)w;
 }

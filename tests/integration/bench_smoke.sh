@@ -31,6 +31,23 @@ start_node() {
   fail "node server $1 did not start"
 }
 
+# Start `wsk serve` with these options on a kernel-picked port; sets PORT and SERVE_PID.
+start_wsk() {
+  local log=$TMP/wsk$((${#PIDS[@]})).log i
+  : >"$log"
+  "$WSK" serve --quiet --host 127.0.0.1 --port 0 "$@" >"$log" 2>&1 &
+  PIDS+=($!)
+  SERVE_PID=$!
+  PORT=
+  for ((i = 0; i < 100; i++)); do
+    PORT=$(sed -n 's|.*listening on wss*://127.0.0.1:\([0-9]*\).*|\1|p' "$log")
+    [ -n "$PORT" ] && return 0
+    sleep 0.05
+  done
+  cat "$log" >&2
+  fail "wsk serve $* did not start"
+}
+
 start_node "$WSK_SRC/bench/ws_echo_server.js" 0
 URL=ws://127.0.0.1:$PORT/
 WS_PID=${PIDS[0]}
@@ -59,6 +76,26 @@ check_json "connect json" "$j" 'r.ok && r.mode === "connect" && r.count > 0 && r
 j=$("$WSK" bench idle "$URL" -c 50 -t 0.3 -p "$WS_PID" --json) || fail "idle failed: $j"
 check_json "idle json" "$j" 'r.ok && r.mode === "idle" && r.count === 50 && typeof r.server_rss_per_conn === "number"'
 
+# wss://: against `wsk serve --tls-cert` and ws over https, the certificate checked against the
+# test CA; connect with --resume must resume sessions.
+bash "$WSK_SRC/tests/tls/make_certs.sh" "$TMP/certs"
+start_wsk --echo --tls-cert "$TMP/certs/server.pem" --tls-key "$TMP/certs/server.key"
+tls_ok='r.ok && r.count > 0 && r.errors === 0 && /^TLSv1\.3 /.test(r.tls.version) && typeof r.tls.ktls === "string"'
+j=$("$WSK" bench echo "wss://127.0.0.1:$PORT/" --ca "$TMP/certs/ca.pem" -c 4 -d 4 -s 1k -t 0.5 -w 0.1 --json) ||
+  fail "wss echo against wsk failed: $j"
+check_json "wss echo wsk" "$j" "$tls_ok && r.mismatches === 0 && r.tls.handshakes === 4"
+j=$("$WSK" bench connect "wss://127.0.0.1:$PORT/" --ca "$TMP/certs/ca.pem" -c 2 -t 0.5 -w 0.1 --resume --json) ||
+  fail "wss connect --resume against wsk failed: $j"
+check_json "wss connect --resume wsk" "$j" "$tls_ok && r.tls.resumed > 0"
+if j=$("$WSK" bench echo "wss://127.0.0.1:$PORT/" -c 1 -t 0.2 -w 0 --json); then
+  fail "wss echo trusted a certificate of an unknown CA: $j"
+fi
+check_json "wss certificate checked" "$j" '!r.ok && /certificate/.test(r.error)'
+start_node "$WSK_SRC/bench/ws_echo_server.js" 0 "$TMP/certs/server.pem" "$TMP/certs/server.key"
+j=$("$WSK" bench echo "wss://127.0.0.1:$PORT/" -k -c 4 -d 4 -s 1k -t 0.5 -w 0.1 --json) ||
+  fail "wss echo against ws failed: $j"
+check_json "wss echo ws" "$j" "$tls_ok && r.mismatches === 0"
+
 # A server that flips one byte of every 7th echo: the bench must notice and fail.
 cat >"$TMP/corrupt.js" <<'EOF'
 const { WebSocketServer } = require('ws');
@@ -78,17 +115,8 @@ check_json "corruption detected" "$j" 'r.mismatches > 0'
 
 # Fan-out through `wsk serve --rooms` (more rooms than publishers, and publishers sharing rooms)
 # and through the ws rooms server.
-log=$TMP/rooms.log
-"$WSK" serve --rooms --quiet --host 127.0.0.1 --port 0 >"$log" 2>&1 &
-PIDS+=($!)
-ROOMS_PID=$!
-PORT=
-for ((i = 0; i < 100; i++)); do
-  PORT=$(sed -n 's|.*listening on ws://127.0.0.1:\([0-9]*\).*|\1|p' "$log")
-  [ -n "$PORT" ] && break
-  sleep 0.05
-done
-[ -n "$PORT" ] || { cat "$log" >&2; fail "wsk serve --rooms did not start"; }
+start_wsk --rooms
+ROOMS_PID=$SERVE_PID
 fanout_ok='r.ok && r.mode === "fanout" && r.count > 0 && r.publishes > 0 && r.lost === 0 && r.mismatches === 0 && r.errors === 0 && r.latency_us.p50 > 0'
 j=$("$WSK" bench fanout "ws://127.0.0.1:$PORT/" -S 50 -T 5 -P 2 -t 1 -w 0.2 -p "$ROOMS_PID" --json) ||
   fail "fanout against wsk failed: $j"
