@@ -79,28 +79,32 @@ const fmt = (x, digits) => (Number.isFinite(x) ? x.toFixed(digits) : 'n/a');
 const good = (runsOf) => runsOf.filter((r) => r.ok && !r.mismatches && !r.lost);
 
 const scenarios = new Set(runs.map((r) => r.scenario));
-console.log('| scenario / metric (median) | wsk | ws | wsk/ws | target | wsk meets |');
-console.log('|---|--:|--:|--:|--:|:-:|');
+console.log('| scenario / metric (median) | wsk epoll | wsk io_uring | ws | epoll/ws | io_uring/ws | io_uring/epoll | target | meets (epoll, io_uring) |');
+console.log('|---|--:|--:|--:|--:|--:|--:|--:|:-:|');
 // A row with a second value shows "first / second" (medians of each), the ratio of the first.
 for (const [scenario, label, value, target, better, digits, second] of rows) {
   if (!scenarios.has(scenario)) continue;
   const runsOf = (server) => good(runs.filter((r) => r.scenario === scenario && r.server === server));
   const of = (server, v) => median(runsOf(server).map(v));
   const show = (server) => fmt(of(server, value), digits) + (second ? ` / ${fmt(of(server, second), digits)}` : '');
-  const wsk = of('wsk', value);
-  const ratio = wsk / of('ws', value);
-  let meets = '';
-  if (target !== null && Number.isFinite(wsk)) meets = (better === 'low' ? wsk <= target : wsk >= target) ? 'yes' : 'no';
+  const [wsk, wsku, ws] = ['wsk', 'wsku', 'ws'].map((s) => of(s, value));
+  const meets = (x) => (target === null || !Number.isFinite(x) ? '' : (better === 'low' ? x <= target : x >= target) ? 'yes' : 'no');
   const tgt = target === null ? '' : `${better === 'low' ? '<=' : '>='} ${target}`;
   const sample = runs.find((r) => r.scenario === scenario && r.ok) || {};
   const text = typeof label === 'function' ? label(sample) : label;
-  console.log(`| ${text} | ${show('wsk')} | ${show('ws')} | ${fmt(ratio, 2)} | ${tgt} | ${meets} |`);
+  const met = [meets(wsk), meets(wsku)].filter(Boolean).join(', ');
+  console.log(`| ${text} | ${show('wsk')} | ${show('wsku')} | ${show('ws')} | ${fmt(wsk / ws, 2)} | ` +
+    `${fmt(wsku / ws, 2)} | ${fmt(wsku / wsk, 2)} | ${tgt} | ${met} |`);
 }
+// Which loop the io_uring rows ran on (epoll, with the reason, when the kernel refused it).
+const loops = new Set(runs.filter((r) => r.server === 'wsku').map((r) => r.loop || 'not said'));
+if (loops.size) console.log(`\nwsk io_uring rows: event loop ${[...loops].join('; ')}`);
 
 // Two loops against one: messages per second of echo100t2 over echo100 (wsk).
-const rateOf = (scenario) => median(good(runs.filter((r) => r.scenario === scenario && r.server === 'wsk')).map((r) => r.rate_per_s));
+const rateOf = (scenario, server) => median(good(runs.filter((r) => r.scenario === scenario && r.server === server)).map((r) => r.rate_per_s));
 if (scenarios.has('echo100t2') && scenarios.has('echo100')) {
-  console.log(`\n--threads 2 vs 1 (echo100, msgs/s): x${fmt(rateOf('echo100t2') / rateOf('echo100'), 2)}` +
+  const x = (server) => fmt(rateOf('echo100t2', server) / rateOf('echo100', server), 2);
+  console.log(`\n--threads 2 vs 1 (echo100, msgs/s): epoll x${x('wsk')}, io_uring x${x('wsku')}` +
     ' (two cores shared by the two server threads and the load generator)');
 }
 

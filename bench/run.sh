@@ -9,7 +9,8 @@
 # Environment (defaults keep the whole run near 6 minutes):
 #   BENCH_DURATION=3   measured seconds per run      BENCH_WARMUP=1   warm-up seconds per run
 #   BENCH_REPEATS=3    runs per scenario and server  BENCH_IDLE=10000 idle connections
-#   BENCH_FANOUT=10000 connections of a fan-out run  BENCH_SERVERS="wsk ws" which servers to run
+#   BENCH_FANOUT=10000 connections of a fan-out run  BENCH_SERVERS="wsk wsku ws" which servers
+#                                                    (wsku: wsk serve --io-uring)
 #   BENCH_CLUSTER=3000 subscribers of a cluster run
 #   BENCH_SCENARIOS="echo100 echo1000 echo16k connect idle echo100t2 echo1k wss1k wssconnect
 #                    wssresume fanout1 fanout100 fanout1to1 fanout1t2 cluster1 cluster100"
@@ -38,7 +39,7 @@ WARMUP=${BENCH_WARMUP:-1}
 REPEATS=${BENCH_REPEATS:-3}
 IDLE=${BENCH_IDLE:-10000}
 FANOUT=${BENCH_FANOUT:-10000}
-SERVERS=${BENCH_SERVERS:-wsk ws}
+SERVERS=${BENCH_SERVERS:-wsk wsku ws}
 CLUSTER=${BENCH_CLUSTER:-3000}
 SCENARIOS=${BENCH_SCENARIOS:-echo100 echo1000 echo16k connect idle echo100t2 echo1k wss1k wssconnect wssresume fanout1 fanout100 fanout1to1 fanout1t2 cluster1 cluster100}
 OUT=${BENCH_OUT:-$BUILD/bench-results.jsonl}
@@ -119,8 +120,9 @@ start_server() {
     tls_args=("$CERTS/server.pem" "$CERTS/server.key")
   fi
   case $1 in
-    wsk)
-      local mode=--echo pin=("${PIN_SERVER[@]}") threads=() redis=() nodes=1
+    wsk | wsku)
+      local mode=--echo pin=("${PIN_SERVER[@]}") threads=() redis=() nodes=1 backend=(--epoll)
+      [ "$1" = wsku ] && backend=(--io-uring)
       case $2 in fanout* | cluster*) mode=--rooms ;; esac
       case $2 in *t2) pin=("${PIN_SERVER_ALL[@]}") threads=(--threads 2) ;; esac
       if [[ $2 == cluster* ]]; then
@@ -134,7 +136,7 @@ start_server() {
       URLS=()
       for ((i = 0; i < nodes; i++)); do
         port=$(free_port)
-        "${pin[@]}" "$WSK" serve "$mode" --quiet "${threads[@]}" "${redis[@]}" "${tls[@]}" \
+        "${pin[@]}" "$WSK" serve "$mode" --quiet "${backend[@]}" "${threads[@]}" "${redis[@]}" "${tls[@]}" \
           --host 127.0.0.1 --port "$port" >>"$log" 2>&1 &
         SERVER_PIDS+=($!)
         await_port "$port" $! || failed_start wsk
@@ -187,7 +189,7 @@ for scenario in $SCENARIOS; do
   for ((run = 1; run <= REPEATS; run++)); do
     for server in $SERVERS; do
       pin_load=("${PIN_LOAD[@]}")
-      case $scenario in *t2 | cluster*) [ "$server" = wsk ] || continue ;; esac
+      case $scenario in *t2) [ "$server" != ws ] || continue ;; cluster*) [ "$server" = wsk ] || continue ;; esac
       [[ $scenario == *t2 ]] && pin_load=()
       start_server "$server" "$scenario"
       pids=()
@@ -196,8 +198,10 @@ for scenario in $SCENARIOS; do
       [[ $scenario == wss* ]] && ca=(--ca "$CERTS/ca.pem")
       line=$("${pin_load[@]}" "$WSK" bench "${args[@]}" "${ca[@]}" -w "$WARMUP" -t "$DURATION" \
                "${pids[@]}" --json "${URLS[@]}" 2>>"$TMP/bench.err") || true
+      loop=$(sed -n 's/^wsk: event loop: //p' "$TMP/server.log" | head -1)
       stop_server
       [ -n "$line" ] || line='{"ok":false,"error":"wsk bench printed nothing"}'
+      [ -n "$loop" ] && line="{\"loop\":\"${loop//\"/}\",${line#\{}"
       echo "{\"server\":\"$server\",\"scenario\":\"$scenario\",\"run\":$run,${line#\{}" >>"$OUT"
       printf 'bench: %-8s %-4s run %d done\n' "$scenario" "$server" "$run" >&2
     done
