@@ -19,7 +19,15 @@ static uint8_t *buf_of(const struct bufs *b, unsigned bid) {
 
 /* Hand buffer bid to the kernel. */
 static void give(struct bufs *b, unsigned bid) {
-  b->kernel[bid / 8] |= (uint8_t)(1u << (bid % 8));
+  uint8_t bit = (uint8_t)(1u << (bid % 8));
+  /* Written once before the kernel fills it: tools that track which bytes were ever written
+   * (valgrind's memcheck) do not see the kernel's writes into it, which come without a system
+   * call of ours, and would take the bytes received for uninitialised. */
+  if (b->blank[bid / 8] & bit) {
+    memset(buf_of(b, bid), 0, RECV_BUF_SIZE);
+    b->blank[bid / 8] &= (uint8_t)~bit;
+  }
+  b->kernel[bid / 8] |= bit;
   io_uring_buf_ring_add(b->br, buf_of(b, bid), RECV_BUF_SIZE, (unsigned short)bid,
                         io_uring_buf_ring_mask(RECV_BUFS), 0);
   io_uring_buf_ring_advance(b->br, 1);
@@ -37,6 +45,7 @@ static void fill(struct bufs *b) {
     if (posix_memalign(&block, RING_ALIGN, (size_t)RECV_BLOCK * RECV_BUF_SIZE) != 0) return;
     b->block[b->n / RECV_BLOCK] = block; /* (receives without a buffer fall back to recv()) */
     for (unsigned i = 0; i < RECV_BLOCK; i++) {
+      b->blank[(b->n + i) / 8] |= (uint8_t)(1u << ((b->n + i) % 8));
       if (b->out < b->target)
         give(b, b->n + i);
       else
@@ -106,8 +115,11 @@ void wsk__bufs_adjust(struct wsk__uring *u, uint64_t now) {
   b->target = RECV_MIN; /* (growth is quick when the load comes back) */
   if (b->out > b->target) reclaim(u);
   /* The pages of buffers set aside go back to the system (the kernel no longer has them). */
-  for (; b->ncold < b->naside; b->ncold++)
-    madvise(buf_of(b, b->aside[b->ncold]), RECV_BUF_SIZE, MADV_DONTNEED);
+  for (; b->ncold < b->naside; b->ncold++) {
+    unsigned bid = b->aside[b->ncold];
+    madvise(buf_of(b, bid), RECV_BUF_SIZE, MADV_DONTNEED);
+    b->blank[bid / 8] |= (uint8_t)(1u << (bid % 8));
+  }
 }
 
 void wsk__bufs_init(struct wsk__uring *u) {

@@ -62,6 +62,7 @@ struct bufs {
   unsigned target; /* buffers the kernel should have */
   unsigned out;    /* buffers the kernel has (in the ring, or filled and not yet handled) */
   uint8_t kernel[RECV_BUFS / 8]; /* bit per buffer: given to the kernel, not handed back yet */
+  uint8_t blank[RECV_BUFS / 8];  /* bit per buffer: new or emptied (madvise) since last given */
   uint16_t aside[RECV_BUFS]; /* ids of the others */
   unsigned naside, ncold;    /* aside[0..ncold) gave their pages back; the others hold pages */
   uint8_t short_;            /* a receive found no buffer in this iteration */
