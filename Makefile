@@ -93,7 +93,7 @@ failmalloc:
 	cmake -S . -B $(FAILMALLOC_BUILD) -DCMAKE_BUILD_TYPE=Debug -DWSK_SANITIZE=ON -DWSK_FAILMALLOC=ON $(OWN_CMAKE_ARGS)
 	cmake --build $(FAILMALLOC_BUILD) -j $(JOBS) --target failmalloc_server failmalloc_client
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  NODE_PATH=$(CURDIR)/node_modules node tests/failmalloc/run.js $(FAILMALLOC_BUILD)
+	  WSK_LOOP_BACKEND=epoll NODE_PATH=$(CURDIR)/node_modules node tests/failmalloc/run.js $(FAILMALLOC_BUILD)
 	@echo "== again with the io_uring backend"
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  WSK_LOOP_BACKEND=io_uring NODE_PATH=$(CURDIR)/node_modules node tests/failmalloc/run.js $(FAILMALLOC_BUILD)

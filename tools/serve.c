@@ -65,9 +65,10 @@ static const char usage_text[] =
     "                       (redis://[:password@]host:port[/db]); with --threads, the first\n"
     "                       thread talks to Redis for all of them\n"
     "  --redis-prefix P     Redis channel prefix (default wsk:)\n"
-    "  --io-uring           wait with io_uring (polls and sends of an iteration in one system\n"
-    "                       call); epoll, with the reason on stderr, if the kernel refuses it\n"
-    "  --epoll              wait with epoll (the default, unless WSK_LOOP_BACKEND=io_uring)\n"
+    "  --io-uring           wait with io_uring (the default: the requests of an iteration in one\n"
+    "                       system call), and say so; epoll, with the reason, if the kernel\n"
+    "                       refuses it\n"
+    "  --epoll              wait with epoll (also WSK_LOOP_BACKEND=epoll)\n"
     WSK_CLI_DEFLATE_USAGE
     "Text messages are printed on stdout, one per line. Ctrl-C closes every connection with\n"
     "1001 (going away) and exits; a second Ctrl-C exits at once.\n"
