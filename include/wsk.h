@@ -48,8 +48,8 @@ enum wsk_loop_backend {
   WSK_BACKEND_DEFAULT = 0, /* WSK_LOOP_BACKEND from the environment ("epoll" or "io_uring"),
                               else io_uring (with the fallback) */
   WSK_BACKEND_EPOLL,
-  WSK_BACKEND_IO_URING     /* io_uring (Linux 5.19+; 5.11+ without COOP_TASKRUN): every poll,
-                              and the sends of an iteration, with the wait in one system call */
+  WSK_BACKEND_IO_URING     /* io_uring (Linux 5.19+): every request of an iteration, with the
+                              wait, in one system call (README "epoll or io_uring") */
 };
 struct wsk_loop_options {
   enum wsk_loop_backend backend;

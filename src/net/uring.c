@@ -49,20 +49,18 @@ struct wsk__uring *wsk__uring_new(char *why, size_t whylen) {
   struct io_uring_params p = {.flags = IORING_SETUP_CQSIZE | IORING_SETUP_COOP_TASKRUN,
                               .cq_entries = CQ_ENTRIES};
   int r = io_uring_queue_init_params(SQ_ENTRIES, &u->ring, &p);
-  if (r == -EINVAL) { /* a kernel older than 5.19 has no COOP_TASKRUN */
-    p = (struct io_uring_params){.flags = IORING_SETUP_CQSIZE, .cq_entries = CQ_ENTRIES};
-    r = io_uring_queue_init_params(SQ_ENTRIES, &u->ring, &p);
-  }
   if (r < 0) {
     snprintf(why, whylen, "io_uring_setup: %s%s", strerror(-r),
-             r == -EPERM ? " (kernel.io_uring_disabled?)" : "");
+             r == -EPERM    ? " (kernel.io_uring_disabled?)"
+             : r == -EINVAL ? " (COOP_TASKRUN: Linux 5.19+)"
+                            : "");
     wsk__free(u);
     return NULL;
   }
   /* Needed: completions never dropped, a wait with a timeout in the same call. */
   unsigned need = IORING_FEAT_NODROP | IORING_FEAT_EXT_ARG | IORING_FEAT_FAST_POLL;
   if ((p.features & need) != need) {
-    snprintf(why, whylen, "io_uring of this kernel lacks NODROP, EXT_ARG or FAST_POLL (5.11+)");
+    snprintf(why, whylen, "io_uring of this kernel lacks NODROP, EXT_ARG or FAST_POLL");
     io_uring_queue_exit(&u->ring);
     wsk__free(u);
     return NULL;
@@ -73,7 +71,13 @@ struct wsk__uring *wsk__uring_new(char *why, size_t whylen) {
     wsk__free(u);
     return NULL;
   }
-  wsk__bufs_init(u);
+  /* Provided-buffer rings and multishot accept came with Linux 5.19: without them, epoll. */
+  if ((r = wsk__bufs_init(u)) != 0) {
+    snprintf(why, whylen, "io_uring of this kernel cannot register a provided-buffer ring (%s; "
+             "Linux 5.19+ can)", r == WSK_ENOMEM ? "out of memory" : strerror(-r));
+    wsk__uring_free(u);
+    return NULL;
+  }
   return u;
 }
 
@@ -145,7 +149,7 @@ static int mark_dirty(struct wsk__uring *u, int fd, struct slot *s) {
  * through one multishot accept (a completion per connection); any other descriptor's through
  * polls (a TLS session, an eventfd, a user's descriptor). */
 static int by_recv(const struct wsk__uring *u, const struct wsk__io *io) {
-  return (u->bufs.br && io->kind == WSK_IO_CONN) || io->kind == WSK_IO_LISTENER;
+  return io->kind == WSK_IO_CONN || io->kind == WSK_IO_LISTENER;
 }
 
 /* The events a slot's poll must cover. */

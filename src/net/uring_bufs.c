@@ -9,6 +9,7 @@
 
 #include "net/uring_struct.h"
 #include "proto/alloc_internal.h"
+#include "wsk.h"
 
 #define RING_ALIGN 4096
 #define DECAY_MS 1000
@@ -122,18 +123,21 @@ void wsk__bufs_adjust(struct wsk__uring *u, uint64_t now) {
   }
 }
 
-void wsk__bufs_init(struct wsk__uring *u) {
+int wsk__bufs_init(struct wsk__uring *u) {
   struct bufs *b = &u->bufs;
   void *ring = NULL;
-  if (posix_memalign(&ring, RING_ALIGN, RECV_BUFS * sizeof(struct io_uring_buf)) != 0) return;
+  if (posix_memalign(&ring, RING_ALIGN, RECV_BUFS * sizeof(struct io_uring_buf)) != 0)
+    return WSK_ENOMEM;
   b->br = ring;
-  if (ring_register(u) != 0) { /* before 5.19: polls only */
+  int r = ring_register(u);
+  if (r != 0) {
     free(ring);
     b->br = NULL;
-    return;
+    return r;
   }
   b->target = RECV_MIN;
   fill(b);
+  return 0;
 }
 
 void wsk__bufs_free(struct wsk__uring *u) {

@@ -56,7 +56,7 @@ struct stash {
 #define RECV_BLOCK 32      /* buffers allocated at a time */
 #define RECV_GROUP 0
 struct bufs {
-  struct io_uring_buf_ring *br; /* NULL: receives go through polls and recv() */
+  struct io_uring_buf_ring *br;
   uint8_t *block[RECV_BUFS / RECV_BLOCK];
   unsigned n;      /* buffers allocated */
   unsigned target; /* buffers the kernel should have */
@@ -114,7 +114,8 @@ int wsk__uring_reserve(void *arr, size_t *n, size_t *cap, size_t size);
 struct io_uring_sqe *wsk__uring_sqe(struct wsk__uring *u);
 void wsk__uring_keep(struct wsk__uring *u, const struct io_uring_cqe *cqe);
 /* uring_bufs.c */
-void wsk__bufs_init(struct wsk__uring *u);
+/* 0, or the error registering the ring (WSK_ENOMEM, or -errno from the kernel). */
+int wsk__bufs_init(struct wsk__uring *u);
 void wsk__bufs_free(struct wsk__uring *u);
 uint8_t *wsk__bufs_get(struct wsk__uring *u, uint32_t cqe_flags);
 void wsk__bufs_put(struct wsk__uring *u, uint32_t cqe_flags);
