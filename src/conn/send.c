@@ -63,13 +63,16 @@ int wsk__conn_send_frame(wsk_conn *c, int opcode, const void *data, size_t len,
   return wsk__conn_write_chunk(c, chunk);
 }
 
+#define PONG_COLLAPSE_BACKLOG (64 * 1024)
+
 int wsk__conn_send_pong(wsk_conn *c, const void *data, size_t len) {
   struct wsk__conn_ext *x = c->ext;
-  /* (Output waiting for the end of the iteration is not a sign of a peer that does not read.) */
-  if (!x || !x->wq.head || wsk__conn_batched(c))
+  /* A pong answers each ping, queued like any frame, until the output backs up (the peer does not
+   * read): then it replaces the one still queued whole, so a ping flood costs one queued pong,
+   * not one per ping. (A socket briefly full, or output waiting for the end of the iteration,
+   * is not a peer that does not read.) */
+  if (!x || x->wq.bytes < PONG_COLLAPSE_BACKLOG || wsk__conn_batched(c))
     return wsk__conn_send_frame(c, WSK_OP_PONG, data, len, NULL);
-  /* Output is waiting for the socket (the peer does not read): this pong replaces one still
-   * queued whole, so a ping flood costs one queued pong, not one per ping. */
   uint8_t frame[WSK_MAX_FRAME_HEADER + 125], key[4];
   if (len > 125) return WSK_EINVAL;
   if (wsk__conn_mask_key(c, key) != 0) return WSK_ESYS;
