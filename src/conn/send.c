@@ -63,12 +63,15 @@ int wsk__conn_send_frame(wsk_conn *c, int opcode, const void *data, size_t len,
   return wsk__conn_write_chunk(c, chunk);
 }
 
-#define PONG_COLLAPSE_BACKLOG (64 * 1024)
+/* A peer that lets this much output back up is not reading: more than any burst of echoes a
+ * reading peer leaves in our queue while its own writes fill the socket (conformance 6.17-6.21,
+ * 70 KB messages); and the most a ping flood can cost in pongs. */
+#define PONG_COLLAPSE_BACKLOG (1024 * 1024)
 
 int wsk__conn_send_pong(wsk_conn *c, const void *data, size_t len) {
   struct wsk__conn_ext *x = c->ext;
-  /* A pong answers each ping, queued like any frame, until the output backs up (the peer does not
-   * read): then it replaces the one still queued whole, so a ping flood costs one queued pong,
+  /* A pong answers each ping, queued like any frame, until the output backs up 1 MiB (the peer
+   * does not read): then it replaces the one still queued whole, so a ping flood costs one queued pong,
    * not one per ping. (A socket briefly full, or output waiting for the end of the iteration,
    * is not a peer that does not read.) */
   if (!x || x->wq.bytes < PONG_COLLAPSE_BACKLOG || wsk__conn_batched(c))
