@@ -24,20 +24,26 @@
 #define BATCH 256
 
 /* The slot table: one slot per descriptor number up to the hard limit on open files (4 Mi at
- * most), reserved, not committed: only the pages of the descriptors in use are touched, and it
- * never moves. */
+ * most), and the lists of slots to post and to run (each slot at most once on each), reserved,
+ * not committed: only the pages in use are touched, they never move, and marking a slot never
+ * needs memory (a slot that could not be marked would never be polled again). */
 #define MAX_SLOTS (4u << 20)
+static void *reserve_map(size_t size) {
+  void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                 -1, 0);
+  return p == MAP_FAILED ? NULL : p;
+}
+
 static int slots_init(struct wsk__uring *u) {
   struct rlimit rl;
   size_t n = MAX_SLOTS;
   if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY && rl.rlim_max < n)
     n = rl.rlim_max;
-  void *p = mmap(NULL, n * sizeof *u->slots, PROT_READ | PROT_WRITE,
-                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (p == MAP_FAILED) return WSK_ENOMEM;
-  u->slots = p;
+  u->slots = reserve_map(n * sizeof *u->slots);
+  u->dirty = reserve_map(n * sizeof *u->dirty);
+  u->ready = reserve_map(n * sizeof *u->ready);
   u->nslots = n;
-  return 0;
+  return u->slots && u->dirty && u->ready ? 0 : WSK_ENOMEM;
 }
 
 struct wsk__uring *wsk__uring_new(char *why, size_t whylen) {
@@ -67,8 +73,7 @@ struct wsk__uring *wsk__uring_new(char *why, size_t whylen) {
   }
   if (slots_init(u) != 0) {
     snprintf(why, whylen, "out of address space for the descriptor table");
-    io_uring_queue_exit(&u->ring);
-    wsk__free(u);
+    wsk__uring_free(u);
     return NULL;
   }
   /* Provided-buffer rings and multishot accept came with Linux 5.19: without them, epoll. */
@@ -91,8 +96,8 @@ void wsk__uring_free(struct wsk__uring *u) {
   wsk__bufs_free(u);
   io_uring_queue_exit(&u->ring);
   if (u->slots) munmap(u->slots, u->nslots * sizeof *u->slots);
-  wsk__free(u->dirty);
-  wsk__free(u->ready);
+  if (u->dirty) munmap(u->dirty, u->nslots * sizeof *u->dirty);
+  if (u->ready) munmap(u->ready, u->nslots * sizeof *u->ready);
   wsk__free(u->sends);
   wsk__free(u->later);
   wsk__free(u);
@@ -132,17 +137,10 @@ static void cancel_poll(struct wsk__uring *u, int fd, struct slot *s) {
   s->seq = (s->seq + 1) & SEQ_MASK; /* its completion, if it comes, is stale */
 }
 
-static int push_fd(int **arr, size_t *n, size_t *cap, int fd) {
-  if (wsk__uring_reserve(arr, n, cap, sizeof **arr) != 0) return WSK_ENOMEM;
-  (*arr)[(*n)++] = fd;
-  return 0;
-}
-
-static int mark_dirty(struct wsk__uring *u, int fd, struct slot *s) {
-  if (s->dirty) return 0;
-  if (push_fd(&u->dirty, &u->ndirty, &u->capdirty, fd) != 0) return WSK_ENOMEM;
+static void mark_dirty(struct wsk__uring *u, int fd, struct slot *s) {
+  if (s->dirty) return;
+  u->dirty[u->ndirty++] = fd;
   s->dirty = 1;
-  return 0;
 }
 
 /* A plain connection's input comes through receives into the ring's buffers, a listener's
@@ -170,10 +168,7 @@ int wsk__uring_watch(struct wsk__uring *u, struct wsk__io *io) {
   if (s->posted && (want & ~has)) cancel_poll(u, io->fd, s);
   /* A receive no longer wanted is cancelled; bytes it may bring anyway are kept (stash). */
   if (s->recv && !(io->events & WSK_IO_IN)) cancel(u, UD(io->fd, s->rseq, OP_RECV));
-  if (mark_dirty(u, io->fd, s) != 0) {
-    errno = ENOMEM;
-    return WSK_ESYS;
-  }
+  mark_dirty(u, io->fd, s);
   return 0;
 }
 
@@ -202,7 +197,7 @@ static void post(struct wsk__uring *u, int fd, struct slot *s) {
   struct wsk__io *io = s->io;
   int recv_in = by_recv(u, io) && (io->events & WSK_IO_IN);
   if (recv_in && s->stashed) {
-    push_fd(&u->ready, &u->nready, &u->capready, fd);
+    u->ready[u->nready++] = fd; /* (once per post_dirty, drained by run_ready after it) */
   } else if (recv_in && !s->recv) {
     struct io_uring_sqe *sqe = wsk__uring_sqe(u);
     if (!sqe) return;

@@ -96,10 +96,10 @@ struct wsk__uring {
   struct io_uring ring;
   struct slot *slots; /* mmap'd, nslots of them */
   size_t nslots;
-  int *dirty;
-  size_t ndirty, capdirty;
+  int *dirty; /* mmap'd, nslots entries: slots whose requests must be (re)posted */
+  size_t ndirty;
   int *ready; /* stashed slots that want input: their handlers run without a completion */
-  size_t nready, capready;
+  size_t nready; /* (mmap'd, nslots entries) */
   struct bufs bufs;
   struct stash *stashes;
   struct rx rx;
