@@ -94,9 +94,6 @@ failmalloc:
 	cmake --build $(FAILMALLOC_BUILD) -j $(JOBS) --target failmalloc_server failmalloc_client
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  WSK_LOOP_BACKEND=epoll NODE_PATH=$(CURDIR)/node_modules node tests/failmalloc/run.js $(FAILMALLOC_BUILD)
-	@echo "== again with the io_uring backend"
-	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  WSK_LOOP_BACKEND=io_uring NODE_PATH=$(CURDIR)/node_modules node tests/failmalloc/run.js $(FAILMALLOC_BUILD)
 
 # cppcheck over everything that is built, then the Clang static analyzer (.clang-tidy) over the
 # library, the tools and the examples. Any finding fails.

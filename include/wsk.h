@@ -39,21 +39,20 @@ typedef struct wsk_upgrade wsk_upgrade;
 typedef struct wsk_http_reply wsk_http_reply;
 typedef struct wsk_prepared wsk_prepared;
 
-/* Create an event loop: io_uring where the kernel offers it, else epoll (the environment variable
- * WSK_LOOP_BACKEND=epoll asks for epoll). Returns NULL with errno set on failure. The caller owns
- * it. */
+/* Create an event loop: epoll, or io_uring when the environment variable WSK_LOOP_BACKEND is
+ * "io_uring". Returns NULL with errno set on failure. The caller owns it. */
 WSK_API wsk_loop *wsk_loop_new(void);
 /* The kernel interface a loop waits with. */
 enum wsk_loop_backend {
   WSK_BACKEND_DEFAULT = 0, /* WSK_LOOP_BACKEND from the environment ("epoll" or "io_uring"),
-                              else io_uring (with the fallback) */
+                              else epoll */
   WSK_BACKEND_EPOLL,
   WSK_BACKEND_IO_URING     /* io_uring (Linux 5.19+): every request of an iteration, with the
                               wait, in one system call (README "epoll or io_uring") */
 };
 struct wsk_loop_options {
   enum wsk_loop_backend backend;
-  /* 0: when io_uring is asked for (or by default) and the kernel refuses it (too old,
+  /* 0: when io_uring is asked for and the kernel refuses it (too old,
    * kernel.io_uring_disabled, a seccomp filter), use epoll and say why in wsk_loop_backend_why.
    * 1: fail (ENOSYS). */
   int no_fallback;
