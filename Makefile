@@ -92,8 +92,10 @@ failmalloc:
 	@bash scripts/deps.sh --test
 	cmake -S . -B $(FAILMALLOC_BUILD) -DCMAKE_BUILD_TYPE=Debug -DWSK_SANITIZE=ON -DWSK_FAILMALLOC=ON $(OWN_CMAKE_ARGS)
 	cmake --build $(FAILMALLOC_BUILD) -j $(JOBS) --target failmalloc_server failmalloc_client
-	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  WSK_LOOP_BACKEND=epoll NODE_PATH=$(CURDIR)/node_modules node tests/failmalloc/run.js $(FAILMALLOC_BUILD)
+	for backend in epoll io_uring; do \
+	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  WSK_LOOP_BACKEND=$$backend NODE_PATH=$(CURDIR)/node_modules \
+	  node tests/failmalloc/run.js $(FAILMALLOC_BUILD) || exit 1; done
 
 # cppcheck over everything that is built, then the Clang static analyzer (.clang-tidy) over the
 # library, the tools and the examples. Any finding fails.

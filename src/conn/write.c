@@ -147,16 +147,10 @@ static void mark_frame_start(struct wsk__wqueue *q, struct wsk__chunk *before, s
   if (first && (!before || before->len == before_len)) first->unit_start = 1;
 }
 
-/* Queue the bytes of iov[0..n) from offset `skip` on: copies, except iov[ref_i] by reference when
- * it is big (a small shared frame is cheaper copied than referenced). EPOLLOUT is armed unless
- * the batch writes c at the end of the iteration. */
-static int queue_rest(wsk_conn *c, const struct iovec *iov, int n, size_t skip,
-                      struct wsk__ref *ref, int ref_i) {
-  struct wsk__conn_ext *x = wsk__conn_ext(c);
-  if (!x) return out_of_memory(c);
-  struct wsk__chunk *before = x->wq.tail;
-  size_t before_len = before ? before->len : 0;
-  int whole = skip == 0; /* (the bytes of one call begin with a frame) */
+/* Push the bytes of iov[0..n) from offset `skip` on to x's queue: copies, except iov[ref_i] by
+ * reference when it is big (a small shared frame is cheaper copied than referenced). */
+static int push_rest(struct wsk__conn_ext *x, const struct iovec *iov, int n, size_t skip,
+                     struct wsk__ref *ref, int ref_i) {
   struct iovec copy[WSK_CORK_IOV + MAX_IOV];
   int ncopy = 0;
   for (int i = 0; i < n; i++) {
@@ -170,17 +164,45 @@ static int queue_rest(wsk_conn *c, const struct iovec *iov, int n, size_t skip,
     len -= skip;
     skip = 0;
     if (i == ref_i && ref && len >= CORK_REF_MIN) {
-      if (ncopy && wsk__wq_push_copy(&x->wq, copy, ncopy) != 0) return out_of_memory(c);
+      if (ncopy && wsk__wq_push_copy(&x->wq, copy, ncopy) != 0) return WSK_ENOMEM;
       ncopy = 0;
-      if (wsk__wq_push_ref(&x->wq, ref, base, len) != 0) return out_of_memory(c);
+      if (wsk__wq_push_ref(&x->wq, ref, base, len) != 0) return WSK_ENOMEM;
     } else {
       copy[ncopy].iov_base = (void *)base;
       copy[ncopy].iov_len = len;
       ncopy++;
     }
   }
-  if (ncopy && wsk__wq_push_copy(&x->wq, copy, ncopy) != 0) return out_of_memory(c);
+  return ncopy ? wsk__wq_push_copy(&x->wq, copy, ncopy) : 0;
+}
+
+/* Queue the bytes of iov[0..n) from offset `skip` on. EPOLLOUT is armed unless the batch writes c
+ * at the end of the iteration. */
+static int queue_rest(wsk_conn *c, const struct iovec *iov, int n, size_t skip,
+                      struct wsk__ref *ref, int ref_i) {
+  struct wsk__conn_ext *x = wsk__conn_ext(c);
+  if (!x) return out_of_memory(c);
+  struct wsk__chunk *before = x->wq.tail;
+  size_t before_len = before ? before->len : 0;
+  int whole = skip == 0; /* (the bytes of one call begin with a frame) */
+  if (push_rest(x, iov, n, skip, ref, ref_i) != 0) return out_of_memory(c);
   if (whole) mark_frame_start(&x->wq, before, before_len);
+  queued_more(c);
+  return 0;
+}
+
+/* Queue whole frames for the batch to write at the end of the iteration (c's queue is empty).
+ * The batch only saves system calls: without memory for the queue, nothing stays queued, and
+ * the caller writes the frames now. */
+static int queue_for_batch(wsk_conn *c, const struct iovec *iov, int n, struct wsk__ref *ref,
+                           int ref_i) {
+  struct wsk__conn_ext *x = wsk__conn_ext(c);
+  if (!x) return WSK_ENOMEM;
+  if (push_rest(x, iov, n, 0, ref, ref_i) != 0) {
+    wsk__wq_clear(&x->wq);
+    return WSK_ENOMEM;
+  }
+  mark_frame_start(&x->wq, NULL, 0);
   queued_more(c);
   return 0;
 }
@@ -221,8 +243,9 @@ int wsk__conn_writev(wsk_conn *c, const struct iovec *iov, int n, struct wsk__re
     all[nall++] = iov[i];
     want += iov[i].iov_len;
   }
-  if (cork->owner != c && want < BATCH_MAX && wsk__conn_batch(c) == 0)
-    return queue_rest(c, iov, n, 0, ref, ref_i);
+  if (cork->owner != c && want < BATCH_MAX && wsk__conn_batch(c) == 0 &&
+      queue_for_batch(c, iov, n, ref, ref_i) == 0)
+    return 0;
   return send_or_queue(c, all, nall, want, ref, ref_i >= 0 ? ref_i + shift : -1);
 }
 
@@ -257,9 +280,10 @@ static int send_later(wsk_conn *c, size_t len) {
 /* Send what the cork holds for c (c is the owner), keeping c corked. */
 static int flush_cork(wsk_conn *c, struct wsk__cork *cork) {
   if (!cork->niov) return 0;
-  int r = c->io.fd < 0                 ? WSK_ECLOSED
-          : send_later(c, cork->total) ? queue_rest(c, cork->iov, cork->niov, 0, NULL, -1)
-                                       : send_or_queue(c, cork->iov, cork->niov, cork->total, NULL, -1);
+  int r = c->io.fd < 0 ? WSK_ECLOSED
+          : send_later(c, cork->total) && queue_for_batch(c, cork->iov, cork->niov, NULL, -1) == 0
+              ? 0
+              : send_or_queue(c, cork->iov, cork->niov, cork->total, NULL, -1);
   cork_clear(cork);
   return r;
 }

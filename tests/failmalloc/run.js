@@ -18,6 +18,7 @@
 // no leak. The client sessions too run again with permessage-deflate.
 // Usage: node tests/failmalloc/run.js BUILD_DIR   (or with WSK_BUILD set)
 if (process.argv[2]) process.env.WSK_BUILD = process.argv[2];
+console.log(`# event loop: ${process.env.WSK_LOOP_BACKEND || 'default'}`);
 const assert = require('assert');
 const path = require('path');
 const L = require('../integration/server_lib');
