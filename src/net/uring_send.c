@@ -43,7 +43,7 @@ static size_t post_sends(struct wsk__uring *u) {
       sd->msg.msg_iovlen = (size_t)sd->n;
       io_uring_prep_sendmsg(sqe, fd, &sd->msg, (unsigned)flags);
     }
-    io_uring_sqe_set_data64(sqe, UD(fd, i, OP_SEND));
+    io_uring_sqe_set_data64(sqe, UD(i, 0, OP_SEND)); /* (a batch may have more than SEQ_MASK) */
   }
   return over;
 }
@@ -58,15 +58,17 @@ void wsk__uring_sends_finish(struct wsk__uring *u, void (*done)(struct wsk__io *
     unsigned head, seen = 0;
     io_uring_for_each_cqe(&u->ring, head, cqe) {
       seen++;
-      if (UD_OP(cqe->user_data) == OP_SEND && UD_SEQ(cqe->user_data) < n) {
-        u->sends[UD_SEQ(cqe->user_data)].res = cqe->res;
+      size_t i = (uint32_t)UD_FD(cqe->user_data);
+      if (UD_OP(cqe->user_data) == OP_SEND && i < n) {
+        u->sends[i].res = cqe->res;
         got++;
       } else {
         wsk__uring_keep(u, cqe);
       }
     }
     io_uring_cq_advance(&u->ring, seen);
-    if (got < n && io_uring_wait_cqe(&u->ring, &cqe) < 0 && errno != EINTR) break;
+    int r = got < n ? io_uring_wait_cqe(&u->ring, &cqe) : 0;
+    if (r < 0 && r != -EINTR) break; /* (those not reaped keep res -EAGAIN) */
   }
   /* Every send is over: now the owners may be told (and may free or queue more). */
   u->nsends = 0;

@@ -10,8 +10,8 @@
 #include "net/uring.h"
 
 /* user_data of a request: the descriptor, a sequence number (a completion for an older one is
- * stale: the descriptor was closed, maybe reused, or its poll replaced; for a send, its index)
- * and what the request was. */
+ * stale: the descriptor was closed, maybe reused, or its poll replaced) and what the request was.
+ * A send's has its index in the iteration's sends instead of the descriptor, and no sequence. */
 enum { OP_POLL = 0, OP_RECV = 1, OP_SEND = 2, OP_IGNORE = 3 };
 #define SEQ_MASK 0xffffu
 #define UD(fd, seq, op) \
