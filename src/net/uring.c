@@ -150,6 +150,11 @@ static int by_recv(const struct wsk__uring *u, const struct wsk__io *io) {
   return io->kind == WSK_IO_CONN || io->kind == WSK_IO_LISTENER;
 }
 
+/* user_data of a slot's receive (a listener's: its accept). */
+static uint64_t recv_ud(const struct wsk__io *io, const struct slot *s) {
+  return UD(io->fd, s->rseq, io->kind == WSK_IO_LISTENER ? OP_ACCEPT : OP_RECV);
+}
+
 /* The events a slot's poll must cover. */
 static unsigned poll_events(const struct wsk__uring *u, const struct wsk__io *io) {
   return by_recv(u, io) ? io->events & WSK_IO_OUT : io->events;
@@ -167,7 +172,7 @@ int wsk__uring_watch(struct wsk__uring *u, struct wsk__io *io) {
   unsigned want = poll_events(u, io), has = s->posted & ~PF_POSTED;
   if (s->posted && (want & ~has)) cancel_poll(u, io->fd, s);
   /* A receive no longer wanted is cancelled; bytes it may bring anyway are kept (stash). */
-  if (s->recv && !(io->events & WSK_IO_IN)) cancel(u, UD(io->fd, s->rseq, OP_RECV));
+  if (s->recv && !(io->events & WSK_IO_IN)) cancel(u, recv_ud(io, s));
   mark_dirty(u, io->fd, s);
   return 0;
 }
@@ -177,7 +182,7 @@ void wsk__uring_forget(struct wsk__uring *u, struct wsk__io *io) {
   struct slot *s = &u->slots[io->fd];
   if (s->io != io) return;
   cancel_poll(u, io->fd, s);
-  if (s->recv) cancel(u, UD(io->fd, s->rseq, OP_RECV));
+  if (s->recv) cancel(u, recv_ud(io, s));
   if (s->stashed) wsk__stash_drop(u, io);
   if (u->rx.io == io) u->rx.io = NULL;
   s->io = NULL;
@@ -208,7 +213,7 @@ static void post(struct wsk__uring *u, int fd, struct slot *s) {
       sqe->flags |= IOSQE_BUFFER_SELECT;
       sqe->buf_group = RECV_GROUP;
     }
-    io_uring_sqe_set_data64(sqe, UD(fd, s->rseq, OP_RECV));
+    io_uring_sqe_set_data64(sqe, recv_ud(io, s));
     s->recv = 1;
   }
   unsigned want = poll_events(u, io);
@@ -245,25 +250,39 @@ static void on_poll(wsk_loop *loop, struct wsk__uring *u, uint64_t ud, int res) 
   if (flags && io->fd >= 0) loop->handlers[io->kind](loop, io, flags);
 }
 
-static void on_recv(wsk_loop *loop, struct wsk__uring *u, const struct cqe_copy *c) {
+/* The slot of a receive's or an accept's completion, with its request's end noted (a multishot
+ * accept goes on); NULL when it is for a descriptor closed since. */
+static struct slot *completed(struct wsk__uring *u, const struct cqe_copy *c) {
   int fd = UD_FD(c->ud);
   struct slot *s = (size_t)fd < u->nslots ? &u->slots[fd] : NULL;
-  if (!s || !s->io || s->rseq != UD_SEQ(c->ud)) { /* for a descriptor closed since */
-    wsk__bufs_put(u, c->flags);
+  if (!s || !s->io || s->rseq != UD_SEQ(c->ud)) return NULL;
+  s->recv = (c->flags & IORING_CQE_F_MORE) != 0;
+  if (!s->recv) mark_dirty(u, fd, s);
+  return s;
+}
+
+static void on_accept(wsk_loop *loop, struct wsk__uring *u, const struct cqe_copy *c) {
+  struct slot *s = completed(u, c);
+  if (!s || c->res == -ECANCELED) {
+    if (c->res >= 0) close(c->res); /* accepted as its listener was closed */
     return;
   }
   struct wsk__io *io = s->io;
-  s->recv = (c->flags & IORING_CQE_F_MORE) != 0; /* (a multishot accept goes on) */
-  if (!s->recv) mark_dirty(u, fd, s);
-  if (c->res == -ECANCELED) return;
-  int wanted = (io->events & WSK_IO_IN) && io->fd >= 0;
-  if (io->kind == WSK_IO_LISTENER) {
-    u->rx = (struct rx){.io = io, .res = c->res};
-    if (wanted) loop->handlers[io->kind](loop, io, WSK_IO_IN);
-    if (u->rx.io == io && c->res >= 0) close(c->res); /* not taken: accepting is paused */
-    u->rx.io = NULL;
+  u->rx = (struct rx){.io = io, .res = c->res};
+  if ((io->events & WSK_IO_IN) && io->fd >= 0) loop->handlers[io->kind](loop, io, WSK_IO_IN);
+  if (u->rx.io == io && c->res >= 0) close(c->res); /* not taken: accepting is paused */
+  u->rx.io = NULL;
+}
+
+static void on_recv(wsk_loop *loop, struct wsk__uring *u, const struct cqe_copy *c) {
+  struct slot *s = completed(u, c);
+  if (!s) {
+    wsk__bufs_put(u, c->flags);
     return;
   }
+  if (c->res == -ECANCELED) return;
+  struct wsk__io *io = s->io;
+  int wanted = (io->events & WSK_IO_IN) && io->fd >= 0;
   if (c->res == -ENOBUFS) { /* the buffers are out: its handler reads with recv() */
     u->bufs.short_ = 1;
     if (wanted) loop->handlers[io->kind](loop, io, WSK_IO_IN);
@@ -281,6 +300,7 @@ static void on_recv(wsk_loop *loop, struct wsk__uring *u, const struct cqe_copy 
 static void dispatch(wsk_loop *loop, struct wsk__uring *u, const struct cqe_copy *c) {
   if (UD_OP(c->ud) == OP_POLL) on_poll(loop, u, c->ud, c->res);
   if (UD_OP(c->ud) == OP_RECV) on_recv(loop, u, c);
+  if (UD_OP(c->ud) == OP_ACCEPT) on_accept(loop, u, c);
 }
 
 /* Handlers of slots with bytes kept for them, which no completion will report. */
@@ -301,17 +321,23 @@ void wsk__uring_keep(struct wsk__uring *u, const struct io_uring_cqe *cqe) {
     u->later[u->nlater++] = (struct cqe_copy){cqe->user_data, cqe->res, cqe->flags};
     return;
   }
-  /* No memory to keep it: a receive's bytes go back (its stream would have a hole: end it); a
-   * poll is posted again (level-triggered: nothing is missed). */
-  int fd = UD_FD(cqe->user_data);
+  /* No memory to keep it: a receive's bytes go back (its stream would have a hole: end it), a
+   * connection just accepted is refused; a poll is posted again (level-triggered: nothing is
+   * missed). */
+  uint64_t ud = cqe->user_data;
+  unsigned op = UD_OP(ud);
+  int fd = UD_FD(ud);
   struct slot *s = (size_t)fd < u->nslots ? &u->slots[fd] : NULL;
-  if (UD_OP(cqe->user_data) == OP_RECV) {
+  if (s && !s->io) s = NULL;
+  int ours = s && s->rseq == UD_SEQ(ud); /* (a receive's or an accept's) */
+  if (op == OP_RECV) {
     wsk__bufs_put(u, cqe->flags);
-    if (s && s->io && cqe->res > 0) shutdown(fd, SHUT_RDWR);
+    if (ours && cqe->res > 0) shutdown(fd, SHUT_RDWR);
   }
-  if (!s || !s->io) return;
-  if (UD_OP(cqe->user_data) == OP_POLL && s->seq == UD_SEQ(cqe->user_data)) s->posted = 0;
-  if (UD_OP(cqe->user_data) == OP_RECV && s->rseq == UD_SEQ(cqe->user_data)) s->recv = 0;
+  if (op == OP_ACCEPT && cqe->res >= 0) close(cqe->res);
+  if (!s) return;
+  if (op == OP_POLL && s->seq == UD_SEQ(ud)) s->posted = 0;
+  if ((op == OP_RECV || op == OP_ACCEPT) && ours && !(cqe->flags & IORING_CQE_F_MORE)) s->recv = 0;
   mark_dirty(u, fd, s);
 }
 

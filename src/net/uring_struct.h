@@ -12,13 +12,13 @@
 /* user_data of a request: the descriptor, a sequence number (a completion for an older one is
  * stale: the descriptor was closed, maybe reused, or its poll replaced) and what the request was.
  * A send's has its index in the iteration's sends instead of the descriptor, and no sequence. */
-enum { OP_POLL = 0, OP_RECV = 1, OP_SEND = 2, OP_IGNORE = 3 };
+enum { OP_POLL, OP_RECV, OP_ACCEPT, OP_SEND, OP_IGNORE };
 #define SEQ_MASK 0xffffu
 #define UD(fd, seq, op) \
-  ((uint64_t)(uint32_t)(fd) | (uint64_t)((seq) & SEQ_MASK) << 32 | (uint64_t)(op) << 62)
+  ((uint64_t)(uint32_t)(fd) | (uint64_t)((seq) & SEQ_MASK) << 32 | (uint64_t)(op) << 56)
 #define UD_FD(ud) ((int)(uint32_t)(ud))
 #define UD_SEQ(ud) ((uint32_t)((ud) >> 32) & SEQ_MASK)
-#define UD_OP(ud) ((unsigned)((ud) >> 62))
+#define UD_OP(ud) ((unsigned)((ud) >> 56))
 
 /* posted: a poll request is in the kernel, for these events (0: hang-up and errors only) */
 #define PF_POSTED 0x80u
@@ -28,10 +28,11 @@ enum { OP_POLL = 0, OP_RECV = 1, OP_SEND = 2, OP_IGNORE = 3 };
 struct slot {
   struct wsk__io *io; /* NULL: not watched */
   uint16_t seq;       /* of its poll requests */
-  uint16_t rseq;      /* of its receives: changes only when the descriptor is forgotten, so that
-                         the bytes of a receive cancelled while they arrived are still its own */
+  uint16_t rseq;      /* of its receives or accepts: changes only when the descriptor is forgotten,
+                         so that the bytes of a receive cancelled while they arrived are still
+                         its own */
   uint8_t posted;     /* PF_POSTED | events of the poll in the kernel, or 0 */
-  uint8_t recv;       /* a receive is in the kernel */
+  uint8_t recv;       /* a receive (or a listener's accept) is in the kernel */
   uint8_t dirty;      /* on the list of slots whose requests must be (re)posted */
   uint8_t stashed;    /* received bytes its handler did not take wait in `stashes` */
 };
