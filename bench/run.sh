@@ -196,7 +196,8 @@ for scenario in $SCENARIOS; do
       for p in "${SERVER_PIDS[@]}"; do pids+=(-p "$p"); done
       ca=()
       [[ $scenario == wss* ]] && ca=(--ca "$CERTS/ca.pem")
-      line=$("${pin_load[@]}" "$WSK" bench "${args[@]}" "${ca[@]}" -w "$WARMUP" -t "$DURATION" \
+      # (the load generator waits with epoll whatever the default: the same load for every run)
+      line=$(WSK_LOOP_BACKEND=epoll "${pin_load[@]}" "$WSK" bench "${args[@]}" "${ca[@]}" -w "$WARMUP" -t "$DURATION" \
                "${pids[@]}" --json "${URLS[@]}" 2>>"$TMP/bench.err") || true
       loop=$(sed -n 's/^wsk: event loop: //p' "$TMP/server.log" | head -1)
       stop_server

@@ -39,13 +39,14 @@ typedef struct wsk_upgrade wsk_upgrade;
 typedef struct wsk_http_reply wsk_http_reply;
 typedef struct wsk_prepared wsk_prepared;
 
-/* Create an event loop: epoll, or io_uring when the environment variable WSK_LOOP_BACKEND is
- * "io_uring". Returns NULL with errno set on failure. The caller owns it. */
+/* Create an event loop: io_uring, or epoll when the kernel refuses io_uring or the environment
+ * variable WSK_LOOP_BACKEND is "epoll". Returns NULL with errno set on failure. The caller owns
+ * it. */
 WSK_API wsk_loop *wsk_loop_new(void);
 /* The kernel interface a loop waits with. */
 enum wsk_loop_backend {
   WSK_BACKEND_DEFAULT = 0, /* WSK_LOOP_BACKEND from the environment ("epoll" or "io_uring"),
-                              else epoll */
+                              else io_uring (with the fallback to epoll) */
   WSK_BACKEND_EPOLL,
   WSK_BACKEND_IO_URING     /* io_uring (Linux 5.19+): every request of an iteration, with the
                               wait, in one system call (README "epoll or io_uring") */

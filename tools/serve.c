@@ -66,9 +66,9 @@ static const char usage_text[] =
     "                       thread talks to Redis for all of them\n"
     "  --redis-prefix P     Redis channel prefix (default wsk:)\n"
     "  --io-uring           wait with io_uring (the requests of an iteration in one system\n"
-    "                       call; also WSK_LOOP_BACKEND=io_uring), and say so; epoll, with the\n"
-    "                       reason, if the kernel refuses it\n"
-    "  --epoll              wait with epoll (the default)\n"
+    "                       call; the default), and say so; epoll, with the reason, if the\n"
+    "                       kernel refuses it\n"
+    "  --epoll              wait with epoll (also WSK_LOOP_BACKEND=epoll)\n"
     WSK_CLI_DEFLATE_USAGE
     "Text messages are printed on stdout, one per line. Ctrl-C closes every connection with\n"
     "1001 (going away) and exits; a second Ctrl-C exits at once.\n"

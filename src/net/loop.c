@@ -30,12 +30,12 @@ static int is_internal(const struct wsk__io *io) {
   return io->kind == WSK_IO_WAKEUP || io->kind == WSK_IO_SIGNAL;
 }
 
-/* The backend a loop asks for when its options leave the choice to the environment: epoll unless
- * WSK_LOOP_BACKEND=io_uring (io_uring is opt-in until it passes make failmalloc, README). */
+/* The backend a loop asks for when its options leave the choice to the environment: io_uring
+ * (faster in make bench, README "epoll or io_uring") unless WSK_LOOP_BACKEND=epoll. */
 static enum wsk_loop_backend backend_from_env(void) {
   const char *e = getenv("WSK_LOOP_BACKEND");
-  if (e && strcmp(e, "io_uring") == 0) return WSK_BACKEND_IO_URING;
-  return WSK_BACKEND_EPOLL;
+  if (e && strcmp(e, "epoll") == 0) return WSK_BACKEND_EPOLL;
+  return WSK_BACKEND_IO_URING;
 }
 
 wsk_loop *wsk_loop_new(void) { return wsk_loop_new_with(NULL); }

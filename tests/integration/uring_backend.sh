@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The loop's backends: epoll by default or when asked for; io_uring when asked for
-# (wsk_loop_new_with, WSK_LOOP_BACKEND, wsk serve --io-uring) and the kernel offers it, else epoll
+# The loop's backends: io_uring by default or when asked for (wsk_loop_new_with,
+# WSK_LOOP_BACKEND, wsk serve --io-uring) and the kernel offers it, else epoll
 # with the reason (forced here with tests/no_uring, a seccomp filter that makes io_uring_setup fail with EPERM,
 # as kernel.io_uring_disabled=2 does); no fallback when the options forbid it. In the io_uring
 # pass of the suite (uring/...), it also checks that the pass really gets io_uring.
@@ -16,7 +16,12 @@ trap cleanup EXIT
 fail() { echo "uring_backend: $*" >&2; exit 1; }
 
 # The library's choice, with and without the kernel's consent.
-[ "$(env -u WSK_LOOP_BACKEND "$lb" default)" = epoll ] || fail "the default is not epoll"
+[ "$(env -u WSK_LOOP_BACKEND "$lb" default)" = io_uring ] || fail "the default is not io_uring"
+got=$(env -u WSK_LOOP_BACKEND "$nou" "$lb" default)
+case "$got" in
+  "epoll: io_uring_setup: Operation not permitted"*) ;;
+  *) fail "default, io_uring refused: expected epoll with the reason, got '$got'" ;;
+esac
 [ "$(WSK_LOOP_BACKEND=epoll "$lb" default)" = epoll ] || fail "WSK_LOOP_BACKEND=epoll ignored"
 [ "$("$lb" epoll)" = epoll ] || fail "epoll asked for, not given"
 [ "$("$lb" io_uring strict)" = io_uring ] || fail "io_uring not given on this kernel: $("$lb" io_uring strict)"
@@ -68,4 +73,7 @@ check_echo fallback
 serve "$work/c" env WSK_LOOP_BACKEND=io_uring -- --epoll
 if grep -q 'event loop' "$work/c"; then fail "--epoll: $(cat "$work/c")"; fi
 check_echo epoll
+serve "$work/d" env -u WSK_LOOP_BACKEND -- # the default says nothing about its loop
+if grep -q 'event loop' "$work/d"; then fail "default: $(cat "$work/d")"; fi
+check_echo default
 echo "uring_backend: io_uring when asked for, epoll with the reason when the kernel refuses it"
