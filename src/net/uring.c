@@ -146,7 +146,7 @@ static void mark_dirty(struct wsk__uring *u, int fd, struct slot *s) {
 /* A plain connection's input comes through receives into the ring's buffers, a listener's
  * through one multishot accept (a completion per connection); any other descriptor's through
  * polls (a TLS session, an eventfd, a user's descriptor). */
-static int by_recv(const struct wsk__uring *u, const struct wsk__io *io) {
+static int by_recv(const struct wsk__io *io) {
   return io->kind == WSK_IO_CONN || io->kind == WSK_IO_LISTENER;
 }
 
@@ -156,8 +156,8 @@ static uint64_t recv_ud(const struct wsk__io *io, const struct slot *s) {
 }
 
 /* The events a slot's poll must cover. */
-static unsigned poll_events(const struct wsk__uring *u, const struct wsk__io *io) {
-  return by_recv(u, io) ? io->events & WSK_IO_OUT : io->events;
+static unsigned poll_events(const struct wsk__io *io) {
+  return by_recv(io) ? io->events & WSK_IO_OUT : io->events;
 }
 
 int wsk__uring_watch(struct wsk__uring *u, struct wsk__io *io) {
@@ -169,7 +169,7 @@ int wsk__uring_watch(struct wsk__uring *u, struct wsk__io *io) {
   s->io = io;
   /* A poll that covers what is wanted may stay: what it reports beyond that is filtered out.
    * One that lacks an event must go, since it would not report it. */
-  unsigned want = poll_events(u, io), has = s->posted & ~PF_POSTED;
+  unsigned want = poll_events(io), has = s->posted & ~PF_POSTED;
   if (s->posted && (want & ~has)) cancel_poll(u, io->fd, s);
   /* A receive no longer wanted is cancelled; bytes it may bring anyway are kept (stash). */
   if (s->recv && !(io->events & WSK_IO_IN)) cancel(u, recv_ud(io, s));
@@ -200,7 +200,7 @@ static unsigned poll_mask(unsigned events) {
  * them (as epoll reports those whatever the events). */
 static void post(struct wsk__uring *u, int fd, struct slot *s) {
   struct wsk__io *io = s->io;
-  int recv_in = by_recv(u, io) && (io->events & WSK_IO_IN);
+  int recv_in = by_recv(io) && (io->events & WSK_IO_IN);
   if (recv_in && s->stashed) {
     u->ready[u->nready++] = fd; /* (once per post_dirty, drained by run_ready after it) */
   } else if (recv_in && !s->recv) {
@@ -216,7 +216,7 @@ static void post(struct wsk__uring *u, int fd, struct slot *s) {
     io_uring_sqe_set_data64(sqe, recv_ud(io, s));
     s->recv = 1;
   }
-  unsigned want = poll_events(u, io);
+  unsigned want = poll_events(io);
   if (s->posted || (!want && s->recv)) return;
   struct io_uring_sqe *sqe = wsk__uring_sqe(u);
   if (!sqe) return;
@@ -245,7 +245,7 @@ static void on_poll(wsk_loop *loop, struct wsk__uring *u, uint64_t ud, int res) 
   mark_dirty(u, fd, s); /* level-triggered: ask again */
   unsigned r = res < 0 ? POLLERR : (unsigned)res;
   unsigned flags = ((r & POLLIN) ? WSK_IO_IN : 0u) | ((r & POLLOUT) ? WSK_IO_OUT : 0u);
-  flags &= poll_events(u, io);
+  flags &= poll_events(io);
   if (r & (POLLHUP | POLLERR)) flags |= WSK_IO_HUP;
   if (flags && io->fd >= 0) loop->handlers[io->kind](loop, io, flags);
 }

@@ -18,17 +18,21 @@ static uint8_t *buf_of(const struct bufs *b, unsigned bid) {
   return b->block[bid / RECV_BLOCK] + (size_t)(bid % RECV_BLOCK) * RECV_BUF_SIZE;
 }
 
+/* The bit sets of struct bufs: a bit per buffer id. */
+static int bit_has(const uint8_t *set, unsigned bid) { return (set[bid / 8] >> (bid % 8)) & 1; }
+static void bit_set(uint8_t *set, unsigned bid) { set[bid / 8] |= (uint8_t)(1u << (bid % 8)); }
+static void bit_clear(uint8_t *set, unsigned bid) { set[bid / 8] &= (uint8_t)~(1u << (bid % 8)); }
+
 /* Hand buffer bid to the kernel. */
 static void give(struct bufs *b, unsigned bid) {
-  uint8_t bit = (uint8_t)(1u << (bid % 8));
   /* Written once before the kernel fills it: tools that track which bytes were ever written
    * (valgrind's memcheck) do not see the kernel's writes into it, which come without a system
    * call of ours, and would take the bytes received for uninitialised. */
-  if (b->blank[bid / 8] & bit) {
+  if (bit_has(b->blank, bid)) {
     memset(buf_of(b, bid), 0, RECV_BUF_SIZE);
-    b->blank[bid / 8] &= (uint8_t)~bit;
+    bit_clear(b->blank, bid);
   }
-  b->kernel[bid / 8] |= bit;
+  bit_set(b->kernel, bid);
   io_uring_buf_ring_add(b->br, buf_of(b, bid), RECV_BUF_SIZE, (unsigned short)bid,
                         io_uring_buf_ring_mask(RECV_BUFS), 0);
   io_uring_buf_ring_advance(b->br, 1);
@@ -46,7 +50,7 @@ static void fill(struct bufs *b) {
     if (posix_memalign(&block, RING_ALIGN, (size_t)RECV_BLOCK * RECV_BUF_SIZE) != 0) return;
     b->block[b->n / RECV_BLOCK] = block; /* (receives without a buffer fall back to recv()) */
     for (unsigned i = 0; i < RECV_BLOCK; i++) {
-      b->blank[(b->n + i) / 8] |= (uint8_t)(1u << ((b->n + i) % 8));
+      bit_set(b->blank, b->n + i);
       if (b->out < b->target)
         give(b, b->n + i);
       else
@@ -85,12 +89,11 @@ static void reclaim(struct wsk__uring *u) {
   for (size_t i = 0; i < u->nlater; i++)
     if (u->later[i].flags & IORING_CQE_F_BUFFER) {
       unsigned bid = u->later[i].flags >> IORING_CQE_BUFFER_SHIFT;
-      reported[bid / 8] |= (uint8_t)(1u << (bid % 8));
+      bit_set(reported, bid);
     }
   for (unsigned bid = 0; bid < b->n; bid++) {
-    uint8_t bit = (uint8_t)(1u << (bid % 8));
-    if (!(b->kernel[bid / 8] & bit) || (reported[bid / 8] & bit)) continue;
-    b->kernel[bid / 8] &= (uint8_t)~bit;
+    if (!bit_has(b->kernel, bid) || bit_has(reported, bid)) continue;
+    bit_clear(b->kernel, bid);
     b->out--;
     b->aside[b->naside++] = (uint16_t)bid;
   }
@@ -119,7 +122,7 @@ void wsk__bufs_adjust(struct wsk__uring *u, uint64_t now) {
   for (; b->ncold < b->naside; b->ncold++) {
     unsigned bid = b->aside[b->ncold];
     madvise(buf_of(b, bid), RECV_BUF_SIZE, MADV_DONTNEED);
-    b->blank[bid / 8] |= (uint8_t)(1u << (bid % 8));
+    bit_set(b->blank, bid);
   }
 }
 
@@ -158,7 +161,7 @@ void wsk__bufs_put(struct wsk__uring *u, uint32_t cqe_flags) {
   struct bufs *b = &u->bufs;
   if (!(cqe_flags & IORING_CQE_F_BUFFER)) return;
   unsigned bid = cqe_flags >> IORING_CQE_BUFFER_SHIFT;
-  b->kernel[bid / 8] &= (uint8_t)~(1u << (bid % 8));
+  bit_clear(b->kernel, bid);
   b->out--;
   if (b->out < b->target)
     give(b, bid);
