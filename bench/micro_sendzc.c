@@ -63,6 +63,17 @@ static int pair(int *out, int *in) {
   return *in < 0 ? -1 : 0;
 }
 
+/* Queue a send of buffer k (zero-copy or not). */
+static void prep(struct io_uring *ring, int zc, int fd, char *buf, size_t size, int k) {
+  struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+  char *p = buf + (size_t)k * size;
+  if (zc)
+    io_uring_prep_send_zc(sqe, fd, p, size, MSG_NOSIGNAL, 0);
+  else
+    io_uring_prep_send(sqe, fd, p, size, MSG_NOSIGNAL);
+  io_uring_sqe_set_data64(sqe, (uint64_t)k);
+}
+
 /* One run: returns 0 and the figures, or -1 (the kernel refused the kind of send). */
 static int run(size_t size, int zc, double seconds, double *gbps, double *scpu, double *rcpu) {
   int out, in;
@@ -79,12 +90,7 @@ static int run(size_t size, int zc, double seconds, double *gbps, double *scpu, 
   size_t sent = 0;
   int pending = 0, failed = 0; /* completions still to come (sends and notifications) */
   for (int k = 0; k < INFLIGHT; k++) {
-    struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
-    if (zc)
-      io_uring_prep_send_zc(sqe, out, buf + (size_t)k * size, size, MSG_NOSIGNAL, 0);
-    else
-      io_uring_prep_send(sqe, out, buf + (size_t)k * size, size, MSG_NOSIGNAL);
-    io_uring_sqe_set_data64(sqe, (uint64_t)k);
+    prep(&ring, zc, out, buf, size, k);
     pending++;
   }
   while (pending) {
@@ -104,13 +110,7 @@ static int run(size_t size, int zc, double seconds, double *gbps, double *scpu, 
     }
     io_uring_cq_advance(&ring, seen);
     for (int j = 0; j < nagain; j++) {
-      struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
-      char *p = buf + (size_t)again[j] * size;
-      if (zc)
-        io_uring_prep_send_zc(sqe, out, p, size, MSG_NOSIGNAL, 0);
-      else
-        io_uring_prep_send(sqe, out, p, size, MSG_NOSIGNAL);
-      io_uring_sqe_set_data64(sqe, (uint64_t)again[j]);
+      prep(&ring, zc, out, buf, size, again[j]);
       pending++;
     }
   }
