@@ -14,23 +14,22 @@ pid=
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 fail() { echo "uring_backend: $*" >&2; exit 1; }
+# expect_fallback WHAT GOT: GOT is epoll with the reason the seccomp filter gives.
+expect_fallback() {
+  case "$2" in
+    "epoll: io_uring_setup: Operation not permitted"*) ;;
+    *) fail "$1: expected a fallback to epoll with the reason, got '$2'" ;;
+  esac
+}
 
 # The library's choice, with and without the kernel's consent.
 [ "$(env -u WSK_LOOP_BACKEND "$lb" default)" = io_uring ] || fail "the default is not io_uring"
-got=$(env -u WSK_LOOP_BACKEND "$nou" "$lb" default)
-case "$got" in
-  "epoll: io_uring_setup: Operation not permitted"*) ;;
-  *) fail "default, io_uring refused: expected epoll with the reason, got '$got'" ;;
-esac
+expect_fallback "default, io_uring refused" "$(env -u WSK_LOOP_BACKEND "$nou" "$lb" default)"
 [ "$(WSK_LOOP_BACKEND=epoll "$lb" default)" = epoll ] || fail "WSK_LOOP_BACKEND=epoll ignored"
 [ "$("$lb" epoll)" = epoll ] || fail "epoll asked for, not given"
 [ "$("$lb" io_uring strict)" = io_uring ] || fail "io_uring not given on this kernel: $("$lb" io_uring strict)"
 [ "$(WSK_LOOP_BACKEND=io_uring "$lb" default)" = io_uring ] || fail "WSK_LOOP_BACKEND=io_uring ignored"
-got=$("$nou" "$lb" io_uring)
-case "$got" in
-  "epoll: io_uring_setup: Operation not permitted"*) ;;
-  *) fail "refused io_uring: expected a fallback to epoll with the reason, got '$got'" ;;
-esac
+expect_fallback "refused io_uring" "$("$nou" "$lb" io_uring)"
 [ "$("$nou" "$lb" io_uring strict)" = "failed: Function not implemented" ] ||
   fail "no_fallback: expected ENOSYS, got '$("$nou" "$lb" io_uring strict)'"
 case "${WSK_LOOP_BACKEND:-}" in
@@ -39,11 +38,7 @@ case "${WSK_LOOP_BACKEND:-}" in
 esac
 # Through the environment, a refused io_uring falls back to epoll (the reason in
 # wsk_loop_backend_why).
-got=$(WSK_LOOP_BACKEND=io_uring "$nou" "$lb" default)
-case "$got" in
-  "epoll: io_uring_setup: Operation not permitted"*) ;;
-  *) fail "WSK_LOOP_BACKEND=io_uring refused: expected epoll with the reason, got '$got'" ;;
-esac
+expect_fallback "WSK_LOOP_BACKEND=io_uring refused" "$(WSK_LOOP_BACKEND=io_uring "$nou" "$lb" default)"
 
 # wsk serve: what it says about its loop, and that it echoes either way.
 serve() { # serve LOG [PREFIX...] -- ARGS: start a server, set pid and port
